@@ -1,0 +1,226 @@
+#include "cadereau/server/cli.h"
+
+#include "cadereau/data/demo_territory.h"
+#include "cadereau/twin/error.h"
+#include "cadereau/twin/territory.h"
+
+#include <spdlog/spdlog.h>
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <ostream>
+
+extern char** environ;
+
+namespace cadereau::server {
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: cadereau COMMAND [OPTIONS]
+
+Commands:
+  demo [--out DIR]                      build the demo territory of Nîmes, describe it and
+                                        render a 3D snapshot (DIR/territory.png)
+  territory demo --out DIR [--cell-size M] [--seed N] [--vehicles N]
+                                        write the demo territory folder
+  territory info DIR                    describe any territory folder
+  help                                  this text
+)";
+
+struct UsageError {
+  std::string message;
+};
+
+// Options of the form --name VALUE after the positional words.
+class Args {
+ public:
+  Args(const std::vector<std::string>& args, std::size_t first) {
+    for (std::size_t i = first; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      if (a.rfind("--", 0) == 0) {
+        if (i + 1 >= args.size()) throw UsageError{"option " + a + " needs a value"};
+        options_[a.substr(2)] = args[++i];
+      } else {
+        positional_.push_back(a);
+      }
+    }
+  }
+  std::optional<std::string> take(const std::string& name) {
+    auto it = options_.find(name);
+    if (it == options_.end()) return std::nullopt;
+    std::string v = it->second;
+    options_.erase(it);
+    return v;
+  }
+  double take_number(const std::string& name, double fallback, double min, double max) {
+    auto v = take(name);
+    if (!v) return fallback;
+    try {
+      std::size_t used = 0;
+      const double d = std::stod(*v, &used);
+      if (used != v->size() || !(d >= min) || !(d <= max)) throw std::invalid_argument("range");
+      return d;
+    } catch (const std::exception&) {
+      throw UsageError{fmt::format("--{} {}: expected a number in [{}, {}]", name, *v, min, max)};
+    }
+  }
+  const std::vector<std::string>& positional() const { return positional_; }
+  void finish() const {
+    if (!options_.empty()) throw UsageError{"unknown option --" + options_.begin()->first};
+  }
+
+ private:
+  std::map<std::string, std::string> options_;
+  std::vector<std::string> positional_;
+};
+
+std::filesystem::path own_directory() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::current_path() : exe.parent_path();
+}
+
+// Runs a program and waits; returns its exit status (-1 when it could not start).
+int run_program(const std::vector<std::string>& argv) {
+  std::vector<char*> raw;
+  for (const auto& a : argv) raw.push_back(const_cast<char*>(a.c_str()));
+  raw.push_back(nullptr);
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, raw[0], nullptr, nullptr, raw.data(), environ) != 0) return -1;
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool on_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  if (!path) return false;
+  std::string p = path;
+  std::size_t start = 0;
+  while (start <= p.size()) {
+    const std::size_t end = p.find(':', start);
+    const std::string dir = p.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!dir.empty() && access((std::filesystem::path(dir) / program).c_str(), X_OK) == 0) return true;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return false;
+}
+
+void ensure_sumo_home() {
+  // SUMO's tools fetch XML schemas from the web unless SUMO_HOME points at the local copy.
+  if (!std::getenv("SUMO_HOME") && std::filesystem::exists("/usr/share/sumo")) setenv("SUMO_HOME", "/usr/share/sumo", 0);
+}
+
+int territory_demo(Args& args, std::ostream& out) {
+  auto dir = args.take("out");
+  if (!dir) throw UsageError{"territory demo needs --out DIR"};
+  data::DemoOptions options;
+  options.cell_size_m = args.take_number("cell-size", options.cell_size_m, 2.0, 100.0);
+  options.seed = static_cast<std::uint64_t>(args.take_number("seed", static_cast<double>(options.seed), 0, 1e15));
+  options.peak_vehicles = static_cast<int>(args.take_number("vehicles", options.peak_vehicles, 0, 200000));
+  args.finish();
+  const auto start = std::chrono::steady_clock::now();
+  const auto summary = data::write_demo_territory(*dir, options);
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out << fmt::format(
+      "Demo territory written to {} in {:.1f} s: DEM {} x {}, {} road edges, {} traffic lights, {} trips, "
+      "{} buildings, {} assets, {} sensors, {} population zones\n",
+      summary.folder.string(), wall_s, summary.dem_cols, summary.dem_rows, summary.network_edges,
+      summary.traffic_lights, summary.trips, summary.buildings, summary.assets, summary.sensors, summary.zones);
+  return 0;
+}
+
+int territory_info(Args& args, std::ostream& out) {
+  args.finish();
+  if (args.positional().size() != 2) throw UsageError{"territory info needs one folder"};
+  const auto territory = twin::Territory::load(args.positional()[1]);
+  out << twin::describe(territory);
+  return 0;
+}
+
+int demo(Args& args, std::ostream& out, std::ostream& err) {
+  const std::filesystem::path dir = args.take("out").value_or("cadereau-demo");
+  args.finish();
+  const auto territory_dir = dir / "territory";
+  out << "== Building the demo territory (Nîmes, Lambert-93) ==\n";
+  const auto summary = data::write_demo_territory(territory_dir, {});
+  out << fmt::format("   {} road edges, {} traffic lights, {} trips, {} buildings, {} assets\n",
+                     summary.network_edges, summary.traffic_lights, summary.trips, summary.buildings, summary.assets);
+  out << "== Loading it back as the twin sees it ==\n";
+  const auto territory = twin::Territory::load(territory_dir);
+  out << twin::describe(territory);
+
+  out << "== Rendering the 3D scene ==\n";
+  const auto viewer = own_directory().parent_path() / "viewer" / "cadereau-viewer";
+  const auto viewer_beside = own_directory() / "cadereau-viewer";
+  const auto viewer_path = std::filesystem::exists(viewer_beside) ? viewer_beside : viewer;
+  const auto png = dir / "territory.png";
+  if (!std::filesystem::exists(viewer_path)) {
+    err << "cadereau: viewer not found at " << viewer_path.string() << "; skipping the snapshot\n";
+    return 0;
+  }
+  std::vector<std::string> command;
+  const char* display = std::getenv("DISPLAY");
+  if ((!display || !*display) && on_path("xvfb-run")) {
+    command = {"xvfb-run", "-a", "-s", "-screen 0 1600x1000x24"};
+  }
+  for (const std::string& a : {viewer_path.string(), std::string("--territory"), territory_dir.string(),
+                               std::string("--snapshot"), png.string()})
+    command.push_back(a);
+  const int status = run_program(command);
+  if (status != 0) {
+    err << "cadereau: the 3D snapshot failed (exit " << status << "); the territory is complete in "
+        << territory_dir.string() << "\n";
+    return 1;
+  }
+  out << "   snapshot: " << png.string() << "\n";
+  out << "Open it in 3D with: " << viewer_path.string() << " --territory " << territory_dir.string() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  ensure_sumo_home();
+  try {
+    if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+      (args.empty() ? err : out) << kUsage;
+      return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "demo") {
+      Args a(args, 1);
+      return demo(a, out, err);
+    }
+    if (args[0] == "territory") {
+      if (args.size() < 2) throw UsageError{"territory needs a subcommand: demo or info"};
+      Args a(args, 2);
+      if (args[1] == "demo") return territory_demo(a, out);
+      if (args[1] == "info") {
+        Args info(args, 1);
+        return territory_info(info, out);
+      }
+      throw UsageError{"unknown territory subcommand '" + args[1] + "'"};
+    }
+    throw UsageError{"unknown command '" + args[0] + "'"};
+  } catch (const UsageError& e) {
+    err << "cadereau: " << e.message << "\n" << kUsage;
+    return 2;
+  } catch (const Error& e) {
+    err << "cadereau: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    err << "cadereau: unexpected error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace cadereau::server

@@ -1,0 +1,54 @@
+#pragma once
+// Plain geometry in the working CRS. Heavy algorithms (triangulation) live in
+// terrain_mesh.h; these are the value types everyone shares.
+
+#include "cadereau/twin/geo.h"
+
+#include <vector>
+
+namespace cadereau::twin {
+
+struct Box {
+  double x_min_m = 0.0;
+  double y_min_m = 0.0;
+  double x_max_m = 0.0;
+  double y_max_m = 0.0;
+
+  double width_m() const { return x_max_m - x_min_m; }
+  double height_m() const { return y_max_m - y_min_m; }
+  bool contains(MapPoint p) const {
+    return p.x_m >= x_min_m && p.x_m <= x_max_m && p.y_m >= y_min_m && p.y_m <= y_max_m;
+  }
+  bool intersects(const Box& o) const {
+    return x_min_m <= o.x_max_m && o.x_min_m <= x_max_m && y_min_m <= o.y_max_m && o.y_min_m <= y_max_m;
+  }
+  void expand(MapPoint p);
+  static Box empty_box();
+  bool is_empty() const { return x_min_m > x_max_m; }
+};
+
+using Polyline = std::vector<MapPoint>;
+using Ring = std::vector<MapPoint>;  // closed implicitly: last point != first point
+
+// A polygon: one outer ring and its holes, any orientation on input.
+struct Polygon {
+  Ring outer;
+  std::vector<Ring> holes;
+
+  Box bounds() const;
+  double area_m2() const;
+  bool contains(MapPoint p) const;
+  MapPoint centroid() const;
+};
+
+Box bounds_of(const Polyline& line);
+double length_m(const Polyline& line);
+double signed_area_m2(const Ring& ring);
+bool ring_contains(const Ring& ring, MapPoint p);
+// Distance from p to the segment [a, b].
+double segment_distance_m(MapPoint p, MapPoint a, MapPoint b);
+bool segments_intersect(MapPoint a, MapPoint b, MapPoint c, MapPoint d);
+// True when the polyline touches the polygon (crosses it or lies in it).
+bool polyline_intersects(const Polyline& line, const Polygon& polygon);
+
+}  // namespace cadereau::twin
