@@ -25,6 +25,7 @@ ContextPtr make_context() {
   ContextPtr ctx(proj_context_create());
   // Never reach for a network grid: control-room machines are air-gapped.
   proj_context_set_enable_network(ctx.get(), 0);
+  proj_log_level(ctx.get(), PJ_LOG_NONE);  // errors surface as exceptions instead
   return ctx;
 }
 
