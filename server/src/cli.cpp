@@ -1,6 +1,7 @@
 #include "cadereau/server/cli.h"
 
 #include "cadereau/data/demo_territory.h"
+#include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/territory.h"
 
@@ -11,9 +12,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <algorithm>
 #include <functional>
+#include <iostream>
+#include <unistd.h>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -32,6 +37,11 @@ Commands:
   territory demo --out DIR [--cell-size M] [--seed N] [--vehicles N]
                                         write the demo territory folder
   territory info DIR                    describe any territory folder
+  flood --dem FILE --until SECONDS --out DIR
+        [--manning N | --manning-raster FILE] [--inflow X,Y,FILE]... [--rain FILE]
+        [--initial-wse METRES] [--initial-depth FILE] [--probe NAME,X,Y]...
+        [--probe-every SECONDS] [--threads N] [--open-boundaries]
+                                        run the 2D flood model alone on any GDAL raster
   help                                  this text
 )";
 
@@ -42,12 +52,17 @@ struct UsageError {
 // Options of the form --name VALUE after the positional words.
 class Args {
  public:
-  Args(const std::vector<std::string>& args, std::size_t first) {
+  Args(const std::vector<std::string>& args, std::size_t first, std::vector<std::string> flags = {}) {
     for (std::size_t i = first; i < args.size(); ++i) {
       const std::string& a = args[i];
       if (a.rfind("--", 0) == 0) {
+        const std::string name = a.substr(2);
+        if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
+          options_.emplace(name, "");
+          continue;
+        }
         if (i + 1 >= args.size()) throw UsageError{"option " + a + " needs a value"};
-        options_[a.substr(2)] = args[++i];
+        options_.emplace(name, args[++i]);
       } else {
         positional_.push_back(a);
       }
@@ -59,6 +74,11 @@ class Args {
     std::string v = it->second;
     options_.erase(it);
     return v;
+  }
+  std::vector<std::string> take_all(const std::string& name) {
+    std::vector<std::string> values;
+    while (auto v = take(name)) values.push_back(*v);
+    return values;
   }
   double take_number(const std::string& name, double fallback, double min, double max) {
     auto v = take(name);
@@ -78,7 +98,7 @@ class Args {
   }
 
  private:
-  std::map<std::string, std::string> options_;
+  std::multimap<std::string, std::string> options_;
   std::vector<std::string> positional_;
 };
 
@@ -147,6 +167,72 @@ int territory_info(Args& args, std::ostream& out) {
   return 0;
 }
 
+// "A,B,C" split on commas into exactly n fields.
+std::vector<std::string> fields(const std::string& text, std::size_t n, const std::string& option) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (out.size() + 1 < n) {
+    const auto comma = text.find(',', start);
+    if (comma == std::string::npos) break;
+    out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  out.push_back(text.substr(start));
+  if (out.size() != n) throw UsageError{fmt::format("--{} {}: expected {} comma-separated fields", option, text, n)};
+  return out;
+}
+
+double number(const std::string& text, const std::string& option) {
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(v)) return v;
+  } catch (const std::exception&) {
+  }
+  throw UsageError{fmt::format("--{}: '{}' is not a number", option, text)};
+}
+
+int flood(Args& args, std::ostream& out) {
+  sim::flood::FloodRunOptions o;
+  auto dem = args.take("dem");
+  auto until = args.take("until");
+  auto dir = args.take("out");
+  if (!dem || !until || !dir) throw UsageError{"flood needs --dem FILE --until SECONDS --out DIR"};
+  o.dem = *dem;
+  o.until_s = number(*until, "until");
+  o.out = *dir;
+  o.manning_n = args.take_number("manning", 0.03, 0.0, 1.0);
+  if (auto m = args.take("manning-raster")) o.manning_raster = *m;
+  for (const auto& spec : args.take_all("inflow")) {
+    const auto f = fields(spec, 3, "inflow");
+    o.inflows.push_back({{number(f[0], "inflow"), number(f[1], "inflow")}, f[2]});
+  }
+  if (auto r = args.take("rain")) o.rain_csv = *r;
+  if (auto w = args.take("initial-wse")) o.initial_wse_m = number(*w, "initial-wse");
+  if (auto d = args.take("initial-depth")) o.initial_depth = *d;
+  for (const auto& spec : args.take_all("probe")) {
+    const auto f = fields(spec, 3, "probe");
+    o.probes.push_back({f[0], {number(f[1], "probe"), number(f[2], "probe")}});
+  }
+  o.probe_every_s = args.take_number("probe-every", 60.0, 1e-3, 1e9);
+  o.threads = static_cast<int>(args.take_number("threads", 0, 0, 256));
+  o.open_boundaries = args.take("open-boundaries").has_value();
+  if (args.take("record")) throw UsageError{"--record needs the HDF5 recorder, which this build does not have yet"};
+  args.finish();
+  const bool tty = isatty(STDERR_FILENO);
+  const auto summary = sim::flood::run_flood(o, [tty](double t, double until) {
+    if (tty) std::cerr << fmt::format("\rflood: {:6.1f}% ({:.0f} / {:.0f} s)", 100.0 * t / until, t, until) << std::flush;
+  });
+  if (tty) std::cerr << "\n";
+  out << fmt::format(
+      "flood: {} cells, {} wet, {} steps, {:.0f} s simulated in {:.2f} s ({:.3g} cell updates/s), max depth {:.3f} m, "
+      "mass error {:.2e}\n",
+      summary.cells, summary.wet_cells, summary.steps, summary.sim_s, summary.wall_s, summary.cell_updates_per_s,
+      summary.max_depth_m, summary.mass.error_rel());
+  out << "flood: outputs in " << o.out.string() << "\n";
+  return 0;
+}
+
 int demo(Args& args, std::ostream& out, std::ostream& err) {
   const std::filesystem::path dir = args.take("out").value_or("cadereau-demo");
   args.finish();
@@ -199,6 +285,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (args[0] == "demo") {
       Args a(args, 1);
       return demo(a, out, err);
+    }
+    if (args[0] == "flood") {
+      Args a(args, 1, {"open-boundaries"});
+      return flood(a, out);
     }
     if (args[0] == "territory") {
       if (args.size() < 2) throw UsageError{"territory needs a subcommand: demo or info"};

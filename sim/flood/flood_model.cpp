@@ -1,0 +1,498 @@
+#include "cadereau/sim/flood/flood_model.h"
+
+#include "cadereau/twin/error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace cadereau::sim::flood {
+
+namespace {
+
+constexpr double g = kGravity_m_s2;
+// Below this depth a cell holds water but no momentum: velocities from
+// q / h would be noise, and friction would stop the water anyway.
+constexpr double kDryDepth_m = 1e-4;
+// When nothing is wet and no source runs, the clock jumps by this much.
+constexpr double kIdleStep_s = 60.0;
+
+struct FaceFlux {
+  double mass = 0.0;      // m2/s
+  double mom_left = 0.0;  // normal momentum flux seen from the left cell
+  double mom_right = 0.0; // ... seen from the right cell
+  double trans = 0.0;     // transverse momentum flux
+};
+
+// HLL flux between two cells after hydrostatic reconstruction (Audusse et
+// al. 2004). u: normal velocity, v: transverse velocity, z: bed.
+inline FaceFlux hll_face(double hl, double ul, double vl, double zl, double hr, double ur, double vr, double zr) {
+  const double zf = std::max(zl, zr);
+  const double hls = std::max(0.0, hl + zl - zf);
+  const double hrs = std::max(0.0, hr + zr - zf);
+  FaceFlux f;
+  double p = 0.0;
+  if (hls > 0.0 || hrs > 0.0) {
+    const double cl = std::sqrt(g * hls);
+    const double cr = std::sqrt(g * hrs);
+    double sl, sr;
+    if (hls <= 0.0) {
+      sl = ur - 2.0 * cr;
+      sr = ur + cr;
+    } else if (hrs <= 0.0) {
+      sl = ul - cl;
+      sr = ul + 2.0 * cl;
+    } else {
+      sl = std::min(ul - cl, ur - cr);
+      sr = std::max(ul + cl, ur + cr);
+    }
+    const double ql = hls * ul, qr = hrs * ur;
+    const double fl1 = ql * ul + 0.5 * g * hls * hls;
+    const double fr1 = qr * ur + 0.5 * g * hrs * hrs;
+    if (sl >= 0.0) {
+      f.mass = ql;
+      p = fl1;
+    } else if (sr <= 0.0) {
+      f.mass = qr;
+      p = fr1;
+    } else {
+      const double inv = 1.0 / (sr - sl);
+      f.mass = (sr * ql - sl * qr + sl * sr * (hrs - hls)) * inv;
+      p = (sr * fl1 - sl * fr1 + sl * sr * (qr - ql)) * inv;
+    }
+    f.trans = f.mass > 0.0 ? f.mass * vl : f.mass * vr;
+  }
+  f.mom_left = p + 0.5 * g * (hl * hl - hls * hls);
+  f.mom_right = p + 0.5 * g * (hr * hr - hrs * hrs);
+  return f;
+}
+
+inline FaceFlux wall_face(double h_inside) {
+  FaceFlux f;
+  f.mom_left = f.mom_right = 0.5 * g * h_inside * h_inside;
+  return f;
+}
+
+inline double velocity(double q, double h) { return h > kDryDepth_m ? q / h : 0.0; }
+
+void check_same_grid(const twin::Raster& r, const twin::GridSpec& grid, const char* what) {
+  if (!r.grid().same_as(grid, 1e-6 * std::max(1.0, grid.cell_w_m)))
+    fail(what, "raster is on a {} x {} grid of {:g} m cells at ({:.3f}, {:.3f}); the DEM grid is {} x {} of {:g} m at "
+               "({:.3f}, {:.3f})",
+         r.grid().cols, r.grid().rows, r.grid().cell_w_m, r.grid().x_min_m, r.grid().y_max_m, grid.cols, grid.rows,
+         grid.cell_w_m, grid.x_min_m, grid.y_max_m);
+}
+
+}  // namespace
+
+double MassBalance::error_rel() const {
+  const double scale = std::max({initial_m3 + rain_m3 + inflow_m3, stored_m3, 1e-12});
+  return std::abs(stored_m3 - initial_m3 - rain_m3 - inflow_m3 + outflow_m3) / scale;
+}
+
+FloodModel::FloodModel(FloodSetup setup) : setup_(std::move(setup)) {
+  const twin::Raster& dem = setup_.dem;
+  grid_ = dem.grid();
+  crs_ = dem.crs();
+  cols_ = static_cast<std::size_t>(grid_.cols);
+  rows_ = static_cast<std::size_t>(grid_.rows);
+  dx_ = grid_.cell_w_m;
+  dy_ = grid_.cell_h_m;
+  cell_area_m2_ = dx_ * dy_;
+  const std::size_t n = grid_.cell_count();
+  if (n == 0) fail("flood model", "the DEM has no cell");
+  if (!(setup_.cfl > 0.0) || setup_.cfl > 0.5) fail("flood model", "CFL number {} is outside (0, 0.5]", setup_.cfl);
+  if (!(setup_.manning_n >= 0.0) || setup_.manning_n > 1.0)
+    fail("flood model", "Manning n {} is outside [0, 1]", setup_.manning_n);
+
+  h_.assign(n, 0.0);
+  qx_.assign(n, 0.0);
+  qy_.assign(n, 0.0);
+  z_.assign(n, 0.0);
+  n2_.assign(n, setup_.manning_n * setup_.manning_n);
+  inside_.assign(n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float zb = dem.values()[i];
+    if (dem.is_nodata(zb) || !std::isfinite(zb)) continue;
+    inside_[i] = 1;
+    z_[i] = zb;
+    ++inside_count_;
+  }
+  if (inside_count_ == 0) fail("flood model", "the DEM is all nodata: there is no domain to flood");
+
+  if (setup_.manning) {
+    check_same_grid(*setup_.manning, grid_, "Manning raster");
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!inside_[i]) continue;
+      const float m = setup_.manning->values()[i];
+      if (setup_.manning->is_nodata(m)) continue;
+      if (!(m >= 0.0f) || m > 1.0f)
+        fail("Manning raster", "n = {} at cell ({}, {}) is outside [0, 1]", m, i % cols_, i / cols_);
+      n2_[i] = static_cast<double>(m) * m;
+    }
+  }
+  if (setup_.initial_wse_m)
+    for (std::size_t i = 0; i < n; ++i)
+      if (inside_[i]) h_[i] = std::max(0.0, *setup_.initial_wse_m - z_[i]);
+  if (setup_.initial_depth) {
+    check_same_grid(*setup_.initial_depth, grid_, "initial depth raster");
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!inside_[i]) continue;
+      const float d = setup_.initial_depth->values()[i];
+      if (setup_.initial_depth->is_nodata(d)) continue;
+      if (!(d >= 0.0f))
+        fail("initial depth raster", "depth {} m at cell ({}, {}) is negative", d, i % cols_, i / cols_);
+      h_[i] += d;
+    }
+  }
+  if (setup_.rain_mm_h)
+    for (double v : setup_.rain_mm_h->values())
+      if (v < 0.0) fail("rain", "intensity {} mm/h is negative", v);
+
+  for (const auto& inflow : setup_.inflows) {
+    const auto cell = grid_.cell_at(inflow.location);
+    const std::string where = "inflow '" + inflow.label + "'";
+    if (!cell)
+      fail(where, "point ({:.2f}, {:.2f}) is outside the DEM extent x {:.2f}..{:.2f}, y {:.2f}..{:.2f}",
+           inflow.location.x_m, inflow.location.y_m, grid_.x_min_m, grid_.x_max_m(), grid_.y_min_m(), grid_.y_max_m);
+    const std::size_t i = grid_.linear(*cell);
+    if (!inside_[i])
+      fail(where, "point ({:.2f}, {:.2f}) falls on a nodata cell of the DEM (outside the domain)", inflow.location.x_m,
+           inflow.location.y_m);
+    for (double q : inflow.discharge_m3_s.values())
+      if (q < 0.0) fail(where, "discharge {} m3/s is negative", q);
+    sources_.push_back({i, &inflow.discharge_m3_s});
+  }
+
+  fx_mass_.assign(rows_ * (cols_ + 1), 0.0);
+  fx_mom_left_ = fx_mom_right_ = fx_trans_ = fx_mass_;
+  fy_mass_.assign((rows_ + 1) * cols_, 0.0);
+  fy_mom_up_ = fy_mom_down_ = fy_trans_ = fy_mass_;
+  max_h_.assign(n, 0.0f);
+  max_speed_.assign(n, 0.0f);
+  max_hazard_.assign(n, 0.0f);
+  arrival_s_.assign(n, -1.0f);
+
+  double initial = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    initial += h_[i];
+    if (h_[i] >= setup_.arrival_depth_m) arrival_s_[i] = 0.0f;
+    max_h_[i] = static_cast<float>(h_[i]);
+  }
+  initial_m3_ = initial * cell_area_m2_;
+  update_wet_box();
+  next_dt_s_ = stable_dt_s();
+}
+
+double FloodModel::velocity_east_m_s(std::size_t cell) const { return velocity(qx_[cell], h_[cell]); }
+double FloodModel::velocity_north_m_s(std::size_t cell) const { return -velocity(qy_[cell], h_[cell]); }
+double FloodModel::speed_m_s(std::size_t cell) const {
+  return std::hypot(velocity(qx_[cell], h_[cell]), velocity(qy_[cell], h_[cell]));
+}
+
+void FloodModel::update_wet_box() {
+  std::size_t rmin = rows_, rmax = 0, cmin = cols_, cmax = 0;
+  for (std::size_t r = 0; r < rows_; ++r)
+    for (std::size_t c = 0; c < cols_; ++c)
+      if (h_[r * cols_ + c] > 0.0) {
+        rmin = std::min(rmin, r);
+        rmax = std::max(rmax, r);
+        cmin = std::min(cmin, c);
+        cmax = std::max(cmax, c);
+      }
+  any_water_ = rmin <= rmax;
+  if (any_water_) {
+    r0_ = rmin > 0 ? rmin - 1 : 0;
+    c0_ = cmin > 0 ? cmin - 1 : 0;
+    r1_ = std::min(rows_, rmax + 2);
+    c1_ = std::min(cols_, cmax + 2);
+  } else {
+    r0_ = r1_ = c0_ = c1_ = 0;
+  }
+}
+
+double FloodModel::stable_dt_s() const {
+  double rate = 0.0;  // max over cells of (|u|+c)/dx + (|v|+c)/dy, 1/s
+  for (std::size_t r = r0_; r < r1_; ++r)
+    for (std::size_t c = c0_; c < c1_; ++c) {
+      const std::size_t i = r * cols_ + c;
+      const double h = h_[i];
+      if (h <= 0.0) continue;
+      const double a = std::sqrt(g * h);
+      rate = std::max(rate, (std::abs(velocity(qx_[i], h)) + a) / dx_ + (std::abs(velocity(qy_[i], h)) + a) / dy_);
+    }
+  return rate > 0.0 ? setup_.cfl * 2.0 / rate : std::numeric_limits<double>::infinity();
+}
+
+void FloodModel::advance_to(double t_s) {
+  while (time_s_ < t_s) {
+    const double remaining = t_s - time_s_;
+    double dt = std::min(std::isfinite(next_dt_s_) ? next_dt_s_ : kIdleStep_s, remaining);
+    // Sources deepen cells during the step and so speed up waves: bound the
+    // rate after them with sqrt(a + b) <= sqrt(a) + sqrt(b) and shorten the
+    // step until the CFL condition holds for the deepened state too.
+    const double rate_now = std::isfinite(next_dt_s_) ? setup_.cfl * 2.0 / next_dt_s_ : 0.0;
+    for (int halving = 0; halving < 60; ++halving) {
+      double added_m = 0.0;
+      if (setup_.rain_mm_h) added_m = setup_.rain_mm_h->integral(time_s_, time_s_ + dt) / 3.6e6;
+      for (const auto& s : sources_)
+        added_m = std::max(added_m, s.discharge->integral(time_s_, time_s_ + dt) / cell_area_m2_);
+      const double rate = rate_now + std::sqrt(g * added_m) * (1.0 / dx_ + 1.0 / dy_);
+      if (dt * rate <= setup_.cfl * 2.0) break;
+      dt *= 0.5;
+    }
+    step(dt);
+  }
+}
+
+void FloodModel::step(double dt_s) {
+  const double t0 = time_s_;
+  const double t1 = time_s_ + dt_s;
+
+  // Sources for this step, as exact volumes over [t0, t1].
+  bool raining = false;
+  if (setup_.rain_mm_h) {
+    const double rain_m = setup_.rain_mm_h->integral(t0, t1) / 3.6e6;
+    if (rain_m > 0.0) {
+      raining = true;
+      for (std::size_t i = 0; i < h_.size(); ++i)
+        if (inside_[i]) h_[i] += rain_m;
+      rain_m3_ += rain_m * cell_area_m2_ * static_cast<double>(inside_count_);
+    }
+  }
+  bool sources_wet = false;
+  for (const auto& s : sources_) {
+    const double volume_m3 = s.discharge->integral(t0, t1);
+    if (volume_m3 > 0.0) {
+      h_[s.cell] += volume_m3 / cell_area_m2_;
+      inflow_m3_ += volume_m3;
+      sources_wet = true;
+    }
+  }
+  if (raining || sources_wet) update_wet_box();
+  if (!any_water_) {
+    time_s_ = t1;
+    ++steps_;
+    next_dt_s_ = std::numeric_limits<double>::infinity();
+    return;
+  }
+
+  const std::size_t cols = cols_;
+  const double dtdx = dt_s / dx_, dtdy = dt_s / dy_;
+  const std::size_t r0 = r0_, r1 = r1_, c0 = c0_, c1 = c1_;
+  const bool open = setup_.open_boundaries;
+  const long long rr0 = static_cast<long long>(r0), rr1 = static_cast<long long>(r1);
+  const int threads = setup_.threads;
+  double outflow_m3 = 0.0;
+
+#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads()) if (threads != 1)
+  {
+    // x faces: face c lies between cells c-1 and c of a row.
+#pragma omp for schedule(static) reduction(+ : outflow_m3)
+    for (long long rr = rr0; rr < rr1; ++rr) {
+      const std::size_t r = static_cast<std::size_t>(rr);
+      for (std::size_t c = c0; c <= c1; ++c) {
+        const std::size_t f = r * (cols + 1) + c;
+        const bool has_l = c > 0 && inside_[r * cols + c - 1];
+        const bool has_r = c < cols && inside_[r * cols + c];
+        FaceFlux ff;
+        if (has_l && has_r) {
+          const std::size_t l = r * cols + c - 1, q = l + 1;
+          ff = hll_face(h_[l], velocity(qx_[l], h_[l]), velocity(qy_[l], h_[l]), z_[l], h_[q],
+                        velocity(qx_[q], h_[q]), velocity(qy_[q], h_[q]), z_[q]);
+        } else if (has_l) {
+          const std::size_t l = r * cols + c - 1;
+          const double u = velocity(qx_[l], h_[l]);
+          if (open && c == cols && u > 0.0) {
+            ff.mass = h_[l] * u;
+            ff.mom_left = ff.mom_right = h_[l] * u * u + 0.5 * g * h_[l] * h_[l];
+            ff.trans = ff.mass * velocity(qy_[l], h_[l]);
+            outflow_m3 += ff.mass * dy_ * dt_s;
+          } else {
+            ff = wall_face(h_[l]);
+          }
+        } else if (has_r) {
+          const std::size_t q = r * cols + c;
+          const double u = velocity(qx_[q], h_[q]);
+          if (open && c == 0 && u < 0.0) {
+            ff.mass = h_[q] * u;
+            ff.mom_left = ff.mom_right = h_[q] * u * u + 0.5 * g * h_[q] * h_[q];
+            ff.trans = ff.mass * velocity(qy_[q], h_[q]);
+            outflow_m3 -= ff.mass * dy_ * dt_s;
+          } else {
+            ff = wall_face(h_[q]);
+          }
+        }
+        fx_mass_[f] = ff.mass;
+        fx_mom_left_[f] = ff.mom_left;
+        fx_mom_right_[f] = ff.mom_right;
+        fx_trans_[f] = ff.trans;
+      }
+    }
+    // y faces: face r lies between rows r-1 (north, "left") and r (south); normal is +row.
+#pragma omp for schedule(static) reduction(+ : outflow_m3)
+    for (long long rr = rr0; rr <= rr1; ++rr) {
+      const std::size_t r = static_cast<std::size_t>(rr);
+      if (r > rows_) continue;
+      for (std::size_t c = c0; c < c1; ++c) {
+        const std::size_t f = r * cols + c;
+        const bool has_u = r > 0 && inside_[(r - 1) * cols + c];
+        const bool has_d = r < rows_ && inside_[r * cols + c];
+        FaceFlux ff;
+        if (has_u && has_d) {
+          const std::size_t u = (r - 1) * cols + c, d = r * cols + c;
+          ff = hll_face(h_[u], velocity(qy_[u], h_[u]), velocity(qx_[u], h_[u]), z_[u], h_[d],
+                        velocity(qy_[d], h_[d]), velocity(qx_[d], h_[d]), z_[d]);
+        } else if (has_u) {
+          const std::size_t u = (r - 1) * cols + c;
+          const double v = velocity(qy_[u], h_[u]);
+          if (open && r == rows_ && v > 0.0) {
+            ff.mass = h_[u] * v;
+            ff.mom_left = ff.mom_right = h_[u] * v * v + 0.5 * g * h_[u] * h_[u];
+            ff.trans = ff.mass * velocity(qx_[u], h_[u]);
+            outflow_m3 += ff.mass * dx_ * dt_s;
+          } else {
+            ff = wall_face(h_[u]);
+          }
+        } else if (has_d) {
+          const std::size_t d = r * cols + c;
+          const double v = velocity(qy_[d], h_[d]);
+          if (open && r == 0 && v < 0.0) {
+            ff.mass = h_[d] * v;
+            ff.mom_left = ff.mom_right = h_[d] * v * v + 0.5 * g * h_[d] * h_[d];
+            ff.trans = ff.mass * velocity(qx_[d], h_[d]);
+            outflow_m3 -= ff.mass * dx_ * dt_s;
+          } else {
+            ff = wall_face(h_[d]);
+          }
+        }
+        fy_mass_[f] = ff.mass;
+        fy_mom_up_[f] = ff.mom_left;
+        fy_mom_down_[f] = ff.mom_right;
+        fy_trans_[f] = ff.trans;
+      }
+    }
+  }
+  outflow_m3_ += outflow_m3;
+
+  // Cell update, friction, envelopes, next time step and wet box in one pass.
+  double rate = 0.0;
+  long long rmin = static_cast<long long>(rows_), rmax = -1, cmin = static_cast<long long>(cols_), cmax = -1;
+  const float arrival_time = static_cast<float>(t1);
+  const float arrival_depth = static_cast<float>(setup_.arrival_depth_m);
+#pragma omp parallel for num_threads(threads > 0 ? threads : omp_get_max_threads()) if (threads != 1) \
+    schedule(static) reduction(max : rate, rmax, cmax) reduction(min : rmin, cmin)
+  for (long long rr = rr0; rr < rr1; ++rr) {
+    const std::size_t r = static_cast<std::size_t>(rr);
+    for (std::size_t c = c0; c < c1; ++c) {
+      const std::size_t i = r * cols + c;
+      if (!inside_[i]) continue;
+      const std::size_t fw = r * (cols + 1) + c, fe = fw + 1;
+      const std::size_t fn = r * cols + c, fs = fn + cols;
+      double h = h_[i] - dtdx * (fx_mass_[fe] - fx_mass_[fw]) - dtdy * (fy_mass_[fs] - fy_mass_[fn]);
+      double qx = qx_[i] - dtdx * (fx_mom_left_[fe] - fx_mom_right_[fw]) - dtdy * (fy_trans_[fs] - fy_trans_[fn]);
+      double qy = qy_[i] - dtdx * (fx_trans_[fe] - fx_trans_[fw]) - dtdy * (fy_mom_up_[fs] - fy_mom_down_[fn]);
+      if (h < kDryDepth_m) {
+        // Roundoff can leave -1e-17 m; there is no momentum to keep in a film this thin.
+        if (h < 0.0) h = 0.0;
+        qx = qy = 0.0;
+      } else if (n2_[i] > 0.0) {
+        const double q = std::hypot(qx, qy);
+        const double factor = 1.0 + dt_s * g * n2_[i] * q / std::pow(h, 7.0 / 3.0);
+        qx /= factor;
+        qy /= factor;
+      }
+      h_[i] = h;
+      qx_[i] = qx;
+      qy_[i] = qy;
+      if (h > 0.0) {
+        rmin = std::min(rmin, rr);
+        rmax = std::max(rmax, rr);
+        cmin = std::min(cmin, static_cast<long long>(c));
+        cmax = std::max(cmax, static_cast<long long>(c));
+        const double u = velocity(qx, h), v = velocity(qy, h);
+        const double a = std::sqrt(g * h);
+        rate = std::max(rate, (std::abs(u) + a) / dx_ + (std::abs(v) + a) / dy_);
+        const float speed = static_cast<float>(std::hypot(u, v));
+        const float hf = static_cast<float>(h);
+        if (hf > max_h_[i]) max_h_[i] = hf;
+        if (speed > max_speed_[i]) max_speed_[i] = speed;
+        const float hazard = hf * (speed + 0.5f);
+        if (hazard > max_hazard_[i]) max_hazard_[i] = hazard;
+        if (arrival_s_[i] < 0.0f && hf >= arrival_depth) arrival_s_[i] = arrival_time;
+      }
+    }
+  }
+  cell_updates_ += static_cast<std::uint64_t>((r1 - r0) * (c1 - c0));
+  ++steps_;
+  time_s_ = t1;
+
+  any_water_ = rmax >= 0;
+  if (any_water_) {
+    r0_ = static_cast<std::size_t>(std::max(0LL, rmin - 1));
+    c0_ = static_cast<std::size_t>(std::max(0LL, cmin - 1));
+    r1_ = std::min(rows_, static_cast<std::size_t>(rmax) + 2);
+    c1_ = std::min(cols_, static_cast<std::size_t>(cmax) + 2);
+  } else {
+    r0_ = r1_ = c0_ = c1_ = 0;
+  }
+  // The sum of the two directional CFL numbers stays below 2 * cfl.
+  next_dt_s_ = rate > 0.0 ? setup_.cfl * 2.0 / rate : std::numeric_limits<double>::infinity();
+}
+
+std::size_t FloodModel::wet_cells(double threshold_m) const {
+  std::size_t n = 0;
+  for (double h : h_) n += h > threshold_m ? 1 : 0;
+  return n;
+}
+
+MassBalance FloodModel::mass_balance() const {
+  MassBalance m;
+  m.initial_m3 = initial_m3_;
+  m.rain_m3 = rain_m3_;
+  m.inflow_m3 = inflow_m3_;
+  m.outflow_m3 = outflow_m3_;
+  double stored = 0.0;
+  for (double h : h_) stored += h;
+  m.stored_m3 = stored * cell_area_m2_;
+  return m;
+}
+
+namespace {
+twin::Raster envelope(const twin::GridSpec& grid, const twin::Crs& crs, const std::vector<std::uint8_t>& inside,
+                      const auto& value) {
+  twin::Raster r(grid, crs, FloodModel::kNodata, FloodModel::kNodata);
+  for (std::size_t i = 0; i < inside.size(); ++i)
+    if (inside[i]) r.values()[i] = value(i);
+  return r;
+}
+}  // namespace
+
+twin::Raster FloodModel::depth_raster() const {
+  return envelope(grid_, crs_, inside_, [&](std::size_t i) { return static_cast<float>(h_[i]); });
+}
+twin::Raster FloodModel::max_depth_raster() const {
+  return envelope(grid_, crs_, inside_, [&](std::size_t i) { return max_h_[i]; });
+}
+twin::Raster FloodModel::max_speed_raster() const {
+  return envelope(grid_, crs_, inside_, [&](std::size_t i) { return max_speed_[i]; });
+}
+twin::Raster FloodModel::max_hazard_raster() const {
+  return envelope(grid_, crs_, inside_, [&](std::size_t i) { return max_hazard_[i]; });
+}
+twin::Raster FloodModel::arrival_time_raster() const {
+  return envelope(grid_, crs_, inside_,
+                  [&](std::size_t i) { return arrival_s_[i] < 0.0f ? FloodModel::kNodata : arrival_s_[i]; });
+}
+
+double FloodModel::max_depth_m() const {
+  float m = 0.0f;
+  for (float v : max_h_) m = std::max(m, v);
+  return m;
+}
+
+}  // namespace cadereau::sim::flood

@@ -1,0 +1,37 @@
+#pragma once
+// Piecewise-linear time series (hydrographs, hyetographs) read from CSV.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace cadereau::sim::flood {
+
+class TimeSeries {
+ public:
+  TimeSeries() = default;
+  // Times must be strictly increasing. Throws cadereau::Error otherwise.
+  TimeSeries(std::vector<double> times_s, std::vector<double> values, const std::string& where = "time series");
+
+  // Reads "time_s,VALUE" rows; a header line is allowed. Throws cadereau::Error
+  // "FILE:LINE: ..." on text where numbers belong, time going back, an empty
+  // file, or a value below min_value.
+  static TimeSeries read_csv(const std::filesystem::path& path, const std::string& value_name, double min_value);
+  static TimeSeries constant(double value) { return TimeSeries({0.0}, {value}); }
+
+  // Linear interpolation; held constant before the first and after the last point.
+  double at(double t_s) const;
+  // Integral over [t0, t1] (exact for the linear interpolant).
+  double integral(double t0_s, double t1_s) const;
+  bool empty() const { return times_s_.empty(); }
+  double end_s() const { return times_s_.empty() ? 0.0 : times_s_.back(); }
+  double max_value() const;
+  const std::vector<double>& times_s() const { return times_s_; }
+  const std::vector<double>& values() const { return values_; }
+
+ private:
+  std::vector<double> times_s_;
+  std::vector<double> values_;
+};
+
+}  // namespace cadereau::sim::flood

@@ -1,0 +1,251 @@
+#include "cadereau/sim/flood/flood_model.h"
+#include "cadereau/sim/flood/flood_run.h"
+#include "cadereau/twin/error.h"
+#include "test_support.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <fstream>
+
+using namespace cadereau::sim::flood;
+using cadereau::twin::Crs;
+using cadereau::twin::GridSpec;
+using cadereau::twin::MapPoint;
+using cadereau::twin::Raster;
+using cadereau::testing::TempDir;
+using cadereau::testing::write_text;
+
+namespace {
+
+constexpr double g = kGravity_m_s2;
+
+// A channel of `cols` cells along x, 3 cells wide, walls all round.
+FloodSetup channel(int cols, double length_m, double dam_x_m, double h_left_m, double h_right_m) {
+  const double dx = length_m / cols;
+  FloodSetup s;
+  s.dem = Raster(GridSpec{cols, 3, 810000.0, 6302000.0, dx, dx}, Crs::lambert93(), 0.0f);
+  s.manning_n = 0.0;
+  Raster depth(s.dem.grid(), Crs::lambert93(), 0.0f);
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < cols; ++c) depth.at(c, r) = static_cast<float>((c + 0.5) * dx < dam_x_m ? h_left_m : h_right_m);
+  s.initial_depth = depth;
+  return s;
+}
+
+double ritter_depth(double x, double t, double x0, double h0) {
+  const double c0 = std::sqrt(g * h0);
+  const double xi = (x - x0) / t;
+  if (xi <= -c0) return h0;
+  if (xi >= 2.0 * c0) return 0.0;
+  const double a = 2.0 * c0 - xi;
+  return a * a / (9.0 * g);
+}
+
+// Stoker: dam break on a wet bed, middle state from the rarefaction-shock pair.
+struct Stoker {
+  double h0, h1, hm, um, cm, shock_speed;
+  Stoker(double left, double right) : h0(left), h1(right) {
+    auto f = [&](double h) {
+      return 2.0 * (std::sqrt(g * h0) - std::sqrt(g * h)) - (h - h1) * std::sqrt(g * (h + h1) / (2.0 * h * h1));
+    };
+    double lo = h1, hi = h0;
+    for (int i = 0; i < 200; ++i) {
+      const double mid = 0.5 * (lo + hi);
+      (f(mid) > 0.0 ? lo : hi) = mid;
+    }
+    hm = 0.5 * (lo + hi);
+    cm = std::sqrt(g * hm);
+    um = 2.0 * (std::sqrt(g * h0) - cm);
+    shock_speed = hm * um / (hm - h1);
+  }
+  double depth(double x, double t, double x0) const {
+    const double c0 = std::sqrt(g * h0);
+    const double xi = (x - x0) / t;
+    if (xi <= -c0) return h0;
+    if (xi <= um - cm) {
+      const double a = 2.0 * c0 - xi;
+      return a * a / (9.0 * g);
+    }
+    if (xi <= shock_speed) return hm;
+    return h1;
+  }
+};
+
+// Mean absolute depth error along the middle row against an analytic profile.
+template <typename Exact>
+double l1_error(const FloodModel& m, const Exact& exact) {
+  const GridSpec& grid = m.grid();
+  double sum = 0.0;
+  for (int c = 0; c < grid.cols; ++c) {
+    const double x = (c + 0.5) * grid.cell_w_m;
+    sum += std::abs(m.depth_m(grid.linear({c, 1})) - exact(x));
+  }
+  return sum / grid.cols;
+}
+
+}  // namespace
+
+TEST_CASE("Lake at rest over an uneven bed with islands stays at rest", "[validation][flood]") {
+  const GridSpec grid{60, 50, 810000.0, 6302000.0, 5.0, 5.0};
+  FloodSetup s;
+  s.dem = Raster(grid, Crs::lambert93(), 0.0f);
+  for (int r = 0; r < grid.rows; ++r)
+    for (int c = 0; c < grid.cols; ++c) {
+      // Rough bed with two islands emerging above the lake surface at 1.0 m.
+      double z = 0.3 * std::sin(0.7 * c) * std::cos(0.5 * r) + 0.01 * ((c * 7 + r * 13) % 11);
+      z += 1.6 * std::exp(-((c - 15) * (c - 15) + (r - 20) * (r - 20)) / 20.0);
+      z += 1.4 * std::exp(-((c - 42) * (c - 42) + (r - 30) * (r - 30)) / 30.0);
+      s.dem.at(c, r) = static_cast<float>(z);
+    }
+  s.dem.set_nodata(-9999.0);
+  s.dem.at(30, 25) = -9999.0f;  // a hole in the domain acts as a wall
+  s.initial_wse_m = 1.0;
+  s.manning_n = 0.03;
+  FloodModel model(s);
+  model.advance_to(300.0);
+  double max_speed = 0.0, max_wse_error = 0.0;
+  std::size_t dry_islands = 0;
+  for (std::size_t i = 0; i < grid.cell_count(); ++i) {
+    if (!model.inside(i)) continue;
+    max_speed = std::max(max_speed, model.speed_m_s(i));
+    if (model.depth_m(i) > 0.0)
+      max_wse_error = std::max(max_wse_error, std::abs(model.depth_m(i) + model.bed_m(i) - 1.0));
+    else
+      ++dry_islands;
+  }
+  CHECK(dry_islands > 10);
+  CHECK(model.steps() > 100);
+  CHECK(max_speed < 1e-10);
+  CHECK(max_wse_error < 1e-12);
+}
+
+TEST_CASE("Dam break on a dry bed converges to Ritter's solution", "[validation][flood]") {
+  const double h0 = 1.0, x0 = 500.0, t = 30.0;
+  std::vector<double> errors;
+  for (int cols : {200, 400, 800}) {
+    FloodModel m(channel(cols, 1000.0, x0, h0, 0.0));
+    m.advance_to(t);
+    errors.push_back(l1_error(m, [&](double x) { return ritter_depth(x, t, x0, h0); }));
+  }
+  INFO("mean |h - h_Ritter| at 200, 400, 800 cells: " << errors[0] << ", " << errors[1] << ", " << errors[2] << " m");
+  CHECK(errors[2] < 0.01);
+  CHECK(errors[1] < errors[0]);
+  CHECK(errors[2] < errors[1]);
+}
+
+TEST_CASE("Dam break on a wet bed converges to Stoker's solution", "[validation][flood]") {
+  const double x0 = 500.0, t = 30.0;
+  const Stoker exact(1.0, 0.1);
+  std::vector<double> errors;
+  for (int cols : {200, 400, 800}) {
+    FloodModel m(channel(cols, 1000.0, x0, exact.h0, exact.h1));
+    m.advance_to(t);
+    errors.push_back(l1_error(m, [&](double x) { return exact.depth(x, t, x0); }));
+  }
+  INFO("Stoker middle depth " << exact.hm << " m; mean errors " << errors[0] << ", " << errors[1] << ", " << errors[2]);
+  CHECK(exact.hm == Approx(0.3965).margin(2e-3));  // the classical value for h1/h0 = 0.1
+  CHECK(errors[2] < 0.01);
+  CHECK(errors[2] < errors[0]);
+}
+
+TEST_CASE("Mass is conserved with rain, inflow, friction and wetting and drying", "[validation][flood]") {
+  const GridSpec grid{80, 60, 810000.0, 6302000.0, 10.0, 10.0};
+  FloodSetup s;
+  s.dem = Raster(grid, Crs::lambert93(), 0.0f);
+  for (int r = 0; r < grid.rows; ++r)
+    for (int c = 0; c < grid.cols; ++c)
+      s.dem.at(c, r) = static_cast<float>(50.0 - 0.05 * c * 10.0 * 0.1 + 0.5 * std::sin(0.3 * r) + 0.2 * std::cos(0.4 * c));
+  s.manning_n = 0.05;
+  s.rain_mm_h = TimeSeries({0.0, 300.0, 600.0}, {0.0, 60.0, 0.0});
+  s.inflows.push_back({"upstream", grid.cell_centre({5, 30}), TimeSeries({0.0, 200.0, 900.0}, {0.0, 40.0, 0.0})});
+  FloodModel model(s);
+  model.advance_to(1200.0);
+  const MassBalance mb = model.mass_balance();
+  INFO("in " << mb.rain_m3 + mb.inflow_m3 << " m3, stored " << mb.stored_m3 << " m3, error " << mb.error_rel());
+  CHECK(mb.inflow_m3 == Approx(0.5 * 900.0 * 40.0).epsilon(1e-12));
+  CHECK(mb.rain_m3 == Approx(0.5 * 600.0 * 60.0 / 3.6e6 * 800.0 * 600.0).epsilon(1e-12));
+  CHECK(mb.error_rel() < 1e-9);
+  CHECK(model.max_depth_m() > 0.1);
+}
+
+TEST_CASE("Free outflow drains water through open edges and counts it", "[validation][flood]") {
+  FloodSetup s = channel(100, 500.0, 250.0, 1.0, 0.0);
+  s.open_boundaries = true;
+  FloodModel model(s);
+  model.advance_to(600.0);
+  const MassBalance mb = model.mass_balance();
+  CHECK(mb.outflow_m3 > 0.5 * mb.initial_m3);
+  CHECK(mb.error_rel() < 1e-9);
+}
+
+TEST_CASE("Time series parse, interpolate and integrate", "[unit][flood]") {
+  TempDir tmp;
+  write_text(tmp / "q.csv", "time_s,discharge_m3_s\n0,0\n600,120\n1800,0\n");
+  const TimeSeries q = TimeSeries::read_csv(tmp / "q.csv", "discharge_m3_s", 0.0);
+  CHECK(q.at(300) == Approx(60.0));
+  CHECK(q.at(-5) == 0.0);
+  CHECK(q.at(5000) == 0.0);
+  CHECK(q.integral(0, 1800) == Approx(0.5 * 1800 * 120));
+  CHECK(q.integral(300, 900) == Approx(0.5 * (60 + 120) * 300 + 0.5 * (120 + 90) * 300));
+}
+
+TEST_CASE("Bad flood inputs get clear errors", "[unit][flood]") {
+  TempDir tmp;
+  write_text(tmp / "empty.csv", "");
+  CHECK_THROWS_WITH(TimeSeries::read_csv(tmp / "empty.csv", "q", 0.0), Catch::Contains("empty.csv") && Catch::Contains("no data"));
+  write_text(tmp / "text.csv", "time_s,q\n0,1\n60,lots\n");
+  CHECK_THROWS_WITH(TimeSeries::read_csv(tmp / "text.csv", "q", 0.0), Catch::Contains("text.csv:3") && Catch::Contains("lots"));
+  write_text(tmp / "back.csv", "0,1\n60,2\n30,3\n");
+  CHECK_THROWS_WITH(TimeSeries::read_csv(tmp / "back.csv", "q", 0.0), Catch::Contains("back.csv:3") && Catch::Contains("forward"));
+  write_text(tmp / "neg.csv", "0,1\n60,-2\n");
+  CHECK_THROWS_WITH(TimeSeries::read_csv(tmp / "neg.csv", "intensity_mm_h", 0.0), Catch::Contains("neg.csv:2"));
+  CHECK_THROWS_WITH(TimeSeries::read_csv(tmp / "none.csv", "q", 0.0), Catch::Contains("none.csv"));
+
+  FloodSetup nodata;
+  nodata.dem = Raster(GridSpec{10, 10, 0, 100, 10, 10}, Crs::lambert93(), -9999.0f, -9999.0);
+  CHECK_THROWS_WITH(FloodModel(nodata), Catch::Contains("all nodata"));
+
+  FloodSetup outside = channel(20, 100.0, 50.0, 1.0, 0.0);
+  outside.inflows.push_back({"far", MapPoint{0.0, 0.0}, TimeSeries::constant(1.0)});
+  CHECK_THROWS_WITH(FloodModel(outside), Catch::Contains("inflow 'far'") && Catch::Contains("outside"));
+
+  FloodSetup rain = channel(20, 100.0, 50.0, 1.0, 0.0);
+  rain.rain_mm_h = TimeSeries({0.0, 10.0}, {5.0, -1.0});
+  CHECK_THROWS_WITH(FloodModel(rain), Catch::Contains("negative"));
+
+  FloodSetup manning = channel(20, 100.0, 50.0, 1.0, 0.0);
+  manning.manning = Raster(GridSpec{5, 5, 0, 100, 10, 10}, Crs::lambert93(), 0.03f);
+  CHECK_THROWS_WITH(FloodModel(manning), Catch::Contains("Manning raster") && Catch::Contains("DEM grid"));
+}
+
+TEST_CASE("run_flood writes the outputs other tools read", "[integration][flood]") {
+  TempDir tmp;
+  const GridSpec grid{40, 30, 810000.0, 6302000.0, 10.0, 10.0};
+  Raster dem(grid, Crs::lambert93(), 0.0f);
+  for (int r = 0; r < grid.rows; ++r)
+    for (int c = 0; c < grid.cols; ++c) dem.at(c, r) = static_cast<float>(20.0 - 0.02 * c * 10.0);
+  write_geotiff(dem, tmp / "dem.tif");
+  write_text(tmp / "q.csv", "time_s,discharge_m3_s\n0,10\n600,10\n");
+  FloodRunOptions o;
+  o.dem = tmp / "dem.tif";
+  o.until_s = 600.0;
+  o.out = tmp / "out";
+  o.inflows.push_back({grid.cell_centre({2, 15}), tmp / "q.csv"});
+  o.probes.push_back({"source", grid.cell_centre({2, 15})});
+  o.probes.push_back({"downstream", grid.cell_centre({35, 15})});
+  o.probe_every_s = 60.0;
+  const FloodRunSummary s = run_flood(o);
+  CHECK(s.mass.inflow_m3 == Approx(6000.0));
+  CHECK(s.mass.error_rel() < 1e-9);
+  CHECK(std::filesystem::exists(tmp / "out" / "summary.json"));
+  const Raster max_depth = cadereau::twin::read_raster(tmp / "out" / "max_depth.tif");
+  CHECK(max_depth.crs().epsg() == 2154);
+  CHECK(max_depth.grid().same_as(grid));
+  const Raster arrival = cadereau::twin::read_raster(tmp / "out" / "arrival_time.tif");
+  // Water arrives at the source first, downstream later.
+  CHECK(arrival.at(2, 15) < arrival.at(20, 15));
+  const std::string probes = cadereau::testing::read_text(tmp / "out" / "probes.csv");
+  CHECK_THAT(probes, Catch::StartsWith("time_s,probe,depth_m,speed_m_s,wse_m\n"));
+  CHECK_THAT(probes, Catch::Contains("600.000,downstream,"));
+}
