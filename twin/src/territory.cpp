@@ -142,8 +142,10 @@ void write_manifest(const TerritoryManifest& m, const std::filesystem::path& fol
   out << YAML::Key << "name" << YAML::Value << m.name;
   out << YAML::Key << "crs" << YAML::Value << m.crs;
   if (m.extent) {
-    out << YAML::Key << "extent" << YAML::Value << YAML::Flow << YAML::BeginSeq << m.extent->x_min_m
-        << m.extent->y_min_m << m.extent->x_max_m << m.extent->y_max_m << YAML::EndSeq;
+    // fmt's shortest round-trip form: 0.065, not 0.065000000000000002.
+    out << YAML::Key << "extent" << YAML::Value << YAML::Flow << YAML::BeginSeq << fmt::format("{}", m.extent->x_min_m)
+        << fmt::format("{}", m.extent->y_min_m) << fmt::format("{}", m.extent->x_max_m)
+        << fmt::format("{}", m.extent->y_max_m) << YAML::EndSeq;
   }
   out << YAML::Key << "dem" << YAML::Value << relative_name(m.dem, folder);
   auto optional = [&](const char* key, const std::optional<std::filesystem::path>& p) {
@@ -165,7 +167,7 @@ void write_manifest(const TerritoryManifest& m, const std::filesystem::path& fol
     out << YAML::Key << "landcover_classes" << YAML::Value << YAML::BeginMap;
     for (const auto& [code, c] : m.landcover_classes) {
       out << YAML::Key << code << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value
-          << c.name << YAML::Key << "manning" << YAML::Value << c.manning << YAML::EndMap;
+          << c.name << YAML::Key << "manning" << YAML::Value << fmt::format("{}", c.manning) << YAML::EndMap;
     }
     out << YAML::EndMap;
   }

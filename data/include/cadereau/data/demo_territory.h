@@ -30,12 +30,18 @@ struct DemoSummary {
   int network_edges = 0;
   int traffic_lights = 0;
   int trips = 0;
+  double population = 0.0;  // inhabitants over all zones
+  double elapsed_s = 0.0;   // wall time of the generation, SUMO tools included
 };
 
 // Writes the territory folder (territory.yaml, dem.tif, landcover.tif,
 // manning.tif, buildings/assets/sensors/zones GeoJSON, network.net.xml,
-// demand.rou.xml) and returns what it wrote. Runs SUMO's netconvert, which
-// must be on PATH. Throws cadereau::Error when a step fails.
+// demand.rou.xml) and returns what it wrote. Also leaves the SUMO inputs
+// (network.nod.xml, network.edg.xml, trips.xml) and the tools' logs
+// (netconvert.log, duarouter.log). Runs SUMO's netconvert and duarouter, which
+// must be on PATH (SUMO_HOME defaults to /usr/share/sumo in their environment).
+// Same options, same bytes, apart from the timestamps SUMO writes.
+// Throws cadereau::Error when a step fails, with the tool's last log lines.
 DemoSummary write_demo_territory(const std::filesystem::path& folder, const DemoOptions& options = {});
 
 }  // namespace cadereau::data
