@@ -450,6 +450,44 @@ std::size_t FloodModel::wet_cells(double threshold_m) const {
   return n;
 }
 
+FloodState FloodModel::capture() const {
+  FloodState s;
+  s.time_s = time_s_;
+  s.depth_m = h_;
+  s.discharge_east_m2_s = qx_;
+  s.discharge_north_m2_s.resize(qy_.size());
+  for (std::size_t i = 0; i < qy_.size(); ++i) s.discharge_north_m2_s[i] = -qy_[i];
+  return s;
+}
+
+void FloodModel::restore(const FloodState& state) {
+  const std::size_t n = h_.size();
+  if (state.depth_m.size() != n || state.discharge_east_m2_s.size() != n || state.discharge_north_m2_s.size() != n)
+    fail("flood state", "holds {} cells; the grid has {}", state.depth_m.size(), n);
+  if (!std::isfinite(state.time_s)) fail("flood state", "time is not finite");
+  for (std::size_t i = 0; i < n; ++i) {
+    const double h = state.depth_m[i];
+    if (!(h >= 0.0) || !std::isfinite(h))
+      fail("flood state", "depth {} m at cell ({}, {}) is negative or not finite", h, i % cols_, i / cols_);
+    if (!std::isfinite(state.discharge_east_m2_s[i]) || !std::isfinite(state.discharge_north_m2_s[i]))
+      fail("flood state", "discharge at cell ({}, {}) is not finite", i % cols_, i / cols_);
+  }
+  double stored = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool wet = inside_[i] && state.depth_m[i] > 0.0;
+    h_[i] = wet ? state.depth_m[i] : 0.0;
+    qx_[i] = wet ? state.discharge_east_m2_s[i] : 0.0;
+    qy_[i] = wet ? -state.discharge_north_m2_s[i] : 0.0;
+    stored += h_[i];
+    if (h_[i] > max_h_[i]) max_h_[i] = static_cast<float>(h_[i]);
+  }
+  time_s_ = state.time_s;
+  initial_m3_ = stored * cell_area_m2_;
+  rain_m3_ = inflow_m3_ = outflow_m3_ = 0.0;
+  update_wet_box();
+  next_dt_s_ = stable_dt_s();
+}
+
 MassBalance FloodModel::mass_balance() const {
   MassBalance m;
   m.initial_m3 = initial_m3_;

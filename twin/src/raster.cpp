@@ -154,7 +154,8 @@ Raster::Stats Raster::stats() const {
 Raster read_raster(const std::filesystem::path& path) {
   detail::ensure_gdal();
   const std::string where = path.string();
-  if (!std::filesystem::exists(path)) fail(where, "file not found");
+  // GDAL's virtual paths (/vsigzip/, /vsizip/...) are not on the file system.
+  if (where.rfind("/vsi", 0) != 0 && !std::filesystem::exists(path)) fail(where, "file not found");
   CPLErrorReset();
   DatasetPtr ds(GDALDataset::FromHandle(GDALOpenEx(where.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
   if (!ds) fail(where, "not a raster GDAL can read ({})", detail::gdal_last_error());

@@ -53,6 +53,15 @@ struct MassBalance {
   double error_rel() const;
 };
 
+// The water on the grid at one time: what a forecast or a what-if branch
+// starts from. Per cell, row-major on the DEM grid.
+struct FloodState {
+  double time_s = 0.0;
+  std::vector<double> depth_m;
+  std::vector<double> discharge_east_m2_s;   // unit discharge h*u
+  std::vector<double> discharge_north_m2_s;  // unit discharge h*v
+};
+
 class FloodModel {
  public:
   // Throws cadereau::Error for a setup that cannot run: a DEM that is all
@@ -78,6 +87,12 @@ class FloodModel {
   bool inside(std::size_t cell) const { return inside_[cell] != 0; }
 
   std::size_t wet_cells(double threshold_m = 1e-3) const;
+
+  FloodState capture() const;
+  // Replaces the water and the clock. The mass balance restarts from the
+  // restored volume; envelopes keep their maxima. Throws cadereau::Error when
+  // the state does not fit the grid or holds negative or non-finite depths.
+  void restore(const FloodState& state);
   MassBalance mass_balance() const;
 
   // Envelopes since the start (nodata outside the domain; arrival nodata where never wet).
