@@ -1,1 +1,171 @@
-// placeholder: being written
+#include "cadereau/viewer/cli.h"
+#include "cadereau/viewer/snapshot.h"
+
+#include "cadereau/twin/error.h"
+#include "test_support.h"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+#include <sstream>
+#include <string>
+
+using namespace cadereau;
+using cadereau::testing::TempDir;
+
+namespace {
+
+// A 1 km square at a Lambert-93 position: a 60 m hill on a gentle plain,
+// a row of buildings at its foot and three assets. Float-precision trouble
+// (Lambert-93 northings are ~6.3e6 m) would show as a blank or torn image.
+twin::Territory small_territory() {
+  constexpr double kXMin = 810000.0;
+  constexpr double kYMax = 6302000.0;
+  constexpr double kCell = 10.0;
+  twin::Territory territory;
+  territory.manifest.name = "test hill";
+  territory.dem = twin::Raster(twin::GridSpec{100, 100, kXMin, kYMax, kCell, kCell}, twin::Crs{}, 0.0f);
+  for (int r = 0; r < 100; ++r) {
+    for (int c = 0; c < 100; ++c) {
+      const double x = (c + 0.5) * kCell, y = (100 - r - 0.5) * kCell;
+      const double hill = 60.0 * std::exp(-((x - 600.0) * (x - 600.0) + (y - 650.0) * (y - 650.0)) / (2 * 180.0 * 180.0));
+      territory.dem.at(c, r) = static_cast<float>(40.0 + 0.01 * y + hill + 1.5 * std::sin(x / 40.0));
+    }
+  }
+  for (int i = 0; i < 8; ++i) {
+    twin::Building b;
+    b.id = fmt::format("b{}", i);
+    const double x = kXMin + 120.0 + i * 45.0, y = kYMax - 850.0;
+    b.footprint.outer = {{x, y}, {x + 30.0, y}, {x + 30.0, y + 20.0}, {x, y + 20.0}};
+    b.height_m = 9.0 + 3.0 * i;
+    territory.buildings.push_back(b);
+  }
+  const std::pair<twin::AssetType, const char*> assets[] = {
+      {twin::AssetType::hospital, "Hôpital Carémeau"}, {twin::AssetType::school, "École des Arènes"}, {twin::AssetType::substation, "Poste source"}};
+  int k = 0;
+  for (const auto& [type, name] : assets) {
+    twin::Asset a;
+    a.id = fmt::format("a{}", k);
+    a.name = name;
+    a.type = type;
+    a.location = {kXMin + 250.0 + 250.0 * k, kYMax - 500.0};
+    territory.assets.push_back(a);
+    ++k;
+  }
+  return territory;
+}
+
+viewer::SnapshotOptions small_options() {
+  viewer::SnapshotOptions options;
+  options.width_px = 640;
+  options.height_px = 400;
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("a snapshot of a small territory shows the terrain", "[integration][viewer]") {
+  const twin::Territory territory = small_territory();
+  TempDir dir;
+  const auto png = dir / "hill.png";
+  const viewer::SnapshotReport report = viewer::render_snapshot(territory, small_options(), png);
+  CHECK(report.terrain_vertices > 4);
+  CHECK(report.terrain_error_m <= 0.5);
+  CHECK(report.building_triangles == 8 * 10);
+  CHECK(report.assets == 3);
+
+  const viewer::ImageStats stats = viewer::analyse_png(png);
+  INFO("non-background " << stats.non_background_fraction << ", colours " << stats.distinct_colours << ", luminance "
+                         << stats.mean_luminance);
+  CHECK(stats.width_px == 640);
+  CHECK(stats.height_px == 400);
+  CHECK(stats.non_background_fraction > 0.5);
+  CHECK(stats.distinct_colours > 200);
+  CHECK(stats.mean_luminance > 0.15);
+  CHECK(stats.mean_luminance < 0.95);
+
+  // The buildings are in the picture: leaving them out changes it.
+  viewer::SnapshotOptions bare = small_options();
+  bare.scene.show_buildings = false;
+  bare.scene.show_assets = false;
+  const auto bare_png = dir / "bare.png";
+  viewer::render_snapshot(territory, bare, bare_png);
+  const double changed = viewer::changed_fraction(png, bare_png);
+  INFO("changed " << changed);
+  CHECK(changed > 0.002);
+  CHECK(changed < 0.5);
+}
+
+TEST_CASE("snapshot errors say what went wrong", "[integration][viewer]") {
+  const twin::Territory territory = small_territory();
+  TempDir dir;
+  CHECK_THROWS_WITH(viewer::render_snapshot(territory, small_options(), dir / "no-such-folder" / "x.png"),
+                    Catch::Contains("does not exist"));
+  CHECK_THROWS_AS(viewer::render_snapshot(territory, small_options(), dir.path()), cadereau::Error);
+  viewer::SnapshotOptions zero = small_options();
+  zero.width_px = 0;
+  CHECK_THROWS_AS(viewer::render_snapshot(territory, zero, dir / "x.png"), cadereau::Error);
+  CHECK_THROWS_AS(viewer::analyse_png(dir / "missing.png"), cadereau::Error);
+
+  // No X display at all: the message tells the way out.
+  const char* display = std::getenv("DISPLAY");
+  const std::string saved = display ? display : "";
+  ::unsetenv("DISPLAY");
+  CHECK_THROWS_WITH(viewer::render_snapshot(territory, small_options(), dir / "x.png"), Catch::Contains("xvfb-run"));
+  if (!saved.empty()) ::setenv("DISPLAY", saved.c_str(), 1);
+}
+
+TEST_CASE("the viewer command line", "[integration][viewer]") {
+  std::ostringstream out, err;
+  CHECK(viewer::run_cli({"--help"}, out, err) == 0);
+  CHECK_THAT(out.str(), Catch::Contains("--snapshot"));
+  CHECK(viewer::run_cli({}, out, err) == 2);
+  CHECK(viewer::run_cli({"--territory"}, out, err) == 2);
+  CHECK(viewer::run_cli({"--territory", "x", "--width", "wide"}, out, err) == 2);
+  CHECK(viewer::run_cli({"--territory", "x", "--bogus"}, out, err) == 2);
+  err.str("");
+  TempDir dir;
+  CHECK(viewer::run_cli({"--territory", (dir / "nowhere").string(), "--snapshot", (dir / "x.png").string()}, out, err) == 1);
+  CHECK_THAT(err.str(), Catch::Contains("nowhere"));
+}
+
+TEST_CASE("a snapshot of the demo territory shows terrain, buildings and roads", "[integration][viewer][slow]") {
+  const auto folder = cadereau::testing::demo_territory();
+  if (!folder || !std::filesystem::exists(*folder / "territory.yaml")) {
+    WARN("CADEREAU_TEST_TERRITORY is not set or has no territory.yaml: demo snapshot skipped (run through ctest)");
+    return;
+  }
+  const twin::Territory territory = twin::Territory::load(*folder);
+  TempDir dir;
+  viewer::SnapshotOptions options;
+  options.width_px = 1200;
+  options.height_px = 800;
+  const auto full = dir / "demo.png";
+  const viewer::SnapshotReport report = viewer::render_snapshot(territory, options, full);
+  INFO("terrain " << report.terrain_vertices << " vertices, error " << report.terrain_error_m << " m, scene "
+                  << report.scene_s << " s, render " << report.render_s << " s");
+  CHECK(report.terrain_error_m <= options.scene.terrain_mesh.max_vertical_error_m + 1e-9);
+  CHECK(report.terrain_vertices <= options.scene.terrain_mesh.max_vertices);
+  const viewer::ImageStats stats = viewer::analyse_png(full);
+  CHECK(stats.non_background_fraction > 0.5);
+  CHECK(stats.distinct_colours > 200);
+
+  if (!territory.buildings.empty()) {
+    viewer::SnapshotOptions no_buildings = options;
+    no_buildings.scene.show_buildings = false;
+    const auto png = dir / "no-buildings.png";
+    viewer::render_snapshot(territory, no_buildings, png);
+    CHECK(viewer::changed_fraction(full, png) > 0.01);
+  }
+  if (territory.network) {
+    CHECK(report.road_edges > 0);
+    viewer::SnapshotOptions no_roads = options;
+    no_roads.scene.show_roads = false;
+    const auto png = dir / "no-roads.png";
+    viewer::render_snapshot(territory, no_roads, png);
+    CHECK(viewer::changed_fraction(full, png) > 0.01);
+  }
+}

@@ -1,0 +1,30 @@
+#pragma once
+// What the 3D view of a territory shows and how. The scene graph itself is
+// OpenSceneGraph and stays private to the viewer library.
+
+#include "cadereau/twin/terrain_mesh.h"
+
+namespace cadereau::viewer {
+
+enum class TerrainColouring {
+  automatic,   // land cover when the territory has it, elevation otherwise
+  elevation,   // hypsometric ramp: plain greens, garrigue ochres, light hilltops
+  land_cover,  // one colour per land-cover class, named in territory.yaml
+};
+
+struct SceneOptions {
+  // Heights (terrain and buildings) are multiplied by this so that the
+  // garrigue hills read at the scale of the whole town.
+  double vertical_exaggeration = 3.0;
+  TerrainColouring colouring = TerrainColouring::automatic;
+  bool show_buildings = true;
+  bool show_roads = true;
+  bool show_assets = true;
+  bool show_labels = true;
+  // A corner panel with the territory name, the scale of heights and the
+  // asset symbols present.
+  bool show_legend = true;
+  twin::TerrainMeshOptions terrain_mesh{};
+};
+
+}  // namespace cadereau::viewer

@@ -1,0 +1,84 @@
+#include "cadereau/viewer/window.h"
+
+#include "cadereau/twin/error.h"
+#include "scene_graph.h"
+
+#include <osgGA/GUIEventHandler>
+#include <osgGA/StateSetManipulator>
+#include <osgGA/TerrainManipulator>
+#include <osgViewer/Viewer>
+#include <osgViewer/ViewerEventHandlers>
+
+#include <cstdlib>
+
+namespace cadereau::viewer {
+namespace {
+
+// Re-places the labels whenever the camera has moved, so that zooming in
+// brings back the names hidden at the overview.
+class DeclutterHandler : public osgGA::GUIEventHandler {
+ public:
+  explicit DeclutterHandler(detail::BuiltScene& scene) : scene_(scene) {}
+  bool handle(const osgGA::GUIEventAdapter& event, osgGA::GUIActionAdapter& actions) override {
+    if (event.getEventType() != osgGA::GUIEventAdapter::FRAME) return false;
+    auto* view = dynamic_cast<osgViewer::View*>(&actions);
+    if (!view) return false;
+    const osg::Camera* camera = view->getCamera();
+    const osg::Viewport* viewport = camera->getViewport();
+    if (!viewport) return false;
+    const osg::Matrixd matrix = camera->getViewMatrix() * camera->getProjectionMatrix();
+    if (matrix == last_ && viewport->width() == last_width_ && viewport->height() == last_height_) return false;
+    last_ = matrix;
+    last_width_ = viewport->width();
+    last_height_ = viewport->height();
+    detail::declutter_labels(scene_, camera->getViewMatrix(), camera->getProjectionMatrix(),
+                             static_cast<int>(viewport->width()), static_cast<int>(viewport->height()));
+    return false;
+  }
+
+ private:
+  detail::BuiltScene& scene_;
+  osg::Matrixd last_;
+  double last_width_ = 0.0;
+  double last_height_ = 0.0;
+};
+
+}  // namespace
+
+int run_window(const twin::Territory& territory, const WindowOptions& options) {
+  const char* display = std::getenv("DISPLAY");
+  if (!display || !*display) fail("window", "no X display: set DISPLAY, or use --snapshot under xvfb-run");
+
+  detail::BuiltScene scene = detail::build_scene(territory, options.scene);
+  osgViewer::Viewer viewer;
+  // The legend beside the territory, not in it: the manipulator and the
+  // camera's near/far planes only see the territory. It is laid out for the
+  // initial window size.
+  osg::ref_ptr<osg::Group> top = new osg::Group;
+  top->addChild(scene.root);
+  if (osg::ref_ptr<osg::Camera> legend = detail::legend_overlay(scene, options.width_px, options.height_px)) top->addChild(legend);
+  viewer.setSceneData(top.get());
+  viewer.setUpViewInWindow(60, 60, options.width_px, options.height_px);
+  viewer.getCamera()->setClearColor(detail::sky_colour());
+  detail::set_up_lighting(viewer);
+
+  const double aspect = static_cast<double>(options.width_px) / options.height_px;
+  const detail::CameraPose pose = detail::default_camera(scene, aspect, 40.0);
+  viewer.getCamera()->setProjectionMatrixAsPerspective(pose.fovy_deg, aspect, 1.0, 1e6);
+  osg::ref_ptr<osgGA::TerrainManipulator> manipulator = new osgGA::TerrainManipulator;
+  manipulator->setNode(scene.root.get());
+  manipulator->setHomePosition(pose.eye, pose.centre, pose.up);
+  viewer.setCameraManipulator(manipulator.get());
+
+  viewer.addEventHandler(new DeclutterHandler(scene));
+  viewer.addEventHandler(new osgViewer::StatsHandler);
+  viewer.addEventHandler(new osgViewer::WindowSizeHandler);
+  viewer.addEventHandler(new osgViewer::HelpHandler);
+  viewer.addEventHandler(new osgGA::StateSetManipulator(viewer.getCamera()->getOrCreateStateSet()));
+
+  viewer.realize();
+  if (!viewer.isRealized()) fail("window", "cannot open a window on X display {}", display);
+  return viewer.run();
+}
+
+}  // namespace cadereau::viewer
