@@ -20,6 +20,8 @@ constexpr double g = kGravity_m_s2;
 constexpr double kDryDepth_m = 1e-4;
 // When nothing is wet and no source runs, the clock jumps by this much.
 constexpr double kIdleStep_s = 60.0;
+// Below this many cells in the wet box the step runs on one thread.
+constexpr std::size_t kMinCellsPerTeam = 16384;
 
 struct FaceFlux {
   double mass = 0.0;      // m2/s
@@ -287,9 +289,12 @@ void FloodModel::step(double dt_s) {
   const bool open = setup_.open_boundaries;
   const long long rr0 = static_cast<long long>(r0), rr1 = static_cast<long long>(r1);
   const int threads = setup_.threads;
+  // A team of threads costs more than it saves on a small wet box, and an
+  // oversubscribed core makes its barriers crawl.
+  const bool parallel = threads != 1 && (r1 - r0) * (c1 - c0) >= kMinCellsPerTeam;
   double outflow_m3 = 0.0;
 
-#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads()) if (threads != 1)
+#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads()) if (parallel)
   {
     // x faces: face c lies between cells c-1 and c of a row.
 #pragma omp for schedule(static) reduction(+ : outflow_m3)
@@ -384,7 +389,7 @@ void FloodModel::step(double dt_s) {
   long long rmin = static_cast<long long>(rows_), rmax = -1, cmin = static_cast<long long>(cols_), cmax = -1;
   const float arrival_time = static_cast<float>(t1);
   const float arrival_depth = static_cast<float>(setup_.arrival_depth_m);
-#pragma omp parallel for num_threads(threads > 0 ? threads : omp_get_max_threads()) if (threads != 1) \
+#pragma omp parallel for num_threads(threads > 0 ? threads : omp_get_max_threads()) if (parallel) \
     schedule(static) reduction(max : rate, rmax, cmax) reduction(min : rmin, cmin)
   for (long long rr = rr0; rr < rr1; ++rr) {
     const std::size_t r = static_cast<std::size_t>(rr);
