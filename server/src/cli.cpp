@@ -40,7 +40,7 @@ Commands:
   flood --dem FILE --until SECONDS --out DIR
         [--manning N | --manning-raster FILE] [--inflow X,Y,FILE]... [--rain FILE]
         [--initial-wse METRES] [--initial-depth FILE] [--probe NAME,X,Y]...
-        [--probe-every SECONDS] [--threads N] [--open-boundaries]
+        [--probe-every SECONDS] [--threads N] [--open-boundaries] [--scheme fv|inertial]
                                         run the 2D flood model alone on any GDAL raster
   help                                  this text
 )";
@@ -217,6 +217,14 @@ int flood(Args& args, std::ostream& out) {
   o.probe_every_s = args.take_number("probe-every", 60.0, 1e-3, 1e9);
   o.threads = static_cast<int>(args.take_number("threads", 0, 0, 256));
   o.open_boundaries = args.take("open-boundaries").has_value();
+  if (auto scheme = args.take("scheme")) {
+    if (*scheme == "fv" || *scheme == "finite-volume")
+      o.scheme = sim::flood::Scheme::finite_volume;
+    else if (*scheme == "inertial" || *scheme == "local-inertial")
+      o.scheme = sim::flood::Scheme::local_inertial;
+    else
+      throw UsageError{"--scheme " + *scheme + ": expected fv or inertial"};
+  }
   if (args.take("record")) throw UsageError{"--record needs the HDF5 recorder, which this build does not have yet"};
   args.finish();
   const bool tty = isatty(STDERR_FILENO);

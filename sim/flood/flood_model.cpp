@@ -108,6 +108,8 @@ FloodModel::FloodModel(FloodSetup setup) : setup_(std::move(setup)) {
   const std::size_t n = grid_.cell_count();
   if (n == 0) fail("flood model", "the DEM has no cell");
   if (!(setup_.cfl > 0.0) || setup_.cfl > 0.5) fail("flood model", "CFL number {} is outside (0, 0.5]", setup_.cfl);
+  if (setup_.scheme == Scheme::local_inertial && (!(setup_.inertial_alpha > 0.0) || setup_.inertial_alpha > 1.0))
+    fail("flood model", "local-inertial alpha {} is outside (0, 1]", setup_.inertial_alpha);
   if (!(setup_.manning_n >= 0.0) || setup_.manning_n > 1.0)
     fail("flood model", "Manning n {} is outside [0, 1]", setup_.manning_n);
 
@@ -170,6 +172,11 @@ FloodModel::FloodModel(FloodSetup setup) : setup_(std::move(setup)) {
     sources_.push_back({i, &inflow.discharge_m3_s});
   }
 
+  if (setup_.scheme == Scheme::local_inertial) {
+    li_qx_.assign(rows_ * (cols_ + 1), 0.0);
+    li_qy_.assign((rows_ + 1) * cols_, 0.0);
+    li_out_factor_.assign(n, 1.0);
+  }
   fx_mass_.assign(rows_ * (cols_ + 1), 0.0);
   fx_mom_left_ = fx_mom_right_ = fx_trans_ = fx_mass_;
   fy_mass_.assign((rows_ + 1) * cols_, 0.0);
@@ -217,34 +224,204 @@ void FloodModel::update_wet_box() {
   }
 }
 
-double FloodModel::stable_dt_s() const {
-  double rate = 0.0;  // max over cells of (|u|+c)/dx + (|v|+c)/dy, 1/s
-  for (std::size_t r = r0_; r < r1_; ++r)
-    for (std::size_t c = c0_; c < c1_; ++c) {
-      const std::size_t i = r * cols_ + c;
-      const double h = h_[i];
-      if (h <= 0.0) continue;
-      const double a = std::sqrt(g * h);
-      rate = std::max(rate, (std::abs(velocity(qx_[i], h)) + a) / dx_ + (std::abs(velocity(qy_[i], h)) + a) / dy_);
+void FloodModel::step_inertial(double dt_s) {
+  // Bates et al. (2010) with the semi-implicit friction of their eq. 10: each
+  // face discharge is driven by the water-surface slope across it, through
+  // the depth between the higher bed and the higher surface.
+  const std::size_t cols = cols_;
+  const std::size_t r0 = r0_, r1 = r1_, c0 = c0_, c1 = c1_;
+  const long long rr0 = static_cast<long long>(r0), rr1 = static_cast<long long>(r1);
+  const int threads = setup_.threads;
+  const bool parallel = threads != 1 && (r1 - r0) * (c1 - c0) >= kMinCellsPerTeam;
+  const bool open = setup_.open_boundaries;
+  constexpr double kFlowDepth_m = 1e-3;
+  auto face_q = [&](double q, std::size_t a, std::size_t b, double d) {
+    const double eta_a = z_[a] + h_[a], eta_b = z_[b] + h_[b];
+    const double hf = std::max(eta_a, eta_b) - std::max(z_[a], z_[b]);
+    if (hf <= kFlowDepth_m) return 0.0;
+    const double n2 = 0.5 * (n2_[a] + n2_[b]);
+    return (q - g * hf * dt_s * (eta_b - eta_a) / d) / (1.0 + g * dt_s * n2 * std::abs(q) / std::pow(hf, 7.0 / 3.0));
+  };
+  // Free outflow at an open edge: critical depth, water leaving only.
+  auto edge_q = [&](std::size_t i) { return h_[i] > kFlowDepth_m ? h_[i] * std::sqrt(g * h_[i]) : 0.0; };
+
+#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads()) if (parallel)
+  {
+#pragma omp for schedule(static)
+    for (long long rr = rr0; rr < rr1; ++rr) {
+      const std::size_t r = static_cast<std::size_t>(rr);
+      for (std::size_t c = c0; c <= c1; ++c) {
+        const std::size_t f = r * (cols + 1) + c;
+        const bool has_l = c > 0 && inside_[r * cols + c - 1];
+        const bool has_r = c < cols && inside_[r * cols + c];
+        if (has_l && has_r)
+          li_qx_[f] = face_q(li_qx_[f], r * cols + c - 1, r * cols + c, dx_);
+        else if (open && has_l && c == cols)
+          li_qx_[f] = edge_q(r * cols + c - 1);
+        else if (open && has_r && c == 0)
+          li_qx_[f] = -edge_q(r * cols + c);
+        else
+          li_qx_[f] = 0.0;
+      }
     }
-  return rate > 0.0 ? setup_.cfl * 2.0 / rate : std::numeric_limits<double>::infinity();
+#pragma omp for schedule(static)
+    for (long long rr = rr0; rr <= rr1; ++rr) {
+      const std::size_t r = static_cast<std::size_t>(rr);
+      if (r > rows_) continue;
+      for (std::size_t c = c0; c < c1; ++c) {
+        const std::size_t f = r * cols + c;
+        const bool has_u = r > 0 && inside_[(r - 1) * cols + c];
+        const bool has_d = r < rows_ && inside_[r * cols + c];
+        if (has_u && has_d)
+          li_qy_[f] = face_q(li_qy_[f], (r - 1) * cols + c, r * cols + c, dy_);
+        else if (open && has_u && r == rows_)
+          li_qy_[f] = edge_q((r - 1) * cols + c);
+        else if (open && has_d && r == 0)
+          li_qy_[f] = -edge_q(r * cols + c);
+        else
+          li_qy_[f] = 0.0;
+      }
+    }
+    // No cell may lose more than it holds: scale its outgoing faces (a face
+    // leaves exactly one cell, so the scaling keeps mass exact).
+#pragma omp for schedule(static)
+    for (long long rr = rr0; rr < rr1; ++rr) {
+      const std::size_t r = static_cast<std::size_t>(rr);
+      for (std::size_t c = c0; c < c1; ++c) {
+        const std::size_t i = r * cols + c;
+        const std::size_t fw = r * (cols + 1) + c, fe = fw + 1, fn = r * cols + c, fs = fn + cols;
+        const double out_m3 = dt_s * (dy_ * (std::max(0.0, li_qx_[fe]) + std::max(0.0, -li_qx_[fw])) +
+                                      dx_ * (std::max(0.0, li_qy_[fs]) + std::max(0.0, -li_qy_[fn])));
+        const double held_m3 = h_[i] * cell_area_m2_;
+        li_out_factor_[i] = out_m3 > held_m3 ? held_m3 / out_m3 : 1.0;
+      }
+    }
+#pragma omp for schedule(static)
+    for (long long rr = rr0; rr < rr1; ++rr) {
+      const std::size_t r = static_cast<std::size_t>(rr);
+      for (std::size_t c = c0; c <= c1; ++c) {
+        double& q = li_qx_[r * (cols + 1) + c];
+        if (q > 0.0 && c > 0) q *= li_out_factor_[r * cols + c - 1];
+        if (q < 0.0 && c < cols) q *= li_out_factor_[r * cols + c];
+      }
+    }
+#pragma omp for schedule(static)
+    for (long long rr = rr0; rr <= rr1; ++rr) {
+      const std::size_t r = static_cast<std::size_t>(rr);
+      if (r > rows_) continue;
+      for (std::size_t c = c0; c < c1; ++c) {
+        double& q = li_qy_[r * cols + c];
+        if (q > 0.0 && r > 0) q *= li_out_factor_[(r - 1) * cols + c];
+        if (q < 0.0 && r < rows_) q *= li_out_factor_[r * cols + c];
+      }
+    }
+  }
+
+  // Open-edge outflow volumes.
+  if (open) {
+    double out_m3 = 0.0;
+    for (std::size_t r = r0; r < r1; ++r) {
+      out_m3 += dt_s * dy_ * (li_qx_[r * (cols + 1) + cols] - li_qx_[r * (cols + 1)]);
+    }
+    for (std::size_t c = c0; c < c1; ++c) out_m3 += dt_s * dx_ * (li_qy_[rows_ * cols + c] - li_qy_[c]);
+    outflow_m3_ += out_m3;
+  }
+
+  const double t1 = time_s_ + dt_s;
+  double h_max = 0.0;
+  long long rmin = static_cast<long long>(rows_), rmax = -1, cmin = static_cast<long long>(cols_), cmax = -1;
+  const float arrival_time = static_cast<float>(t1);
+  const float arrival_depth = static_cast<float>(setup_.arrival_depth_m);
+  const double dtdx = dt_s / dx_, dtdy = dt_s / dy_;
+#pragma omp parallel for num_threads(threads > 0 ? threads : omp_get_max_threads()) if (parallel) \
+    schedule(static) reduction(max : h_max, rmax, cmax) reduction(min : rmin, cmin)
+  for (long long rr = rr0; rr < rr1; ++rr) {
+    const std::size_t r = static_cast<std::size_t>(rr);
+    for (std::size_t c = c0; c < c1; ++c) {
+      const std::size_t i = r * cols + c;
+      if (!inside_[i]) continue;
+      const std::size_t fw = r * (cols + 1) + c, fe = fw + 1, fn = r * cols + c, fs = fn + cols;
+      double h = h_[i] + dtdx * (li_qx_[fw] - li_qx_[fe]) + dtdy * (li_qy_[fn] - li_qy_[fs]);
+      if (h < 0.0) h = 0.0;  // roundoff of the limiter: -1e-17 m
+      h_[i] = h;
+      qx_[i] = 0.5 * (li_qx_[fw] + li_qx_[fe]);
+      qy_[i] = 0.5 * (li_qy_[fn] + li_qy_[fs]);
+      if (h > 0.0) {
+        rmin = std::min(rmin, rr);
+        rmax = std::max(rmax, rr);
+        cmin = std::min(cmin, static_cast<long long>(c));
+        cmax = std::max(cmax, static_cast<long long>(c));
+        h_max = std::max(h_max, h);
+        const double u = velocity(qx_[i], h), v = velocity(qy_[i], h);
+        const float speed = static_cast<float>(std::hypot(u, v));
+        const float hf = static_cast<float>(h);
+        if (hf > max_h_[i]) max_h_[i] = hf;
+        if (speed > max_speed_[i]) max_speed_[i] = speed;
+        const float hazard = hf * (speed + 0.5f);
+        if (hazard > max_hazard_[i]) max_hazard_[i] = hazard;
+        if (arrival_s_[i] < 0.0f && hf >= arrival_depth) arrival_s_[i] = arrival_time;
+      }
+    }
+  }
+  cell_updates_ += static_cast<std::uint64_t>((r1 - r0) * (c1 - c0));
+  ++steps_;
+  time_s_ = t1;
+  any_water_ = rmax >= 0;
+  if (any_water_) {
+    r0_ = static_cast<std::size_t>(std::max(0LL, rmin - 1));
+    c0_ = static_cast<std::size_t>(std::max(0LL, cmin - 1));
+    r1_ = std::min(rows_, static_cast<std::size_t>(rmax) + 2);
+    c1_ = std::min(cols_, static_cast<std::size_t>(cmax) + 2);
+  } else {
+    r0_ = r1_ = c0_ = c1_ = 0;
+  }
+  next_dt_s_ = h_max > 0.0 ? setup_.inertial_alpha * std::min(dx_, dy_) / std::sqrt(g * h_max)
+                           : std::numeric_limits<double>::infinity();
+}
+
+double FloodModel::cell_rate(std::size_t i, double extra_depth_m) const {
+  const double h = h_[i] + extra_depth_m;
+  if (h <= 0.0) return 0.0;
+  const double a = std::sqrt(g * h);
+  if (setup_.scheme == Scheme::local_inertial) return a / (setup_.inertial_alpha * std::min(dx_, dy_));
+  // The sum of the two directional Courant numbers stays below 2 cfl.
+  return ((std::abs(velocity(qx_[i], h)) + a) / dx_ + (std::abs(velocity(qy_[i], h)) + a) / dy_) / (2.0 * setup_.cfl);
+}
+
+double FloodModel::depth_rate(double depth_m) const {
+  if (depth_m <= 0.0) return 0.0;
+  const double a = std::sqrt(g * depth_m);
+  if (setup_.scheme == Scheme::local_inertial) return a / (setup_.inertial_alpha * std::min(dx_, dy_));
+  return a * (1.0 / dx_ + 1.0 / dy_) / (2.0 * setup_.cfl);
+}
+
+double FloodModel::stable_dt_s() const {
+  double rate = 0.0;
+  for (std::size_t r = r0_; r < r1_; ++r)
+    for (std::size_t c = c0_; c < c1_; ++c) rate = std::max(rate, cell_rate(r * cols_ + c, 0.0));
+  return rate > 0.0 ? 1.0 / rate : std::numeric_limits<double>::infinity();
 }
 
 void FloodModel::advance_to(double t_s) {
   while (time_s_ < t_s) {
     const double remaining = t_s - time_s_;
     double dt = std::min(std::isfinite(next_dt_s_) ? next_dt_s_ : kIdleStep_s, remaining);
-    // Sources deepen cells during the step and so speed up waves: bound the
-    // rate after them with sqrt(a + b) <= sqrt(a) + sqrt(b) and shorten the
-    // step until the CFL condition holds for the deepened state too.
-    const double rate_now = std::isfinite(next_dt_s_) ? setup_.cfl * 2.0 / next_dt_s_ : 0.0;
+    // Sources deepen cells during the step and so speed up waves: shorten
+    // the step until the stability limit holds for the deepened state too.
+    // Rain adds the same depth everywhere (bounded with sqrt(a+b) <= sqrt(a)+sqrt(b));
+    // a point source deepens one cell, whose own limit is computed exactly.
+    const double rate_now = std::isfinite(next_dt_s_) ? 1.0 / next_dt_s_ : 0.0;
     for (int halving = 0; halving < 60; ++halving) {
-      double added_m = 0.0;
-      if (setup_.rain_mm_h) added_m = setup_.rain_mm_h->integral(time_s_, time_s_ + dt) / 3.6e6;
-      for (const auto& s : sources_)
-        added_m = std::max(added_m, s.discharge->integral(time_s_, time_s_ + dt) / cell_area_m2_);
-      const double rate = rate_now + std::sqrt(g * added_m) * (1.0 / dx_ + 1.0 / dy_);
-      if (dt * rate <= setup_.cfl * 2.0) break;
+      double rate = rate_now;
+      if (setup_.rain_mm_h) {
+        const double rain_m = setup_.rain_mm_h->integral(time_s_, time_s_ + dt) / 3.6e6;
+        rate += depth_rate(rain_m);
+      }
+      for (const auto& s : sources_) {
+        const double added_m = s.discharge->integral(time_s_, time_s_ + dt) / cell_area_m2_;
+        if (added_m > 0.0) rate = std::max(rate, cell_rate(s.cell, added_m));
+      }
+      if (dt * rate <= 1.0) break;
       dt *= 0.5;
     }
     step(dt);
@@ -280,6 +457,10 @@ void FloodModel::step(double dt_s) {
     time_s_ = t1;
     ++steps_;
     next_dt_s_ = std::numeric_limits<double>::infinity();
+    return;
+  }
+  if (setup_.scheme == Scheme::local_inertial) {
+    step_inertial(dt_s);
     return;
   }
 
@@ -485,6 +666,16 @@ void FloodModel::restore(const FloodState& state) {
     qy_[i] = wet ? -state.discharge_north_m2_s[i] : 0.0;
     stored += h_[i];
     if (h_[i] > max_h_[i]) max_h_[i] = static_cast<float>(h_[i]);
+  }
+  if (setup_.scheme == Scheme::local_inertial) {
+    // Faces start from the mean of the two cells they join.
+    for (std::size_t r = 0; r < rows_; ++r)
+      for (std::size_t c = 0; c <= cols_; ++c)
+        li_qx_[r * (cols_ + 1) + c] =
+            (c > 0 && c < cols_) ? 0.5 * (qx_[r * cols_ + c - 1] + qx_[r * cols_ + c]) : 0.0;
+    for (std::size_t r = 0; r <= rows_; ++r)
+      for (std::size_t c = 0; c < cols_; ++c)
+        li_qy_[r * cols_ + c] = (r > 0 && r < rows_) ? 0.5 * (qy_[(r - 1) * cols_ + c] + qy_[r * cols_ + c]) : 0.0;
   }
   time_s_ = state.time_s;
   initial_m3_ = stored * cell_area_m2_;

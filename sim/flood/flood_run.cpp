@@ -18,6 +18,7 @@ FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<vo
   setup.dem = twin::read_raster(options.dem);
   setup.manning_n = options.manning_n;
   setup.threads = options.threads;
+  setup.scheme = options.scheme;
   setup.open_boundaries = options.open_boundaries;
   if (options.manning_raster) {
     twin::Raster m = twin::read_raster(*options.manning_raster);
@@ -114,7 +115,7 @@ FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<vo
   j["volume_final_m3"] = s.mass.stored_m3;
   j["mass_error_rel"] = s.mass.error_rel();
   j["max_depth_m"] = s.max_depth_m;
-  j["scheme"] = "godunov_hll_hydrostatic";
+  j["scheme"] = options.scheme == Scheme::local_inertial ? "local_inertial" : "finite_volume_hll";
   const auto summary_path = options.out / "summary.json";
   std::ofstream summary(summary_path);
   summary << j.dump(2) << "\n";

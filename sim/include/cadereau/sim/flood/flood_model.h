@@ -29,6 +29,12 @@ struct PointInflow {
   TimeSeries discharge_m3_s;
 };
 
+// The numerical scheme. finite_volume solves the full shallow-water equations
+// (transcritical flow, hydraulic jumps); local_inertial drops the advection
+// term (Bates et al. 2010, the "ACC" solver of LISFLOOD-FP): cheaper per step,
+// for quick screening of slow, subcritical floodplain flow only.
+enum class Scheme { finite_volume, local_inertial };
+
 struct FloodSetup {
   twin::Raster dem;                         // bed elevation (m); nodata = outside
   double manning_n = 0.03;                  // used where manning raster is absent; 0 = frictionless
@@ -41,6 +47,8 @@ struct FloodSetup {
   double cfl = 0.45;
   double arrival_depth_m = 0.01;            // depth that counts as "water has arrived"
   int threads = 0;                          // 0: OpenMP's default
+  Scheme scheme = Scheme::finite_volume;
+  double inertial_alpha = 0.7;              // local_inertial: dt = alpha dx / sqrt(g h_max)
 };
 
 // Volumes in m3 since the start.
@@ -107,7 +115,12 @@ class FloodModel {
 
  private:
   void step(double dt_s);
+  void step_inertial(double dt_s);
   double stable_dt_s() const;
+  // 1 / (largest stable time step) for cell i holding extra_depth_m more water.
+  double cell_rate(std::size_t i, double extra_depth_m) const;
+  // The increase of that rate when depth_m is added to every cell (an upper bound).
+  double depth_rate(double depth_m) const;
   void update_wet_box();
 
   twin::GridSpec grid_;
@@ -122,6 +135,8 @@ class FloodModel {
   // Fluxes per face: x faces (rows * (cols+1)), y faces ((rows+1) * cols).
   std::vector<double> fx_mass_, fx_mom_left_, fx_mom_right_, fx_trans_;
   std::vector<double> fy_mass_, fy_mom_up_, fy_mom_down_, fy_trans_;
+  // Local-inertial unit discharges on faces, kept between steps (m2/s; +col, +row).
+  std::vector<double> li_qx_, li_qy_, li_out_factor_;
   // Envelopes.
   std::vector<float> max_h_, max_speed_, arrival_s_, max_hazard_;
 

@@ -35,6 +35,7 @@ struct FloodRunOptions {
   std::vector<Probe> probes;
   double probe_every_s = 60.0;
   int threads = 0;
+  Scheme scheme = Scheme::finite_volume;
   bool open_boundaries = false;
 };
 
