@@ -1,0 +1,492 @@
+#include "cadereau/sim/traffic/traffic_model.h"
+
+#include "cadereau/twin/error.h"
+
+#include <libsumo/libsumo.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fmt/format.h>
+
+namespace cadereau::sim::traffic {
+
+namespace {
+
+// libsumo is a process-wide singleton: this flag is what makes a second
+// TrafficModel fail loudly instead of silently sharing the first one's state.
+bool g_running = false;
+
+constexpr const char* kEmergencyType = "cadereau_emergency";
+
+std::string join(const std::vector<std::filesystem::path>& files) {
+  std::string out;
+  for (const auto& f : files) {
+    if (!out.empty()) out += ',';
+    out += f.string();
+  }
+  return out;
+}
+
+std::string number(double v) { return fmt::format("{}", v); }
+
+}  // namespace
+
+TrafficModel::TrafficModel(TrafficOptions options) : options_(std::move(options)) {
+  if (g_running) fail("traffic", "a SUMO simulation is already running in this process (libsumo allows one)");
+  if (!std::filesystem::exists(options_.net)) fail(options_.net.string(), "no such network file");
+  network_ = twin::RoadNetwork::load(options_.net);
+  for (const auto& files : {options_.routes, options_.additionals})
+    for (const auto& f : files)
+      if (!std::filesystem::exists(f)) fail(f.string(), "no such file");
+  if (!(options_.step_length_s > 0.0)) fail("traffic", "step length must be positive, not {}", options_.step_length_s);
+  for (const auto& e : network_.edges())
+    for (const auto& l : e.lanes) lane_ids_.push_back(l.id);
+  std::sort(lane_ids_.begin(), lane_ids_.end());
+
+  // SUMO fetches XML schemas from the web unless SUMO_HOME points at the
+  // local copy; offline that fails, so validation is off as well.
+  if (!std::getenv("SUMO_HOME") && std::filesystem::exists("/usr/share/sumo")) ::setenv("SUMO_HOME", "/usr/share/sumo", 0);
+  std::vector<std::string> args = {"sumo", "-n", options_.net.string(), "--seed", std::to_string(options_.seed),
+                                   "--begin", number(options_.begin_s), "--step-length", number(options_.step_length_s),
+                                   "--xml-validation", "never", "--no-step-log", "true", "--no-warnings", "true",
+                                   "--duration-log.disable", "true",
+                                   // A vehicle whose route became impossible (a closure) is
+                                   // dropped with a warning rather than aborting the run.
+                                   "--ignore-route-errors", "true"};
+  if (!options_.routes.empty()) args.insert(args.end(), {"-r", join(options_.routes)});
+  if (!options_.additionals.empty()) args.insert(args.end(), {"-a", join(options_.additionals)});
+  if (options_.end_s) args.insert(args.end(), {"--end", number(*options_.end_s)});
+  if (options_.rerouting_probability > 0.0) {
+    args.insert(args.end(), {"--device.rerouting.probability", number(options_.rerouting_probability),
+                             "--device.rerouting.period", number(options_.rerouting_period_s)});
+  }
+  if (options_.tripinfo_output) args.insert(args.end(), {"--tripinfo-output", options_.tripinfo_output->string()});
+  args.insert(args.end(), options_.extra_sumo_options.begin(), options_.extra_sumo_options.end());
+  try {
+    libsumo::Simulation::start(args);
+    g_running = true;
+    libsumo::VehicleType::copy("DEFAULT_VEHTYPE", kEmergencyType);
+    libsumo::VehicleType::setVehicleClass(kEmergencyType, "emergency");
+    libsumo::VehicleType::setParameter(kEmergencyType, "has.bluelight.device", "true");
+    vehicle_types_.push_back("emergency");
+  } catch (const std::exception& e) {
+    if (g_running) {
+      try {
+        libsumo::Simulation::close();
+      } catch (const std::exception&) {
+      }
+      g_running = false;
+    }
+    fail(options_.net.string(), "SUMO did not start: {}", e.what());
+  }
+}
+
+TrafficModel::~TrafficModel() {
+  try {
+    libsumo::Simulation::close();
+  } catch (const std::exception&) {
+    // Closing an aborted simulation may complain; nothing is left to save.
+  }
+  g_running = false;
+}
+
+bool TrafficModel::running() { return g_running; }
+
+double TrafficModel::time_s() const { return libsumo::Simulation::getTime(); }
+
+int TrafficModel::expected_vehicles() const { return libsumo::Simulation::getMinExpectedNumber(); }
+
+void TrafficModel::step() { step_to(time_s() + options_.step_length_s); }
+
+void TrafficModel::step_to(double target_s) {
+  if (failed_) fail("traffic", "the simulation aborted earlier and cannot step");
+  // Step one SUMO step at a time: arrivals are only visible for the last step.
+  const double eps = 1e-6;
+  try {
+    while (libsumo::Simulation::getTime() + eps < target_s) {
+      libsumo::Simulation::step();
+      departed_total_ += libsumo::Simulation::getDepartedNumber();
+      const int arrived = libsumo::Simulation::getArrivedNumber();
+      arrived_total_ += arrived;
+      if (arrived > 0) {
+        arrived_last_step_ = libsumo::Simulation::getArrivedIDList();
+        const double now = libsumo::Simulation::getTime();
+        for (auto& trip : emergency_trips_) {
+          if (!trip.arrival_s &&
+              std::find(arrived_last_step_.begin(), arrived_last_step_.end(), trip.vehicle_id) != arrived_last_step_.end())
+            trip.arrival_s = now;
+        }
+      } else {
+        arrived_last_step_.clear();
+      }
+    }
+  } catch (const std::exception& e) {
+    // SUMO's ProcessError (e.g. a vehicle left without a route) is not a
+    // TraCIException; both leave the simulation unusable.
+    failed_ = true;
+    fail("traffic", "SUMO stopped at t={} s: {}", libsumo::Simulation::getTime(), e.what());
+  }
+}
+
+void TrafficModel::check_edge(const std::string& edge_id) const {
+  if (!network_.find_edge(edge_id)) fail(options_.net.string(), "unknown edge '{}'", edge_id);
+}
+
+void TrafficModel::check_tls(const std::string& tls_id) const {
+  if (!network_.find_traffic_light(tls_id)) fail(options_.net.string(), "unknown traffic light '{}'", tls_id);
+}
+
+std::vector<EdgeState> TrafficModel::edge_states() const {
+  std::vector<EdgeState> out;
+  out.reserve(network_.edges().size());
+  for (const auto& e : network_.edges()) {
+    EdgeState s;
+    s.vehicles = libsumo::Edge::getLastStepVehicleNumber(e.id);
+    s.travel_time_s = libsumo::Edge::getTraveltime(e.id);
+    if (s.vehicles == 0) {
+      // Most edges are empty at any time: two lookups instead of five (every
+      // libsumo getter is a lookup by id). Empty, SUMO reports the speed limit.
+      s.mean_speed_m_s = s.travel_time_s > 0.0 ? e.length_m() / s.travel_time_s : e.speed_m_s();
+    } else {
+      s.halting = libsumo::Edge::getLastStepHaltingNumber(e.id);
+      s.mean_speed_m_s = libsumo::Edge::getLastStepMeanSpeed(e.id);
+      s.occupancy = libsumo::Edge::getLastStepOccupancy(e.id);
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+EdgeState TrafficModel::edge_state(const std::string& edge_id) const {
+  check_edge(edge_id);
+  EdgeState s;
+  s.vehicles = libsumo::Edge::getLastStepVehicleNumber(edge_id);
+  s.halting = libsumo::Edge::getLastStepHaltingNumber(edge_id);
+  s.mean_speed_m_s = libsumo::Edge::getLastStepMeanSpeed(edge_id);
+  s.occupancy = libsumo::Edge::getLastStepOccupancy(edge_id);
+  s.travel_time_s = libsumo::Edge::getTraveltime(edge_id);
+  return s;
+}
+
+std::vector<VehicleState> TrafficModel::vehicles() const {
+  std::vector<VehicleState> out;
+  const auto ids = libsumo::Vehicle::getIDList();
+  out.reserve(ids.size());
+  const auto& location = network_.location();
+  for (const auto& id : ids) {
+    VehicleState v;
+    v.id = id;
+    v.type_id = libsumo::Vehicle::getTypeID(id);
+    v.vehicle_class = libsumo::Vehicle::getVehicleClass(id);
+    v.edge_id = libsumo::Vehicle::getRoadID(id);
+    v.lane_position_m = libsumo::Vehicle::getLanePosition(id);
+    const auto p = libsumo::Vehicle::getPosition(id);
+    v.position = location.to_map(p.x, p.y);
+    v.speed_m_s = libsumo::Vehicle::getSpeed(id);
+    v.heading_deg = libsumo::Vehicle::getAngle(id);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::vector<VehicleOnEdge> TrafficModel::vehicles_on_edge(const std::string& edge_id) const {
+  check_edge(edge_id);
+  std::vector<VehicleOnEdge> out;
+  for (const auto& id : libsumo::Edge::getLastStepVehicleIDs(edge_id))
+    out.push_back({id, libsumo::Vehicle::getLanePosition(id), libsumo::Vehicle::getSpeed(id)});
+  return out;
+}
+
+std::vector<std::string> TrafficModel::vehicle_ids_on_lane(const std::string& lane_id) const {
+  if (lane_id.empty() || (lane_id[0] != ':' && !std::binary_search(lane_ids_.begin(), lane_ids_.end(), lane_id)))
+    fail(options_.net.string(), "unknown lane '{}'", lane_id);
+  try {
+    return libsumo::Lane::getLastStepVehicleIDs(lane_id);
+  } catch (const libsumo::TraCIException& e) {
+    fail(options_.net.string(), "lane '{}': {}", lane_id, e.what());
+  }
+}
+
+void TrafficModel::apply_lane_access(const std::string& lane_id, Access access,
+                                     const std::vector<std::string>& authorised_classes) {
+  auto it = std::find_if(original_allowed_.begin(), original_allowed_.end(),
+                         [&](const auto& p) { return p.first == lane_id; });
+  if (it == original_allowed_.end()) {
+    original_allowed_.emplace_back(lane_id, libsumo::Lane::getAllowed(lane_id));
+    it = std::prev(original_allowed_.end());
+  }
+  switch (access) {
+    case Access::open:
+      // An empty allowed list from SUMO means "every class"; setting an
+      // empty allowed list would mean "none", so reopen by disallowing nothing.
+      if (it->second.empty())
+        libsumo::Lane::setDisallowed(lane_id, std::vector<std::string>{});
+      else
+        libsumo::Lane::setAllowed(lane_id, it->second);
+      break;
+    case Access::emergency_only:
+      libsumo::Lane::setAllowed(lane_id, authorised_classes);
+      break;
+    case Access::closed:
+      libsumo::Lane::setAllowed(lane_id, std::vector<std::string>{});
+      break;
+  }
+}
+
+void TrafficModel::set_edge_access(const std::string& edge_id, Access access) {
+  check_edge(edge_id);
+  for (const auto& lane : network_.find_edge(edge_id)->lanes)
+    apply_lane_access(lane.id, access, {"emergency", "authority"});
+  if (access == Access::open) return;
+  // Vehicles about to enter the closed edge re-plan now instead of queueing
+  // at its entrance until their next periodic reroute.
+  for (const auto& id : libsumo::Vehicle::getIDList()) {
+    const auto route = libsumo::Vehicle::getRoute(id);
+    const int at = libsumo::Vehicle::getRouteIndex(id);
+    if (at < 0) continue;
+    if (std::find(route.begin() + at + 1, route.end(), edge_id) == route.end()) continue;
+    if (access == Access::emergency_only && libsumo::Vehicle::getVehicleClass(id) == "emergency") continue;
+    try {
+      libsumo::Vehicle::rerouteTraveltime(id);
+    } catch (const libsumo::TraCIException&) {
+      // No other way: the vehicle waits at the closure, as a driver would.
+    }
+  }
+}
+
+void TrafficModel::set_lane_access(const std::string& lane_id, Access access) {
+  if (!std::binary_search(lane_ids_.begin(), lane_ids_.end(), lane_id))
+    fail(options_.net.string(), "unknown lane '{}'", lane_id);
+  apply_lane_access(lane_id, access, {"emergency", "authority"});
+}
+
+void TrafficModel::lower_bollard(const std::string& edge_id, const std::vector<std::string>& authorised_classes) {
+  check_edge(edge_id);
+  if (authorised_classes.empty()) fail("bollard", "edge '{}': a bollard needs at least one authorised class", edge_id);
+  try {
+    for (const auto& lane : network_.find_edge(edge_id)->lanes)
+      apply_lane_access(lane.id, Access::emergency_only, authorised_classes);
+  } catch (const libsumo::TraCIException& e) {
+    fail("bollard", "edge '{}': {}", edge_id, e.what());
+  }
+}
+
+void TrafficModel::set_speed_limit(const std::string& edge_id, double speed_m_s) {
+  check_edge(edge_id);
+  if (!(speed_m_s > 0.0) || !std::isfinite(speed_m_s))
+    fail("speed limit", "edge '{}': speed must be positive, not {} m/s", edge_id, speed_m_s);
+  libsumo::Edge::setMaxSpeed(edge_id, speed_m_s);
+}
+
+void TrafficModel::restore_speed_limit(const std::string& edge_id) {
+  check_edge(edge_id);
+  for (const auto& lane : network_.find_edge(edge_id)->lanes) libsumo::Lane::setMaxSpeed(lane.id, lane.speed_m_s);
+}
+
+std::vector<std::string> TrafficModel::light_programs(const std::string& tls_id) const {
+  check_tls(tls_id);
+  std::vector<std::string> out;
+  for (const auto& logic : libsumo::TrafficLight::getAllProgramLogics(tls_id)) out.push_back(logic.programID);
+  return out;
+}
+
+std::string TrafficModel::light_program(const std::string& tls_id) const {
+  check_tls(tls_id);
+  return libsumo::TrafficLight::getProgram(tls_id);
+}
+
+std::string TrafficModel::light_state(const std::string& tls_id) const {
+  check_tls(tls_id);
+  return libsumo::TrafficLight::getRedYellowGreenState(tls_id);
+}
+
+int TrafficModel::light_phase(const std::string& tls_id) const {
+  check_tls(tls_id);
+  return libsumo::TrafficLight::getPhase(tls_id);
+}
+
+void TrafficModel::remember_program(const std::string& tls_id) {
+  for (const auto& p : original_program_)
+    if (p.first == tls_id) return;
+  original_program_.emplace_back(tls_id, libsumo::TrafficLight::getProgram(tls_id));
+}
+
+void TrafficModel::set_light_program(const std::string& tls_id, const std::string& program_id) {
+  check_tls(tls_id);
+  const auto programs = light_programs(tls_id);
+  if (program_id != "off" && std::find(programs.begin(), programs.end(), program_id) == programs.end())
+    fail("traffic light", "'{}' has no program '{}'", tls_id, program_id);
+  remember_program(tls_id);
+  libsumo::TrafficLight::setProgram(tls_id, program_id);
+}
+
+void TrafficModel::set_light_phase(const std::string& tls_id, int phase_index) {
+  check_tls(tls_id);
+  try {
+    libsumo::TrafficLight::setPhase(tls_id, phase_index);
+  } catch (const libsumo::TraCIException& e) {
+    fail("traffic light", "'{}': phase {}: {}", tls_id, phase_index, e.what());
+  }
+}
+
+void TrafficModel::set_light_off(const std::string& tls_id) { set_light_program(tls_id, "off"); }
+
+void TrafficModel::set_light_flashing(const std::string& tls_id) {
+  check_tls(tls_id);
+  remember_program(tls_id);
+  const auto n = libsumo::TrafficLight::getRedYellowGreenState(tls_id).size();
+  // SUMO keeps a state set this way as a one-phase "online" program.
+  libsumo::TrafficLight::setRedYellowGreenState(tls_id, std::string(n, 'o'));
+}
+
+void TrafficModel::restore_light(const std::string& tls_id) {
+  check_tls(tls_id);
+  for (const auto& p : original_program_)
+    if (p.first == tls_id) {
+      libsumo::TrafficLight::setProgram(tls_id, p.second);
+      return;
+    }
+}
+
+std::vector<SignalLink> TrafficModel::signal_links(const std::string& tls_id) const {
+  check_tls(tls_id);
+  std::vector<SignalLink> out;
+  const auto controlled = libsumo::TrafficLight::getControlledLinks(tls_id);
+  for (std::size_t i = 0; i < controlled.size(); ++i) {
+    for (const auto& link : controlled[i]) {
+      SignalLink s;
+      s.index = static_cast<int>(i);
+      s.from_lane = link.fromLane;
+      s.to_lane = link.toLane;
+      s.via_lane = link.viaLane;
+      for (const auto& c : libsumo::Lane::getLinks(link.fromLane)) {
+        if (c.approachedLane == link.toLane && (link.viaLane.empty() || c.approachedInternal == link.viaLane)) {
+          s.direction = c.direction;
+          break;
+        }
+      }
+      if (!link.viaLane.empty()) s.via_length_m = libsumo::Lane::getLength(link.viaLane);
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+std::string TrafficModel::vehicle_type_for(const std::string& vehicle_class) const {
+  if (vehicle_class == "passenger" || vehicle_class.empty()) return "DEFAULT_VEHTYPE";
+  const std::string type = vehicle_class == "emergency" ? kEmergencyType : "cadereau_" + vehicle_class;
+  if (std::find(vehicle_types_.begin(), vehicle_types_.end(), vehicle_class) == vehicle_types_.end()) {
+    try {
+      libsumo::VehicleType::copy("DEFAULT_VEHTYPE", type);
+      libsumo::VehicleType::setVehicleClass(type, vehicle_class);
+    } catch (const std::exception& e) {
+      fail("traffic", "vehicle class '{}': {}", vehicle_class, e.what());
+    }
+    vehicle_types_.push_back(vehicle_class);
+  }
+  return type;
+}
+
+std::optional<Route> TrafficModel::route(const std::string& from_edge, const std::string& to_edge,
+                                         const std::string& vehicle_class) const {
+  check_edge(from_edge);
+  check_edge(to_edge);
+  const std::string type = vehicle_type_for(vehicle_class);
+  try {
+    const auto stage = libsumo::Simulation::findRoute(from_edge, to_edge, type);
+    if (stage.edges.empty()) return std::nullopt;
+    return Route{stage.edges, stage.travelTime, stage.length};
+  } catch (const libsumo::TraCIException&) {
+    // The origin itself is closed to the class: no route.
+    return std::nullopt;
+  }
+}
+
+std::string TrafficModel::nearest_edge(twin::MapPoint point, const std::string& vehicle_class) const {
+  double x = 0.0, y = 0.0;
+  network_.location().to_sumo(point, x, y);
+  try {
+    const auto road = libsumo::Simulation::convertRoad(x, y, false, vehicle_class);
+    if (road.edgeID.empty() || road.edgeID[0] == ':') return {};
+    return road.edgeID;
+  } catch (const libsumo::TraCIException&) {
+    return {};
+  }
+}
+
+AccessMatrix TrafficModel::emergency_access(const std::vector<AccessPoint>& origins,
+                                            const std::vector<AccessPoint>& destinations) const {
+  AccessMatrix m;
+  for (const auto& o : origins) {
+    m.origin_ids.push_back(o.id);
+    m.origin_edges.push_back(nearest_edge(o.location, "emergency"));
+  }
+  for (const auto& d : destinations) {
+    m.destination_ids.push_back(d.id);
+    m.destination_edges.push_back(nearest_edge(d.location, "emergency"));
+  }
+  const double inf = std::numeric_limits<double>::infinity();
+  m.travel_time_s.assign(origins.size(), std::vector<double>(destinations.size(), inf));
+  for (std::size_t i = 0; i < origins.size(); ++i) {
+    if (m.origin_edges[i].empty()) continue;
+    for (std::size_t j = 0; j < destinations.size(); ++j) {
+      if (m.destination_edges[j].empty()) continue;
+      if (m.origin_edges[i] == m.destination_edges[j]) {
+        m.travel_time_s[i][j] = 0.0;
+        continue;
+      }
+      if (auto r = route(m.origin_edges[i], m.destination_edges[j], "emergency")) m.travel_time_s[i][j] = r->travel_time_s;
+    }
+  }
+  return m;
+}
+
+void TrafficModel::dispatch_emergency(const std::string& vehicle_id, const std::string& from_edge,
+                                      const std::string& to_edge) {
+  check_edge(from_edge);
+  check_edge(to_edge);
+  const auto r = route(from_edge, to_edge, "emergency");
+  if (!r) fail("dispatch", "no road from '{}' to '{}' for an emergency vehicle", from_edge, to_edge);
+  try {
+    const std::string route_id = "cadereau_route_" + vehicle_id;
+    libsumo::Route::add(route_id, r->edges);
+    libsumo::Vehicle::add(vehicle_id, route_id, kEmergencyType, "now", "best", "base", "max");
+  } catch (const libsumo::TraCIException& e) {
+    fail("dispatch", "vehicle '{}': {}", vehicle_id, e.what());
+  }
+  emergency_trips_.push_back({vehicle_id, from_edge, to_edge, time_s(), std::nullopt});
+}
+
+void TrafficModel::save_state(const std::filesystem::path& file) const {
+  try {
+    libsumo::Simulation::saveState(file.string());
+  } catch (const std::exception& e) {
+    fail(file.string(), "SUMO could not save its state: {}", e.what());
+  }
+  if (!std::filesystem::exists(file)) fail(file.string(), "SUMO did not write its state");
+}
+
+void TrafficModel::load_state(const std::filesystem::path& file) {
+  if (!std::filesystem::exists(file)) fail(file.string(), "no such state file");
+  try {
+    libsumo::Simulation::loadState(file.string());
+  } catch (const std::exception& e) {
+    fail(file.string(), "SUMO could not load the state: {}", e.what());
+  }
+}
+
+std::vector<AccessPoint> emergency_origins(const std::vector<twin::Asset>& assets) {
+  std::vector<AccessPoint> out;
+  for (const auto& a : assets)
+    if (a.type == twin::AssetType::fire_station || a.type == twin::AssetType::hospital) out.push_back({a.id, a.location});
+  return out;
+}
+
+std::vector<AccessPoint> zone_centroids(const std::vector<twin::PopulationZone>& zones) {
+  std::vector<AccessPoint> out;
+  for (const auto& z : zones) out.push_back({z.id, z.area.centroid()});
+  return out;
+}
+
+}  // namespace cadereau::sim::traffic

@@ -1,0 +1,376 @@
+// The traffic twin (sim/traffic/traffic_model) on a 4x4 signalised grid built
+// by netgenerate in the test: 200 m blocks, two lanes, every junction a light.
+// Demand is hand-written flows along row 1 (A1 -> D1), whose direct road is
+// B1C1, so closing it forces a detour of two blocks.
+
+#include "cadereau/sim/traffic/traffic_model.h"
+#include "cadereau/twin/error.h"
+#include "test_support.h"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <iostream>
+#include <cstdlib>
+#include <set>
+#include <string>
+
+using cadereau::Error;
+using cadereau::testing::TempDir;
+using cadereau::testing::read_text;
+using cadereau::testing::write_text;
+using namespace cadereau::sim::traffic;
+
+namespace {
+
+void run_tool(const std::string& command, const std::filesystem::path& log) {
+  ::setenv("SUMO_HOME", "/usr/share/sumo", 1);
+  const std::string line = command + " > \"" + log.string() + "\" 2>&1";
+  const int rc = std::system(line.c_str());
+  INFO(line << "\n" << read_text(log));
+  REQUIRE(rc == 0);
+}
+
+// The grid, with SUMO's frame shifted by netOffset = (810000, 6300000): the
+// map frame (map = sumo - netOffset) has the grid on [0, 600] m.
+struct Grid {
+  TempDir dir;
+  std::filesystem::path net = dir / "grid.net.xml";
+  std::filesystem::path routes = dir / "flows.rou.xml";
+  Grid() {
+    run_tool("netgenerate --grid --grid.number 4 --grid.length 200 --tls.guess true --tls.guess.threshold 1 "
+             "--default.lanenumber 2 --no-turnarounds true --offset.x 810000 --offset.y 6300000 -o \"" +
+                 net.string() + "\"",
+             dir / "netgenerate.log");
+    write_text(routes, R"(<routes>
+  <vType id="car" accel="2.6" decel="4.5" sigma="0.5" length="5" maxSpeed="16"/>
+  <flow id="east" type="car" begin="0" end="600" vehsPerHour="600" from="A1B1" to="C1D1" departSpeed="max" departLane="best"/>
+  <flow id="north" type="car" begin="0" end="600" vehsPerHour="200" from="B0B1" to="B2B3" departSpeed="max" departLane="best"/>
+</routes>
+)");
+  }
+  TrafficOptions options() const {
+    TrafficOptions o;
+    o.net = net;
+    o.routes = {routes};
+    o.seed = 7;
+    return o;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the traffic twin reports edges and vehicles in the territory's CRS", "[traffic][integration]") {
+  Grid g;
+  TrafficModel model(g.options());
+  CHECK(TrafficModel::running());
+  model.step_to(120.0);
+  CHECK(model.time_s() == Approx(120.0));
+  const auto states = model.edge_states();
+  REQUIRE(states.size() == model.network().edges().size());
+  int on_edges = 0;
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    on_edges += states[i].vehicles;
+    CHECK(states[i].occupancy >= 0.0);
+    CHECK(states[i].occupancy <= 1.0);
+    if (states[i].vehicles == 0) CHECK(states[i].mean_speed_m_s == Approx(model.network().edges()[i].speed_m_s()));
+  }
+  const auto vehicles = model.vehicles();
+  REQUIRE(!vehicles.empty());
+  CHECK(on_edges > 0);
+  CHECK(on_edges <= static_cast<int>(vehicles.size()));
+  // A vehicle's map position must lie on its edge's map geometry (2 lanes of
+  // 3.2 m: within 8 m of the centre line), not 810 km away in SUMO's frame.
+  int checked = 0;
+  for (const auto& v : vehicles) {
+    const auto* edge = model.network().find_edge(v.edge_id);
+    if (!edge) continue;  // inside a junction
+    double best_m = 1e18;
+    for (std::size_t k = 0; k + 1 < edge->shape.size(); ++k)
+      best_m = std::min(best_m, cadereau::twin::segment_distance_m(v.position, edge->shape[k], edge->shape[k + 1]));
+    CHECK(best_m < 8.0);
+    CHECK(v.position.x_m > -50.0);
+    CHECK(v.position.x_m < 650.0);
+    ++checked;
+  }
+  CHECK(checked > 0);
+  CHECK(model.departed_total() >= static_cast<long>(vehicles.size()));
+}
+
+TEST_CASE("a closed edge receives no vehicle after the closure and traffic reroutes", "[traffic][integration]") {
+  Grid g;
+  TrafficModel model(g.options());
+  model.step_to(120.0);
+  REQUIRE(model.edge_state("B1C1").vehicles + model.vehicles_on_edge("A1B1").size() > 0);
+  // Vehicles already on the edge drive off it; none may enter afterwards.
+  std::set<std::string> before;
+  for (const auto& v : model.vehicles_on_edge("B1C1")) before.insert(v.id);
+  model.set_edge_access("B1C1", Access::closed);
+  const long arrived_at_closure = model.arrived_total();
+  std::set<std::string> entered_after;
+  while (model.time_s() < 700.0) {
+    model.step();
+    for (const auto& v : model.vehicles_on_edge("B1C1"))
+      if (!before.count(v.id)) entered_after.insert(v.id);
+  }
+  CHECK(entered_after.empty());
+  // The eastbound flow still gets through, round the block.
+  CHECK(model.arrived_total() - arrived_at_closure > 50);
+
+  // Reopened, the direct road is used again.
+  model.set_edge_access("B1C1", Access::open);
+  model.dispatch_emergency("probe", "A1B1", "C1D1");
+  bool used = false;
+  while (model.time_s() < 800.0 && !used) {
+    model.step();
+    for (const auto& v : model.vehicles_on_edge("B1C1")) used = used || v.id == "probe";
+  }
+  CHECK(used);
+}
+
+TEST_CASE("light actions: program switch, phase, power cut, flashing", "[traffic][integration]") {
+  Grid g;
+  std::string state0;
+  cadereau::twin::TrafficLight b1;
+  {
+    TrafficModel plain(g.options());
+    state0 = plain.light_state("B1");
+    b1 = *plain.network().find_traffic_light("B1");
+  }
+  REQUIRE(b1.phases.size() >= 3);
+  // A second program for B1, loaded beside the network's "0".
+  const auto add = g.dir / "all_red.add.xml";
+  write_text(add, "<additional><tlLogic id=\"B1\" type=\"static\" programID=\"all_red\" offset=\"0\">"
+                  "<phase duration=\"60\" state=\"" + std::string(state0.size(), 'r') + "\"/></tlLogic></additional>\n");
+  auto o = g.options();
+  o.additionals = {add};
+  TrafficModel model(o);
+  // SUMO activates the last loaded program.
+  CHECK(model.light_program("B1") == "all_red");
+  model.set_light_program("B1", "0");
+  model.step();
+  CHECK(model.light_program("B1") == "0");
+  model.set_light_phase("B1", 2);
+  model.step();
+  CHECK(model.light_phase("B1") == 2);
+  CHECK(model.light_state("B1") == b1.phases[2].state);
+  model.set_light_program("B1", "all_red");
+  model.step();
+  CHECK(model.light_state("B1") == std::string(state0.size(), 'r'));
+  model.set_light_off("B1");
+  model.step();
+  CHECK(model.light_state("B1").find_first_not_of("oO") == std::string::npos);
+  model.set_light_flashing("B1");
+  model.step();
+  CHECK(model.light_state("B1") == std::string(state0.size(), 'o'));
+  model.restore_light("B1");
+  model.step();
+  CHECK(model.light_program("B1") == "all_red");
+  CHECK_THROWS_WITH(model.set_light_program("B1", "nope"), Catch::Contains("no program 'nope'"));
+  CHECK_THROWS_WITH(model.set_light_program("Z9", "0"), Catch::Contains("unknown traffic light 'Z9'"));
+  CHECK_THROWS_AS(model.set_light_phase("B1", 99), Error);
+}
+
+TEST_CASE("emergency travel time rises when the direct road is closed", "[traffic][integration]") {
+  Grid g;
+  TrafficModel model(g.options());
+  model.step_to(60.0);
+  // A station near A1 and a zone near D1, both on row 1 (map coordinates of
+  // the junctions, shifted a little onto the road).
+  const auto* a1 = model.network().find_junction("A1");
+  const auto* d1 = model.network().find_junction("D1");
+  REQUIRE(a1);
+  REQUIRE(d1);
+  const std::vector<AccessPoint> stations = {{"station", {a1->position.x_m + 100.0, a1->position.y_m - 2.0}}};
+  const std::vector<AccessPoint> zones = {{"zone", {d1->position.x_m - 100.0, d1->position.y_m - 2.0}}};
+  const auto open = model.emergency_access(stations, zones);
+  REQUIRE(open.travel_time_s.size() == 1);
+  CHECK(open.origin_edges[0] == "A1B1");
+  CHECK(open.destination_edges[0] == "C1D1");
+  const double open_s = open.travel_time_s[0][0];
+  REQUIRE(std::isfinite(open_s));
+
+  // Closed to all but emergency vehicles: the ambulance still takes it.
+  model.set_edge_access("B1C1", Access::emergency_only);
+  const double emergency_only_s = model.emergency_access(stations, zones).travel_time_s[0][0];
+  CHECK(emergency_only_s == Approx(open_s).margin(1.0));
+  auto car = model.route("A1B1", "C1D1", "passenger");
+  REQUIRE(car);
+  CHECK(std::find(car->edges.begin(), car->edges.end(), "B1C1") == car->edges.end());
+
+  // Closed to all: a detour round the block, at least 2 x 200 m longer.
+  model.set_edge_access("B1C1", Access::closed);
+  const double closed_s = model.emergency_access(stations, zones).travel_time_s[0][0];
+  INFO("open " << open_s << " s, closed " << closed_s << " s");
+  CHECK(closed_s > open_s + 20.0);
+
+  // A dispatched emergency vehicle arrives and reports its travel time.
+  model.dispatch_emergency("vsav1", "A1B1", "C1D1");
+  model.step_to(400.0);
+  REQUIRE(model.emergency_trips().size() == 1);
+  REQUIRE(model.emergency_trips()[0].travel_time_s());
+  CHECK(*model.emergency_trips()[0].travel_time_s() > 20.0);
+}
+
+TEST_CASE("save and restore the SUMO state", "[traffic][integration]") {
+  Grid g;
+  TrafficModel model(g.options());
+  model.step_to(100.0);
+  const auto state_file = g.dir / "state.xml";
+  model.save_state(state_file);
+  const auto at_save = model.vehicles().size();
+  model.step_to(250.0);
+  model.load_state(state_file);
+  CHECK(model.time_s() == Approx(100.0));
+  CHECK(model.vehicles().size() == at_save);
+  model.step_to(110.0);
+  CHECK(model.time_s() == Approx(110.0));
+}
+
+TEST_CASE("bollards and speed limits", "[traffic][integration]") {
+  Grid g;
+  TrafficModel model(g.options());
+  model.step_to(30.0);
+  model.lower_bollard("B1C1", {"emergency"});
+  CHECK(!model.route("A1B1", "C1D1", "passenger")->edges.empty());
+  CHECK(model.route("A1B1", "C1D1", "passenger")->length_m > 700.0);
+  CHECK(model.route("A1B1", "C1D1", "emergency")->length_m < 650.0);
+  model.raise_bollard("B1C1");
+  CHECK(model.route("A1B1", "C1D1", "passenger")->length_m < 650.0);
+  model.set_speed_limit("A1B1", 5.0);
+  model.step_to(200.0);
+  for (const auto& v : model.vehicles_on_edge("A1B1")) CHECK(v.speed_m_s <= 5.0 * 1.3);
+  model.restore_speed_limit("A1B1");
+  CHECK_THROWS_AS(model.set_speed_limit("A1B1", -1.0), Error);
+}
+
+TEST_CASE("bad input gets a clear error", "[traffic][unit]") {
+  Grid g;
+  SECTION("unknown ids") {
+    TrafficModel model(g.options());
+    CHECK_THROWS_WITH(model.set_edge_access("nowhere", Access::closed), Catch::Contains("unknown edge 'nowhere'"));
+    CHECK_THROWS_WITH(model.set_lane_access("nowhere_0", Access::closed), Catch::Contains("unknown lane 'nowhere_0'"));
+    CHECK_THROWS_WITH(model.light_state("nolight"), Catch::Contains("unknown traffic light 'nolight'"));
+    CHECK_THROWS_WITH(model.route("A1B1", "nowhere"), Catch::Contains("unknown edge 'nowhere'"));
+    // One simulation per process.
+    CHECK_THROWS_WITH(TrafficModel(g.options()), Catch::Contains("already running"));
+  }
+  SECTION("a network that does not load") {
+    const auto broken = g.dir / "broken.net.xml";
+    write_text(broken, "<net><edge id=\"a\"");
+    auto o = g.options();
+    o.net = broken;
+    CHECK_THROWS_WITH(TrafficModel(o), Catch::Contains("broken.net.xml"));
+    o.net = g.dir / "missing.net.xml";
+    CHECK_THROWS_WITH(TrafficModel(o), Catch::Contains("no such network file"));
+    CHECK(!TrafficModel::running());
+  }
+  SECTION("a route file SUMO refuses") {
+    auto o = g.options();
+    const auto bad = g.dir / "bad.rou.xml";
+    write_text(bad, "<routes><vehicle id=\"x\" depart=\"0\"><route edges=\"A1B1 nowhere\"/></vehicle></routes>\n");
+    o.routes = {bad};
+    // SUMO either refuses the file or drops the vehicle (--ignore-route-errors);
+    // it must not crash, and a refusal names the network.
+    try {
+      TrafficModel model(o);
+      model.step_to(10.0);
+      CHECK(model.departed_total() == 0);
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()).find("SUMO") != std::string::npos);
+    }
+    CHECK(!TrafficModel::running());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Benchmark (opt-in: traffic_tests "[.benchmark]"): libsumo in-process, with
+// the twin reading the per-edge state every 10 s exchange step and the
+// departures/arrivals every step, against the plain `sumo` binary on the same
+// network, demand and options. Bologna "joined" (about 11,000 vehicles) from
+// CADEREAU_SHARED_DATA (default ../shared/data) and the demo territory's
+// morning peak from CADEREAU_TEST_TERRITORY when set.
+namespace {
+
+double wall_seconds_of(const std::function<void()>& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void compare_with_plain_sumo(const std::string& name, const TrafficOptions& o) {
+  TempDir tmp;
+  std::string cmd = "sumo -n '" + o.net.string() + "' --seed " + std::to_string(o.seed) +
+                    " --xml-validation never --no-step-log true --no-warnings true --duration-log.disable true"
+                    " --ignore-route-errors true";
+  std::string routes, adds;
+  for (const auto& r : o.routes) routes += (routes.empty() ? "" : ",") + r.string();
+  for (const auto& a : o.additionals) adds += (adds.empty() ? "" : ",") + a.string();
+  if (!routes.empty()) cmd += " -r '" + routes + "'";
+  if (!adds.empty()) cmd += " -a '" + adds + "'";
+  cmd += " --tripinfo-output '" + (tmp / "plain.tripinfo.xml").string() + "'";
+  for (const auto& x : o.extra_sumo_options) cmd += " " + x;
+  double plain_s = 0.0;
+  plain_s = wall_seconds_of([&] { run_tool(cmd, tmp / "plain.log"); });
+
+  auto lo = o;
+  lo.tripinfo_output = tmp / "libsumo.tripinfo.xml";
+  double sim_s = 0.0;
+  long arrived = 0;
+  const double lib_s = wall_seconds_of([&] {
+    TrafficModel model(lo);
+    double sum_tt = 0.0;
+    // Until the demand has left the network, as the plain binary does.
+    while (model.expected_vehicles() > 0) {
+      model.step_to(model.time_s() + 10.0);
+      for (const auto& s : model.edge_states()) sum_tt += s.travel_time_s;
+    }
+    sim_s = model.time_s() - o.begin_s;
+    arrived = model.arrived_total();
+    CHECK(sum_tt > 0.0);
+  });
+  std::cout << fmt::format(
+      "{}: plain sumo {:.1f} s, libsumo twin {:.1f} s (edge states every 10 s), ratio {:.3f}; {:.0f} sim s, "
+      "{} arrivals, {:.0f} sim s per wall s\n",
+      name, plain_s, lib_s, lib_s / plain_s, sim_s, arrived, sim_s / lib_s);
+  CHECK(arrived > 0);
+}
+
+}  // namespace
+
+TEST_CASE("libsumo twin vs plain sumo: Bologna and the demo territory", "[.benchmark][traffic]") {
+  const char* shared = std::getenv("CADEREAU_SHARED_DATA");
+  const std::filesystem::path data = std::filesystem::path(shared ? shared : "../shared/data") / "traffic" / "bologna-joined";
+  if (std::filesystem::exists(data / "joined_buslanes.net.xml")) {
+    // A writable copy: its detectors write their output beside their file.
+    TempDir copy;
+    for (const auto& entry : std::filesystem::directory_iterator(data))
+      std::filesystem::copy_file(entry.path(), copy / entry.path().filename().string());
+    const std::filesystem::path& bologna = copy.path();
+    TrafficOptions o;
+    o.net = bologna / "joined_buslanes.net.xml";
+    o.routes = {bologna / "joined.rou.xml", bologna / "joined_busses.rou.xml"};
+    o.additionals = {bologna / "joined_bus_stops.add.xml", bologna / "joined_detectors.add.xml",
+                     bologna / "joined_vtypes.add.xml", bologna / "joined_tls.add.xml"};
+    o.rerouting_probability = 0.0;  // the plain run has no rerouting device either
+    compare_with_plain_sumo("bologna-joined", o);
+  } else {
+    WARN("no Bologna scenario at " << data.string());
+  }
+  if (auto territory = cadereau::testing::demo_territory()) {
+    const auto net = *territory / "network.net.xml";
+    std::vector<std::filesystem::path> demand;
+    for (const auto& entry : std::filesystem::directory_iterator(*territory))
+      if (entry.path().string().find(".rou.xml") != std::string::npos) demand.push_back(entry.path());
+    if (std::filesystem::exists(net) && !demand.empty()) {
+      TrafficOptions o;
+      o.net = net;
+      o.routes = demand;
+      o.rerouting_probability = 0.0;
+      compare_with_plain_sumo("demo territory morning peak", o);
+    }
+  }
+}
