@@ -10,7 +10,7 @@ packages=(
   libproj-dev proj-bin
   libcgal-dev libgmp-dev libmpfr-dev
   sumo sumo-tools
-  libhdf5-dev hdf5-tools
+  libhdf5-dev hdf5-tools python3-h5py
   libboost-dev libboost-system-dev libboost-program-options-dev
   catch2
   libspdlog-dev libfmt-dev

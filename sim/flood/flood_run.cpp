@@ -1,10 +1,14 @@
 #include "cadereau/sim/flood/flood_run.h"
 
 #include "cadereau/twin/error.h"
+#include "cadereau/twin/recording.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
+#include <memory>
 #include <cmath>
 #include <fstream>
 
@@ -46,7 +50,16 @@ FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<vo
     setup.initial_depth = std::move(d);
   }
 
+  // The inputs as the recording logs them, before the setup moves into the model.
+  const std::vector<PointInflow> inflow_inputs = options.record ? setup.inflows : std::vector<PointInflow>{};
+  const std::optional<TimeSeries> rain_input = options.record ? setup.rain_mm_h : std::nullopt;
+
   FloodModel model(std::move(setup));
+  if (options.start_state) {
+    model.restore(*options.start_state);
+    if (!(model.time_s() < options.until_s))
+      fail("--until", "{} s: the run starts from a state at {} s and must end after it", options.until_s, model.time_s());
+  }
   struct ProbeCell {
     const Probe* probe;
     std::size_t cell;
@@ -72,18 +85,152 @@ FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<vo
     }
   };
 
+  if (options.record && !(options.frame_every_s > 0.0))
+    fail("--frame-every", "{} s must be positive", options.frame_every_s);
+  if (options.record && !(options.keyframe_every_s > 0.0))
+    fail("--keyframe-every", "{} s must be positive", options.keyframe_every_s);
+  std::unique_ptr<twin::Recorder> recorder;
+  std::uint64_t start_seq = 0;
+  // Breakpoints of the inputs, logged as inject events when the run passes them.
+  struct InputChange {
+    double time_s;
+    std::string payload;
+  };
+  std::vector<InputChange> input_changes;
+  std::size_t next_change = 0;
+  const double t_start = model.time_s();
+  double record_wall_s = 0.0;
+  auto record_state = [&](bool frame, bool keyframe) {
+    if (!frame && !keyframe) return;
+    const auto started = std::chrono::steady_clock::now();
+    const double t = model.time_s();
+    if (frame) {
+      const twin::Raster depth = model.depth_raster();
+      recorder->append_frame(kDepthFrame, t, depth.values());
+      const MassBalance mass = model.mass_balance();
+      recorder->append_sample("volume_stored_m3", t, mass.stored_m3);
+      recorder->append_sample("volume_in_m3", t, mass.rain_m3 + mass.inflow_m3);
+      recorder->append_sample("volume_out_m3", t, mass.outflow_m3);
+      recorder->append_sample("mass_error_rel", t, mass.error_rel());
+      recorder->append_sample("wet_cells", t, static_cast<double>(model.wet_cells()));
+      for (const auto& pc : probe_cells) recorder->append_sample("probe_" + pc.probe->name + "_depth_m", t, model.depth_m(pc.cell));
+    }
+    if (keyframe) {
+      const FloodState state = model.capture();
+      recorder->append_keyframe(t, {{kStateDepth, state.depth_m, {}},
+                                    {kStateDischargeEast, state.discharge_east_m2_s, {}},
+                                    {kStateDischargeNorth, state.discharge_north_m2_s, {}}});
+    }
+    record_wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  auto log_input_changes = [&](double up_to_s) {
+    for (; next_change < input_changes.size() && input_changes[next_change].time_s <= up_to_s; ++next_change)
+      recorder->append(twin::EventKind::inject, std::max(input_changes[next_change].time_s, t_start), "flood",
+                       input_changes[next_change].payload, start_seq);
+  };
+  if (options.record) {
+    twin::RecordingLayout layout;
+    layout.meta.territory = options.dem.stem().string();
+    layout.meta.scenario = "flood";
+    layout.meta.crs_wkt = model.crs().wkt();
+    layout.meta.parent_recording = options.parent_recording;
+    layout.meta.fork_sim_s = options.fork_sim_s;
+    layout.meta.run_options_json = flood_options_to_json(options);
+    layout.frames.push_back({kDepthFrame, model.grid(), model.crs().wkt(), "m", FloodModel::kNodata});
+    layout.series = {"volume_stored_m3", "volume_in_m3", "volume_out_m3", "mass_error_rel", "wet_cells"};
+    for (const auto& pc : probe_cells) {
+      if (pc.probe->name.find('/') != std::string::npos)
+        fail("--probe " + pc.probe->name, "a recorded probe name cannot hold '/'");
+      layout.series.push_back("probe_" + pc.probe->name + "_depth_m");
+    }
+    const std::size_t cells = model.grid().cell_count();
+    using Field = twin::KeyframeFieldLayout;
+    layout.keyframe_fields = {{kStateDepth, Field::Type::float64_array, cells},
+                              {kStateDischargeEast, Field::Type::float64_array, cells},
+                              {kStateDischargeNorth, Field::Type::float64_array, cells}};
+    recorder = std::make_unique<twin::Recorder>(*options.record, std::move(layout));
+
+    nlohmann::json start_event{{"event", "run_start"},
+                               {"cells", model.grid().cell_count()},
+                               {"until_s", options.until_s},
+                               {"scheme", options.scheme == Scheme::local_inertial ? "local_inertial" : "finite_volume"}};
+    if (!options.parent_recording.empty()) {
+      start_event["parent_recording"] = options.parent_recording;
+      if (options.fork_sim_s) start_event["fork_sim_s"] = *options.fork_sim_s;
+    }
+    start_seq = recorder->append(twin::EventKind::simulation_event, t_start, "flood", start_event.dump());
+    for (const auto& inflow : inflow_inputs) {
+      const auto& ts = inflow.discharge_m3_s;
+      for (std::size_t k = 0; k < ts.times_s().size(); ++k) {
+        // A fork starts with the value in force, then the changes after it.
+        if (ts.times_s()[k] < t_start && k + 1 < ts.times_s().size() && ts.times_s()[k + 1] <= t_start) continue;
+        const double at_s = std::max(ts.times_s()[k], t_start);
+        input_changes.push_back({at_s, nlohmann::json{{"event", "inflow"},
+                                                      {"label", inflow.label},
+                                                      {"x_m", inflow.location.x_m},
+                                                      {"y_m", inflow.location.y_m},
+                                                      {"at_s", at_s},
+                                                      {"discharge_m3_s", ts.at(at_s)}}
+                                           .dump()});
+      }
+    }
+    if (rain_input) {
+      for (std::size_t k = 0; k < rain_input->times_s().size(); ++k) {
+        const auto& times = rain_input->times_s();
+        if (times[k] < t_start && k + 1 < times.size() && times[k + 1] <= t_start) continue;
+        const double at_s = std::max(times[k], t_start);
+        input_changes.push_back(
+            {at_s, nlohmann::json{{"event", "rain"}, {"at_s", at_s}, {"intensity_mm_h", rain_input->at(at_s)}}.dump()});
+      }
+    }
+    std::stable_sort(input_changes.begin(), input_changes.end(),
+                     [](const InputChange& a, const InputChange& b) { return a.time_s < b.time_s; });
+    log_input_changes(t_start);
+    record_state(true, true);
+  }
+
+  // Stops fall on whole multiples of each period, so a run restarted from a
+  // keyframe takes the same sub-steps as the straight run: replays match it exactly.
+  constexpr double kNever = std::numeric_limits<double>::infinity();
+  auto next_after = [](double t, double every) { return (std::floor(t / every + 1e-9) + 1.0) * every; };
+  double next_probe = next_after(model.time_s(), options.probe_every_s);
+  double next_frame = recorder ? next_after(model.time_s(), options.frame_every_s) : kNever;
+  double next_key = recorder ? next_after(model.time_s(), options.keyframe_every_s) : kNever;
+
   const auto start = std::chrono::steady_clock::now();
   write_probes();
-  double next_report = options.probe_every_s;
   while (model.time_s() < options.until_s) {
-    const double target = std::min(options.until_s, next_report);
+    const double target = std::min({options.until_s, next_probe, next_frame, next_key});
     model.advance_to(target);
-    if (std::abs(model.time_s() - next_report) < 1e-9 || model.time_s() >= options.until_s) write_probes();
-    next_report += options.probe_every_s;
-    if (progress) progress(model.time_s(), options.until_s);
+    const double t = model.time_s();
+    const bool end = t >= options.until_s;
+    if (std::abs(t - next_probe) < 1e-9 || end) write_probes();
+    if (t >= next_probe - 1e-9) next_probe = next_after(t, options.probe_every_s);
+    if (recorder) {
+      log_input_changes(t);
+      const bool frame = t >= next_frame - 1e-9 || end;
+      const bool keyframe = t >= next_key - 1e-9 || end;
+      record_state(frame, keyframe);
+      if (t >= next_frame - 1e-9) next_frame = next_after(t, options.frame_every_s);
+      if (t >= next_key - 1e-9) next_key = next_after(t, options.keyframe_every_s);
+    }
+    if (progress) progress(t, options.until_s);
   }
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   probes.close();
+  if (recorder) {
+    const MassBalance mass = model.mass_balance();
+    recorder->append(twin::EventKind::simulation_event, model.time_s(), "flood",
+                     nlohmann::json{{"event", "run_end"},
+                                    {"steps", model.steps()},
+                                    {"wall_s", wall_s},
+                                    {"max_depth_m", model.max_depth_m()},
+                                    {"wet_cells", model.wet_cells()},
+                                    {"mass_error_rel", mass.error_rel()}}
+                         .dump(),
+                     start_seq);
+    recorder->close();
+  }
 
   twin::write_geotiff(model.max_depth_raster(), options.out / "max_depth.tif");
   twin::write_geotiff(model.arrival_time_raster(), options.out / "arrival_time.tif");
@@ -99,6 +246,7 @@ FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<vo
   s.cell_updates_per_s = wall_s > 0.0 ? static_cast<double>(model.cell_updates()) / wall_s : 0.0;
   s.mass = model.mass_balance();
   s.max_depth_m = model.max_depth_m();
+  s.record_wall_s = record_wall_s;
 
   nlohmann::json j;
   j["cells"] = s.cells;
@@ -115,12 +263,65 @@ FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<vo
   j["volume_final_m3"] = s.mass.stored_m3;
   j["mass_error_rel"] = s.mass.error_rel();
   j["max_depth_m"] = s.max_depth_m;
+  if (options.record) j["record_wall_s"] = s.record_wall_s;
   j["scheme"] = options.scheme == Scheme::local_inertial ? "local_inertial" : "finite_volume_hll";
   const auto summary_path = options.out / "summary.json";
   std::ofstream summary(summary_path);
   summary << j.dump(2) << "\n";
   if (!summary) fail(summary_path.string(), "cannot write");
   return s;
+}
+
+std::string flood_options_to_json(const FloodRunOptions& o) {
+  auto abs = [](const std::filesystem::path& p) { return std::filesystem::absolute(p).lexically_normal().string(); };
+  nlohmann::json j;
+  j["dem"] = abs(o.dem);
+  j["until_s"] = o.until_s;
+  j["manning_n"] = o.manning_n;
+  if (o.manning_raster) j["manning_raster"] = abs(*o.manning_raster);
+  j["inflows"] = nlohmann::json::array();
+  for (const auto& i : o.inflows) j["inflows"].push_back({{"x_m", i.location.x_m}, {"y_m", i.location.y_m}, {"csv", abs(i.csv)}});
+  if (o.rain_csv) j["rain_csv"] = abs(*o.rain_csv);
+  if (o.initial_wse_m) j["initial_wse_m"] = *o.initial_wse_m;
+  if (o.initial_depth) j["initial_depth"] = abs(*o.initial_depth);
+  j["probes"] = nlohmann::json::array();
+  for (const auto& p : o.probes) j["probes"].push_back({{"name", p.name}, {"x_m", p.location.x_m}, {"y_m", p.location.y_m}});
+  j["probe_every_s"] = o.probe_every_s;
+  j["threads"] = o.threads;
+  j["scheme"] = o.scheme == Scheme::local_inertial ? "local_inertial" : "finite_volume";
+  j["open_boundaries"] = o.open_boundaries;
+  j["frame_every_s"] = o.frame_every_s;
+  j["keyframe_every_s"] = o.keyframe_every_s;
+  return j.dump();
+}
+
+FloodRunOptions flood_options_from_json(const std::string& text, const std::string& where) {
+  FloodRunOptions o;
+  try {
+    const auto j = nlohmann::json::parse(text);
+    o.dem = j.at("dem").get<std::string>();
+    o.until_s = j.at("until_s").get<double>();
+    o.manning_n = j.at("manning_n").get<double>();
+    if (j.contains("manning_raster")) o.manning_raster = j["manning_raster"].get<std::string>();
+    for (const auto& i : j.at("inflows"))
+      o.inflows.push_back({{i.at("x_m").get<double>(), i.at("y_m").get<double>()}, i.at("csv").get<std::string>()});
+    if (j.contains("rain_csv")) o.rain_csv = j["rain_csv"].get<std::string>();
+    if (j.contains("initial_wse_m")) o.initial_wse_m = j["initial_wse_m"].get<double>();
+    if (j.contains("initial_depth")) o.initial_depth = j["initial_depth"].get<std::string>();
+    for (const auto& p : j.at("probes"))
+      o.probes.push_back({p.at("name").get<std::string>(), {p.at("x_m").get<double>(), p.at("y_m").get<double>()}});
+    o.probe_every_s = j.at("probe_every_s").get<double>();
+    o.threads = j.at("threads").get<int>();
+    const auto scheme = j.at("scheme").get<std::string>();
+    if (scheme != "finite_volume" && scheme != "local_inertial") fail(where, "unknown flood scheme '{}'", scheme);
+    o.scheme = scheme == "local_inertial" ? Scheme::local_inertial : Scheme::finite_volume;
+    o.open_boundaries = j.at("open_boundaries").get<bool>();
+    o.frame_every_s = j.at("frame_every_s").get<double>();
+    o.keyframe_every_s = j.at("keyframe_every_s").get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    fail(where, "the recorded flood options are not readable: {}", e.what());
+  }
+  return o;
 }
 
 }  // namespace cadereau::sim::flood

@@ -37,7 +37,26 @@ struct FloodRunOptions {
   int threads = 0;
   Scheme scheme = Scheme::finite_volume;
   bool open_boundaries = false;
+
+  // Recording (twin/recording.h) when set: the run's events (start, inflow
+  // and rain changes, end), depth frames every frame_every_s, the mass
+  // balance and the probes as time series, and keyframes of the full state
+  // every keyframe_every_s and at the end, so that a replay can seek.
+  std::optional<std::filesystem::path> record;
+  double frame_every_s = 60.0;
+  double keyframe_every_s = 600.0;
+  // Replay and what-if: start from this state (its time included) instead of
+  // the initial conditions; the recording then names its parent and fork point.
+  std::optional<FloodState> start_state;
+  std::string parent_recording;
+  std::optional<double> fork_sim_s;
 };
+
+// Names inside a flood recording.
+inline constexpr const char* kDepthFrame = "depth_m";
+inline constexpr const char* kStateDepth = "depth_m";
+inline constexpr const char* kStateDischargeEast = "discharge_east_m2_s";
+inline constexpr const char* kStateDischargeNorth = "discharge_north_m2_s";
 
 struct FloodRunSummary {
   std::size_t cells = 0;
@@ -48,11 +67,19 @@ struct FloodRunSummary {
   double cell_updates_per_s = 0.0;
   MassBalance mass;
   double max_depth_m = 0.0;
+  double record_wall_s = 0.0;  // of wall_s, the time spent recording
 };
 
 // Progress: (sim time reached, until). Throws cadereau::Error on bad input,
 // naming the file and line.
 FloodRunSummary run_flood(const FloodRunOptions& options,
                           const std::function<void(double, double)>& progress = nullptr);
+
+// The inputs of a run as JSON (paths made absolute; out, record and the
+// start state left out): stored in a recording so that `cadereau replay`
+// rebuilds the same run.
+std::string flood_options_to_json(const FloodRunOptions& options);
+// Throws cadereau::Error naming `where` when the text is not such JSON.
+FloodRunOptions flood_options_from_json(const std::string& json, const std::string& where);
 
 }  // namespace cadereau::sim::flood
