@@ -1,5 +1,8 @@
 #include "cadereau/server/cli.h"
 
+#include "greenwave_command.h"
+#include "replay_command.h"
+
 #include "cadereau/data/demo_territory.h"
 #include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/twin/error.h"
@@ -41,7 +44,16 @@ Commands:
         [--manning N | --manning-raster FILE] [--inflow X,Y,FILE]... [--rain FILE]
         [--initial-wse METRES] [--initial-depth FILE] [--probe NAME,X,Y]...
         [--probe-every SECONDS] [--threads N] [--open-boundaries] [--scheme fv|inertial]
+        [--record FILE.h5 [--frame-every SECONDS] [--keyframe-every SECONDS]]
                                         run the 2D flood model alone on any GDAL raster
+  greenwave --net NET.net.xml --routes ROUTES.rou.xml --tls ID,ID,... --out DIR
+        [--speed-kmh 50] [--cycle-s SECONDS] [--begin S] [--end S] [--seed N]
+                                        plan a green wave along the lights and compare it
+                                        with the current plan in SUMO
+  replay FILE.h5 --verify | --export-frame S --out F.tif | --export-events | --out DIR [--seek S]
+        | --fork S --record NEW.h5 --out DIR
+                                        verify, export, replay or fork a recording
+                                        (`cadereau replay --help` for details)
   help                                  this text
 )";
 
@@ -225,7 +237,10 @@ int flood(Args& args, std::ostream& out) {
     else
       throw UsageError{"--scheme " + *scheme + ": expected fv or inertial"};
   }
-  if (args.take("record")) throw UsageError{"--record needs the HDF5 recorder, which this build does not have yet"};
+  if (auto record = args.take("record")) o.record = *record;
+  o.frame_every_s = args.take_number("frame-every", 60.0, 1e-3, 1e9);
+  o.keyframe_every_s = args.take_number("keyframe-every", 600.0, 1e-3, 1e9);
+  if (!o.record && o.frame_every_s != 60.0) throw UsageError{"--frame-every needs --record FILE.h5"};
   args.finish();
   const bool tty = isatty(STDERR_FILENO);
   const auto summary = sim::flood::run_flood(o, [tty](double t, double until) {
@@ -238,6 +253,7 @@ int flood(Args& args, std::ostream& out) {
       summary.cells, summary.wet_cells, summary.steps, summary.sim_s, summary.wall_s, summary.cell_updates_per_s,
       summary.max_depth_m, summary.mass.error_rel());
   out << "flood: outputs in " << o.out.string() << "\n";
+  if (o.record) out << "flood: recorded to " << o.record->string() << "\n";
   return 0;
 }
 
@@ -297,6 +313,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (args[0] == "flood") {
       Args a(args, 1, {"open-boundaries"});
       return flood(a, out);
+    }
+    if (args[0] == "greenwave") return greenwave_command({args.begin() + 1, args.end()}, out, err);
+    if (args[0] == "replay") {
+      if (args.size() == 2 && (args[1] == "--help" || args[1] == "-h")) {
+        out << "usage:\n" << kReplayUsage;
+        return 0;
+      }
+      return replay_command({args.begin() + 1, args.end()}, out, err);
     }
     if (args[0] == "territory") {
       if (args.size() < 2) throw UsageError{"territory needs a subcommand: demo or info"};

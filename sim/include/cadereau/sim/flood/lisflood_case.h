@@ -122,6 +122,8 @@ enum class LisfloodEdgePolicy {
 
 struct LisfloodSetupOptions {
   LisfloodEdgePolicy edges = LisfloodEdgePolicy::closed;
+  // The .par's solver keywords (acceleration, fv1, dg2...) are ignored: the caller picks ours.
+  Scheme scheme = Scheme::finite_volume;
   int threads = 0;
 };
 
