@@ -217,7 +217,8 @@ const char* scheme_name(Scheme s) { return s == Scheme::finite_volume ? "fv" : "
 // EA Test 4.
 
 // Inflow hydrograph of Test 4 (m3/s vs s). The report gives it as a figure and a table in its
-// dataset, peak 20 m3/s, "time base of ~6 h" (text quoted on the Tygron wiki page below). The
+// dataset, peak 20 m3/s, "time base of ~6 h", run to 5 h (test description quoted on the Tygron
+// wiki page cited below). The
 // exact table was not found in the references at hand; this trapezoid (linear rise to the peak
 // in 1 h, held to 3 h, linear fall to 0 at 5 h) is a reconstruction from the report's figure and
 // is an assumption: pass --hydrograph FILE (CSV time_s,discharge_m3_s) to use the official one.
@@ -225,9 +226,9 @@ TimeSeries ea4_hydrograph() {
   return TimeSeries({0.0, 3600.0, 10800.0, 18000.0, 21600.0}, {0.0, 20.0, 20.0, 0.0, 0.0}, "EA4 hydrograph");
 }
 
-// Output points 1-6 (x from the western edge, y from the southern edge, m), from the test
-// description: https://support.tygron.com/wiki/UK_EA_benchmark_4_(Water_Module) (quoting
-// Néelz & Pender 2013).
+// Output points 1-6 (x from the western edge, y from the southern edge, m), as tabulated in
+// https://previewsupport.tygron.com/w/index.php?direction=next&oldid=24456&title=UK_EA_benchmark_4_%28Water_Module%29
+// (quoting Néelz & Pender 2013; an older revision of that page lists point 5 at (300, 1000) by mistake).
 const std::vector<std::pair<std::string, MapPoint>> kEa4Points = {
     {"1", {50, 1000}}, {"2", {100, 1000}}, {"3", {200, 1000}}, {"4", {300, 1000}}, {"5", {400, 1000}}, {"6", {300, 1300}}};
 

@@ -240,7 +240,7 @@ void FloodModel::step_inertial(double dt_s) {
     const double hf = std::max(eta_a, eta_b) - std::max(z_[a], z_[b]);
     if (hf <= kFlowDepth_m) return 0.0;
     const double n2 = 0.5 * (n2_[a] + n2_[b]);
-    return (q - g * hf * dt_s * (eta_b - eta_a) / d) / (1.0 + g * dt_s * n2 * std::abs(q) / std::pow(hf, 7.0 / 3.0));
+    return (q - g * hf * dt_s * (eta_b - eta_a) / d) / (1.0 + g * dt_s * n2 * std::abs(q) / (hf * hf * std::cbrt(hf)));
   };
   // Free outflow at an open edge: critical depth, water leaving only.
   auto edge_q = [&](std::size_t i) { return h_[i] > kFlowDepth_m ? h_[i] * std::sqrt(g * h_[i]) : 0.0; };
@@ -353,7 +353,7 @@ void FloodModel::step_inertial(double dt_s) {
         cmax = std::max(cmax, static_cast<long long>(c));
         h_max = std::max(h_max, h);
         const double u = velocity(qx_[i], h), v = velocity(qy_[i], h);
-        const float speed = static_cast<float>(std::hypot(u, v));
+        const float speed = static_cast<float>(std::sqrt(u * u + v * v));
         const float hf = static_cast<float>(h);
         if (hf > max_h_[i]) max_h_[i] = hf;
         if (speed > max_speed_[i]) max_speed_[i] = speed;
@@ -452,7 +452,27 @@ void FloodModel::step(double dt_s) {
       sources_wet = true;
     }
   }
-  if (raining || sources_wet) update_wet_box();
+  if (raining) {
+    // Rain wets every cell of the domain.
+    any_water_ = true;
+    r0_ = c0_ = 0;
+    r1_ = rows_;
+    c1_ = cols_;
+  } else if (sources_wet) {
+    // Grow the box to the fed cells (and their neighbours) rather than rescanning the grid.
+    for (const auto& src : sources_) {
+      const std::size_t r = src.cell / cols_, c = src.cell % cols_;
+      const std::size_t lo_r = r > 0 ? r - 1 : 0, lo_c = c > 0 ? c - 1 : 0;
+      const std::size_t hi_r = std::min(rows_, r + 2), hi_c = std::min(cols_, c + 2);
+      if (!any_water_) {
+        r0_ = lo_r, r1_ = hi_r, c0_ = lo_c, c1_ = hi_c;
+        any_water_ = true;
+      } else {
+        r0_ = std::min(r0_, lo_r), r1_ = std::max(r1_, hi_r);
+        c0_ = std::min(c0_, lo_c), c1_ = std::max(c1_, hi_c);
+      }
+    }
+  }
   if (!any_water_) {
     time_s_ = t1;
     ++steps_;
@@ -587,8 +607,9 @@ void FloodModel::step(double dt_s) {
         if (h < 0.0) h = 0.0;
         qx = qy = 0.0;
       } else if (n2_[i] > 0.0) {
-        const double q = std::hypot(qx, qy);
-        const double factor = 1.0 + dt_s * g * n2_[i] * q / std::pow(h, 7.0 / 3.0);
+        // h^(7/3) as h^2 cbrt(h): pow() was a tenth of the step.
+        const double q = std::sqrt(qx * qx + qy * qy);
+        const double factor = 1.0 + dt_s * g * n2_[i] * q / (h * h * std::cbrt(h));
         qx /= factor;
         qy /= factor;
       }
@@ -603,7 +624,7 @@ void FloodModel::step(double dt_s) {
         const double u = velocity(qx, h), v = velocity(qy, h);
         const double a = std::sqrt(g * h);
         rate = std::max(rate, (std::abs(u) + a) / dx_ + (std::abs(v) + a) / dy_);
-        const float speed = static_cast<float>(std::hypot(u, v));
+        const float speed = static_cast<float>(std::sqrt(u * u + v * v));
         const float hf = static_cast<float>(h);
         if (hf > max_h_[i]) max_h_[i] = hf;
         if (speed > max_speed_[i]) max_speed_[i] = speed;
