@@ -4,7 +4,7 @@
 //
 //   cadereau-bench-flood ea4 [--cell M] [--hours H] [--threads N] [--scheme fv|inertial]
 //   cadereau-bench-flood ea5 [--data DIR] [--hours H] [--threads N] [--sample S] [--scheme ...]
-//   cadereau-bench-flood carlisle [--data DIR] [--hours H] [--threads N] [--open-edges] [--scheme ...]
+//   cadereau-bench-flood carlisle [--data DIR] [--hours H] [--threads N] [--open-edges|--closed-edges] [--scheme ...]
 //
 // ea4: UK Environment Agency 2D benchmark Test 4 (Néelz & Pender 2013,
 // "Benchmarking the latest generation of 2D hydraulic modelling packages",
@@ -390,7 +390,9 @@ int cmd_carlisle(const Args& a) {
   so.scheme = scheme_of(a);
   // The case has a FREE west edge (slope 0.0006); the model only has all edges closed or all
   // free (zero-gradient outflow), so the default keeps them closed.
-  so.edges = a.has("--open-edges") ? LisfloodEdgePolicy::all_free_if_any : LisfloodEdgePolicy::closed;
+  so.edges = a.has("--open-edges")     ? LisfloodEdgePolicy::all_free_if_any
+             : a.has("--closed-edges") ? LisfloodEdgePolicy::closed
+                                       : LisfloodEdgePolicy::free_edges;
   FloodModel m(make_flood_setup(lc, so));
   const double setup_s = seconds_since(t_process);
   std::vector<std::pair<std::string, MapPoint>> points;

@@ -113,6 +113,10 @@ FloodModel::FloodModel(FloodSetup setup) : setup_(std::move(setup)) {
   if (!(setup_.manning_n >= 0.0) || setup_.manning_n > 1.0)
     fail("flood model", "Manning n {} is outside [0, 1]", setup_.manning_n);
 
+  open_west_ = setup_.open_boundaries || setup_.open_edges.west;
+  open_east_ = setup_.open_boundaries || setup_.open_edges.east;
+  open_north_ = setup_.open_boundaries || setup_.open_edges.north;
+  open_south_ = setup_.open_boundaries || setup_.open_edges.south;
   h_.assign(n, 0.0);
   qx_.assign(n, 0.0);
   qy_.assign(n, 0.0);
@@ -233,8 +237,7 @@ void FloodModel::step_inertial(double dt_s) {
   const long long rr0 = static_cast<long long>(r0), rr1 = static_cast<long long>(r1);
   const int threads = setup_.threads;
   const bool parallel = threads != 1 && (r1 - r0) * (c1 - c0) >= kMinCellsPerTeam;
-  const bool open = setup_.open_boundaries;
-  constexpr double kFlowDepth_m = 1e-3;
+    constexpr double kFlowDepth_m = 1e-3;
   auto face_q = [&](double q, std::size_t a, std::size_t b, double d) {
     const double eta_a = z_[a] + h_[a], eta_b = z_[b] + h_[b];
     const double hf = std::max(eta_a, eta_b) - std::max(z_[a], z_[b]);
@@ -256,9 +259,9 @@ void FloodModel::step_inertial(double dt_s) {
         const bool has_r = c < cols && inside_[r * cols + c];
         if (has_l && has_r)
           li_qx_[f] = face_q(li_qx_[f], r * cols + c - 1, r * cols + c, dx_);
-        else if (open && has_l && c == cols)
+        else if (open_east_ && has_l && c == cols)
           li_qx_[f] = edge_q(r * cols + c - 1);
-        else if (open && has_r && c == 0)
+        else if (open_west_ && has_r && c == 0)
           li_qx_[f] = -edge_q(r * cols + c);
         else
           li_qx_[f] = 0.0;
@@ -274,9 +277,9 @@ void FloodModel::step_inertial(double dt_s) {
         const bool has_d = r < rows_ && inside_[r * cols + c];
         if (has_u && has_d)
           li_qy_[f] = face_q(li_qy_[f], (r - 1) * cols + c, r * cols + c, dy_);
-        else if (open && has_u && r == rows_)
+        else if (open_south_ && has_u && r == rows_)
           li_qy_[f] = edge_q((r - 1) * cols + c);
-        else if (open && has_d && r == 0)
+        else if (open_north_ && has_d && r == 0)
           li_qy_[f] = -edge_q(r * cols + c);
         else
           li_qy_[f] = 0.0;
@@ -318,7 +321,7 @@ void FloodModel::step_inertial(double dt_s) {
   }
 
   // Open-edge outflow volumes.
-  if (open) {
+  if (open_west_ || open_east_ || open_north_ || open_south_) {
     double out_m3 = 0.0;
     for (std::size_t r = r0; r < r1; ++r) {
       out_m3 += dt_s * dy_ * (li_qx_[r * (cols + 1) + cols] - li_qx_[r * (cols + 1)]);
@@ -487,8 +490,7 @@ void FloodModel::step(double dt_s) {
   const std::size_t cols = cols_;
   const double dtdx = dt_s / dx_, dtdy = dt_s / dy_;
   const std::size_t r0 = r0_, r1 = r1_, c0 = c0_, c1 = c1_;
-  const bool open = setup_.open_boundaries;
-  const long long rr0 = static_cast<long long>(r0), rr1 = static_cast<long long>(r1);
+    const long long rr0 = static_cast<long long>(r0), rr1 = static_cast<long long>(r1);
   const int threads = setup_.threads;
   // A team of threads costs more than it saves on a small wet box, and an
   // oversubscribed core makes its barriers crawl.
@@ -513,7 +515,7 @@ void FloodModel::step(double dt_s) {
         } else if (has_l) {
           const std::size_t l = r * cols + c - 1;
           const double u = velocity(qx_[l], h_[l]);
-          if (open && c == cols && u > 0.0) {
+          if (open_east_ && c == cols && u > 0.0) {
             ff.mass = h_[l] * u;
             ff.mom_left = ff.mom_right = h_[l] * u * u + 0.5 * g * h_[l] * h_[l];
             ff.trans = ff.mass * velocity(qy_[l], h_[l]);
@@ -524,7 +526,7 @@ void FloodModel::step(double dt_s) {
         } else if (has_r) {
           const std::size_t q = r * cols + c;
           const double u = velocity(qx_[q], h_[q]);
-          if (open && c == 0 && u < 0.0) {
+          if (open_west_ && c == 0 && u < 0.0) {
             ff.mass = h_[q] * u;
             ff.mom_left = ff.mom_right = h_[q] * u * u + 0.5 * g * h_[q] * h_[q];
             ff.trans = ff.mass * velocity(qy_[q], h_[q]);
@@ -556,7 +558,7 @@ void FloodModel::step(double dt_s) {
         } else if (has_u) {
           const std::size_t u = (r - 1) * cols + c;
           const double v = velocity(qy_[u], h_[u]);
-          if (open && r == rows_ && v > 0.0) {
+          if (open_south_ && r == rows_ && v > 0.0) {
             ff.mass = h_[u] * v;
             ff.mom_left = ff.mom_right = h_[u] * v * v + 0.5 * g * h_[u] * h_[u];
             ff.trans = ff.mass * velocity(qx_[u], h_[u]);
@@ -567,7 +569,7 @@ void FloodModel::step(double dt_s) {
         } else if (has_d) {
           const std::size_t d = r * cols + c;
           const double v = velocity(qy_[d], h_[d]);
-          if (open && r == 0 && v < 0.0) {
+          if (open_north_ && r == 0 && v < 0.0) {
             ff.mass = h_[d] * v;
             ff.mom_left = ff.mom_right = h_[d] * v * v + 0.5 * g * h_[d] * h_[d];
             ff.trans = ff.mass * velocity(qx_[d], h_[d]);

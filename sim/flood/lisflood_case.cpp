@@ -388,6 +388,14 @@ FloodSetup make_flood_setup(const LisfloodCase& lc, const LisfloodSetupOptions& 
     if (e.type != LisfloodBoundaryType::free)
       fail(e.where, "{} edge segments are not supported by the flood model (only FREE outflow)", type_name(e.type));
     if (options.edges == LisfloodEdgePolicy::all_free_if_any) s.open_boundaries = true;
+    if (options.edges == LisfloodEdgePolicy::free_edges) {
+      switch (e.edge) {
+        case LisfloodEdge::west: s.open_edges.west = true; break;
+        case LisfloodEdge::east: s.open_edges.east = true; break;
+        case LisfloodEdge::north: s.open_edges.north = true; break;
+        case LisfloodEdge::south: s.open_edges.south = true; break;
+      }
+    }
   }
   return s;
 }

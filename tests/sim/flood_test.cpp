@@ -179,6 +179,23 @@ TEST_CASE("Free outflow drains water through open edges and counts it", "[valida
   CHECK(mb.error_rel() < 1e-9);
 }
 
+TEST_CASE("One open edge drains through that edge only", "[validation][flood]") {
+  // Water starts in the western half and runs east: an open east edge drains
+  // it, an open west edge (where the water only thins) hardly does.
+  auto outflow_m3 = [](bool east) {
+    FloodSetup s = channel(100, 500.0, 250.0, 1.0, 0.0);
+    (east ? s.open_edges.east : s.open_edges.west) = true;
+    FloodModel model(s);
+    model.advance_to(300.0);
+    CHECK(model.mass_balance().error_rel() < 1e-9);
+    return model.mass_balance().outflow_m3;
+  };
+  const double east = outflow_m3(true), west = outflow_m3(false);
+  INFO("outflow through the east edge " << east << " m3, through the west edge " << west << " m3");
+  CHECK(east > 100.0);
+  CHECK(west < 0.2 * east);
+}
+
 TEST_CASE("Time series parse, interpolate and integrate", "[unit][flood]") {
   TempDir tmp;
   write_text(tmp / "q.csv", "time_s,discharge_m3_s\n0,0\n600,120\n1800,0\n");

@@ -198,7 +198,9 @@ TEST_CASE("A LISFLOOD-FP case becomes a flood setup that conserves its inflow", 
   CHECK(lc.stages.size() == 1);
 
   SECTION("closed edges, discharge = q per width x cell size") {
-    const FloodSetup s = make_flood_setup(lc);
+    LisfloodSetupOptions closed;
+    closed.edges = LisfloodEdgePolicy::closed;
+    const FloodSetup s = make_flood_setup(lc, closed);
     CHECK(s.manning_n == 0.04);
     CHECK_FALSE(s.open_boundaries);
     REQUIRE(s.inflows.size() == 2);
@@ -211,6 +213,11 @@ TEST_CASE("A LISFLOOD-FP case becomes a flood setup that conserves its inflow", 
     CHECK(mb.inflow_m3 == Approx(6000.0 + 12000.0 + 6000.0).epsilon(1e-12));
     CHECK(mb.error_rel() < 1e-12);
     CHECK(m.max_depth_m() > 0.0);
+  }
+  SECTION("by default a FREE segment opens its own edge only") {
+    const FloodSetup s = make_flood_setup(lc);
+    CHECK_FALSE(s.open_boundaries);
+    CHECK(s.open_edges.west + s.open_edges.east + s.open_edges.north + s.open_edges.south == 1);
   }
   SECTION("a FREE edge opens every edge under the all_free_if_any policy") {
     LisfloodSetupOptions so;

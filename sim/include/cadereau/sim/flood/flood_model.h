@@ -43,7 +43,10 @@ struct FloodSetup {
   std::optional<TimeSeries> rain_mm_h;      // uniform over the domain
   std::optional<double> initial_wse_m;      // water surface where above the bed
   std::optional<twin::Raster> initial_depth;  // depth (m) on the DEM grid
-  bool open_boundaries = false;             // free outflow through the domain edges
+  bool open_boundaries = false;             // free outflow through every domain edge
+  struct OpenEdges {
+    bool west = false, east = false, north = false, south = false;
+  } open_edges;                             // free outflow through these edges only
   double cfl = 0.45;
   double arrival_depth_m = 0.01;            // depth that counts as "water has arrived"
   int threads = 0;                          // 0: OpenMP's default
@@ -149,6 +152,7 @@ class FloodModel {
   // Active box: rows [r0, r1), cols [c0, c1).
   std::size_t r0_ = 0, r1_ = 0, c0_ = 0, c1_ = 0;
   bool any_water_ = false;
+  bool open_west_ = false, open_east_ = false, open_north_ = false, open_south_ = false;
 
   double time_s_ = 0.0;
   double next_dt_s_ = 0.0;

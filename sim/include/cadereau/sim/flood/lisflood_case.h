@@ -113,15 +113,18 @@ struct LisfloodCase {
 // file is missing, or when a source refers to a series the .bdy lacks.
 LisfloodCase read_lisflood_case(const std::filesystem::path& par_path, const LisfloodCaseOptions& options = {});
 
-// How .bci edge segments map onto the model, whose edges are either all closed
-// walls or all free outflow (FloodSetup::open_boundaries).
+// How .bci edge segments map onto the model, whose boundaries are per whole
+// edge (FloodSetup::open_edges): a FREE segment opens the edge it lies on,
+// over its full length (LISFLOOD-FP opens only the segment; the difference
+// matters only where water reaches the rest of that edge).
 enum class LisfloodEdgePolicy {
+  free_edges,      // each edge holding a FREE segment is free outflow
   closed,          // ignore edge segments: every edge is a wall
   all_free_if_any  // any FREE segment opens every domain edge to free outflow
 };
 
 struct LisfloodSetupOptions {
-  LisfloodEdgePolicy edges = LisfloodEdgePolicy::closed;
+  LisfloodEdgePolicy edges = LisfloodEdgePolicy::free_edges;
   // The .par's solver keywords (acceleration, fv1, dg2...) are ignored: the caller picks ours.
   Scheme scheme = Scheme::finite_volume;
   int threads = 0;
