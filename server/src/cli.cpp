@@ -1,5 +1,7 @@
 #include "cadereau/server/cli.h"
 
+#include "command_args.h"
+
 #include "greenwave_command.h"
 #include "replay_command.h"
 
@@ -57,9 +59,6 @@ Commands:
   help                                  this text
 )";
 
-struct UsageError {
-  std::string message;
-};
 
 // Options of the form --name VALUE after the positional words.
 class Args {
@@ -94,16 +93,9 @@ class Args {
   }
   double take_number(const std::string& name, double fallback, double min, double max) {
     auto v = take(name);
-    if (!v) return fallback;
-    try {
-      std::size_t used = 0;
-      const double d = std::stod(*v, &used);
-      if (used != v->size() || !(d >= min) || !(d <= max)) throw std::invalid_argument("range");
-      return d;
-    } catch (const std::exception&) {
-      throw UsageError{fmt::format("--{} {}: expected a number in [{}, {}]", name, *v, min, max)};
-    }
+    return v ? parse_number(name, *v, min, max) : fallback;
   }
+
   const std::vector<std::string>& positional() const { return positional_; }
   void finish() const {
     if (!options_.empty()) throw UsageError{"unknown option --" + options_.begin()->first};
@@ -179,29 +171,15 @@ int territory_info(Args& args, std::ostream& out) {
   return 0;
 }
 
-// "A,B,C" split on commas into exactly n fields.
+// "A,B,C" as exactly n fields.
 std::vector<std::string> fields(const std::string& text, std::size_t n, const std::string& option) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (out.size() + 1 < n) {
-    const auto comma = text.find(',', start);
-    if (comma == std::string::npos) break;
-    out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  out.push_back(text.substr(start));
+  auto out = split_commas(text);
   if (out.size() != n) throw UsageError{fmt::format("--{} {}: expected {} comma-separated fields", option, text, n)};
   return out;
 }
 
 double number(const std::string& text, const std::string& option) {
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(text, &used);
-    if (used == text.size() && std::isfinite(v)) return v;
-  } catch (const std::exception&) {
-  }
-  throw UsageError{fmt::format("--{}: '{}' is not a number", option, text)};
+  return parse_number(option, text);
 }
 
 int flood(Args& args, std::ostream& out) {

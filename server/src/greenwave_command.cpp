@@ -1,5 +1,7 @@
 #include "greenwave_command.h"
 
+#include "command_args.h"
+
 #include "cadereau/sim/traffic/greenwave.h"
 
 #include <fmt/format.h>
@@ -20,44 +22,14 @@ const char* const kGreenwaveUsage =
     "                                        plan a green wave along the lights (in order) and\n"
     "                                        compare it with the current plan in SUMO\n";
 
-namespace {
-
-struct Usage {
-  std::string message;
-};
-
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const auto comma = text.find(',', start);
-    out.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
-double number(const std::string& name, const std::string& text, double min, double max) {
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(text, &used);
-    if (used == text.size() && std::isfinite(v) && v >= min && v <= max) return v;
-  } catch (const std::exception&) {
-  }
-  throw Usage{fmt::format("--{} {}: expected a number in [{}, {}]", name, text, min, max)};
-}
-
-}  // namespace
-
 int greenwave_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   sim::traffic::GreenwaveOptions o;
   try {
     std::map<std::string, std::string> opt;
     for (std::size_t i = 0; i < args.size(); ++i) {
-      if (args[i].rfind("--", 0) != 0) throw Usage{"unexpected argument '" + args[i] + "'"};
-      if (i + 1 >= args.size()) throw Usage{"option " + args[i] + " needs a value"};
-      if (!opt.emplace(args[i].substr(2), args[i + 1]).second) throw Usage{"option " + args[i] + " given twice"};
+      if (args[i].rfind("--", 0) != 0) throw UsageError{"unexpected argument '" + args[i] + "'"};
+      if (i + 1 >= args.size()) throw UsageError{"option " + args[i] + " needs a value"};
+      if (!opt.emplace(args[i].substr(2), args[i + 1]).second) throw UsageError{"option " + args[i] + " given twice"};
       ++i;
     }
     auto take = [&](const std::string& name) -> std::optional<std::string> {
@@ -68,24 +40,24 @@ int greenwave_command(const std::vector<std::string>& args, std::ostream& out, s
       return v;
     };
     auto net = take("net"), routes = take("routes"), tls = take("tls"), dir = take("out");
-    if (!net || !routes || !tls || !dir) throw Usage{"greenwave needs --net, --routes, --tls and --out"};
+    if (!net || !routes || !tls || !dir) throw UsageError{"greenwave needs --net, --routes, --tls and --out"};
     o.net = *net;
-    for (const auto& r : split(*routes)) o.routes.emplace_back(r);
-    o.tls_ids = split(*tls);
+    for (const auto& r : split_commas(*routes)) o.routes.emplace_back(r);
+    o.tls_ids = split_commas(*tls);
     for (const auto& id : o.tls_ids)
-      if (id.empty()) throw Usage{"--tls " + *tls + ": empty light id"};
+      if (id.empty()) throw UsageError{"--tls " + *tls + ": empty light id"};
     o.out = *dir;
-    if (auto v = take("speed-kmh")) o.speed_m_s = number("speed-kmh", *v, 5.0, 130.0) / 3.6;
-    if (auto v = take("cycle-s")) o.cycle_s = number("cycle-s", *v, 10.0, 300.0);
-    if (auto v = take("begin")) o.begin_s = number("begin", *v, 0.0, 1e7);
-    if (auto v = take("end")) o.end_s = number("end", *v, 0.0, 1e7);
-    if (auto v = take("min-green-s")) o.min_green_s = number("min-green-s", *v, 1.0, 60.0);
-    if (auto v = take("min-cycle-s")) o.min_cycle_s = number("min-cycle-s", *v, 10.0, 300.0);
-    if (auto v = take("max-cycle-s")) o.max_cycle_s = number("max-cycle-s", *v, 10.0, 300.0);
-    if (auto v = take("seed")) o.seed = static_cast<std::uint64_t>(number("seed", *v, 0.0, 1e15));
-    if (!opt.empty()) throw Usage{"unknown option --" + opt.begin()->first};
-    if (o.end_s && *o.end_s <= o.begin_s) throw Usage{"--end must come after --begin"};
-  } catch (const Usage& u) {
+    if (auto v = take("speed-kmh")) o.speed_m_s = parse_number("speed-kmh", *v, 5.0, 130.0) / 3.6;
+    if (auto v = take("cycle-s")) o.cycle_s = parse_number("cycle-s", *v, 10.0, 300.0);
+    if (auto v = take("begin")) o.begin_s = parse_number("begin", *v, 0.0, 1e7);
+    if (auto v = take("end")) o.end_s = parse_number("end", *v, 0.0, 1e7);
+    if (auto v = take("min-green-s")) o.min_green_s = parse_number("min-green-s", *v, 1.0, 60.0);
+    if (auto v = take("min-cycle-s")) o.min_cycle_s = parse_number("min-cycle-s", *v, 10.0, 300.0);
+    if (auto v = take("max-cycle-s")) o.max_cycle_s = parse_number("max-cycle-s", *v, 10.0, 300.0);
+    if (auto v = take("seed")) o.seed = static_cast<std::uint64_t>(parse_number("seed", *v, 0.0, 1e15));
+    if (!opt.empty()) throw UsageError{"unknown option --" + opt.begin()->first};
+    if (o.end_s && *o.end_s <= o.begin_s) throw UsageError{"--end must come after --begin"};
+  } catch (const UsageError& u) {
     err << "cadereau: " << u.message << "\nusage:\n" << kGreenwaveUsage;
     return 2;
   }

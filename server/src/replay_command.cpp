@@ -1,5 +1,7 @@
 #include "replay_command.h"
 
+#include "command_args.h"
+
 #include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/recording.h"
@@ -32,20 +34,6 @@ const char* const kReplayUsage =
     "                                        its parent and fork point\n";
 
 namespace {
-
-struct Usage {
-  std::string message;
-};
-
-double number(const std::string& name, const std::string& text, double min, double max) {
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(text, &used);
-    if (used == text.size() && std::isfinite(v) && v >= min && v <= max) return v;
-  } catch (const std::exception&) {
-  }
-  throw Usage{fmt::format("--{} {}: expected a number in [{}, {}]", name, text, min, max)};
-}
 
 nlohmann::json time_or_null(double t) { return std::isfinite(t) ? nlohmann::json(t) : nlohmann::json(nullptr); }
 
@@ -196,15 +184,15 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
       } else if (a == "--export-events") {
         events_flag = true;
       } else if (a.rfind("--", 0) == 0) {
-        if (i + 1 >= args.size()) throw Usage{"option " + a + " needs a value"};
-        if (!opt.emplace(a.substr(2), args[++i]).second) throw Usage{"option " + a + " given twice"};
+        if (i + 1 >= args.size()) throw UsageError{"option " + a + " needs a value"};
+        if (!opt.emplace(a.substr(2), args[++i]).second) throw UsageError{"option " + a + " given twice"};
       } else if (file.empty()) {
         file = a;
       } else {
-        throw Usage{"unexpected argument '" + a + "'"};
+        throw UsageError{"unexpected argument '" + a + "'"};
       }
     }
-    if (file.empty()) throw Usage{"replay needs a recording FILE.h5"};
+    if (file.empty()) throw UsageError{"replay needs a recording FILE.h5"};
     auto take = [&](const std::string& name) -> std::optional<std::string> {
       auto it = opt.find(name);
       if (it == opt.end()) return std::nullopt;
@@ -215,15 +203,15 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
     auto take_number = [&](const std::string& name, double min, double max) -> std::optional<double> {
       auto v = take(name);
       if (!v) return std::nullopt;
-      return number(name, *v, min, max);
+      return parse_number(name, *v, min, max);
     };
     auto finish = [&] {
-      if (!opt.empty()) throw Usage{"unknown or misplaced option --" + opt.begin()->first};
+      if (!opt.empty()) throw UsageError{"unknown or misplaced option --" + opt.begin()->first};
     };
     const auto export_frame_s = take_number("export-frame", -1e12, 1e12);
     const auto fork_s = take_number("fork", -1e12, 1e12);
     const int modes = int(verify_flag) + int(events_flag) + int(export_frame_s.has_value()) + int(fork_s.has_value());
-    if (modes > 1) throw Usage{"choose one of --verify, --export-frame, --export-events, --fork"};
+    if (modes > 1) throw UsageError{"choose one of --verify, --export-frame, --export-events, --fork"};
 
     if (verify_flag) {
       finish();
@@ -231,7 +219,7 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
     }
     if (export_frame_s) {
       const auto path = take("out");
-      if (!path) throw Usage{"--export-frame needs --out FILE.tif"};
+      if (!path) throw UsageError{"--export-frame needs --out FILE.tif"};
       const std::string channel = take("channel").value_or(sim::flood::kDepthFrame);
       finish();
       return export_frame(twin::RecordingReader(file), *export_frame_s, channel, *path, out);
@@ -253,13 +241,13 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
     }
     Redrive d;
     const auto dir = take("out");
-    if (!dir) throw Usage{"re-driving a recording needs --out DIR (or one of --verify, --export-frame, --export-events)"};
+    if (!dir) throw UsageError{"re-driving a recording needs --out DIR (or one of --verify, --export-frame, --export-events)"};
     d.out = *dir;
     if (auto rec = take("record")) d.record = *rec;
     d.until_s = take_number("until", 1e-9, 1e12);
     d.speed = take_number("speed", 0.0, 1e9).value_or(0.0);
     if (fork_s) {
-      if (!d.record) throw Usage{"--fork needs --record NEW.h5 for the new session"};
+      if (!d.record) throw UsageError{"--fork needs --record NEW.h5 for the new session"};
       d.fork = true;
       d.at_s = *fork_s;
       d.manning_n = take_number("manning", 0.0, 1.0);
@@ -269,9 +257,9 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
     finish();
     if (d.record && std::filesystem::exists(*d.record) && std::filesystem::exists(file) &&
         std::filesystem::equivalent(*d.record, file))
-      throw Usage{"--record must name a new file, not the recording being replayed"};
+      throw UsageError{"--record must name a new file, not the recording being replayed"};
     return redrive(twin::RecordingReader(file), d, out);
-  } catch (const Usage& u) {
+  } catch (const UsageError& u) {
     err << "cadereau: " << u.message << "\nusage:\n" << kReplayUsage;
     return 2;
   }

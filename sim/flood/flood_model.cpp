@@ -79,6 +79,15 @@ inline FaceFlux wall_face(double h_inside) {
   return f;
 }
 
+// Free outflow through a domain edge: the inside state leaves with its own flux.
+inline FaceFlux outflow_face(double h, double un, double ut) {
+  FaceFlux f;
+  f.mass = h * un;
+  f.mom_left = f.mom_right = h * un * un + 0.5 * g * h * h;
+  f.trans = f.mass * ut;
+  return f;
+}
+
 inline double velocity(double q, double h) { return h > kDryDepth_m ? q / h : 0.0; }
 
 void check_same_grid(const twin::Raster& r, const twin::GridSpec& grid, const char* what) {
@@ -228,6 +237,19 @@ void FloodModel::update_wet_box() {
   }
 }
 
+void FloodModel::set_wet_box(long long rmin, long long rmax, long long cmin, long long cmax) {
+  // One cell of margin: under the CFL limit water moves at most one cell per step.
+  any_water_ = rmax >= 0;
+  if (any_water_) {
+    r0_ = static_cast<std::size_t>(std::max(0LL, rmin - 1));
+    c0_ = static_cast<std::size_t>(std::max(0LL, cmin - 1));
+    r1_ = std::min(rows_, static_cast<std::size_t>(rmax) + 2);
+    c1_ = std::min(cols_, static_cast<std::size_t>(cmax) + 2);
+  } else {
+    r0_ = r1_ = c0_ = c1_ = 0;
+  }
+}
+
 void FloodModel::step_inertial(double dt_s) {
   // Bates et al. (2010) with the semi-implicit friction of their eq. 10: each
   // face discharge is driven by the water-surface slope across it, through
@@ -356,28 +378,14 @@ void FloodModel::step_inertial(double dt_s) {
         cmax = std::max(cmax, static_cast<long long>(c));
         h_max = std::max(h_max, h);
         const double u = velocity(qx_[i], h), v = velocity(qy_[i], h);
-        const float speed = static_cast<float>(std::sqrt(u * u + v * v));
-        const float hf = static_cast<float>(h);
-        if (hf > max_h_[i]) max_h_[i] = hf;
-        if (speed > max_speed_[i]) max_speed_[i] = speed;
-        const float hazard = hf * (speed + 0.5f);
-        if (hazard > max_hazard_[i]) max_hazard_[i] = hazard;
-        if (arrival_s_[i] < 0.0f && hf >= arrival_depth) arrival_s_[i] = arrival_time;
+        note_envelopes(i, h, u, v, arrival_time, arrival_depth);
       }
     }
   }
   cell_updates_ += static_cast<std::uint64_t>((r1 - r0) * (c1 - c0));
   ++steps_;
   time_s_ = t1;
-  any_water_ = rmax >= 0;
-  if (any_water_) {
-    r0_ = static_cast<std::size_t>(std::max(0LL, rmin - 1));
-    c0_ = static_cast<std::size_t>(std::max(0LL, cmin - 1));
-    r1_ = std::min(rows_, static_cast<std::size_t>(rmax) + 2);
-    c1_ = std::min(cols_, static_cast<std::size_t>(cmax) + 2);
-  } else {
-    r0_ = r1_ = c0_ = c1_ = 0;
-  }
+  set_wet_box(rmin, rmax, cmin, cmax);
   next_dt_s_ = h_max > 0.0 ? setup_.inertial_alpha * std::min(dx_, dy_) / std::sqrt(g * h_max)
                            : std::numeric_limits<double>::infinity();
 }
@@ -516,9 +524,7 @@ void FloodModel::step(double dt_s) {
           const std::size_t l = r * cols + c - 1;
           const double u = velocity(qx_[l], h_[l]);
           if (open_east_ && c == cols && u > 0.0) {
-            ff.mass = h_[l] * u;
-            ff.mom_left = ff.mom_right = h_[l] * u * u + 0.5 * g * h_[l] * h_[l];
-            ff.trans = ff.mass * velocity(qy_[l], h_[l]);
+            ff = outflow_face(h_[l], u, velocity(qy_[l], h_[l]));
             outflow_m3 += ff.mass * dy_ * dt_s;
           } else {
             ff = wall_face(h_[l]);
@@ -527,9 +533,7 @@ void FloodModel::step(double dt_s) {
           const std::size_t q = r * cols + c;
           const double u = velocity(qx_[q], h_[q]);
           if (open_west_ && c == 0 && u < 0.0) {
-            ff.mass = h_[q] * u;
-            ff.mom_left = ff.mom_right = h_[q] * u * u + 0.5 * g * h_[q] * h_[q];
-            ff.trans = ff.mass * velocity(qy_[q], h_[q]);
+            ff = outflow_face(h_[q], u, velocity(qy_[q], h_[q]));
             outflow_m3 -= ff.mass * dy_ * dt_s;
           } else {
             ff = wall_face(h_[q]);
@@ -559,9 +563,7 @@ void FloodModel::step(double dt_s) {
           const std::size_t u = (r - 1) * cols + c;
           const double v = velocity(qy_[u], h_[u]);
           if (open_south_ && r == rows_ && v > 0.0) {
-            ff.mass = h_[u] * v;
-            ff.mom_left = ff.mom_right = h_[u] * v * v + 0.5 * g * h_[u] * h_[u];
-            ff.trans = ff.mass * velocity(qx_[u], h_[u]);
+            ff = outflow_face(h_[u], v, velocity(qx_[u], h_[u]));
             outflow_m3 += ff.mass * dx_ * dt_s;
           } else {
             ff = wall_face(h_[u]);
@@ -570,9 +572,7 @@ void FloodModel::step(double dt_s) {
           const std::size_t d = r * cols + c;
           const double v = velocity(qy_[d], h_[d]);
           if (open_north_ && r == 0 && v < 0.0) {
-            ff.mass = h_[d] * v;
-            ff.mom_left = ff.mom_right = h_[d] * v * v + 0.5 * g * h_[d] * h_[d];
-            ff.trans = ff.mass * velocity(qx_[d], h_[d]);
+            ff = outflow_face(h_[d], v, velocity(qx_[d], h_[d]));
             outflow_m3 -= ff.mass * dx_ * dt_s;
           } else {
             ff = wall_face(h_[d]);
@@ -626,13 +626,7 @@ void FloodModel::step(double dt_s) {
         const double u = velocity(qx, h), v = velocity(qy, h);
         const double a = std::sqrt(g * h);
         rate = std::max(rate, (std::abs(u) + a) / dx_ + (std::abs(v) + a) / dy_);
-        const float speed = static_cast<float>(std::sqrt(u * u + v * v));
-        const float hf = static_cast<float>(h);
-        if (hf > max_h_[i]) max_h_[i] = hf;
-        if (speed > max_speed_[i]) max_speed_[i] = speed;
-        const float hazard = hf * (speed + 0.5f);
-        if (hazard > max_hazard_[i]) max_hazard_[i] = hazard;
-        if (arrival_s_[i] < 0.0f && hf >= arrival_depth) arrival_s_[i] = arrival_time;
+        note_envelopes(i, h, u, v, arrival_time, arrival_depth);
       }
     }
   }
@@ -640,15 +634,7 @@ void FloodModel::step(double dt_s) {
   ++steps_;
   time_s_ = t1;
 
-  any_water_ = rmax >= 0;
-  if (any_water_) {
-    r0_ = static_cast<std::size_t>(std::max(0LL, rmin - 1));
-    c0_ = static_cast<std::size_t>(std::max(0LL, cmin - 1));
-    r1_ = std::min(rows_, static_cast<std::size_t>(rmax) + 2);
-    c1_ = std::min(cols_, static_cast<std::size_t>(cmax) + 2);
-  } else {
-    r0_ = r1_ = c0_ = c1_ = 0;
-  }
+  set_wet_box(rmin, rmax, cmin, cmax);
   // The sum of the two directional CFL numbers stays below 2 * cfl.
   next_dt_s_ = rate > 0.0 ? setup_.cfl * 2.0 / rate : std::numeric_limits<double>::infinity();
 }

@@ -13,6 +13,7 @@
 #include "cadereau/sim/flood/time_series.h"
 #include "cadereau/twin/raster.h"
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -125,6 +126,17 @@ class FloodModel {
   // The increase of that rate when depth_m is added to every cell (an upper bound).
   double depth_rate(double depth_m) const;
   void update_wet_box();
+  void set_wet_box(long long rmin, long long rmax, long long cmin, long long cmax);
+  // Maxima of depth, speed and hazard, and the arrival time, for a wet cell.
+  void note_envelopes(std::size_t i, double h, double u, double v, float time_s, float arrival_depth_m) {
+    const float speed = static_cast<float>(std::sqrt(u * u + v * v));
+    const float hf = static_cast<float>(h);
+    if (hf > max_h_[i]) max_h_[i] = hf;
+    if (speed > max_speed_[i]) max_speed_[i] = speed;
+    const float hazard = hf * (speed + 0.5f);  // FD2320 hazard rating, debris factor left out
+    if (hazard > max_hazard_[i]) max_hazard_[i] = hazard;
+    if (arrival_s_[i] < 0.0f && hf >= arrival_depth_m) arrival_s_[i] = time_s;
+  }
 
   twin::GridSpec grid_;
   twin::Crs crs_;
