@@ -400,7 +400,9 @@ int cmd_carlisle(const Args& a) {
   auto gauges = make_gauges(m, points, {0.01});
   fmt::print("Carlisle 2005 from {}: {} x {} cells of {} m, Manning {}, {} point sources, edges {}, {:.0f} s of {:.0f} s\n",
              par.string(), m.grid().cols, m.grid().rows, m.grid().cell_w_m, *lc.par.manning_n, lc.bci.points.size(),
-             so.edges == LisfloodEdgePolicy::closed ? "closed (the FREE west edge is not modelled)" : "all free outflow",
+             so.edges == LisfloodEdgePolicy::closed       ? "all closed (the FREE edge is not modelled)"
+             : so.edges == LisfloodEdgePolicy::free_edges ? "free where the .bci says FREE, walls elsewhere"
+                                                          : "all free outflow",
              until_s, lc.par.sim_time_s);
   const RunStats s = run(m, until_s, 60.0, gauges, "carlisle");
   const double cell_area = m.grid().cell_w_m * m.grid().cell_h_m;
