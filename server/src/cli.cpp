@@ -1,6 +1,7 @@
 #include "cadereau/server/cli.h"
 
 #include "command_args.h"
+#include "demo_flood.h"
 
 #include "greenwave_command.h"
 #include "replay_command.h"
@@ -246,6 +247,10 @@ int demo(Args& args, std::ostream& out, std::ostream& err) {
   out << "== Loading it back as the twin sees it ==\n";
   const auto territory = twin::Territory::load(territory_dir);
   out << twin::describe(territory);
+
+  out << "== Forecasting a flash flood on it ==\n";
+  run_demo_flood(territory, dir / "flood", out);
+  out << "   maps: " << (dir / "flood" / "max_depth.tif").string() << ", arrival_time.tif, impacts.json\n";
 
   out << "== Rendering the 3D scene ==\n";
   const auto viewer = own_directory().parent_path() / "viewer" / "cadereau-viewer";

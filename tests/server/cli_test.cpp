@@ -96,3 +96,19 @@ TEST_CASE("cadereau flood runs on any GDAL raster and refuses bad input clearly"
   CHECK_THAT(run({"flood", "--dem", dem_path, "--until", "60", "--out", "x", "--probe", "a,b"}).err,
              Catch::Contains("--probe"));
 }
+
+TEST_CASE("cadereau demo builds the territory, forecasts a flash flood and renders it", "[integration][cli]") {
+  cadereau::testing::TempDir tmp;
+  const Run r = run({"demo", "--out", (tmp / "demo").string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("EPSG:2154") && Catch::Contains("impassable") &&
+                        Catch::Contains("assets out of service"));
+  const std::string impacts = cadereau::testing::read_text(tmp / "demo" / "flood" / "impacts.json");
+  // The underpass of the route de Sommières sits in the cadereau d'Alès: it goes first.
+  CHECK_THAT(impacts, Catch::Contains("\"assets_out\"") && Catch::Contains("tremie-sommieres"));
+  const cadereau::twin::Raster max_depth = cadereau::twin::read_raster(tmp / "demo" / "flood" / "max_depth.tif");
+  CHECK(max_depth.crs().epsg() == 2154);
+  CHECK(max_depth.stats().max > 1.0);
+  CHECK(std::filesystem::file_size(tmp / "demo" / "territory.png") > 100000);
+}
