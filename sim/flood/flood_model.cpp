@@ -504,11 +504,17 @@ void FloodModel::step(double dt_s) {
   // oversubscribed core makes its barriers crawl.
   const bool parallel = threads != 1 && (r1 - r0) * (c1 - c0) >= kMinCellsPerTeam;
   double outflow_m3 = 0.0;
+  double rate = 0.0;
+  long long rmin = static_cast<long long>(rows_), rmax = -1, cmin = static_cast<long long>(cols_), cmax = -1;
+  const float arrival_time = static_cast<float>(t1);
+  const float arrival_depth = static_cast<float>(setup_.arrival_depth_m);
 
+  // One parallel region per step: x faces (no wait), y faces, then the cells.
+  // Two barriers per step, since each costs a scheduler round when a core is shared.
 #pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads()) if (parallel)
   {
     // x faces: face c lies between cells c-1 and c of a row.
-#pragma omp for schedule(static) reduction(+ : outflow_m3)
+#pragma omp for schedule(static) reduction(+ : outflow_m3) nowait
     for (long long rr = rr0; rr < rr1; ++rr) {
       const std::size_t r = static_cast<std::size_t>(rr);
       for (std::size_t c = c0; c <= c1; ++c) {
@@ -584,16 +590,10 @@ void FloodModel::step(double dt_s) {
         fy_trans_[f] = ff.trans;
       }
     }
-  }
-  outflow_m3_ += outflow_m3;
+    // (the y-face loop's barrier also waits for the x faces)
 
-  // Cell update, friction, envelopes, next time step and wet box in one pass.
-  double rate = 0.0;
-  long long rmin = static_cast<long long>(rows_), rmax = -1, cmin = static_cast<long long>(cols_), cmax = -1;
-  const float arrival_time = static_cast<float>(t1);
-  const float arrival_depth = static_cast<float>(setup_.arrival_depth_m);
-#pragma omp parallel for num_threads(threads > 0 ? threads : omp_get_max_threads()) if (parallel) \
-    schedule(static) reduction(max : rate, rmax, cmax) reduction(min : rmin, cmin)
+    // Cell update, friction, envelopes, next time step and wet box in one pass.
+#pragma omp for schedule(static) reduction(max : rate, rmax, cmax) reduction(min : rmin, cmin)
   for (long long rr = rr0; rr < rr1; ++rr) {
     const std::size_t r = static_cast<std::size_t>(rr);
     for (std::size_t c = c0; c < c1; ++c) {
@@ -630,6 +630,8 @@ void FloodModel::step(double dt_s) {
       }
     }
   }
+  }
+  outflow_m3_ += outflow_m3;
   cell_updates_ += static_cast<std::uint64_t>((r1 - r0) * (c1 - c0));
   ++steps_;
   time_s_ = t1;
