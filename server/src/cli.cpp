@@ -261,21 +261,28 @@ int demo(Args& args, std::ostream& out, std::ostream& err) {
     err << "cadereau: viewer not found at " << viewer_path.string() << "; skipping the snapshot\n";
     return 0;
   }
-  std::vector<std::string> command;
-  const char* display = std::getenv("DISPLAY");
-  if ((!display || !*display) && on_path("xvfb-run")) {
-    command = {"xvfb-run", "-a", "-s", "-screen 0 1600x1000x24"};
+  const auto flood_png = dir / "flood.png";
+  auto snapshot = [&](const std::filesystem::path& file, std::vector<std::string> extra) {
+    std::vector<std::string> command;
+    const char* display = std::getenv("DISPLAY");
+    if ((!display || !*display) && on_path("xvfb-run")) command = {"xvfb-run", "-a", "-s", "-screen 0 1600x1000x24"};
+    for (const std::string& a : {viewer_path.string(), std::string("--territory"), territory_dir.string(),
+                                 std::string("--snapshot"), file.string()})
+      command.push_back(a);
+    command.insert(command.end(), extra.begin(), extra.end());
+    return run_program(command);
+  };
+  for (const auto& [file, extra] :
+       {std::pair{png, std::vector<std::string>{}},
+        std::pair{flood_png, std::vector<std::string>{"--water-depth", (dir / "flood" / "max_depth.tif").string()}}}) {
+    const int status = snapshot(file, extra);
+    if (status != 0) {
+      err << "cadereau: the 3D snapshot failed (exit " << status << "); the territory is complete in "
+          << territory_dir.string() << "\n";
+      return 1;
+    }
   }
-  for (const std::string& a : {viewer_path.string(), std::string("--territory"), territory_dir.string(),
-                               std::string("--snapshot"), png.string()})
-    command.push_back(a);
-  const int status = run_program(command);
-  if (status != 0) {
-    err << "cadereau: the 3D snapshot failed (exit " << status << "); the territory is complete in "
-        << territory_dir.string() << "\n";
-    return 1;
-  }
-  out << "   snapshot: " << png.string() << "\n";
+  out << "   snapshots: " << png.string() << ", " << flood_png.string() << " (maximum water depth)\n";
   out << "Open it in 3D with: " << viewer_path.string() << " --territory " << territory_dir.string() << "\n";
   return 0;
 }

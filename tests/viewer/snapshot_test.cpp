@@ -99,6 +99,29 @@ TEST_CASE("a snapshot of a small territory shows the terrain", "[integration][vi
   CHECK(changed < 0.5);
 }
 
+TEST_CASE("water depths are painted over the terrain", "[integration][viewer]") {
+  const twin::Territory territory = small_territory();
+  TempDir dir;
+  const auto dry_png = dir / "dry.png", wet_png = dir / "wet.png";
+  viewer::render_snapshot(territory, small_options(), dry_png);
+  viewer::SnapshotOptions wet = small_options();
+  // A metre of water over the southern third of the grid.
+  twin::Raster depth(territory.grid(), territory.crs, 0.0f);
+  for (int r = 2 * territory.grid().rows / 3; r < territory.grid().rows; ++r)
+    for (int c = 0; c < territory.grid().cols; ++c) depth.at(c, r) = 1.0f;
+  wet.scene.water_depth = depth;
+  viewer::render_snapshot(territory, wet, wet_png);
+  const double changed = viewer::changed_fraction(dry_png, wet_png);
+  INFO("share of the image changed by the water: " << changed);
+  CHECK(changed > 0.05);
+  // A raster on another grid is not drawn, rather than drawn in the wrong place.
+  viewer::SnapshotOptions off = small_options();
+  off.scene.water_depth = twin::Raster(twin::GridSpec{3, 3, 0.0, 30.0, 10.0, 10.0}, territory.crs, 1.0f);
+  const auto off_png = dir / "off.png";
+  viewer::render_snapshot(territory, off, off_png);
+  CHECK(viewer::changed_fraction(dry_png, off_png) < 0.001);
+}
+
 TEST_CASE("snapshot errors say what went wrong", "[integration][viewer]") {
   const twin::Territory territory = small_territory();
   TempDir dir;

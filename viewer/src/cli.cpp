@@ -26,6 +26,8 @@ constexpr std::string_view kUsage =
     "  --vertical-exaggeration X   height scale (default 3)\n"
     "  --pitch DEG                 snapshot camera angle below the horizon (default 40)\n"
     "  --colour auto|elevation|landcover   terrain colours (default auto)\n"
+    "  --water-depth FILE.tif      paint water depths (m) over the terrain, e.g. a flood\n"
+    "                              model's max_depth.tif\n"
     "  --no-labels                 no asset names\n"
     "  --max-vertices N            terrain mesh vertex budget (default 60000)\n"
     "  --max-error METRES          terrain mesh vertical error bound (default 0.5)\n"
@@ -51,6 +53,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::optional<std::filesystem::path> territory_dir;
   std::optional<std::filesystem::path> snapshot;
   std::optional<int> width_px, height_px;
+  std::optional<std::filesystem::path> water_depth_file;
   SnapshotOptions snapshot_options;
   SceneOptions& scene = snapshot_options.scene;
   try {
@@ -90,6 +93,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         } else {
           throw BadArgument{arg + ": '" + v + "' is not one of auto, elevation, landcover"};
         }
+      } else if (arg == "--water-depth") {
+        water_depth_file = value();
       } else if (arg == "--no-labels") {
         scene.show_labels = false;
       } else if (arg == "--max-vertices") {
@@ -114,6 +119,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       fail(territory_dir->string(), "no such territory folder");
     }
     const twin::Territory territory = twin::Territory::load(*territory_dir);
+    if (water_depth_file) {
+      twin::Raster depth = twin::read_raster(*water_depth_file);
+      if (!depth.grid().same_as(territory.grid())) {
+        if (depth.crs().empty()) fail(water_depth_file->string(), "is not on the DEM grid and has no CRS to warp it with");
+        depth = twin::warp_to_grid(depth, territory.grid(), territory.crs, twin::Resampling::bilinear);
+      }
+      scene.water_depth = std::move(depth);
+    }
     if (snapshot) {
       if (width_px) snapshot_options.width_px = *width_px;
       if (height_px) snapshot_options.height_px = *height_px;

@@ -128,6 +128,12 @@ osg::ref_ptr<osg::Image> terrain_image(const twin::Territory& territory, const S
     spdlog::warn("viewer: the territory has no land cover on the DEM grid, colouring by elevation");
   }
   const double span_m = std::max(1.0, range.max_m - range.min_m);
+  constexpr double kWetDepth_m = 0.05;
+  const twin::Raster* water = options.water_depth ? &*options.water_depth : nullptr;
+  if (water && !water->grid().same_as(grid)) {
+    spdlog::warn("viewer: the water depth raster is not on the DEM grid; not drawn");
+    water = nullptr;
+  }
 
   osg::ref_ptr<osg::Image> image = new osg::Image;
   image->allocateImage(width, height, 1, GL_RGB, GL_UNSIGNED_BYTE);
@@ -166,6 +172,15 @@ osg::ref_ptr<osg::Image> terrain_image(const twin::Territory& territory, const S
         const double flat = sun.z();
         const double shade = std::clamp(1.0 + 0.55 * (normal * sun - flat), 0.7, 1.2);
         for (auto& c : rgb) c = static_cast<float>(std::clamp(c * shade, 0.0, 1.0));
+        if (water) {
+          // Light blue for a few centimetres, deep blue from 2 m: the depth reads at a glance.
+          const float d = water->at(col, row);
+          if (!water->is_nodata(d) && d >= kWetDepth_m) {
+            const double t = std::clamp((d - kWetDepth_m) / (2.0 - kWetDepth_m), 0.0, 1.0);
+            const Rgb blue = mix(Rgb{0.55f, 0.78f, 0.95f}, Rgb{0.05f, 0.20f, 0.60f}, t);
+            rgb = mix(rgb, blue, 0.85);
+          }
+        }
       }
       out[3 * i + 0] = static_cast<unsigned char>(std::lround(rgb[0] * 255));
       out[3 * i + 1] = static_cast<unsigned char>(std::lround(rgb[1] * 255));

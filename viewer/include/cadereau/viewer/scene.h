@@ -4,6 +4,8 @@
 
 #include "cadereau/twin/terrain_mesh.h"
 
+#include <optional>
+
 namespace cadereau::viewer {
 
 enum class TerrainColouring {
@@ -25,6 +27,9 @@ struct SceneOptions {
   // asset symbols present.
   bool show_legend = true;
   twin::TerrainMeshOptions terrain_mesh{};
+  // Water depth (m) to paint over the terrain, on the DEM grid (a flood
+  // model's depth or max-depth raster); cells under 5 cm stay dry.
+  std::optional<twin::Raster> water_depth;
 };
 
 }  // namespace cadereau::viewer
