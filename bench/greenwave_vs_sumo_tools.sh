@@ -8,10 +8,10 @@
 #     against the plain `sumo` binary on Bologna "joined" (~11,000 vehicles)
 #     and on the demo territory's morning peak: wall-time ratio and simulated
 #     seconds per wall second.
-# Usage: bench/greenwave_vs_sumo_tools.sh [BUILD_DIR]   (default build-traffic)
+# Usage: bench/greenwave_vs_sumo_tools.sh [BUILD_DIR]   (default build)
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$here/build-traffic}
+build=${1:-$here/build}
 export SUMO_HOME=${SUMO_HOME:-/usr/share/sumo}
 export CADEREAU_SHARED_DATA=${CADEREAU_SHARED_DATA:-$here/../shared/data}
 if [ -z "${CADEREAU_TEST_TERRITORY:-}" ]; then
