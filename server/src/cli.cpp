@@ -61,52 +61,6 @@ Commands:
 )";
 
 
-// Options of the form --name VALUE after the positional words.
-class Args {
- public:
-  Args(const std::vector<std::string>& args, std::size_t first, std::vector<std::string> flags = {}) {
-    for (std::size_t i = first; i < args.size(); ++i) {
-      const std::string& a = args[i];
-      if (a.rfind("--", 0) == 0) {
-        const std::string name = a.substr(2);
-        if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
-          options_.emplace(name, "");
-          continue;
-        }
-        if (i + 1 >= args.size()) throw UsageError{"option " + a + " needs a value"};
-        options_.emplace(name, args[++i]);
-      } else {
-        positional_.push_back(a);
-      }
-    }
-  }
-  std::optional<std::string> take(const std::string& name) {
-    auto it = options_.find(name);
-    if (it == options_.end()) return std::nullopt;
-    std::string v = it->second;
-    options_.erase(it);
-    return v;
-  }
-  std::vector<std::string> take_all(const std::string& name) {
-    std::vector<std::string> values;
-    while (auto v = take(name)) values.push_back(*v);
-    return values;
-  }
-  double take_number(const std::string& name, double fallback, double min, double max) {
-    auto v = take(name);
-    return v ? parse_number(name, *v, min, max) : fallback;
-  }
-
-  const std::vector<std::string>& positional() const { return positional_; }
-  void finish() const {
-    if (!options_.empty()) throw UsageError{"unknown option --" + options_.begin()->first};
-  }
-
- private:
-  std::multimap<std::string, std::string> options_;
-  std::vector<std::string> positional_;
-};
-
 std::filesystem::path own_directory() {
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -207,7 +161,7 @@ int flood(Args& args, std::ostream& out) {
   }
   o.probe_every_s = args.take_number("probe-every", 60.0, 1e-3, 1e9);
   o.threads = static_cast<int>(args.take_number("threads", 0, 0, 256));
-  o.open_boundaries = args.take("open-boundaries").has_value();
+  o.open_boundaries = args.take_flag("open-boundaries");
   if (auto scheme = args.take("scheme")) {
     if (*scheme == "fv" || *scheme == "finite-volume")
       o.scheme = sim::flood::Scheme::finite_volume;

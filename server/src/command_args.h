@@ -5,7 +5,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,5 +53,67 @@ inline std::vector<std::string> split_commas(const std::string& text) {
   }
   return out;
 }
+
+// A command line after its command words: options `--name VALUE`, flags
+// `--name` (named up front), and positional words, taken one by one so that
+// whatever is left over can be refused by finish().
+class Args {
+ public:
+  Args(const std::vector<std::string>& args, std::size_t first, const std::vector<std::string>& flags = {}) {
+    for (std::size_t i = first; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      if (a.rfind("--", 0) != 0) {
+        positional_.push_back(a);
+        continue;
+      }
+      const std::string name = a.substr(2);
+      if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
+        options_.emplace(name, "");
+        continue;
+      }
+      if (i + 1 >= args.size()) throw UsageError{"option " + a + " needs a value"};
+      options_.emplace(name, args[++i]);
+    }
+  }
+
+  // The value of a single-valued option; refuses it given twice.
+  std::optional<std::string> take(const std::string& name) {
+    if (options_.count(name) > 1) throw UsageError{"option --" + name + " given twice"};
+    return take_one(name);
+  }
+  // Every value of a repeatable option, in order.
+  std::vector<std::string> take_all(const std::string& name) {
+    std::vector<std::string> values;
+    while (auto v = take_one(name)) values.push_back(*v);
+    return values;
+  }
+  bool take_flag(const std::string& name) { return take(name).has_value(); }
+  std::optional<double> take_number(const std::string& name, double min, double max) {
+    auto v = take(name);
+    if (!v) return std::nullopt;
+    return parse_number(name, *v, min, max);
+  }
+  double take_number(const std::string& name, double fallback, double min, double max) {
+    return take_number(name, min, max).value_or(fallback);
+  }
+
+  const std::vector<std::string>& positional() const { return positional_; }
+  // Refuses any option nobody took.
+  void finish() const {
+    if (!options_.empty()) throw UsageError{"unknown option --" + options_.begin()->first};
+  }
+
+ private:
+  std::optional<std::string> take_one(const std::string& name) {
+    auto it = options_.find(name);
+    if (it == options_.end()) return std::nullopt;
+    std::string v = it->second;
+    options_.erase(it);
+    return v;
+  }
+
+  std::multimap<std::string, std::string> options_;
+  std::vector<std::string> positional_;
+};
 
 }  // namespace cadereau::server

@@ -25,21 +25,9 @@ const char* const kGreenwaveUsage =
 int greenwave_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   sim::traffic::GreenwaveOptions o;
   try {
-    std::map<std::string, std::string> opt;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      if (args[i].rfind("--", 0) != 0) throw UsageError{"unexpected argument '" + args[i] + "'"};
-      if (i + 1 >= args.size()) throw UsageError{"option " + args[i] + " needs a value"};
-      if (!opt.emplace(args[i].substr(2), args[i + 1]).second) throw UsageError{"option " + args[i] + " given twice"};
-      ++i;
-    }
-    auto take = [&](const std::string& name) -> std::optional<std::string> {
-      auto it = opt.find(name);
-      if (it == opt.end()) return std::nullopt;
-      std::string v = it->second;
-      opt.erase(it);
-      return v;
-    };
-    auto net = take("net"), routes = take("routes"), tls = take("tls"), dir = take("out");
+    Args cmd(args, 0);
+    if (!cmd.positional().empty()) throw UsageError{"unexpected argument '" + cmd.positional().front() + "'"};
+    auto net = cmd.take("net"), routes = cmd.take("routes"), tls = cmd.take("tls"), dir = cmd.take("out");
     if (!net || !routes || !tls || !dir) throw UsageError{"greenwave needs --net, --routes, --tls and --out"};
     o.net = *net;
     for (const auto& r : split_commas(*routes)) o.routes.emplace_back(r);
@@ -47,15 +35,15 @@ int greenwave_command(const std::vector<std::string>& args, std::ostream& out, s
     for (const auto& id : o.tls_ids)
       if (id.empty()) throw UsageError{"--tls " + *tls + ": empty light id"};
     o.out = *dir;
-    if (auto v = take("speed-kmh")) o.speed_m_s = parse_number("speed-kmh", *v, 5.0, 130.0) / 3.6;
-    if (auto v = take("cycle-s")) o.cycle_s = parse_number("cycle-s", *v, 10.0, 300.0);
-    if (auto v = take("begin")) o.begin_s = parse_number("begin", *v, 0.0, 1e7);
-    if (auto v = take("end")) o.end_s = parse_number("end", *v, 0.0, 1e7);
-    if (auto v = take("min-green-s")) o.min_green_s = parse_number("min-green-s", *v, 1.0, 60.0);
-    if (auto v = take("min-cycle-s")) o.min_cycle_s = parse_number("min-cycle-s", *v, 10.0, 300.0);
-    if (auto v = take("max-cycle-s")) o.max_cycle_s = parse_number("max-cycle-s", *v, 10.0, 300.0);
-    if (auto v = take("seed")) o.seed = static_cast<std::uint64_t>(parse_number("seed", *v, 0.0, 1e15));
-    if (!opt.empty()) throw UsageError{"unknown option --" + opt.begin()->first};
+    if (auto v = cmd.take_number("speed-kmh", 5.0, 130.0)) o.speed_m_s = *v / 3.6;
+    if (auto v = cmd.take_number("cycle-s", 10.0, 300.0)) o.cycle_s = *v;
+    if (auto v = cmd.take_number("begin", 0.0, 1e7)) o.begin_s = *v;
+    if (auto v = cmd.take_number("end", 0.0, 1e7)) o.end_s = *v;
+    if (auto v = cmd.take_number("min-green-s", 1.0, 60.0)) o.min_green_s = *v;
+    if (auto v = cmd.take_number("min-cycle-s", 10.0, 300.0)) o.min_cycle_s = *v;
+    if (auto v = cmd.take_number("max-cycle-s", 10.0, 300.0)) o.max_cycle_s = *v;
+    if (auto v = cmd.take_number("seed", 0.0, 1e15)) o.seed = static_cast<std::uint64_t>(*v);
+    cmd.finish();
     if (o.end_s && *o.end_s <= o.begin_s) throw UsageError{"--end must come after --begin"};
   } catch (const UsageError& u) {
     err << "cadereau: " << u.message << "\nusage:\n" << kGreenwaveUsage;

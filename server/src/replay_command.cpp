@@ -173,62 +173,34 @@ int redrive(const twin::RecordingReader& r, const Redrive& d, std::ostream& out)
 }  // namespace
 
 int replay_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::filesystem::path file;
-  std::map<std::string, std::string> opt;
-  bool verify_flag = false, events_flag = false;
   try {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      const std::string& a = args[i];
-      if (a == "--verify") {
-        verify_flag = true;
-      } else if (a == "--export-events") {
-        events_flag = true;
-      } else if (a.rfind("--", 0) == 0) {
-        if (i + 1 >= args.size()) throw UsageError{"option " + a + " needs a value"};
-        if (!opt.emplace(a.substr(2), args[++i]).second) throw UsageError{"option " + a + " given twice"};
-      } else if (file.empty()) {
-        file = a;
-      } else {
-        throw UsageError{"unexpected argument '" + a + "'"};
-      }
-    }
-    if (file.empty()) throw UsageError{"replay needs a recording FILE.h5"};
-    auto take = [&](const std::string& name) -> std::optional<std::string> {
-      auto it = opt.find(name);
-      if (it == opt.end()) return std::nullopt;
-      std::string v = it->second;
-      opt.erase(it);
-      return v;
-    };
-    auto take_number = [&](const std::string& name, double min, double max) -> std::optional<double> {
-      auto v = take(name);
-      if (!v) return std::nullopt;
-      return parse_number(name, *v, min, max);
-    };
-    auto finish = [&] {
-      if (!opt.empty()) throw UsageError{"unknown or misplaced option --" + opt.begin()->first};
-    };
-    const auto export_frame_s = take_number("export-frame", -1e12, 1e12);
-    const auto fork_s = take_number("fork", -1e12, 1e12);
+    Args cmd(args, 0, {"verify", "export-events"});
+    if (cmd.positional().empty()) throw UsageError{"replay needs a recording FILE.h5"};
+    if (cmd.positional().size() > 1) throw UsageError{"unexpected argument '" + cmd.positional()[1] + "'"};
+    const std::filesystem::path file = cmd.positional().front();
+    const bool verify_flag = cmd.take_flag("verify");
+    const bool events_flag = cmd.take_flag("export-events");
+    const auto export_frame_s = cmd.take_number("export-frame", -1e12, 1e12);
+    const auto fork_s = cmd.take_number("fork", -1e12, 1e12);
     const int modes = int(verify_flag) + int(events_flag) + int(export_frame_s.has_value()) + int(fork_s.has_value());
     if (modes > 1) throw UsageError{"choose one of --verify, --export-frame, --export-events, --fork"};
 
     if (verify_flag) {
-      finish();
+      cmd.finish();
       return verify(twin::RecordingReader(file), out);
     }
     if (export_frame_s) {
-      const auto path = take("out");
+      const auto path = cmd.take("out");
       if (!path) throw UsageError{"--export-frame needs --out FILE.tif"};
-      const std::string channel = take("channel").value_or(sim::flood::kDepthFrame);
-      finish();
+      const std::string channel = cmd.take("channel").value_or(sim::flood::kDepthFrame);
+      cmd.finish();
       return export_frame(twin::RecordingReader(file), *export_frame_s, channel, *path, out);
     }
     if (events_flag) {
-      const auto path = take("out");
-      const auto from_s = take_number("from", -1e12, 1e12);
-      const auto to_s = take_number("to", -1e12, 1e12);
-      finish();
+      const auto path = cmd.take("out");
+      const auto from_s = cmd.take_number("from", -1e12, 1e12);
+      const auto to_s = cmd.take_number("to", -1e12, 1e12);
+      cmd.finish();
       const twin::RecordingReader reader(file);
       if (!path) return export_events(reader, from_s, to_s, out);
       std::ofstream sink(*path);
@@ -240,21 +212,21 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
       return 0;
     }
     Redrive d;
-    const auto dir = take("out");
+    const auto dir = cmd.take("out");
     if (!dir) throw UsageError{"re-driving a recording needs --out DIR (or one of --verify, --export-frame, --export-events)"};
     d.out = *dir;
-    if (auto rec = take("record")) d.record = *rec;
-    d.until_s = take_number("until", 1e-9, 1e12);
-    d.speed = take_number("speed", 0.0, 1e9).value_or(0.0);
+    if (auto rec = cmd.take("record")) d.record = *rec;
+    d.until_s = cmd.take_number("until", 1e-9, 1e12);
+    d.speed = cmd.take_number("speed", 0.0, 1e9).value_or(0.0);
     if (fork_s) {
       if (!d.record) throw UsageError{"--fork needs --record NEW.h5 for the new session"};
       d.fork = true;
       d.at_s = *fork_s;
-      d.manning_n = take_number("manning", 0.0, 1.0);
+      d.manning_n = cmd.take_number("manning", 0.0, 1.0);
     } else {
-      d.at_s = take_number("seek", -1e12, 1e12).value_or(0.0);
+      d.at_s = cmd.take_number("seek", -1e12, 1e12).value_or(0.0);
     }
-    finish();
+    cmd.finish();
     if (d.record && std::filesystem::exists(*d.record) && std::filesystem::exists(file) &&
         std::filesystem::equivalent(*d.record, file))
       throw UsageError{"--record must name a new file, not the recording being replayed"};
