@@ -88,6 +88,13 @@ inline FaceFlux outflow_face(double h, double un, double ut) {
   return f;
 }
 
+// A face on the domain edge: free outflow when the edge is open and the water
+// moves out through it (outward = +1 for east/south faces, -1 for west/north),
+// a wall otherwise.
+inline FaceFlux edge_face(double h, double un, double ut, bool open, double outward) {
+  return open && un * outward > 0.0 ? outflow_face(h, un, ut) : wall_face(h);
+}
+
 inline double velocity(double q, double h) { return h > kDryDepth_m ? q / h : 0.0; }
 
 void check_same_grid(const twin::Raster& r, const twin::GridSpec& grid, const char* what) {
@@ -526,24 +533,14 @@ void FloodModel::step(double dt_s) {
           const std::size_t l = r * cols + c - 1, q = l + 1;
           ff = hll_face(h_[l], velocity(qx_[l], h_[l]), velocity(qy_[l], h_[l]), z_[l], h_[q],
                         velocity(qx_[q], h_[q]), velocity(qy_[q], h_[q]), z_[q]);
-        } else if (has_l) {
+        } else if (has_l) {  // a wall of the domain, or its open eastern edge
           const std::size_t l = r * cols + c - 1;
-          const double u = velocity(qx_[l], h_[l]);
-          if (open_east_ && c == cols && u > 0.0) {
-            ff = outflow_face(h_[l], u, velocity(qy_[l], h_[l]));
-            outflow_m3 += ff.mass * dy_ * dt_s;
-          } else {
-            ff = wall_face(h_[l]);
-          }
-        } else if (has_r) {
+          ff = edge_face(h_[l], velocity(qx_[l], h_[l]), velocity(qy_[l], h_[l]), open_east_ && c == cols, +1.0);
+          outflow_m3 += ff.mass * dy_ * dt_s;
+        } else if (has_r) {  // a wall, or the open western edge
           const std::size_t q = r * cols + c;
-          const double u = velocity(qx_[q], h_[q]);
-          if (open_west_ && c == 0 && u < 0.0) {
-            ff = outflow_face(h_[q], u, velocity(qy_[q], h_[q]));
-            outflow_m3 -= ff.mass * dy_ * dt_s;
-          } else {
-            ff = wall_face(h_[q]);
-          }
+          ff = edge_face(h_[q], velocity(qx_[q], h_[q]), velocity(qy_[q], h_[q]), open_west_ && c == 0, -1.0);
+          outflow_m3 -= ff.mass * dy_ * dt_s;
         }
         fx_mass_[f] = ff.mass;
         fx_mom_left_[f] = ff.mom_left;
@@ -565,24 +562,14 @@ void FloodModel::step(double dt_s) {
           const std::size_t u = (r - 1) * cols + c, d = r * cols + c;
           ff = hll_face(h_[u], velocity(qy_[u], h_[u]), velocity(qx_[u], h_[u]), z_[u], h_[d],
                         velocity(qy_[d], h_[d]), velocity(qx_[d], h_[d]), z_[d]);
-        } else if (has_u) {
+        } else if (has_u) {  // a wall, or the open southern edge
           const std::size_t u = (r - 1) * cols + c;
-          const double v = velocity(qy_[u], h_[u]);
-          if (open_south_ && r == rows_ && v > 0.0) {
-            ff = outflow_face(h_[u], v, velocity(qx_[u], h_[u]));
-            outflow_m3 += ff.mass * dx_ * dt_s;
-          } else {
-            ff = wall_face(h_[u]);
-          }
-        } else if (has_d) {
+          ff = edge_face(h_[u], velocity(qy_[u], h_[u]), velocity(qx_[u], h_[u]), open_south_ && r == rows_, +1.0);
+          outflow_m3 += ff.mass * dx_ * dt_s;
+        } else if (has_d) {  // a wall, or the open northern edge
           const std::size_t d = r * cols + c;
-          const double v = velocity(qy_[d], h_[d]);
-          if (open_north_ && r == 0 && v < 0.0) {
-            ff = outflow_face(h_[d], v, velocity(qx_[d], h_[d]));
-            outflow_m3 -= ff.mass * dx_ * dt_s;
-          } else {
-            ff = wall_face(h_[d]);
-          }
+          ff = edge_face(h_[d], velocity(qy_[d], h_[d]), velocity(qx_[d], h_[d]), open_north_ && r == 0, -1.0);
+          outflow_m3 -= ff.mass * dx_ * dt_s;
         }
         fy_mass_[f] = ff.mass;
         fy_mom_up_[f] = ff.mom_left;
