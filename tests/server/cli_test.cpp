@@ -1,5 +1,6 @@
 #include "cadereau/server/cli.h"
 #include "cadereau/twin/raster.h"
+#include "cli_run.h"
 #include "test_support.h"
 
 #include <fmt/format.h>
@@ -8,24 +9,12 @@
 
 #include <sstream>
 
-using cadereau::server::run_cli;
 
 namespace {
 
-struct Run {
-  int code = 0;
-  std::string out;
-  std::string err;
-};
+using Run = cadereau::testing::CliRun;
 
-Run run(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  Run r;
-  r.code = run_cli(args, out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
+Run run(const std::vector<std::string>& args) { return cadereau::testing::run_cadereau(args); }
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include "cadereau/server/cli.h"
 #include "cadereau/twin/raster.h"
 #include "cadereau/twin/recording.h"
+#include "cli_run.h"
 #include "test_support.h"
 
 #include <fmt/format.h>
@@ -11,26 +12,14 @@
 #include <fstream>
 #include <sstream>
 
-using cadereau::server::run_cli;
 using namespace cadereau::twin;
 using cadereau::testing::TempDir;
 
 namespace {
 
-struct Run {
-  int code = 0;
-  std::string out;
-  std::string err;
-};
+using Run = cadereau::testing::CliRun;
 
-Run run(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  Run r;
-  r.code = run_cli(args, out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
+Run run(const std::vector<std::string>& args) { return cadereau::testing::run_cadereau(args); }
 
 // A 40 x 30 valley of 10 m cells at Nîmes (Lambert-93): a channel along the
 // middle row falling 5 cm a cell to the east, banks rising 20 cm a cell.

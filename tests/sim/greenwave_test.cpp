@@ -5,6 +5,7 @@
 
 #include "cadereau/sim/traffic/greenwave.h"
 #include "cadereau/twin/error.h"
+#include "sumo_tool.h"
 #include "test_support.h"
 
 #include <catch2/catch.hpp>
@@ -20,21 +21,12 @@
 using cadereau::Error;
 using cadereau::testing::TempDir;
 using cadereau::testing::read_text;
+using cadereau::testing::run_command;
+using cadereau::testing::run_tool;
 using cadereau::testing::write_text;
 using namespace cadereau::sim::traffic;
 
 namespace {
-
-int run_command(const std::string& command, const std::filesystem::path& log) {
-  ::setenv("SUMO_HOME", "/usr/share/sumo", 1);
-  return std::system((command + " > \"" + log.string() + "\" 2>&1").c_str());
-}
-
-void run_tool(const std::string& command, const std::filesystem::path& log) {
-  const int rc = run_command(command, log);
-  INFO(command << "\n" << read_text(log));
-  REQUIRE(rc == 0);
-}
 
 // Arterial A0..E0 west to east; cross streets topK -> bottomK at each light.
 struct Arterial {

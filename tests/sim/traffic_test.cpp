@@ -5,6 +5,7 @@
 
 #include "cadereau/sim/traffic/traffic_model.h"
 #include "cadereau/twin/error.h"
+#include "sumo_tool.h"
 #include "test_support.h"
 
 #include <catch2/catch.hpp>
@@ -21,18 +22,11 @@
 using cadereau::Error;
 using cadereau::testing::TempDir;
 using cadereau::testing::read_text;
+using cadereau::testing::run_tool;
 using cadereau::testing::write_text;
 using namespace cadereau::sim::traffic;
 
 namespace {
-
-void run_tool(const std::string& command, const std::filesystem::path& log) {
-  ::setenv("SUMO_HOME", "/usr/share/sumo", 1);
-  const std::string line = command + " > \"" + log.string() + "\" 2>&1";
-  const int rc = std::system(line.c_str());
-  INFO(line << "\n" << read_text(log));
-  REQUIRE(rc == 0);
-}
 
 // The grid, with SUMO's frame shifted by netOffset = (810000, 6300000): the
 // map frame (map = sumo - netOffset) has the grid on [0, 600] m.
