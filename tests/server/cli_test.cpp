@@ -26,6 +26,9 @@ TEST_CASE("Usage errors exit 2 with a message", "[unit][cli]") {
   CHECK(run({"territory"}).code == 2);
   CHECK_THAT(run({"territory", "demo"}).err, Catch::Contains("--out"));
   CHECK_THAT(run({"territory", "demo", "--out", "x", "--cell-size", "abc"}).err, Catch::Contains("--cell-size abc"));
+  const Run twice = run({"flood", "--dem", "a.tif", "--dem", "b.tif", "--until", "60", "--out", "x"});
+  CHECK(twice.code == 2);
+  CHECK_THAT(twice.err, Catch::Contains("--dem given twice"));
   CHECK(run({"help"}).code == 0);
 }
 
