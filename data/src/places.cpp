@@ -306,6 +306,7 @@ std::vector<twin::Asset> make_assets(const TerrainModel& terrain, const std::vec
     a.flood_threshold_m = threshold_m > 0.0 ? threshold_m : twin::default_flood_threshold_m(type);
     a.depends_on = std::move(deps);
     a.needs_road_access = twin::default_needs_road_access(type);
+    a.backup_h = twin::default_backup_h(type);
     a.capacity = capacity;
     assets.push_back(std::move(a));
   };

@@ -78,8 +78,12 @@ TEST_CASE("Bad asset attributes are refused with the feature named", "[unit][ass
   CHECK_THROWS_WITH(load(R"({"id": "s", "type": "school", "flood_threshold_m": "deep"})"),
                     Catch::Contains("flood_threshold_m"));
   CHECK_THROWS_WITH(load(R"({"id": "t", "type": "traffic_signal"})"), Catch::Contains("tls_id"));
+  CHECK_THROWS_WITH(load(R"({"id": "h", "type": "hospital", "backup_h": -2})"),
+                    Catch::Contains("id=h") && Catch::Contains("backup_h '-2'"));
   const auto ok = load(R"({"id": "s", "type": "school"})");
   CHECK(ok[0].flood_threshold_m == default_flood_threshold_m(AssetType::school));
+  CHECK(load(R"({"id": "h", "type": "hospital"})")[0].backup_h == default_backup_h(AssetType::hospital));
+  CHECK(load(R"({"id": "h", "type": "hospital", "backup_h": 12})")[0].backup_h == 12.0);
   CHECK(ok[0].location.x_m == Approx(810000).margin(2000));
 }
 

@@ -18,25 +18,29 @@ struct AssetTypeInfo {
   std::string_view name;
   double threshold_m;
   bool needs_road_access;
+  double backup_h;
 };
 
 // Thresholds: electrical and telecom gear sits at floor level and trips with
 // a few decimetres of water; underpasses are unsafe for cars from 0.2 m;
 // buildings with people lose service when water enters the ground floor.
+// Backup: how long the asset keeps working once a supplier (power, telecom)
+// fails: hospitals and crisis posts run generators for days, telecom nodes on
+// batteries for hours, a traffic signal or a school not at all.
 constexpr std::array kAssetTypes{
-    AssetTypeInfo{AssetType::hospital, "hospital", 0.5, true},
-    AssetTypeInfo{AssetType::school, "school", 0.3, true},
-    AssetTypeInfo{AssetType::retirement_home, "retirement_home", 0.3, true},
-    AssetTypeInfo{AssetType::fire_station, "fire_station", 0.5, true},
-    AssetTypeInfo{AssetType::police, "police", 0.5, true},
-    AssetTypeInfo{AssetType::crisis_post, "crisis_post", 0.5, true},
-    AssetTypeInfo{AssetType::substation, "substation", 0.3, false},
-    AssetTypeInfo{AssetType::pumping_station, "pumping_station", 0.4, false},
-    AssetTypeInfo{AssetType::telecom_node, "telecom_node", 0.3, false},
-    AssetTypeInfo{AssetType::underpass, "underpass", 0.2, false},
-    AssetTypeInfo{AssetType::car_park, "car_park", 0.3, true},
-    AssetTypeInfo{AssetType::traffic_signal, "traffic_signal", 0.4, false},
-    AssetTypeInfo{AssetType::water_treatment, "water_treatment", 0.6, false},
+    AssetTypeInfo{AssetType::hospital, "hospital", 0.5, true, 48.0},
+    AssetTypeInfo{AssetType::school, "school", 0.3, true, 0.0},
+    AssetTypeInfo{AssetType::retirement_home, "retirement_home", 0.3, true, 0.0},
+    AssetTypeInfo{AssetType::fire_station, "fire_station", 0.5, true, 24.0},
+    AssetTypeInfo{AssetType::police, "police", 0.5, true, 12.0},
+    AssetTypeInfo{AssetType::crisis_post, "crisis_post", 0.5, true, 72.0},
+    AssetTypeInfo{AssetType::substation, "substation", 0.3, false, 0.0},
+    AssetTypeInfo{AssetType::pumping_station, "pumping_station", 0.4, false, 0.5},
+    AssetTypeInfo{AssetType::telecom_node, "telecom_node", 0.3, false, 4.0},
+    AssetTypeInfo{AssetType::underpass, "underpass", 0.2, false, 0.0},
+    AssetTypeInfo{AssetType::car_park, "car_park", 0.3, true, 0.0},
+    AssetTypeInfo{AssetType::traffic_signal, "traffic_signal", 0.4, false, 0.0},
+    AssetTypeInfo{AssetType::water_treatment, "water_treatment", 0.6, false, 2.0},
 };
 
 const AssetTypeInfo& info(AssetType type) {
@@ -122,6 +126,7 @@ const std::vector<AssetType>& all_asset_types() {
 
 double default_flood_threshold_m(AssetType type) { return info(type).threshold_m; }
 bool default_needs_road_access(AssetType type) { return info(type).needs_road_access; }
+double default_backup_h(AssetType type) { return info(type).backup_h; }
 
 std::string_view to_string(SensorKind kind) {
   for (const auto& [k, name] : kSensorKinds)
@@ -185,6 +190,13 @@ std::vector<Asset> assets_from(const VectorLayer& layer, const std::filesystem::
     if (a.type == AssetType::traffic_signal && a.tls_id.empty())
       fail(f.locate(file), "a traffic_signal asset needs 'tls_id' (the SUMO traffic light it drives)");
     a.capacity = f.number("capacity").value_or(0.0);
+    a.backup_h = default_backup_h(a.type);
+    if (f.has("backup_h")) {
+      auto v = f.number("backup_h");
+      if (!v || !(*v >= 0.0) || !std::isfinite(*v))
+        fail(f.locate(file), "backup_h '{}' is not a duration in hours (>= 0)", f.text("backup_h").value_or(""));
+      a.backup_h = *v;
+    }
     out.push_back(std::move(a));
   }
   return out;
@@ -292,6 +304,7 @@ std::vector<Feature> to_features(const std::vector<Asset>& assets) {
     f.attributes["needs_road_access"] = std::string(a.needs_road_access ? "true" : "false");
     f.attributes["tls_id"] = a.tls_id;
     f.attributes["capacity"] = a.capacity;
+    f.attributes["backup_h"] = a.backup_h;
     out.push_back(std::move(f));
   }
   return out;

@@ -44,6 +44,9 @@ const std::vector<AssetType>& all_asset_types();
 double default_flood_threshold_m(AssetType type);
 // Whether an asset of this type is useless when no road reaches it.
 bool default_needs_road_access(AssetType type);
+// Hours an asset of this type keeps working on its own backup (generator,
+// batteries) once a supplier it depends on fails.
+double default_backup_h(AssetType type);
 
 struct Asset {
   std::string id;
@@ -55,6 +58,7 @@ struct Asset {
   bool needs_road_access = false;
   std::string tls_id;       // traffic_signal: the SUMO traffic light it drives
   double capacity = 0.0;    // beds, pupils, residents, vehicles: the type says
+  double backup_h = 0.0;    // autonomy once a supplier fails (attribute backup_h; default by type)
 };
 
 enum class SensorKind { rain_gauge, level_gauge, traffic_counter, camera };

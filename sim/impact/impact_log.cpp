@@ -1,0 +1,58 @@
+#include "cadereau/sim/impact/impact_log.h"
+
+#include "cadereau/twin/error.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace cadereau::sim::impact {
+
+std::string clock_text(double t_s) {
+  const long minutes = std::lround(std::floor(t_s / 60.0));
+  return fmt::format("{:d}:{:02d}", minutes / 60, minutes % 60);
+}
+
+std::uint64_t ImpactLog::add(Impact impact) {
+  const std::uint64_t id = impacts_.size() + 1;
+  for (std::uint64_t cause : impact.causes)
+    if (cause == 0 || cause >= id)
+      fail("impact log", "record {} '{}' of {} names cause {}, which is not an earlier record", id, impact.kind,
+           impact.target, cause);
+  impact.id = id;
+  impacts_.push_back(std::move(impact));
+  return id;
+}
+
+const Impact& ImpactLog::at(std::uint64_t id) const {
+  if (id == 0 || id > impacts_.size()) fail("impact log", "no record {} (the log holds {})", id, impacts_.size());
+  return impacts_[id - 1];
+}
+
+std::vector<const Impact*> ImpactLog::chain(std::uint64_t id) const {
+  std::vector<const Impact*> out;
+  std::vector<bool> seen(impacts_.size() + 1, false);
+  // Depth first over causes; causes are always earlier records, so this ends.
+  std::vector<std::uint64_t> stack;
+  const auto& first = at(id).causes;
+  for (auto it = first.rbegin(); it != first.rend(); ++it) stack.push_back(*it);
+  while (!stack.empty()) {
+    const std::uint64_t c = stack.back();
+    stack.pop_back();
+    if (seen[c]) continue;
+    seen[c] = true;
+    const Impact& record = at(c);
+    out.push_back(&record);
+    for (auto it = record.causes.rbegin(); it != record.causes.rend(); ++it)
+      if (!seen[*it]) stack.push_back(*it);
+  }
+  return out;
+}
+
+std::string ImpactLog::describe(const Impact& impact) {
+  std::string text = fmt::format("{} {} at {}", impact.kind, impact.target, clock_text(impact.t_s));
+  if (!impact.detail.empty()) text += fmt::format(" ({})", impact.detail);
+  return text;
+}
+
+}  // namespace cadereau::sim::impact
