@@ -489,4 +489,35 @@ std::vector<AccessPoint> zone_centroids(const std::vector<twin::PopulationZone>&
   return out;
 }
 
+void TrafficModel::stop_vehicle(const std::string& vehicle_id) {
+  try {
+    libsumo::Vehicle::setSpeed(vehicle_id, 0.0);
+  } catch (const libsumo::TraCIException& e) {
+    fail("vehicle " + vehicle_id, "cannot stop it: {}", e.what());
+  }
+}
+
+int TrafficModel::reroute_vehicles_using(const std::vector<std::string>& edge_ids) {
+  if (edge_ids.empty()) return 0;
+  std::vector<std::string> avoid(edge_ids);
+  std::sort(avoid.begin(), avoid.end());
+  int rerouted = 0;
+  try {
+    for (const std::string& v : libsumo::Vehicle::getIDList()) {
+      const std::vector<std::string> route = libsumo::Vehicle::getRoute(v);
+      const int at = std::max(0, libsumo::Vehicle::getRouteIndex(v));
+      bool uses = false;
+      // The edge it is on now stays: a vehicle stalled there is not rerouted.
+      for (std::size_t k = static_cast<std::size_t>(at) + 1; k < route.size() && !uses; ++k)
+        uses = std::binary_search(avoid.begin(), avoid.end(), route[k]);
+      if (!uses) continue;
+      libsumo::Vehicle::rerouteTraveltime(v, true);
+      ++rerouted;
+    }
+  } catch (const libsumo::TraCIException& e) {
+    fail("reroute", "at {} s: {}", time_s(), e.what());
+  }
+  return rerouted;
+}
+
 }  // namespace cadereau::sim::traffic

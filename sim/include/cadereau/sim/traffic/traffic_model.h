@@ -217,6 +217,16 @@ class TrafficModel {
   void save_state(const std::filesystem::path& file) const;
   void load_state(const std::filesystem::path& file);
 
+  // --- vehicles caught by events ------------------------------------------
+  // Brings a vehicle to a halt where it is and keeps it there (a car stalled
+  // in flood water). Throws Error for an unknown vehicle.
+  void stop_vehicle(const std::string& vehicle_id);
+  // Sends every running vehicle whose remaining route uses one of these edges
+  // on the fastest route on current travel times (closed edges avoided).
+  // Returns how many were rerouted. Cheaper than SUMO's periodic rerouting
+  // of every vehicle when only a few roads are closed.
+  int reroute_vehicles_using(const std::vector<std::string>& edge_ids);
+
  private:
   void check_edge(const std::string& edge_id) const;
   void check_tls(const std::string& tls_id) const;

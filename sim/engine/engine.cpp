@@ -1,0 +1,623 @@
+#include "cadereau/sim/engine/engine.h"
+
+#include "cadereau/sim/traffic/traffic_model.h"
+#include "cadereau/twin/error.h"
+#include "cadereau/twin/spatial_index.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <limits>
+
+namespace cadereau::sim::engine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr std::size_t kNoCell = std::numeric_limits<std::size_t>::max();
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Pregnolato et al. (2017), depth-disruption function for cars: the safe
+// speed in km/h for a depth of water in mm, zero from about 300 mm.
+double pregnolato_speed_kmh(double depth_m) {
+  const double d = depth_m * 1000.0;
+  return std::max(0.0, 0.0009 * d * d - 0.5529 * d + 86.9448);
+}
+
+// Hazard records are written when a forcing first passes each of these
+// levels, so chains name the flow that was running, without a record per step.
+constexpr double kInflowLevels_m3_s[] = {1, 10, 25, 50, 100, 200, 300, 400, 500, 750, 1000, 2000};
+constexpr double kRainLevels_mm_h[] = {1, 10, 20, 50, 100, 150, 200};
+
+// Water deeper than this connects a cell to a source for the chain of causes.
+constexpr double kConnectedDepth_m = 0.01;
+
+}  // namespace
+
+const std::vector<std::string>& action_verbs() {
+  static const std::vector<std::string> verbs{
+      "close_road",   "close_road_to_traffic", "reopen_road",    "lower_bollard", "raise_bollard",  "speed_limit",
+      "restore_speed_limit", "light_program", "light_off", "light_flashing", "restore_light"};
+  return verbs;
+}
+
+struct Engine::Impl {
+  std::unique_ptr<traffic::TrafficModel> traffic;
+  twin::EdgeCells edge_cells;
+  struct EdgeFlood {
+    bool closed_by_water = false;
+    bool closed_by_action = false;
+    std::uint64_t water_record = 0;
+    std::uint64_t closure_record = 0;
+    double limit_kmh = 0.0;  // speed limit set for water; 0: none
+    bool ever_flooded = false;
+  };
+  std::vector<EdgeFlood> edges;
+  std::vector<std::size_t> asset_cell;
+  struct BuildingPeople {
+    std::size_t cell;
+    std::size_t zone;
+    double people;
+  };
+  std::vector<BuildingPeople> buildings;
+  std::vector<std::size_t> inflow_cell;
+  std::vector<std::uint64_t> inflow_root;
+  std::vector<std::size_t> inflow_level;
+  std::uint64_t rain_root = 0;
+  std::size_t rain_level = 0;
+  // Which inflows each wet cell is connected to (bit k: inflow k), per step.
+  std::vector<std::uint64_t> source_mask;
+  double masks_at_s = -1.0;
+  std::vector<std::size_t> gauge_cell;
+  // Emergency access.
+  std::vector<traffic::AccessPoint> origins;
+  std::vector<traffic::AccessPoint> destinations;  // zones first, then assets needing access
+  std::vector<std::size_t> destination_asset;      // for the asset part
+  std::vector<std::vector<std::size_t>> baseline_route;  // edge indices of the fastest route before the crisis
+  double next_access_s = 0.0;
+  double next_reroute_s = 0.0;
+  std::size_t closures_at_reroute = 0;
+  std::size_t next_action = 0;
+  std::vector<TimedAction> actions;  // sorted by time
+  std::size_t reacted = 0;           // records already acted upon
+  std::size_t recorded = 0;          // records already in the file
+  std::unique_ptr<twin::Recorder> recorder;
+  double next_frame_s = 0.0;
+};
+
+Engine::Engine(const twin::Territory& territory, EngineSetup setup)
+    : territory_(territory), setup_(std::move(setup)), impl_(std::make_unique<Impl>()) {
+  auto& im = *impl_;
+  if (!(setup_.duration_s > 0.0)) fail("engine", "duration {} s must be positive", setup_.duration_s);
+  if (!(setup_.exchange_s > 0.0)) fail("engine", "exchange step {} s must be positive", setup_.exchange_s);
+  if (setup_.inflows.size() > 64) fail("engine", "{} inflows: at most 64 are supported", setup_.inflows.size());
+
+  // Flood model on the territory grid.
+  flood::FloodSetup fs;
+  fs.dem = territory.dem;
+  if (territory.manning) fs.manning = territory.manning;
+  fs.manning_n = setup_.manning_n;
+  fs.inflows = setup_.inflows;
+  fs.rain_mm_h = setup_.rain_mm_h;
+  fs.threads = setup_.flood_threads;
+  flood_ = std::make_unique<flood::FloodModel>(std::move(fs));
+  const twin::GridSpec& grid = flood_->grid();
+  for (const auto& inflow : setup_.inflows) im.inflow_cell.push_back(grid.linear(*grid.cell_at(inflow.location)));
+  im.inflow_root.assign(setup_.inflows.size(), 0);
+  im.inflow_level.assign(setup_.inflows.size(), 0);
+
+  impacts_ = std::make_unique<impact::ImpactModel>(territory.assets, territory.zones, log_);
+  for (const auto& a : territory.assets) {
+    auto c = grid.cell_at(a.location);
+    im.asset_cell.push_back(c ? grid.linear(*c) : kNoCell);
+  }
+  for (const auto& s : territory.sensors) {
+    if (s.kind != twin::SensorKind::level_gauge) continue;
+    auto c = grid.cell_at(s.location);
+    if (!c) continue;
+    GaugeSeries g;
+    g.id = s.id;
+    g.name = s.name;
+    g.location = s.location;
+    g.bed_m = flood_->bed_m(grid.linear(*c));
+    gauges_.push_back(std::move(g));
+    im.gauge_cell.push_back(grid.linear(*c));
+  }
+
+  // Residents per building: a zone's population shared over its residential
+  // buildings by floor area (footprint x storeys of 3 m).
+  {
+    std::vector<double> zone_floor(territory.zones.size(), 0.0);
+    struct Pending {
+      std::size_t cell, zone;
+      double floor;
+    };
+    std::vector<Pending> pending;
+    for (const auto& b : territory.buildings) {
+      if (b.use != "residential") continue;
+      const twin::MapPoint c = b.footprint.centroid();
+      auto cell = grid.cell_at(c);
+      if (!cell) continue;
+      for (std::size_t z = 0; z < territory.zones.size(); ++z)
+        if (territory.zones[z].area.contains(c)) {
+          const double floor = b.footprint.area_m2() * std::max(1.0, std::round(b.height_m / 3.0));
+          pending.push_back({grid.linear(*cell), z, floor});
+          zone_floor[z] += floor;
+          break;
+        }
+    }
+    for (const auto& p : pending)
+      im.buildings.push_back({p.cell, p.zone, territory.zones[p.zone].population * p.floor / zone_floor[p.zone]});
+  }
+
+  // Actions: known verbs and targets.
+  im.actions = setup_.actions;
+  std::stable_sort(im.actions.begin(), im.actions.end(),
+                   [](const TimedAction& a, const TimedAction& b) { return a.t_s < b.t_s; });
+  const auto& verbs = action_verbs();
+  for (const auto& a : im.actions) {
+    const std::string where = a.where.empty() ? "action " + a.verb : a.where;
+    if (std::find(verbs.begin(), verbs.end(), a.verb) == verbs.end())
+      fail(where, "unknown action '{}'", a.verb);
+    if (!(a.t_s >= 0.0) || a.t_s > setup_.duration_s)
+      fail(where, "action at {} s is outside the run (0 to {} s)", a.t_s, setup_.duration_s);
+    if (!setup_.traffic) fail(where, "action '{}' needs the traffic model, which is off", a.verb);
+  }
+
+  if (setup_.traffic) {
+    if (!territory.network || !territory.manifest.network)
+      fail(territory.manifest.folder.string(), "the traffic model needs a road network in territory.yaml");
+    traffic::TrafficOptions to;
+    to.net = *territory.manifest.network;
+    to.routes = territory.manifest.demand;
+    to.seed = setup_.seed;
+    to.begin_s = setup_.traffic_begin_s;
+    // SUMO's periodic rerouting of every vehicle costs more than the rest of
+    // the traffic model together; the engine instead reroutes, at each
+    // closure and every reroute_every_s while roads are closed, the vehicles
+    // whose remaining route uses a closed road. New vehicles are routed on
+    // current travel times (refreshed every 10 s) as they enter.
+    to.rerouting_period_s = 0.0;
+    to.extra_sumo_options = {"--time-to-teleport", "300", "--device.rerouting.adaptation-interval", "10"};
+    im.traffic = std::make_unique<traffic::TrafficModel>(std::move(to));
+    const auto& net = *territory.network;
+    for (const auto& a : im.actions) {
+      const std::string where = a.where.empty() ? "action " + a.verb : a.where;
+      const bool on_light = a.verb.find("light") != std::string::npos;
+      if (on_light) {
+        if (!net.find_traffic_light(a.target)) fail(where, "no traffic light '{}' in the network", a.target);
+      } else if (!net.find_edge(a.target)) {
+        fail(where, "no road edge '{}' in the network", a.target);
+      }
+    }
+    im.edge_cells = twin::compute_edge_cells(net, grid);
+    im.edges.resize(net.edges().size());
+    edge_max_depth_.assign(net.edges().size(), 0.0);
+    im.origins = traffic::emergency_origins(territory.assets);
+    im.destinations = traffic::zone_centroids(territory.zones);
+    for (std::size_t a = 0; a < territory.assets.size(); ++a)
+      if (territory.assets[a].needs_road_access) {
+        im.destinations.push_back({territory.assets[a].id, territory.assets[a].location});
+        im.destination_asset.push_back(a);
+      }
+  }
+  gauges_.shrink_to_fit();
+
+  if (setup_.recording) {
+    twin::RecordingLayout layout;
+    layout.meta = setup_.meta;
+    layout.meta.crs_wkt = flood_->crs().wkt();
+    layout.frames.push_back({"depth_m", grid, flood_->crs().wkt(), "m", flood::FloodModel::kNodata});
+    layout.series = {"roads_closed", "people_at_risk", "assets_out_of_service", "vehicles_running"};
+    for (const auto& g : gauges_) layout.series.push_back("gauge_" + g.id + "_wse_m");
+    im.recorder = std::make_unique<twin::Recorder>(*setup_.recording, std::move(layout));
+    im.recorder->append(twin::EventKind::simulation_event, 0.0, "engine",
+                        nlohmann::json{{"event", "run_start"},
+                                       {"duration_s", setup_.duration_s},
+                                       {"exchange_s", setup_.exchange_s},
+                                       {"traffic", setup_.traffic},
+                                       {"seed", setup_.seed}}
+                            .dump());
+  }
+  exchange(0.0);
+}
+
+Engine::~Engine() = default;
+
+const traffic::TrafficModel* Engine::traffic() const { return impl_->traffic.get(); }
+
+long Engine::vehicles_arrived() const { return impl_->traffic ? impl_->traffic->arrived_total() : 0; }
+
+std::vector<std::size_t> Engine::closed_edges() const {
+  std::vector<std::size_t> out;
+  for (std::size_t e = 0; e < impl_->edges.size(); ++e)
+    if (impl_->edges[e].closed_by_water || impl_->edges[e].closed_by_action) out.push_back(e);
+  return out;
+}
+
+std::vector<std::size_t> Engine::edges_ever_flooded() const {
+  std::vector<std::size_t> out;
+  for (std::size_t e = 0; e < impl_->edges.size(); ++e)
+    if (impl_->edges[e].ever_flooded) out.push_back(e);
+  return out;
+}
+
+void Engine::run() {
+  advance_to(setup_.duration_s);
+  if (impl_->recorder) {
+    const auto started = Clock::now();
+    impl_->recorder->append(twin::EventKind::simulation_event, time_s_, "engine",
+                            nlohmann::json{{"event", "run_end"}, {"records", log_.size()}}.dump());
+    impl_->recorder->close();
+    timings_.recording_s += seconds_since(started);
+  }
+}
+
+void Engine::advance_to(double t_s) {
+  const auto started = Clock::now();
+  t_s = std::min(t_s, setup_.duration_s);
+  while (time_s_ < t_s - 1e-9) {
+    const double next = std::min(t_s, (std::floor(time_s_ / setup_.exchange_s + 1e-9) + 1.0) * setup_.exchange_s);
+    exchange(next);
+    if (setup_.progress) setup_.progress(time_s_, setup_.duration_s);
+  }
+  timings_.total_s += seconds_since(started);
+}
+
+void Engine::exchange(double t_s) {
+  auto& im = *impl_;
+  const std::size_t first_new = log_.size();
+  auto started = Clock::now();
+  flood_->advance_to(t_s);
+  timings_.flood_s += seconds_since(started);
+  time_s_ = t_s;
+
+  note_hazards(t_s);
+  apply_due_actions(t_s);
+
+  started = Clock::now();
+  sample_water(t_s);
+  timings_.coupling_s += seconds_since(started);
+
+  started = Clock::now();
+  impacts_->advance_to(t_s);
+  timings_.impacts_s += seconds_since(started);
+
+  if (im.traffic) {
+    started = Clock::now();
+    const std::size_t closures = closed_edges().size();
+    if (closures > 0 && (closures != im.closures_at_reroute || t_s >= im.next_reroute_s - 1e-9)) {
+      std::vector<std::string> ids;
+      for (std::size_t e : closed_edges()) ids.push_back(territory_.network->edges()[e].id);
+      im.traffic->reroute_vehicles_using(ids);
+      im.closures_at_reroute = closures;
+      im.next_reroute_s = t_s + setup_.reroute_every_s;
+    }
+    im.traffic->step_to(setup_.traffic_begin_s + t_s);
+    timings_.traffic_s += seconds_since(started);
+    if (t_s >= im.next_access_s - 1e-9) {
+      started = Clock::now();
+      update_access(t_s);
+      im.next_access_s = t_s + setup_.access_every_s;
+      timings_.access_s += seconds_since(started);
+    }
+  }
+  react_to_new_records(first_new);
+  if (im.recorder) {
+    started = Clock::now();
+    record_to_file(first_new, t_s);
+    timings_.recording_s += seconds_since(started);
+  }
+}
+
+void Engine::note_hazards(double t_s) {
+  auto& im = *impl_;
+  for (std::size_t k = 0; k < setup_.inflows.size(); ++k) {
+    const double q = setup_.inflows[k].discharge_m3_s.at(t_s);
+    std::size_t& level = im.inflow_level[k];
+    if (level >= std::size(kInflowLevels_m3_s) || q < kInflowLevels_m3_s[level]) continue;
+    while (level < std::size(kInflowLevels_m3_s) && q >= kInflowLevels_m3_s[level]) ++level;
+    impact::Impact h;
+    h.t_s = t_s;
+    h.kind = impact::kind::inflow;
+    h.target = setup_.inflows[k].label;
+    h.place = setup_.inflows[k].location;
+    h.detail = fmt::format("{:.0f} m3/s", q);
+    if (im.inflow_root[k]) h.causes = {im.inflow_root[k]};
+    im.inflow_root[k] = log_.add(std::move(h));
+  }
+  if (setup_.rain_mm_h) {
+    const double r = setup_.rain_mm_h->at(t_s);
+    if (im.rain_level < std::size(kRainLevels_mm_h) && r >= kRainLevels_mm_h[im.rain_level]) {
+      while (im.rain_level < std::size(kRainLevels_mm_h) && r >= kRainLevels_mm_h[im.rain_level]) ++im.rain_level;
+      impact::Impact h;
+      h.t_s = t_s;
+      h.kind = impact::kind::rain;
+      h.target = "territory";
+      const twin::Box box = flood_->grid().extent();
+      h.place = {(box.x_min_m + box.x_max_m) / 2.0, (box.y_min_m + box.y_max_m) / 2.0};
+      h.detail = fmt::format("{:.0f} mm/h", r);
+      if (im.rain_root) h.causes = {im.rain_root};
+      im.rain_root = log_.add(std::move(h));
+    }
+  }
+}
+
+std::vector<std::uint64_t> Engine::water_causes(std::size_t cell) {
+  auto& im = *impl_;
+  if (im.masks_at_s != time_s_) {
+    // Which inflows' water reaches each wet cell: a flood fill from every
+    // inflow cell through cells holding more than a centimetre.
+    const twin::GridSpec& grid = flood_->grid();
+    im.source_mask.assign(grid.cell_count(), 0);
+    std::vector<std::size_t> queue;
+    const std::size_t cols = static_cast<std::size_t>(grid.cols), rows = static_cast<std::size_t>(grid.rows);
+    for (std::size_t k = 0; k < im.inflow_cell.size(); ++k) {
+      const std::uint64_t bit = std::uint64_t{1} << k;
+      queue.assign(1, im.inflow_cell[k]);
+      im.source_mask[im.inflow_cell[k]] |= bit;
+      while (!queue.empty()) {
+        const std::size_t i = queue.back();
+        queue.pop_back();
+        const std::size_t r = i / cols, c = i % cols;
+        auto visit = [&](std::size_t j) {
+          if ((im.source_mask[j] & bit) || flood_->depth_m(j) < kConnectedDepth_m) return;
+          im.source_mask[j] |= bit;
+          queue.push_back(j);
+        };
+        if (c > 0) visit(i - 1);
+        if (c + 1 < cols) visit(i + 1);
+        if (r > 0) visit(i - cols);
+        if (r + 1 < rows) visit(i + cols);
+      }
+    }
+    im.masks_at_s = time_s_;
+  }
+  std::vector<std::uint64_t> causes;
+  for (std::size_t k = 0; k < im.inflow_cell.size(); ++k)
+    if ((im.source_mask[cell] >> k) & 1U && im.inflow_root[k]) causes.push_back(im.inflow_root[k]);
+  if (causes.empty() && im.rain_root) causes.push_back(im.rain_root);
+  return causes;
+}
+
+void Engine::sample_water(double t_s) {
+  auto& im = *impl_;
+  // Gauges.
+  for (std::size_t g = 0; g < gauges_.size(); ++g) {
+    gauges_[g].t_s.push_back(t_s);
+    gauges_[g].wse_m.push_back(gauges_[g].bed_m + flood_->depth_m(im.gauge_cell[g]));
+  }
+  // Assets.
+  for (std::size_t a = 0; a < im.asset_cell.size(); ++a) {
+    if (im.asset_cell[a] == kNoCell) continue;
+    const double depth = flood_->depth_m(im.asset_cell[a]);
+    const bool crosses = depth >= territory_.assets[a].flood_threshold_m ||
+                         impacts_->status(a) != impact::AssetStatus::in_service;
+    impacts_->observe_water(a, t_s, depth, crosses ? water_causes(im.asset_cell[a]) : std::vector<std::uint64_t>{});
+  }
+  // Roads.
+  if (!im.traffic) return;
+  const auto& net = *territory_.network;
+  for (std::size_t e = 0; e < im.edges.size(); ++e) {
+    double depth = 0.0;
+    std::size_t deepest = kNoCell;
+    for (std::uint32_t cell : im.edge_cells.of(e))
+      if (flood_->depth_m(cell) > depth) depth = flood_->depth_m(cell), deepest = cell;
+    edge_max_depth_[e] = std::max(edge_max_depth_[e], depth);
+    auto& ef = im.edges[e];
+    const std::string& id = net.edges()[e].id;
+    const twin::MapPoint place = net.edges()[e].shape.empty() ? twin::MapPoint{} : net.edges()[e].shape[net.edges()[e].shape.size() / 2];
+    if (!ef.closed_by_water && depth >= setup_.road_closed_depth_m) {
+      impact::Impact w;
+      w.t_s = t_s;
+      w.kind = impact::kind::water;
+      w.target = id;
+      w.place = place;
+      w.detail = fmt::format("{:.2f} m of water > {:.2f} m", depth, setup_.road_closed_depth_m);
+      w.causes = water_causes(deepest);
+      ef.water_record = log_.add(std::move(w));
+      ef.closed_by_water = true;
+      ef.ever_flooded = true;
+      // Cars on the road as the water rises are caught there.
+      const auto caught = im.traffic->vehicles_on_edge(id);
+      if (!ef.closed_by_action) im.traffic->set_edge_access(id, traffic::Access::closed);
+      impact::Impact c;
+      c.t_s = t_s;
+      c.kind = impact::kind::road_closed;
+      c.target = id;
+      c.place = place;
+      c.detail = net.edges()[e].name.empty() ? "impassable" : net.edges()[e].name + ", impassable";
+      c.causes = {ef.water_record};
+      ef.closure_record = log_.add(std::move(c));
+      if (!caught.empty()) {
+        for (const auto& v : caught) im.traffic->stop_vehicle(v.id);
+        stalled_vehicles_ += static_cast<long>(caught.size());
+        impact::Impact p;
+        p.t_s = t_s;
+        p.kind = impact::kind::people_at_risk;
+        p.target = id;
+        p.place = place;
+        p.people = static_cast<double>(caught.size()) * setup_.vehicle_occupancy;
+        p.detail = fmt::format("{} vehicle{} caught in the water", caught.size(), caught.size() > 1 ? "s" : "");
+        p.causes = {ef.closure_record};
+        log_.add(std::move(p));
+      }
+    } else if (ef.closed_by_water && depth < setup_.road_reopen_depth_m) {
+      impact::Impact w;
+      w.t_s = t_s;
+      w.kind = impact::kind::water_receded;
+      w.target = id;
+      w.place = place;
+      w.detail = fmt::format("water down to {:.2f} m", depth);
+      w.causes = {ef.water_record};
+      ef.water_record = log_.add(std::move(w));
+      ef.closed_by_water = false;
+      if (!ef.closed_by_action) {
+        im.traffic->set_edge_access(id, traffic::Access::open);
+        impact::Impact r = w;
+        r.kind = impact::kind::road_reopened;
+        r.detail = "";
+        r.causes = {ef.water_record};
+        log_.add(std::move(r));
+      }
+    }
+    // Below the closure depth, the safe speed falls with the depth.
+    if (!ef.closed_by_water) {
+      const double limit = pregnolato_speed_kmh(depth);
+      const double own_kmh = net.edges()[e].speed_m_s() * 3.6;
+      const double wanted = limit < own_kmh ? std::max(5.0, std::floor(limit / 5.0) * 5.0) : 0.0;
+      if (wanted != ef.limit_kmh) {
+        if (wanted > 0.0)
+          im.traffic->set_speed_limit(id, wanted / 3.6);
+        else
+          im.traffic->restore_speed_limit(id);
+        ef.limit_kmh = wanted;
+      }
+    }
+  }
+  // People in flooded homes, per zone.
+  std::vector<double> people(territory_.zones.size(), 0.0);
+  std::vector<std::size_t> any_cell(territory_.zones.size(), kNoCell);
+  for (const auto& b : im.buildings)
+    if (flood_->depth_m(b.cell) >= setup_.building_flooded_depth_m) {
+      people[b.zone] += b.people;
+      any_cell[b.zone] = b.cell;
+    }
+  for (std::size_t z = 0; z < people.size(); ++z)
+    if (people[z] > 0.0) impacts_->observe_zone_flooding(z, t_s, people[z], water_causes(any_cell[z]));
+}
+
+void Engine::update_access(double t_s) {
+  auto& im = *impl_;
+  const auto& net = *territory_.network;
+  const traffic::AccessMatrix m = im.traffic->emergency_access(im.origins, im.destinations);
+  const bool baseline = im.baseline_route.empty();
+  if (baseline) im.baseline_route.resize(im.destinations.size());
+  for (std::size_t d = 0; d < im.destinations.size(); ++d) {
+    double best = kInf;
+    std::size_t best_origin = 0;
+    for (std::size_t o = 0; o < im.origins.size(); ++o)
+      if (m.travel_time_s[o][d] < best) best = m.travel_time_s[o][d], best_origin = o;
+    if (baseline && std::isfinite(best) && !m.destination_edges[d].empty()) {
+      if (auto r = im.traffic->route(m.origin_edges[best_origin], m.destination_edges[d], "emergency"))
+        for (const auto& edge : r->edges)
+          if (auto idx = net.edge_index(edge)) im.baseline_route[d].push_back(*idx);
+    }
+    // Causes: the closures on the way the emergency services took before the crisis.
+    std::vector<std::uint64_t> causes;
+    for (std::size_t e : im.baseline_route[d])
+      if ((im.edges[e].closed_by_water || im.edges[e].closed_by_action) && im.edges[e].closure_record)
+        causes.push_back(im.edges[e].closure_record);
+    if (d < territory_.zones.size())
+      impacts_->observe_zone_access(d, t_s, best, causes);
+    else
+      impacts_->observe_asset_access(im.destination_asset[d - territory_.zones.size()], t_s, best, causes);
+  }
+}
+
+void Engine::apply_due_actions(double t_s) {
+  auto& im = *impl_;
+  const auto& net = *territory_.network;
+  while (im.next_action < im.actions.size() && im.actions[im.next_action].t_s <= t_s + 1e-9) {
+    const TimedAction& a = im.actions[im.next_action++];
+    auto& tm = *im.traffic;
+    impact::Impact rec;
+    rec.t_s = t_s;
+    rec.kind = impact::kind::action;
+    rec.target = a.target;
+    rec.detail = a.by.empty() ? a.verb : fmt::format("{} by {}", a.verb, a.by);
+    const auto edge = net.edge_index(a.target);
+    if (edge && !net.edges()[*edge].shape.empty()) rec.place = net.edges()[*edge].shape.front();
+    if (a.verb == "close_road" || a.verb == "close_road_to_traffic" || a.verb == "lower_bollard") {
+      if (a.verb == "close_road") tm.set_edge_access(a.target, traffic::Access::closed);
+      if (a.verb == "close_road_to_traffic") tm.set_edge_access(a.target, traffic::Access::emergency_only);
+      if (a.verb == "lower_bollard") tm.lower_bollard(a.target);
+      im.edges[*edge].closed_by_action = true;
+      const auto id = log_.add(rec);
+      impact::Impact c = rec;
+      c.kind = impact::kind::road_closed;
+      c.detail = a.verb == "close_road" ? "closed" : "closed to all but emergency vehicles";
+      c.causes = {id};
+      im.edges[*edge].closure_record = log_.add(std::move(c));
+      continue;
+    }
+    if (a.verb == "reopen_road" || a.verb == "raise_bollard") {
+      im.edges[*edge].closed_by_action = false;
+      const auto id = log_.add(rec);
+      if (!im.edges[*edge].closed_by_water) {
+        tm.set_edge_access(a.target, traffic::Access::open);
+        impact::Impact c = rec;
+        c.kind = impact::kind::road_reopened;
+        c.detail = "";
+        c.causes = {id};
+        log_.add(std::move(c));
+      }
+      continue;
+    }
+    if (a.verb == "speed_limit") tm.set_speed_limit(a.target, a.value / 3.6);
+    if (a.verb == "restore_speed_limit") tm.restore_speed_limit(a.target);
+    if (a.verb == "light_program") tm.set_light_program(a.target, a.program);
+    if (a.verb == "light_off") tm.set_light_off(a.target);
+    if (a.verb == "light_flashing") tm.set_light_flashing(a.target);
+    if (a.verb == "restore_light") tm.restore_light(a.target);
+    if (a.verb == "light_program") rec.detail += " " + a.program;
+    log_.add(std::move(rec));
+  }
+}
+
+void Engine::react_to_new_records(std::size_t) {
+  auto& im = *impl_;
+  // A traffic light whose controller fails goes dark; it comes back with it.
+  for (; im.reacted < log_.size(); ++im.reacted) {
+    const impact::Impact& r = log_.all()[im.reacted];
+    if (!im.traffic || (r.kind != impact::kind::asset_failed && r.kind != impact::kind::asset_recovered)) continue;
+    const auto a = impacts_->asset_index(r.target);
+    if (!a || territory_.assets[*a].type != twin::AssetType::traffic_signal) continue;
+    const std::string& tls = territory_.assets[*a].tls_id;
+    if (!territory_.network->find_traffic_light(tls)) continue;
+    if (r.kind == impact::kind::asset_failed)
+      im.traffic->set_light_off(tls);
+    else
+      im.traffic->restore_light(tls);
+  }
+}
+
+void Engine::record_to_file(std::size_t, double t_s) {
+  auto& im = *impl_;
+  auto& rec = *im.recorder;
+  for (; im.recorded < log_.size(); ++im.recorded) {
+    const impact::Impact& r = log_.all()[im.recorded];
+    nlohmann::json j{{"id", r.id},       {"kind", r.kind},   {"target", r.target}, {"x_m", r.place.x_m},
+                     {"y_m", r.place.y_m}, {"detail", r.detail}, {"people", r.people}, {"causes", r.causes}};
+    const auto kind = r.kind == impact::kind::action                                   ? twin::EventKind::operator_action
+                      : r.kind == impact::kind::inflow || r.kind == impact::kind::rain ? twin::EventKind::inject
+                                                                                       : twin::EventKind::impact;
+    rec.append(kind, r.t_s, "engine", j.dump());
+  }
+  for (std::size_t g = 0; g < gauges_.size(); ++g) rec.append_sample("gauge_" + gauges_[g].id + "_wse_m", t_s, gauges_[g].wse_m.back());
+  double people = 0.0;
+  for (const auto& r : log_.all())
+    if (r.kind == impact::kind::people_at_risk) people += r.people;
+  std::size_t out = 0;
+  for (std::size_t a = 0; a < territory_.assets.size(); ++a)
+    out += impacts_->status(a) == impact::AssetStatus::out_of_service;
+  rec.append_sample("roads_closed", t_s, static_cast<double>(closed_edges().size()));
+  rec.append_sample("people_at_risk", t_s, people);
+  rec.append_sample("assets_out_of_service", t_s, static_cast<double>(out));
+  rec.append_sample("vehicles_running", t_s, im.traffic ? static_cast<double>(im.traffic->expected_vehicles()) : 0.0);
+  if (t_s >= im.next_frame_s - 1e-9) {
+    const twin::Raster depth = flood_->depth_raster();
+    rec.append_frame("depth_m", t_s, depth.values());
+    im.next_frame_s = t_s + setup_.frame_every_s;
+  }
+}
+
+}  // namespace cadereau::sim::engine

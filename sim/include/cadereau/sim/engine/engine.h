@@ -1,0 +1,167 @@
+#pragma once
+// The co-simulation engine: one sim clock for the flood model, the traffic
+// twin (SUMO through libsumo) and the impact model.
+//
+// The engine advances in exchange steps (10 s by default). At each one the
+// flood solver runs its own adaptive sub-steps up to the exchange time; the
+// water depth is read on every road edge (the deepest cell under it) and at
+// every asset; roads are slowed along the depth-disruption curve of
+// Pregnolato et al. (2017) and closed from 0.3 m, and vehicles on a road as
+// it closes are stopped there and counted as people at risk; SUMO steps to the
+// same time and its vehicles reroute around closures; assets fail past their
+// water threshold and failures spread along the dependency graph. Traffic
+// lights whose controller loses power go dark. Every few minutes the
+// emergency access time from fire stations and hospitals to each zone and
+// each asset that needs road access is recomputed on current traffic.
+//
+// Every change is an impact record naming its causes, so each consequence can
+// be traced back to the inflow or the rain that started it. The same setup
+// and seed give the same records.
+
+#include "cadereau/sim/flood/flood_model.h"
+#include "cadereau/sim/impact/impact_model.h"
+#include "cadereau/twin/recording.h"
+#include "cadereau/twin/territory.h"
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cadereau::sim::traffic {
+class TrafficModel;
+}
+
+namespace cadereau::sim::engine {
+
+// Something done to the network at a given time: by the police, by an
+// operator, by the scenario. Verbs:
+//   close_road, close_road_to_traffic (emergency vehicles still pass),
+//   reopen_road, lower_bollard, raise_bollard, speed_limit (value: km/h),
+//   restore_speed_limit, light_program (program), light_off,
+//   light_flashing, restore_light.
+struct TimedAction {
+  double t_s = 0.0;     // since the start of the run
+  std::string verb;
+  std::string target;   // edge or traffic light id
+  double value = 0.0;
+  std::string program;
+  std::string by;       // who acts: "police", "operator:alice", "scenario"
+  std::string where;    // where it was written ("scenario.yaml:12"), for errors
+};
+// The verbs TimedAction accepts.
+const std::vector<std::string>& action_verbs();
+
+struct EngineSetup {
+  double duration_s = 7200.0;
+  double exchange_s = 10.0;
+  double access_every_s = 300.0;    // emergency access recomputed this often
+  double reroute_every_s = 60.0;    // vehicles heading for a closed road re-plan this often
+  double traffic_begin_s = 0.0;     // SUMO time at the start (27000 = 07:30)
+  bool traffic = true;              // false: flood and impacts only
+  std::uint64_t seed = 42;
+
+  // Flood forcing and parameters.
+  std::vector<flood::PointInflow> inflows;
+  std::optional<flood::TimeSeries> rain_mm_h;  // uniform
+  double manning_n = 0.05;          // where the territory has no Manning raster
+  int flood_threads = 0;
+
+  // Thresholds.
+  double road_closed_depth_m = 0.3;    // impassable (Pregnolato et al. 2017)
+  double road_reopen_depth_m = 0.2;    // reopened below this once closed by water
+  double building_flooded_depth_m = 0.3;
+  double vehicle_occupancy = 1.1;      // people per car in the morning commute
+
+  std::vector<TimedAction> actions;
+
+  // Recording: an HDF5 session file with every record as an event, gauge
+  // levels and counts as series, and water-depth frames.
+  std::optional<std::filesystem::path> recording;
+  double frame_every_s = 300.0;
+  twin::RecordingMeta meta;
+
+  // Called after every exchange step with (t_s, duration_s).
+  std::function<void(double, double)> progress;
+};
+
+// Wall time spent in each part of the engine, seconds.
+struct EngineTimings {
+  double flood_s = 0.0;
+  double traffic_s = 0.0;
+  double coupling_s = 0.0;   // sampling water on roads and assets, closing roads
+  double access_s = 0.0;     // emergency access times
+  double impacts_s = 0.0;
+  double recording_s = 0.0;
+  double total_s = 0.0;
+};
+
+// A level gauge's water-surface elevation over time.
+struct GaugeSeries {
+  std::string id;
+  std::string name;
+  twin::MapPoint location;
+  double bed_m = 0.0;
+  std::vector<double> t_s;
+  std::vector<double> wse_m;
+};
+
+class Engine {
+ public:
+  // Checks the setup against the territory: action targets must exist, the
+  // traffic needs a network and demand, inflows must be inside the DEM.
+  // Throws cadereau::Error naming the bad entry (its `where` when given).
+  Engine(const twin::Territory& territory, EngineSetup setup);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Runs to setup.duration_s.
+  void run();
+  // Advances to t_s (a multiple of the exchange step is not required).
+  void advance_to(double t_s);
+  double time_s() const { return time_s_; }
+
+  const impact::ImpactLog& log() const { return log_; }
+  const impact::ImpactModel& impacts() const { return *impacts_; }
+  const flood::FloodModel& flood() const { return *flood_; }
+  // The traffic twin; nullptr when the setup turned traffic off.
+  const traffic::TrafficModel* traffic() const;
+  const EngineTimings& timings() const { return timings_; }
+  const std::vector<GaugeSeries>& gauges() const { return gauges_; }
+  const twin::Territory& territory() const { return territory_; }
+  // Road edges closed now (by water or by an action), as network edge indices.
+  std::vector<std::size_t> closed_edges() const;
+  // Edges that were closed by water at some point.
+  std::vector<std::size_t> edges_ever_flooded() const;
+  double max_edge_depth_m(std::size_t edge) const { return edge_max_depth_[edge]; }
+  long vehicles_arrived() const;
+  long vehicles_stopped_by_water() const { return stalled_vehicles_; }
+
+ private:
+  struct Impl;
+  void exchange(double t_s);
+  void apply_due_actions(double t_s);
+  void note_hazards(double t_s);
+  void sample_water(double t_s);
+  void update_access(double t_s);
+  void react_to_new_records(std::size_t first_new);
+  void record_to_file(std::size_t first_new, double t_s);
+  std::vector<std::uint64_t> water_causes(std::size_t cell);
+
+  const twin::Territory& territory_;
+  EngineSetup setup_;
+  impact::ImpactLog log_;
+  std::unique_ptr<impact::ImpactModel> impacts_;
+  std::unique_ptr<flood::FloodModel> flood_;
+  std::unique_ptr<Impl> impl_;
+  std::vector<GaugeSeries> gauges_;
+  std::vector<double> edge_max_depth_;
+  EngineTimings timings_;
+  double time_s_ = 0.0;
+  long stalled_vehicles_ = 0;
+};
+
+}  // namespace cadereau::sim::engine
