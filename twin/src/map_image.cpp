@@ -1,0 +1,160 @@
+#include "cadereau/twin/map_image.h"
+
+#include "cadereau/twin/error.h"
+#include "gdal_init.h"
+
+#include <gdal_priv.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+namespace cadereau::twin {
+
+namespace {
+
+std::uint8_t mix(std::uint8_t a, std::uint8_t b, double t) {
+  return static_cast<std::uint8_t>(std::lround(a + (b - a) * std::clamp(t, 0.0, 1.0)));
+}
+
+}  // namespace
+
+Rgb ramp_colour(const std::vector<ColourStop>& ramp, double value) {
+  if (ramp.empty()) return {};
+  if (value <= ramp.front().value) return ramp.front().colour;
+  for (std::size_t k = 1; k < ramp.size(); ++k)
+    if (value <= ramp[k].value) {
+      const double t = (value - ramp[k - 1].value) / (ramp[k].value - ramp[k - 1].value);
+      const Rgb a = ramp[k - 1].colour, b = ramp[k].colour;
+      return {mix(a.r, b.r, t), mix(a.g, b.g, t), mix(a.b, b.b, t)};
+    }
+  return ramp.back().colour;
+}
+
+MapImage::MapImage(Box extent, int width_px, Rgb background) : extent_(extent), width_(width_px) {
+  if (extent.is_empty() || !(extent.width_m() > 0.0) || !(extent.height_m() > 0.0))
+    fail("map image", "the extent is empty");
+  if (width_px < 16 || width_px > 8192) fail("map image", "width {} px is outside 16..8192", width_px);
+  height_ = std::max(16, static_cast<int>(std::lround(width_px * extent.height_m() / extent.width_m())));
+  if (height_ > 8192) fail("map image", "height {} px is above 8192", height_);
+  rgb_.resize(static_cast<std::size_t>(width_) * height_ * 3);
+  for (std::size_t i = 0; i < rgb_.size(); i += 3) rgb_[i] = background.r, rgb_[i + 1] = background.g, rgb_[i + 2] = background.b;
+}
+
+std::array<double, 2> MapImage::to_pixel(MapPoint p) const {
+  return {(p.x_m - extent_.x_min_m) / extent_.width_m() * width_, (extent_.y_max_m - p.y_m) / extent_.height_m() * height_};
+}
+
+Rgb MapImage::pixel(int x, int y) const {
+  const std::size_t i = (static_cast<std::size_t>(y) * width_ + x) * 3;
+  return {rgb_[i], rgb_[i + 1], rgb_[i + 2]};
+}
+
+void MapImage::blend(int x, int y, Rgb c, double alpha) {
+  if (x < 0 || y < 0 || x >= width_ || y >= height_) return;
+  const std::size_t i = (static_cast<std::size_t>(y) * width_ + x) * 3;
+  rgb_[i] = mix(rgb_[i], c.r, alpha);
+  rgb_[i + 1] = mix(rgb_[i + 1], c.g, alpha);
+  rgb_[i + 2] = mix(rgb_[i + 2], c.b, alpha);
+}
+
+void MapImage::paint_hillshade(const Raster& dem) {
+  const GridSpec& g = dem.grid();
+  for (int y = 0; y < height_; ++y)
+    for (int x = 0; x < width_; ++x) {
+      const MapPoint p{extent_.x_min_m + (x + 0.5) / width_ * extent_.width_m(),
+                       extent_.y_max_m - (y + 0.5) / height_ * extent_.height_m()};
+      const auto cell = g.cell_at(p);
+      if (!cell || dem.is_nodata(*cell)) continue;
+      const int c = cell->col, r = cell->row;
+      auto z = [&](int cc, int rr) {
+        cc = std::clamp(cc, 0, g.cols - 1);
+        rr = std::clamp(rr, 0, g.rows - 1);
+        const float v = dem.at(cc, rr);
+        return dem.is_nodata(v) ? static_cast<double>(dem.at(c, r)) : static_cast<double>(v);
+      };
+      const double dzdx = (z(c + 1, r) - z(c - 1, r)) / (2.0 * g.cell_w_m);
+      const double dzdy = (z(c, r - 1) - z(c, r + 1)) / (2.0 * g.cell_h_m);  // north positive
+      // Lambert shading, sun from the north-west at 45 degrees.
+      const double nx = -dzdx, ny = -dzdy, nz = 1.0;
+      const double n = std::sqrt(nx * nx + ny * ny + nz * nz);
+      const double lx = -0.5, ly = 0.5, lz = 0.7071;
+      const double shade = std::clamp((nx * lx + ny * ly + nz * lz) / n, 0.0, 1.0);
+      const auto v = static_cast<std::uint8_t>(150 + 100 * shade);
+      blend(x, y, {v, v, v}, 1.0);
+    }
+}
+
+void MapImage::paint_raster(const Raster& raster, const std::vector<ColourStop>& ramp, double min_value, double opacity) {
+  const GridSpec& g = raster.grid();
+  for (int y = 0; y < height_; ++y)
+    for (int x = 0; x < width_; ++x) {
+      const MapPoint p{extent_.x_min_m + (x + 0.5) / width_ * extent_.width_m(),
+                       extent_.y_max_m - (y + 0.5) / height_ * extent_.height_m()};
+      const auto cell = g.cell_at(p);
+      if (!cell) continue;
+      const float v = raster.at(*cell);
+      if (raster.is_nodata(v) || v < min_value) continue;
+      blend(x, y, ramp_colour(ramp, v), opacity);
+    }
+}
+
+void MapImage::line(const Polyline& pts, Rgb colour, double width_px) {
+  const double r = std::max(0.5, width_px / 2.0);
+  for (std::size_t k = 1; k < pts.size(); ++k) {
+    const auto a = to_pixel(pts[k - 1]), b = to_pixel(pts[k]);
+    const double len = std::hypot(b[0] - a[0], b[1] - a[1]);
+    const int steps = std::max(1, static_cast<int>(std::ceil(len / 0.5)));
+    for (int s = 0; s <= steps; ++s) {
+      const double t = static_cast<double>(s) / steps;
+      const double cx = a[0] + (b[0] - a[0]) * t, cy = a[1] + (b[1] - a[1]) * t;
+      for (int y = static_cast<int>(std::floor(cy - r)); y <= static_cast<int>(std::ceil(cy + r)); ++y)
+        for (int x = static_cast<int>(std::floor(cx - r)); x <= static_cast<int>(std::ceil(cx + r)); ++x)
+          if (std::hypot(x + 0.5 - cx, y + 0.5 - cy) <= r) blend(x, y, colour, 1.0);
+    }
+  }
+}
+
+void MapImage::disc(MapPoint centre, double radius_px, Rgb colour, Rgb outline) {
+  const auto c = to_pixel(centre);
+  const double r = radius_px + 1.0;
+  for (int y = static_cast<int>(std::floor(c[1] - r)); y <= static_cast<int>(std::ceil(c[1] + r)); ++y)
+    for (int x = static_cast<int>(std::floor(c[0] - r)); x <= static_cast<int>(std::ceil(c[0] + r)); ++x) {
+      const double d = std::hypot(x + 0.5 - c[0], y + 0.5 - c[1]);
+      if (d <= radius_px)
+        blend(x, y, colour, 1.0);
+      else if (d <= r)
+        blend(x, y, outline, 1.0);
+    }
+}
+
+void MapImage::write_png(const std::filesystem::path& path) const {
+  detail::ensure_gdal();
+  const std::string where = path.string();
+  GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
+  GDALDriver* png = GetGDALDriverManager()->GetDriverByName("PNG");
+  if (!mem || !png) fail(where, "GDAL has no PNG driver");
+  auto close = [](GDALDataset* ds) { GDALClose(GDALDataset::ToHandle(ds)); };
+  std::unique_ptr<GDALDataset, decltype(close)> ds(mem->Create("", width_, height_, 3, GDT_Byte, nullptr), close);
+  if (!ds) fail(where, "cannot create an image in memory ({})", detail::gdal_last_error());
+  for (int band = 0; band < 3; ++band) {
+    std::vector<std::uint8_t> plane(static_cast<std::size_t>(width_) * height_);
+    for (std::size_t i = 0; i < plane.size(); ++i) plane[i] = rgb_[i * 3 + band];
+    if (ds->GetRasterBand(band + 1)->RasterIO(GF_Write, 0, 0, width_, height_, plane.data(), width_, height_, GDT_Byte,
+                                               0, 0) != CE_None)
+      fail(where, "cannot fill the image ({})", detail::gdal_last_error());
+  }
+  std::error_code made;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), made);
+  if (made) fail(where, "cannot create its folder: {}", made.message());
+  CPLErrorReset();
+  std::unique_ptr<GDALDataset, decltype(close)> out(png->CreateCopy(where.c_str(), ds.get(), FALSE, nullptr, nullptr, nullptr),
+                                                    close);
+  if (!out) fail(where, "cannot write PNG ({})", detail::gdal_last_error());
+  out.reset();
+  // GDAL leaves a .aux.xml beside a PNG that carries no georeferencing: not wanted.
+  std::error_code ec;
+  std::filesystem::remove(where + ".aux.xml", ec);
+}
+
+}  // namespace cadereau::twin
