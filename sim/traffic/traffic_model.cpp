@@ -398,6 +398,16 @@ std::vector<EdgeState> TrafficModel::edge_states() const {
   return out;
 }
 
+std::vector<EdgeState> TrafficModel::edge_states(const std::vector<std::size_t>& edge_indices) const {
+  const auto& edges = network_.edges();
+  for (const auto i : edge_indices)
+    if (i >= edges.size()) fail(options_.net.string(), "edge index {} is past the last edge ({})", i, edges.size() - 1);
+  std::vector<EdgeState> out;
+  out.reserve(edge_indices.size());
+  for (const auto i : edge_indices) out.push_back(read_edge_state(edges[i]));
+  return out;
+}
+
 EdgeState TrafficModel::edge_state(const std::string& edge_id) const {
   check_edge(edge_id);
   EdgeState s;
