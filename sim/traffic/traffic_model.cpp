@@ -200,7 +200,11 @@ std::filesystem::path TrafficModel::write_counter_file() {
   }
   out << "</additional>\n";
   out.close();
-  if (!out) fail(file.string(), "cannot write the calibrator file");
+  if (!out) {
+    std::error_code ec;
+    std::filesystem::remove_all(counter_dir_, ec);
+    fail(file.string(), "cannot write the calibrator file");
+  }
   return file;
 }
 
