@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <fstream>
+#include <unistd.h>
 
 namespace cadereau::sim::traffic {
 
@@ -18,6 +20,8 @@ namespace {
 bool g_running = false;
 
 constexpr const char* kEmergencyType = "cadereau_emergency";
+// The vehicles calibrators add are SUMO's default passenger cars.
+constexpr const char* kCountedType = "DEFAULT_VEHTYPE";
 
 std::string join(const std::vector<std::filesystem::path>& files) {
   std::string out;
@@ -30,7 +34,67 @@ std::string join(const std::vector<std::filesystem::path>& files) {
 
 std::string number(double v) { return fmt::format("{}", v); }
 
+// A calibrator acts only while one of its flow intervals is current; with
+// none it falls asleep for a simulated day. Between count windows the model
+// keeps it awake with flow-less intervals this long. Longer ones would make a
+// new count wait longer; shorter ones pile up (SUMO keeps every interval).
+constexpr double kIdleInterval_s = 30.0;
+// Times are compared at SUMO's resolution (1 ms).
+constexpr double kTimeEps_s = 1e-4;
+
+std::string xml_escaped(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+// The calibrator on a counted edge, its flow intervals as given to SUMO
+// (contiguous, in time order, never removed: SUMO keeps them too, and a
+// loaded state may make an earlier one current again), and what it did.
+struct TrafficModel::Counter {
+  struct Interval {
+    double begin_s = 0.0;
+    double end_s = 0.0;
+    std::optional<double> veh_per_h;  // none: idle, the calibrator only keeps watch
+    std::optional<double> speed_m_s;
+  };
+  std::string edge_id;
+  std::string calibrator_id;
+  std::vector<Interval> intervals;
+  double covered_until_s = 0.0;  // end of the last interval
+  // Lane speed limits saved while an observed speed caps the edge.
+  std::vector<std::pair<std::string, double>> saved_lane_speeds;
+  std::optional<double> capped_speed_m_s;
+  std::vector<std::string> last_on_edge;  // sorted vehicle ids after the previous step
+  int last_removed = 0;                   // SUMO's count for its current interval
+  long passed = 0;
+  long inserted = 0;
+  long removed = 0;
+
+  // Index of the first interval still running at time_s (end > time_s);
+  // intervals.size() when all are over.
+  std::size_t current(double time_s) const {
+    return static_cast<std::size_t>(
+        std::upper_bound(intervals.begin(), intervals.end(), time_s + kTimeEps_s,
+                         [](double t, const Interval& i) { return t < i.end_s; }) -
+        intervals.begin());
+  }
+  const Interval* running_at(double time_s) const {
+    const auto i = current(time_s);
+    if (i == intervals.size() || intervals[i].begin_s > time_s + kTimeEps_s) return nullptr;
+    return &intervals[i];
+  }
+};
 
 TrafficModel::TrafficModel(TrafficOptions options) : options_(std::move(options)) {
   if (g_running) fail("traffic", "a SUMO simulation is already running in this process (libsumo allows one)");
@@ -43,6 +107,19 @@ TrafficModel::TrafficModel(TrafficOptions options) : options_(std::move(options)
   for (const auto& e : network_.edges())
     for (const auto& l : e.lanes) lane_ids_.push_back(l.id);
   std::sort(lane_ids_.begin(), lane_ids_.end());
+  for (const auto& edge_id : options_.counted_edges) {
+    if (!network_.find_edge(edge_id))
+      fail(options_.net.string(), "counted edge '{}' is not in the network", edge_id);
+    if (std::any_of(counters_.begin(), counters_.end(), [&](const Counter& c) { return c.edge_id == edge_id; }))
+      fail("traffic", "counted edge '{}' is listed twice", edge_id);
+    Counter c;
+    c.edge_id = edge_id;
+    c.calibrator_id = "cadereau_count_" + edge_id;
+    c.covered_until_s = options_.begin_s;
+    counters_.push_back(std::move(c));
+  }
+  std::vector<std::filesystem::path> additionals = options_.additionals;
+  if (!counters_.empty()) additionals.push_back(write_counter_file());
 
   // SUMO fetches XML schemas from the web unless SUMO_HOME points at the
   // local copy; offline that fails, so validation is off as well.
@@ -55,7 +132,7 @@ TrafficModel::TrafficModel(TrafficOptions options) : options_(std::move(options)
                                    // dropped with a warning rather than aborting the run.
                                    "--ignore-route-errors", "true"};
   if (!options_.routes.empty()) args.insert(args.end(), {"-r", join(options_.routes)});
-  if (!options_.additionals.empty()) args.insert(args.end(), {"-a", join(options_.additionals)});
+  if (!additionals.empty()) args.insert(args.end(), {"-a", join(additionals)});
   if (options_.end_s) args.insert(args.end(), {"--end", number(*options_.end_s)});
   if (options_.rerouting_probability > 0.0) {
     args.insert(args.end(), {"--device.rerouting.probability", number(options_.rerouting_probability),
@@ -78,6 +155,10 @@ TrafficModel::TrafficModel(TrafficOptions options) : options_(std::move(options)
       }
       g_running = false;
     }
+    if (!counter_dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(counter_dir_, ec);
+    }
     fail(options_.net.string(), "SUMO did not start: {}", e.what());
   }
 }
@@ -89,6 +170,42 @@ TrafficModel::~TrafficModel() {
     // Closing an aborted simulation may complain; nothing is left to save.
   }
   g_running = false;
+  if (!counter_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(counter_dir_, ec);
+  }
+}
+
+std::filesystem::path TrafficModel::write_counter_file() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "cadereau-counts-XXXXXX").string();
+  if (!::mkdtemp(pattern.data())) fail(pattern, "cannot create a folder for the calibrator file");
+  counter_dir_ = pattern;
+  const auto file = counter_dir_ / "counters.add.xml";
+  std::ofstream out(file);
+  out << "<additional>\n";
+  for (const auto& c : counters_) {
+    const std::string edge = xml_escaped(c.edge_id);
+    const std::string id = xml_escaped(c.calibrator_id);
+    // The probe's routes are what the calibrator samples for the vehicles
+    // it adds; a new distribution starts every 5 minutes, so the routes
+    // follow closures and reroutes.
+    out << fmt::format("  <routeProbe id=\"{}_probe\" edge=\"{}\" period=\"300\" file=\"{}\"/>\n", id, edge,
+                       xml_escaped((counter_dir_ / ("probe_" + std::to_string(&c - counters_.data()) + ".xml")).string()));
+    // SUMO schedules a calibrator only if its file gives it an interval: an
+    // empty one at the start, the model sets the rest (keep_counters_alive).
+    out << fmt::format("  <calibrator id=\"{}\" edge=\"{}\" pos=\"0\" period=\"{}\" routeProbe=\"{}_probe\">\n", id, edge,
+                       number(options_.step_length_s), id);
+    out << fmt::format("    <flow begin=\"{0}\" end=\"{0}\" vehsPerHour=\"0\"/>\n", number(options_.begin_s));
+    out << "  </calibrator>\n";
+  }
+  out << "</additional>\n";
+  out.close();
+  if (!out) {
+    std::error_code ec;
+    std::filesystem::remove_all(counter_dir_, ec);
+    fail(file.string(), "cannot write the calibrator file");
+  }
+  return file;
 }
 
 bool TrafficModel::running() { return g_running; }
@@ -105,7 +222,9 @@ void TrafficModel::step_to(double target_s) {
   const double eps = 1e-6;
   try {
     while (libsumo::Simulation::getTime() + eps < target_s) {
+      if (!counters_.empty()) keep_counters_alive(libsumo::Simulation::getTime());
       libsumo::Simulation::step();
+      if (!counters_.empty()) track_counters();
       departed_total_ += libsumo::Simulation::getDepartedNumber();
       const int arrived = libsumo::Simulation::getArrivedNumber();
       arrived_total_ += arrived;
@@ -129,6 +248,125 @@ void TrafficModel::step_to(double target_s) {
   }
 }
 
+void TrafficModel::keep_counters_alive(double step_s) {
+  for (auto& c : counters_) {
+    if (c.covered_until_s > step_s + kTimeEps_s) continue;
+    const Counter::Interval idle{c.covered_until_s, c.covered_until_s + kIdleInterval_s, std::nullopt, std::nullopt};
+    // A negative flow and speed: SUMO neither adds, removes nor slows down.
+    libsumo::Calibrator::setFlow(c.calibrator_id, idle.begin_s, idle.end_s, -1.0, -1.0, kCountedType, "");
+    c.intervals.push_back(idle);
+    c.covered_until_s = idle.end_s;
+  }
+}
+
+void TrafficModel::track_counters() {
+  const double now = libsumo::Simulation::getTime();
+  std::vector<std::string> departed;
+  if (libsumo::Simulation::getDepartedNumber() > 0) departed = libsumo::Simulation::getDepartedIDList();
+  for (auto& c : counters_) {
+    auto on_edge = libsumo::Edge::getLastStepVehicleIDs(c.edge_id);
+    std::sort(on_edge.begin(), on_edge.end());
+    for (const auto& id : on_edge)
+      if (!std::binary_search(c.last_on_edge.begin(), c.last_on_edge.end(), id)) ++c.passed;
+    c.last_on_edge = std::move(on_edge);
+    // Vehicles the calibrator adds are named after it.
+    const std::string prefix = c.calibrator_id + ".";
+    for (const auto& id : departed)
+      if (id.compare(0, prefix.size(), prefix) == 0) ++c.inserted;
+    // SUMO counts removals per interval and zeroes the count as an interval
+    // ends: a smaller count is a new interval.
+    const int removed = libsumo::Calibrator::getRemoved(c.calibrator_id);
+    c.removed += removed >= c.last_removed ? removed - c.last_removed : removed;
+    c.last_removed = removed;
+
+    apply_speed_cap(c, now);
+  }
+}
+
+void TrafficModel::apply_speed_cap(Counter& c, double now_s) {
+  // The observed speed caps the edge while its window runs.
+  const auto* running = c.running_at(now_s);
+  const std::optional<double> cap = running ? running->speed_m_s : std::nullopt;
+  if (cap == c.capped_speed_m_s) return;
+  const auto* edge = network_.find_edge(c.edge_id);
+  if (!c.capped_speed_m_s) {
+    c.saved_lane_speeds.clear();
+    for (const auto& lane : edge->lanes) c.saved_lane_speeds.emplace_back(lane.id, libsumo::Lane::getMaxSpeed(lane.id));
+  }
+  if (cap) {
+    libsumo::Edge::setMaxSpeed(c.edge_id, *cap);
+  } else {
+    for (const auto& [lane, speed_m_s] : c.saved_lane_speeds) libsumo::Lane::setMaxSpeed(lane, speed_m_s);
+  }
+  c.capped_speed_m_s = cap;
+}
+
+TrafficModel::Counter& TrafficModel::counter(const std::string& edge_id) {
+  return const_cast<Counter&>(static_cast<const TrafficModel*>(this)->counter(edge_id));
+}
+
+const TrafficModel::Counter& TrafficModel::counter(const std::string& edge_id) const {
+  check_edge(edge_id);
+  for (const auto& c : counters_)
+    if (c.edge_id == edge_id) return c;
+  fail("traffic", "edge '{}' has no counter (TrafficOptions::counted_edges)", edge_id);
+}
+
+CountWindow TrafficModel::follow_count(const std::string& edge_id, double observed_veh_per_h,
+                                       std::optional<double> observed_speed_m_s, double window_s) {
+  auto& c = counter(edge_id);
+  if (!std::isfinite(observed_veh_per_h) || observed_veh_per_h < 0.0)
+    fail("count", "edge '{}': flow must be a finite number >= 0, not {} veh/h", edge_id, observed_veh_per_h);
+  if (observed_speed_m_s && !(std::isfinite(*observed_speed_m_s) && *observed_speed_m_s > 0.0))
+    fail("count", "edge '{}': speed must be positive, not {} m/s", edge_id, *observed_speed_m_s);
+  if (!(std::isfinite(window_s) && window_s > 0.0))
+    fail("count", "edge '{}': window must be positive, not {} s", edge_id, window_s);
+  if (failed_) fail("traffic", "the simulation aborted earlier");
+
+  const double now = time_s();
+  // The window starts now, or when the idle interval running now ends; a
+  // window already open takes the new flow from its own start.
+  std::size_t k = c.current(now);
+  double start_s = now;
+  if (k < c.intervals.size() && !c.intervals[k].veh_per_h && c.intervals[k].begin_s <= now + kTimeEps_s) {
+    start_s = c.intervals[k].end_s;
+    ++k;
+  }
+  const double begin_s = k < c.intervals.size() ? std::min(c.intervals[k].begin_s, start_s) : start_s;
+  const double end_s = start_s + window_s;
+  try {
+    for (; k < c.intervals.size() && c.intervals[k].veh_per_h; ++k) {
+      auto& i = c.intervals[k];
+      libsumo::Calibrator::setFlow(c.calibrator_id, i.begin_s, i.end_s, observed_veh_per_h, -1.0, kCountedType, "",
+                                   "allowed", "max");
+      i.veh_per_h = observed_veh_per_h;
+      i.speed_m_s = observed_speed_m_s;
+    }
+    if (end_s > c.covered_until_s + kTimeEps_s) {
+      const Counter::Interval window{std::max(c.covered_until_s, now), end_s, observed_veh_per_h, observed_speed_m_s};
+      libsumo::Calibrator::setFlow(c.calibrator_id, window.begin_s, window.end_s, observed_veh_per_h, -1.0,
+                                   kCountedType, "", "allowed", "max");
+      c.intervals.push_back(window);
+      c.covered_until_s = window.end_s;
+    }
+  } catch (const std::exception& e) {
+    fail("count", "edge '{}': SUMO refused the flow at t={} s: {}", edge_id, now, e.what());
+  }
+  apply_speed_cap(c, now);
+  return {begin_s, std::max(end_s, c.covered_until_s)};
+}
+
+CountFollowing TrafficModel::count_following(const std::string& edge_id) const {
+  const auto& c = counter(edge_id);
+  CountFollowing f;
+  f.edge_id = c.edge_id;
+  if (const auto* running = c.running_at(time_s())) f.target_veh_per_h = running->veh_per_h;
+  f.passed = c.passed;
+  f.inserted = c.inserted;
+  f.removed = c.removed;
+  return f;
+}
+
 void TrafficModel::check_edge(const std::string& edge_id) const {
   if (!network_.find_edge(edge_id)) fail(options_.net.string(), "unknown edge '{}'", edge_id);
 }
@@ -137,24 +375,40 @@ void TrafficModel::check_tls(const std::string& tls_id) const {
   if (!network_.find_traffic_light(tls_id)) fail(options_.net.string(), "unknown traffic light '{}'", tls_id);
 }
 
+namespace {
+
+EdgeState read_edge_state(const twin::Edge& e) {
+  EdgeState s;
+  s.vehicles = libsumo::Edge::getLastStepVehicleNumber(e.id);
+  s.travel_time_s = libsumo::Edge::getTraveltime(e.id);
+  if (s.vehicles == 0) {
+    // Most edges are empty at any time: two lookups instead of five (every
+    // libsumo getter is a lookup by id). Empty, SUMO reports the speed limit.
+    s.mean_speed_m_s = s.travel_time_s > 0.0 ? e.length_m() / s.travel_time_s : e.speed_m_s();
+  } else {
+    s.halting = libsumo::Edge::getLastStepHaltingNumber(e.id);
+    s.mean_speed_m_s = libsumo::Edge::getLastStepMeanSpeed(e.id);
+    s.occupancy = libsumo::Edge::getLastStepOccupancy(e.id);
+  }
+  return s;
+}
+
+}  // namespace
+
 std::vector<EdgeState> TrafficModel::edge_states() const {
   std::vector<EdgeState> out;
   out.reserve(network_.edges().size());
-  for (const auto& e : network_.edges()) {
-    EdgeState s;
-    s.vehicles = libsumo::Edge::getLastStepVehicleNumber(e.id);
-    s.travel_time_s = libsumo::Edge::getTraveltime(e.id);
-    if (s.vehicles == 0) {
-      // Most edges are empty at any time: two lookups instead of five (every
-      // libsumo getter is a lookup by id). Empty, SUMO reports the speed limit.
-      s.mean_speed_m_s = s.travel_time_s > 0.0 ? e.length_m() / s.travel_time_s : e.speed_m_s();
-    } else {
-      s.halting = libsumo::Edge::getLastStepHaltingNumber(e.id);
-      s.mean_speed_m_s = libsumo::Edge::getLastStepMeanSpeed(e.id);
-      s.occupancy = libsumo::Edge::getLastStepOccupancy(e.id);
-    }
-    out.push_back(s);
-  }
+  for (const auto& e : network_.edges()) out.push_back(read_edge_state(e));
+  return out;
+}
+
+std::vector<EdgeState> TrafficModel::edge_states(const std::vector<std::size_t>& edge_indices) const {
+  const auto& edges = network_.edges();
+  for (const auto i : edge_indices)
+    if (i >= edges.size()) fail(options_.net.string(), "edge index {} is past the last edge ({})", i, edges.size() - 1);
+  std::vector<EdgeState> out;
+  out.reserve(edge_indices.size());
+  for (const auto i : edge_indices) out.push_back(read_edge_state(edges[i]));
   return out;
 }
 

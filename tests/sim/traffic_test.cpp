@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <set>
 #include <string>
+#include <sys/resource.h>
 
 using cadereau::Error;
 using cadereau::testing::TempDir;
@@ -72,6 +73,23 @@ TEST_CASE("the traffic twin reports edges and vehicles in the territory's CRS", 
     CHECK(states[i].occupancy <= 1.0);
     if (states[i].vehicles == 0) CHECK(states[i].mean_speed_m_s == Approx(model.network().edges()[i].speed_m_s()));
   }
+  // A chosen subset reads the same states, in the order asked.
+  std::vector<std::size_t> watched;
+  for (std::size_t i = 0; i < states.size(); ++i)
+    if (states[i].vehicles > 0) watched.insert(watched.begin(), i);
+  REQUIRE(watched.size() >= 2);
+  const auto subset = model.edge_states(watched);
+  REQUIRE(subset.size() == watched.size());
+  for (std::size_t k = 0; k < watched.size(); ++k) {
+    CHECK(subset[k].vehicles == states[watched[k]].vehicles);
+    CHECK(subset[k].halting == states[watched[k]].halting);
+    CHECK(subset[k].mean_speed_m_s == states[watched[k]].mean_speed_m_s);
+    CHECK(subset[k].occupancy == states[watched[k]].occupancy);
+    CHECK(subset[k].travel_time_s == states[watched[k]].travel_time_s);
+  }
+  CHECK(model.edge_states(std::vector<std::size_t>{}).empty());
+  CHECK_THROWS_WITH(model.edge_states(std::vector<std::size_t>{0, states.size()}),
+                    Catch::Contains(fmt::format("edge index {} is past the last edge", states.size())));
   const auto vehicles = model.vehicles();
   REQUIRE(!vehicles.empty());
   CHECK(on_edges > 0);
@@ -280,6 +298,138 @@ TEST_CASE("bad input gets a clear error", "[traffic][unit]") {
   }
 }
 
+// --- live counts ------------------------------------------------------------
+// Row 1 carries 300 veh/h from A1B1 to C1D1 through B1C1, the counted edge.
+namespace {
+
+struct CountedGrid : Grid {
+  std::filesystem::path demand = dir / "counted.rou.xml";
+  CountedGrid() {
+    write_text(demand, R"(<routes>
+  <vType id="car" accel="2.6" decel="4.5" sigma="0.5" length="5" maxSpeed="16"/>
+  <flow id="east" type="car" begin="0" end="3000" vehsPerHour="300" from="A1B1" to="C1D1" departSpeed="max" departLane="best"/>
+</routes>
+)");
+  }
+  TrafficOptions options() const {
+    auto o = Grid::options();
+    o.routes = {demand};
+    o.counted_edges = {"B1C1"};
+    return o;
+  }
+};
+
+// Vehicles entering an edge over [from_s, to_s), seen after each step, as
+// a counter at the edge would count them (veh/h).
+double entering_flow_veh_per_h(TrafficModel& model, const std::string& edge_id, double from_s, double to_s) {
+  model.step_to(from_s);
+  std::set<std::string> seen;
+  for (const auto& v : model.vehicles_on_edge(edge_id)) seen.insert(v.id);
+  long entered = 0;
+  while (model.time_s() + 1e-6 < to_s) {
+    model.step();
+    for (const auto& v : model.vehicles_on_edge(edge_id))
+      if (seen.insert(v.id).second) ++entered;
+  }
+  return entered * 3600.0 / (to_s - from_s);
+}
+
+}  // namespace
+
+TEST_CASE("a counted edge follows the observed flow up and down", "[traffic][integration]") {
+  CountedGrid g;
+  TrafficModel model(g.options());
+  // Uncalibrated, the edge carries the demand: far from either target below,
+  // so the bounds there cannot pass without the calibrator.
+  const double demand_veh_per_h = entering_flow_veh_per_h(model, "B1C1", 60.0, 660.0);
+  INFO("uncalibrated " << demand_veh_per_h << " veh/h");
+  CHECK(demand_veh_per_h == Approx(300.0).epsilon(0.2));
+  CHECK(model.count_following("B1C1").inserted == 0);
+  CHECK(!model.count_following("B1C1").target_veh_per_h);
+
+  SECTION("a higher count adds vehicles on the routes seen there") {
+    const auto window = model.follow_count("B1C1", 600.0, std::nullopt, 900.0);
+    CHECK(window.end_s - window.begin_s == Approx(900.0));
+    CHECK(window.begin_s >= model.time_s());
+    CHECK(window.begin_s <= model.time_s() + 30.0);
+    const double followed = entering_flow_veh_per_h(model, "B1C1", window.begin_s, window.end_s);
+    const auto report = model.count_following("B1C1");
+    INFO("followed " << followed << " veh/h; inserted " << report.inserted << ", removed " << report.removed
+                     << ", passed " << report.passed);
+    CHECK(followed == Approx(600.0).epsilon(0.1));
+    CHECK(report.inserted > 50);
+    CHECK(report.removed == 0);
+    // The added vehicles drive the route seen on the edge, to C1D1.
+    long arrived_added = 0;
+    while (model.time_s() < window.end_s + 300.0) {
+      model.step();
+      for (const auto& id : model.arrived_last_step()) arrived_added += id.rfind("cadereau_count_B1C1.", 0) == 0;
+    }
+    CHECK(arrived_added > 0);
+    // After the window the calibrator only watches.
+    CHECK(!model.count_following("B1C1").target_veh_per_h);
+  }
+  SECTION("a lower count takes vehicles off") {
+    const auto window = model.follow_count("B1C1", 120.0, std::nullopt, 900.0);
+    CHECK(model.count_following("B1C1").target_veh_per_h.value_or(-1.0) == Approx(120.0));
+    const double followed = entering_flow_veh_per_h(model, "B1C1", window.begin_s, window.end_s);
+    const auto report = model.count_following("B1C1");
+    INFO("followed " << followed << " veh/h; inserted " << report.inserted << ", removed " << report.removed);
+    CHECK(followed == Approx(120.0).epsilon(0.15));
+    CHECK(report.removed > 20);
+    CHECK(report.inserted == 0);
+    // Removed vehicles leave the books as arrivals.
+    CHECK(model.departed_total() - model.arrived_total() == static_cast<long>(model.vehicles().size()));
+  }
+  SECTION("an observed speed caps the edge for the window, then lifts") {
+    const double limit_m_s = model.network().find_edge("B1C1")->speed_m_s();
+    const auto window = model.follow_count("B1C1", 300.0, 5.0, 300.0);
+    auto fastest_on_edge_m_s = [&](double until_s) {
+      double fastest_m_s = 0.0;
+      while (model.time_s() < until_s) {
+        model.step();
+        for (const auto& v : model.vehicles_on_edge("B1C1")) fastest_m_s = std::max(fastest_m_s, v.speed_m_s);
+      }
+      return fastest_m_s;
+    };
+    // Vehicles already on the edge need a few seconds to brake.
+    model.step_to(window.begin_s + 20.0);
+    const double capped_m_s = fastest_on_edge_m_s(window.end_s);
+    const double lifted_m_s = fastest_on_edge_m_s(window.end_s + 300.0);
+    INFO("fastest on B1C1: " << capped_m_s << " m/s capped, " << lifted_m_s << " m/s after");
+    CHECK(capped_m_s > 1.0);
+    CHECK(capped_m_s <= 5.0 * 1.3);
+    CHECK(lifted_m_s > 8.0);
+    CHECK(lifted_m_s <= limit_m_s * 1.3);
+  }
+}
+
+TEST_CASE("live counts: bad input gets a clear error", "[traffic][unit]") {
+  CountedGrid g;
+  SECTION("an unknown counted edge is refused before SUMO starts") {
+    auto o = g.options();
+    o.counted_edges = {"B1C1", "nowhere"};
+    CHECK_THROWS_WITH(TrafficModel(o), Catch::Contains("counted edge 'nowhere' is not in the network"));
+    CHECK(!TrafficModel::running());
+  }
+  SECTION("counts on a counted edge must make sense") {
+    TrafficModel model(g.options());
+    model.step_to(30.0);
+    CHECK_THROWS_WITH(model.follow_count("B1C1", -10.0, std::nullopt, 300.0),
+                      Catch::Contains("B1C1") && Catch::Contains("flow must be"));
+    CHECK_THROWS_WITH(model.follow_count("B1C1", std::nan(""), std::nullopt, 300.0), Catch::Contains("B1C1"));
+    CHECK_THROWS_WITH(model.follow_count("B1C1", INFINITY, std::nullopt, 300.0), Catch::Contains("B1C1"));
+    CHECK_THROWS_WITH(model.follow_count("B1C1", 300.0, -1.0, 300.0), Catch::Contains("speed must be positive"));
+    CHECK_THROWS_WITH(model.follow_count("B1C1", 300.0, std::nullopt, 0.0), Catch::Contains("window must be positive"));
+    CHECK_THROWS_WITH(model.follow_count("C1D1", 300.0, std::nullopt, 300.0), Catch::Contains("'C1D1' has no counter"));
+    CHECK_THROWS_WITH(model.follow_count("nowhere", 300.0, std::nullopt, 300.0), Catch::Contains("unknown edge 'nowhere'"));
+    CHECK_THROWS_WITH(model.count_following("nowhere"), Catch::Contains("unknown edge 'nowhere'"));
+    // Still usable after refusals.
+    model.follow_count("B1C1", 300.0, std::nullopt, 300.0);
+    model.step_to(60.0);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Benchmark (opt-in: traffic_tests "[.benchmark]"): libsumo in-process, with
 // the twin reading the per-edge state every 10 s exchange step and the
@@ -289,10 +439,29 @@ TEST_CASE("bad input gets a clear error", "[traffic][unit]") {
 // morning peak from CADEREAU_TEST_TERRITORY when set.
 namespace {
 
-double wall_seconds_of(const std::function<void()>& f) {
+// Wall time, and processor time of this process and the children it waited
+// for (the plain sumo run): on a shared machine the processor time is the
+// steadier figure.
+struct Timing {
+  double wall_s = 0.0;
+  double cpu_s = 0.0;
+};
+
+double cpu_seconds() {
+  double total = 0.0;
+  for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage u{};
+    getrusage(who, &u);
+    total += u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  }
+  return total;
+}
+
+Timing timing_of(const std::function<void()>& f) {
+  const double cpu0_s = cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return {std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), cpu_seconds() - cpu0_s};
 }
 
 void compare_with_plain_sumo(const std::string& name, const TrafficOptions& o) {
@@ -307,29 +476,45 @@ void compare_with_plain_sumo(const std::string& name, const TrafficOptions& o) {
   if (!adds.empty()) cmd += " -a '" + adds + "'";
   cmd += " --tripinfo-output '" + (tmp / "plain.tripinfo.xml").string() + "'";
   for (const auto& x : o.extra_sumo_options) cmd += " " + x;
-  double plain_s = 0.0;
-  plain_s = wall_seconds_of([&] { run_tool(cmd, tmp / "plain.log"); });
+  const Timing plain = timing_of([&] { run_tool(cmd, tmp / "plain.log"); });
 
-  auto lo = o;
-  lo.tripinfo_output = tmp / "libsumo.tripinfo.xml";
-  double sim_s = 0.0;
+  // The twin reading every edge, a tenth of them (what a flood coupling
+  // watches), or none (libsumo's own cost).
+  enum class Reads { all, tenth, none };
+  auto run_libsumo = [&](Reads reads, long& arrived, double& sim_s) {
+    auto lo = o;
+    lo.tripinfo_output = tmp / "libsumo.tripinfo.xml";
+    return timing_of([&] {
+      TrafficModel model(lo);
+      std::vector<std::size_t> watched;
+      for (std::size_t i = 0; i < model.network().edges().size(); i += 10) watched.push_back(i);
+      double sum_tt = 0.0;
+      // Until the demand has left the network, as the plain binary does.
+      while (model.expected_vehicles() > 0) {
+        model.step_to(model.time_s() + 10.0);
+        if (reads == Reads::all)
+          for (const auto& s : model.edge_states()) sum_tt += s.travel_time_s;
+        if (reads == Reads::tenth)
+          for (const auto& s : model.edge_states(watched)) sum_tt += s.travel_time_s;
+      }
+      sim_s = model.time_s() - o.begin_s;
+      arrived = model.arrived_total();
+      CHECK((reads == Reads::none || sum_tt > 0.0));
+    });
+  };
   long arrived = 0;
-  const double lib_s = wall_seconds_of([&] {
-    TrafficModel model(lo);
-    double sum_tt = 0.0;
-    // Until the demand has left the network, as the plain binary does.
-    while (model.expected_vehicles() > 0) {
-      model.step_to(model.time_s() + 10.0);
-      for (const auto& s : model.edge_states()) sum_tt += s.travel_time_s;
-    }
-    sim_s = model.time_s() - o.begin_s;
-    arrived = model.arrived_total();
-    CHECK(sum_tt > 0.0);
-  });
-  std::cout << fmt::format(
-      "{}: plain sumo {:.1f} s, libsumo twin {:.1f} s (edge states every 10 s), ratio {:.3f}; {:.0f} sim s, "
-      "{} arrivals, {:.0f} sim s per wall s\n",
-      name, plain_s, lib_s, lib_s / plain_s, sim_s, arrived, sim_s / lib_s);
+  double sim_s = 0.0;
+  const Timing all = run_libsumo(Reads::all, arrived, sim_s);
+  const Timing tenth = run_libsumo(Reads::tenth, arrived, sim_s);
+  const Timing none = run_libsumo(Reads::none, arrived, sim_s);
+  auto line = [&](const char* what, const Timing& t) {
+    return fmt::format("  {:<26} wall {:6.1f} s (ratio {:.3f}), processor {:6.1f} s (ratio {:.3f})\n", what, t.wall_s,
+                       t.wall_s / plain.wall_s, t.cpu_s, t.cpu_s / plain.cpu_s);
+  };
+  std::cout << fmt::format("{}: {:.0f} sim s, {} arrivals; libsumo twin reading edge states every 10 s\n", name, sim_s,
+                           arrived)
+            << line("plain sumo", plain) << line("libsumo, all edges", all) << line("libsumo, a tenth of edges", tenth)
+            << line("libsumo, no edge", none);
   CHECK(arrived > 0);
 }
 

@@ -46,6 +46,12 @@ struct TrafficOptions {
   double rerouting_period_s = 30.0;
   std::optional<std::filesystem::path> tripinfo_output;  // SUMO's per-trip XML, written on close
   std::vector<std::string> extra_sumo_options;            // passed as is, e.g. {"--time-to-teleport", "300"}
+  // Edges carrying a live traffic counter, whose counts follow_count() makes
+  // the simulation follow. Each gets a SUMO calibrator and a route probe (the
+  // routes seen on the edge, on which the calibrator adds vehicles), written
+  // to an additional file the model generates. An id not in the network
+  // throws Error.
+  std::vector<std::string> counted_edges;
 };
 
 // One road edge over the last simulation step.
@@ -55,6 +61,27 @@ struct EdgeState {
   double mean_speed_m_s = 0.0;  // of the vehicles on it; the speed limit when empty
   double occupancy = 0.0;       // share of the edge length covered by vehicles, 0..1
   double travel_time_s = 0.0;   // length / mean speed: the current traversal time
+};
+
+// The time span over which follow_count() makes a counted edge carry the
+// observed flow: [begin_s, end_s), SUMO simulation seconds.
+struct CountWindow {
+  double begin_s = 0.0;
+  double end_s = 0.0;
+};
+
+// What the calibrator of a counted edge did since the model started.
+struct CountFollowing {
+  std::string edge_id;
+  std::optional<double> target_veh_per_h;  // the flow being followed now; none between windows
+  // Vehicles seen on the edge after a step that were not on it after the
+  // step before: those that entered or were added, not those removed as
+  // they entered (nor any that crossed the edge within one step).
+  long passed = 0;
+  long inserted = 0;  // vehicles the calibrator added, on routes seen on the edge
+  // Vehicles the calibrator took off as they entered, to lower the flow, as
+  // SUMO counts them per interval (those of a window's last step are lost).
+  long removed = 0;
 };
 
 struct VehicleState {
@@ -161,6 +188,11 @@ class TrafficModel {
   // --- state -------------------------------------------------------------
   // All edges of network().edges(), same order.
   std::vector<EdgeState> edge_states() const;
+  // Only the edges at these indices into network().edges(), in the order
+  // given: what a coupling that watches a few edges reads, at a cost that
+  // grows with the number of edges asked for rather than the network's size.
+  // Throws Error on an index past the last edge.
+  std::vector<EdgeState> edge_states(const std::vector<std::size_t>& edge_indices) const;
   EdgeState edge_state(const std::string& edge_id) const;
   std::vector<VehicleState> vehicles() const;
   std::vector<VehicleOnEdge> vehicles_on_edge(const std::string& edge_id) const;
@@ -195,6 +227,25 @@ class TrafficModel {
   void restore_light(const std::string& tls_id);
   std::vector<SignalLink> signal_links(const std::string& tls_id) const;
 
+  // --- live counts -----------------------------------------------------------
+  // Makes a counted edge (TrafficOptions::counted_edges) carry the observed
+  // flow over the coming window: SUMO adds vehicles at the start of the edge,
+  // on routes seen there, when the simulated flow falls short, and takes
+  // vehicles off as they enter when it runs over. With an observed speed,
+  // the edge's speed is capped at it for the window, then restored.
+  // The window is [now, now + window_s), or starts at the end of the idle
+  // period the calibrator is in (at most 30 s away); a count given while an
+  // earlier window is still open replaces its flow from that window's start
+  // and extends it. Returns the window. Throws Error on an edge that is not
+  // counted, a flow that is negative or not finite, a speed that is not
+  // positive, or a window that is not positive.
+  CountWindow follow_count(const std::string& edge_id, double observed_veh_per_h,
+                           std::optional<double> observed_speed_m_s, double window_s);
+  // Totals since the start, for reporting. Vehicles the calibrator removes
+  // count among the arrivals (arrived_total()), as SUMO reports them.
+  // Throws Error on an edge that is not counted.
+  CountFollowing count_following(const std::string& edge_id) const;
+
   // --- routing and emergency access ---------------------------------------
   // Fastest route on the current travel times for a vehicle class
   // ("passenger", "emergency"); nullopt when there is none.
@@ -228,7 +279,14 @@ class TrafficModel {
   int reroute_vehicles_using(const std::vector<std::string>& edge_ids);
 
  private:
+  struct Counter;
   void check_edge(const std::string& edge_id) const;
+  Counter& counter(const std::string& edge_id);
+  const Counter& counter(const std::string& edge_id) const;
+  std::filesystem::path write_counter_file();
+  void keep_counters_alive(double step_s);
+  void track_counters();
+  void apply_speed_cap(Counter& c, double now_s);
   void check_tls(const std::string& tls_id) const;
   void apply_lane_access(const std::string& lane_id, Access access,
                          const std::vector<std::string>& authorised_classes);
@@ -245,6 +303,8 @@ class TrafficModel {
   long arrived_total_ = 0;
   std::vector<std::string> arrived_last_step_;
   std::vector<EmergencyTrip> emergency_trips_;
+  std::vector<Counter> counters_;
+  std::filesystem::path counter_dir_;  // generated calibrator file, removed with the model
   bool failed_ = false;
 };
 
