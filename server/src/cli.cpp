@@ -45,10 +45,15 @@ Commands:
   territory info DIR                    describe any territory folder
   flood --dem FILE --until SECONDS --out DIR
         [--manning N | --manning-raster FILE] [--inflow X,Y,FILE]... [--rain FILE]
+        [--rain-zones RASTER --rain-zone K,FILE...] [--rain-factor RASTER]
         [--initial-wse METRES] [--initial-depth FILE] [--probe NAME,X,Y]...
         [--probe-every SECONDS] [--threads N] [--open-boundaries] [--scheme fv|inertial]
         [--record FILE.h5 [--frame-every SECONDS] [--keyframe-every SECONDS]]
-                                        run the 2D flood model alone on any GDAL raster
+                                        run the 2D flood model alone on any GDAL raster;
+                                        rain CSVs are time_s,intensity_mm_h: --rain falls
+                                        everywhere, --rain-zone K,FILE where the zone raster
+                                        holds K (any grid, warped nearest onto the DEM),
+                                        --rain-factor scales all rain per cell (radar pattern)
   greenwave --net NET.net.xml --routes ROUTES.rou.xml --tls ID,ID,... --out DIR
         [--speed-kmh 50] [--cycle-s SECONDS] [--begin S] [--end S] [--seed N]
                                         plan a green wave along the lights and compare it
@@ -153,6 +158,16 @@ int flood(Args& args, std::ostream& out) {
     o.inflows.push_back({{number(f[0], "inflow"), number(f[1], "inflow")}, f[2]});
   }
   if (auto r = args.take("rain")) o.rain_csv = *r;
+  if (auto z = args.take("rain-zones")) o.rain_zones = *z;
+  for (const auto& spec : args.take_all("rain-zone")) {
+    const auto f = fields(spec, 2, "rain-zone");
+    const double k = parse_number("rain-zone", f[0], 0.0, 65534.0);
+    if (k != std::floor(k)) throw UsageError{"--rain-zone " + spec + ": the zone K must be a whole number"};
+    o.rain_zone_csvs.push_back({static_cast<int>(k), f[1]});
+  }
+  if (!o.rain_zone_csvs.empty() && !o.rain_zones) throw UsageError{"--rain-zone needs --rain-zones RASTER"};
+  if (o.rain_zones && o.rain_zone_csvs.empty()) throw UsageError{"--rain-zones needs a --rain-zone K,FILE per zone"};
+  if (auto f = args.take("rain-factor")) o.rain_factor = *f;
   if (auto w = args.take("initial-wse")) o.initial_wse_m = number(*w, "initial-wse");
   if (auto d = args.take("initial-depth")) o.initial_depth = *d;
   for (const auto& spec : args.take_all("probe")) {

@@ -105,7 +105,59 @@ void check_same_grid(const twin::Raster& r, const twin::GridSpec& grid, const ch
          grid.cell_w_m, grid.x_min_m, grid.y_max_m);
 }
 
+// The cells of the rain box, and what each draws. kZones: cells draw their
+// own slot (else all draw slot 0); kFactor: scaled by their own factor.
+struct RainCells {
+  const std::uint8_t* inside;
+  const std::uint16_t* slot;
+  const float* factor;
+  const double* slot_m;
+  std::size_t cols, r0, r1, c0, c1;
+};
+
+// Adds each cell's rain depth; returns the depths added, summed (m).
+template <bool kZones, bool kFactor>
+double rain_into(double* h, const RainCells& rc) {
+  double added_m = 0.0;
+  for (std::size_t r = rc.r0; r < rc.r1; ++r)
+    for (std::size_t c = rc.c0; c < rc.c1; ++c) {
+      const std::size_t i = r * rc.cols + c;
+      if (!rc.inside[i]) continue;
+      double d = rc.slot_m[kZones ? rc.slot[i] : 0];
+      if constexpr (kFactor) d *= rc.factor[i];
+      h[i] += d;
+      added_m += d;
+    }
+  return added_m;
+}
+
+constexpr double kMmHourSecondsPerMetre = 3.6e6;  // integral of mm/h over s -> m
+
 }  // namespace
+
+RainZones nearest_gauge_zones(const twin::GridSpec& grid, const std::vector<twin::MapPoint>& gauges,
+                              std::vector<TimeSeries> mm_h) {
+  if (gauges.empty()) fail("rain gauges", "no gauge to draw zones from");
+  if (gauges.size() != mm_h.size())
+    fail("rain gauges", "{} gauges but {} hyetographs: each gauge needs its own", gauges.size(), mm_h.size());
+  RainZones zones{twin::Raster(grid, twin::Crs{}, 0.0f, -1.0), std::move(mm_h)};
+  for (int r = 0; r < grid.rows; ++r)
+    for (int c = 0; c < grid.cols; ++c) {
+      const twin::MapPoint p = grid.cell_centre({c, r});
+      std::size_t nearest = 0;
+      double best_m2 = std::numeric_limits<double>::infinity();
+      for (std::size_t k = 0; k < gauges.size(); ++k) {
+        const double ex = gauges[k].x_m - p.x_m, ey = gauges[k].y_m - p.y_m;
+        const double d2 = ex * ex + ey * ey;
+        if (d2 < best_m2) {
+          best_m2 = d2;
+          nearest = k;
+        }
+      }
+      zones.zone.at(c, r) = static_cast<float>(nearest);
+    }
+  return zones;
+}
 
 double MassBalance::error_rel() const {
   const double scale = std::max({initial_m3 + rain_m3 + inflow_m3, stored_m3, 1e-12});
@@ -176,6 +228,7 @@ FloodModel::FloodModel(FloodSetup setup) : setup_(std::move(setup)) {
   if (setup_.rain_mm_h)
     for (double v : setup_.rain_mm_h->values())
       if (v < 0.0) fail("rain", "intensity {} mm/h is negative", v);
+  set_up_rain();
 
   for (const auto& inflow : setup_.inflows) {
     const auto cell = grid_.cell_at(inflow.location);
@@ -215,6 +268,110 @@ FloodModel::FloodModel(FloodSetup setup) : setup_(std::move(setup)) {
   initial_m3_ = initial * cell_area_m2_;
   update_wet_box();
   next_dt_s_ = stable_dt_s();
+}
+
+void FloodModel::set_up_rain() {
+  const std::size_t n = grid_.cell_count();
+  const std::size_t zones = setup_.rain_zones ? setup_.rain_zones->mm_h.size() : 0;
+  const std::size_t none = zones;  // the slot of cells in no zone
+  if (setup_.rain_zones) {
+    const RainZones& rz = *setup_.rain_zones;
+    check_same_grid(rz.zone, grid_, "rain zone raster");
+    if (zones >= std::numeric_limits<std::uint16_t>::max())
+      fail("rain zones", "{} hyetographs; at most {} zones", zones, std::numeric_limits<std::uint16_t>::max() - 1);
+    for (std::size_t k = 0; k < zones; ++k)
+      for (double v : rz.mm_h[k].values())
+        if (!(v >= 0.0) || !std::isfinite(v))
+          fail(fmt::format("rain zone {}", k), "intensity {} mm/h is negative or not finite", v);
+    rain_slot_.assign(n, static_cast<std::uint16_t>(none));
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!inside_[i]) continue;  // outside the domain it does not rain
+      const float v = rz.zone.values()[i];
+      if (rz.zone.is_nodata(v) || std::isnan(v) || v < 0.0f) continue;
+      const twin::MapPoint p = grid_.cell_centre(grid_.from_linear(i));
+      if (v != std::floor(v))
+        fail("rain zone raster", "value {} at cell ({}, {}) (x {:.2f}, y {:.2f}) is not a whole zone index", v, i % cols_,
+             i / cols_, p.x_m, p.y_m);
+      if (v >= static_cast<float>(zones) || rz.mm_h[static_cast<std::size_t>(v)].empty())
+        fail("rain zone raster", "zone {} at cell ({}, {}) (x {:.2f}, y {:.2f}) has no hyetograph ({} given)", v,
+             i % cols_, i / cols_, p.x_m, p.y_m, zones);
+      rain_slot_[i] = static_cast<std::uint16_t>(v);
+    }
+  }
+  if (setup_.rain_factor) {
+    const twin::Raster& f = *setup_.rain_factor;
+    check_same_grid(f, grid_, "rain factor raster");
+    rain_factor_.assign(n, 0.0f);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!inside_[i]) continue;
+      const float v = f.values()[i];
+      if (f.is_nodata(v)) {
+        rain_factor_[i] = 1.0f;
+        continue;
+      }
+      if (!(v >= 0.0f) || !std::isfinite(v))
+        fail("rain factor raster", "factor {} at cell ({}, {}) is negative or not finite", v, i % cols_, i / cols_);
+      rain_factor_[i] = v;
+    }
+  }
+  if (!setup_.rain_mm_h && zones == 0) {
+    rain_slot_.clear();  // a factor alone scales no rain
+    rain_factor_.clear();
+    return;
+  }
+
+  slot_series_.assign(zones + 1, nullptr);
+  for (std::size_t k = 0; k < zones; ++k) slot_series_[k] = &setup_.rain_zones->mm_h[k];
+  slot_rain_m_.assign(zones + 1, 0.0);
+  slot_max_factor_.assign(zones + 1, 0.0);
+  std::size_t rmin = rows_, rmax = 0, cmin = cols_, cmax = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!inside_[i]) continue;
+    const std::size_t slot = rain_slot_.empty() ? none : rain_slot_[i];
+    const double factor = rain_factor_.empty() ? 1.0 : rain_factor_[i];
+    slot_max_factor_[slot] = std::max(slot_max_factor_[slot], factor);
+    if (factor > 0.0 && (slot != none || setup_.rain_mm_h)) {
+      const std::size_t r = i / cols_, c = i % cols_;
+      rmin = std::min(rmin, r), rmax = std::max(rmax, r);
+      cmin = std::min(cmin, c), cmax = std::max(cmax, c);
+    }
+  }
+  any_rain_ = rmin <= rmax;
+  if (any_rain_) {
+    // One cell of margin, as for the wet box: the rain spreads from the cells it falls on.
+    rain_r0_ = rmin > 0 ? rmin - 1 : 0;
+    rain_c0_ = cmin > 0 ? cmin - 1 : 0;
+    rain_r1_ = std::min(rows_, rmax + 2);
+    rain_c1_ = std::min(cols_, cmax + 2);
+  }
+}
+
+double FloodModel::max_rain_m(double t0_s, double t1_s) const {
+  const double uniform_m = setup_.rain_mm_h ? setup_.rain_mm_h->integral(t0_s, t1_s) / kMmHourSecondsPerMetre : 0.0;
+  double most_m = 0.0;
+  for (std::size_t k = 0; k < slot_series_.size(); ++k) {
+    const double zone_m = slot_series_[k] ? slot_series_[k]->integral(t0_s, t1_s) / kMmHourSecondsPerMetre : 0.0;
+    most_m = std::max(most_m, (uniform_m + zone_m) * slot_max_factor_[k]);
+  }
+  return most_m;
+}
+
+double FloodModel::add_rain(double t0_s, double t1_s) {
+  const double uniform_m = setup_.rain_mm_h ? setup_.rain_mm_h->integral(t0_s, t1_s) / kMmHourSecondsPerMetre : 0.0;
+  bool any = false;
+  for (std::size_t k = 0; k < slot_series_.size(); ++k) {
+    const double zone_m = slot_series_[k] ? slot_series_[k]->integral(t0_s, t1_s) / kMmHourSecondsPerMetre : 0.0;
+    slot_rain_m_[k] = uniform_m + zone_m;
+    any = any || (slot_rain_m_[k] > 0.0 && slot_max_factor_[k] > 0.0);
+  }
+  if (!any) return 0.0;
+  const RainCells rc{inside_.data(), rain_slot_.data(), rain_factor_.data(), slot_rain_m_.data(), cols_,
+                     rain_r0_,       rain_r1_,          rain_c0_,           rain_c1_};
+  const bool zones = !rain_slot_.empty(), factor = !rain_factor_.empty();
+  if (zones && factor) return rain_into<true, true>(h_.data(), rc);
+  if (zones) return rain_into<true, false>(h_.data(), rc);
+  if (factor) return rain_into<false, true>(h_.data(), rc);
+  return rain_into<false, false>(h_.data(), rc);
 }
 
 double FloodModel::velocity_east_m_s(std::size_t cell) const { return velocity(qx_[cell], h_[cell]); }
@@ -426,15 +583,13 @@ void FloodModel::advance_to(double t_s) {
     double dt = std::min(std::isfinite(next_dt_s_) ? next_dt_s_ : kIdleStep_s, remaining);
     // Sources deepen cells during the step and so speed up waves: shorten
     // the step until the stability limit holds for the deepened state too.
-    // Rain adds the same depth everywhere (bounded with sqrt(a+b) <= sqrt(a)+sqrt(b));
-    // a point source deepens one cell, whose own limit is computed exactly.
+    // Rain adds at most its largest cell depth anywhere (bounded with
+    // sqrt(a+b) <= sqrt(a)+sqrt(b)); a point source deepens one cell, whose
+    // own limit is computed exactly.
     const double rate_now = std::isfinite(next_dt_s_) ? 1.0 / next_dt_s_ : 0.0;
     for (int halving = 0; halving < 60; ++halving) {
       double rate = rate_now;
-      if (setup_.rain_mm_h) {
-        const double rain_m = setup_.rain_mm_h->integral(time_s_, time_s_ + dt) / 3.6e6;
-        rate += depth_rate(rain_m);
-      }
+      if (any_rain_) rate += depth_rate(max_rain_m(time_s_, time_s_ + dt));
       for (const auto& s : sources_) {
         const double added_m = s.discharge->integral(time_s_, time_s_ + dt) / cell_area_m2_;
         if (added_m > 0.0) rate = std::max(rate, cell_rate(s.cell, added_m));
@@ -450,45 +605,31 @@ void FloodModel::step(double dt_s) {
   const double t0 = time_s_;
   const double t1 = time_s_ + dt_s;
 
-  // Sources for this step, as exact volumes over [t0, t1].
-  bool raining = false;
-  if (setup_.rain_mm_h) {
-    const double rain_m = setup_.rain_mm_h->integral(t0, t1) / 3.6e6;
+  // Sources for this step, as exact volumes over [t0, t1], and the wet box
+  // grown to the cells they feed (and their neighbours) rather than rescanned.
+  auto grow_box = [&](std::size_t lo_r, std::size_t hi_r, std::size_t lo_c, std::size_t hi_c) {
+    if (!any_water_) {
+      r0_ = lo_r, r1_ = hi_r, c0_ = lo_c, c1_ = hi_c;
+      any_water_ = true;
+    } else {
+      r0_ = std::min(r0_, lo_r), r1_ = std::max(r1_, hi_r);
+      c0_ = std::min(c0_, lo_c), c1_ = std::max(c1_, hi_c);
+    }
+  };
+  if (any_rain_) {
+    const double rain_m = add_rain(t0, t1);
     if (rain_m > 0.0) {
-      raining = true;
-      for (std::size_t i = 0; i < h_.size(); ++i)
-        if (inside_[i]) h_[i] += rain_m;
-      rain_m3_ += rain_m * cell_area_m2_ * static_cast<double>(inside_count_);
+      rain_m3_ += rain_m * cell_area_m2_;
+      grow_box(rain_r0_, rain_r1_, rain_c0_, rain_c1_);
     }
   }
-  bool sources_wet = false;
   for (const auto& s : sources_) {
     const double volume_m3 = s.discharge->integral(t0, t1);
     if (volume_m3 > 0.0) {
       h_[s.cell] += volume_m3 / cell_area_m2_;
       inflow_m3_ += volume_m3;
-      sources_wet = true;
-    }
-  }
-  if (raining) {
-    // Rain wets every cell of the domain.
-    any_water_ = true;
-    r0_ = c0_ = 0;
-    r1_ = rows_;
-    c1_ = cols_;
-  } else if (sources_wet) {
-    // Grow the box to the fed cells (and their neighbours) rather than rescanning the grid.
-    for (const auto& src : sources_) {
-      const std::size_t r = src.cell / cols_, c = src.cell % cols_;
-      const std::size_t lo_r = r > 0 ? r - 1 : 0, lo_c = c > 0 ? c - 1 : 0;
-      const std::size_t hi_r = std::min(rows_, r + 2), hi_c = std::min(cols_, c + 2);
-      if (!any_water_) {
-        r0_ = lo_r, r1_ = hi_r, c0_ = lo_c, c1_ = hi_c;
-        any_water_ = true;
-      } else {
-        r0_ = std::min(r0_, lo_r), r1_ = std::max(r1_, hi_r);
-        c0_ = std::min(c0_, lo_c), c1_ = std::max(c1_, hi_c);
-      }
+      const std::size_t r = s.cell / cols_, c = s.cell % cols_;
+      grow_box(r > 0 ? r - 1 : 0, std::min(rows_, r + 2), c > 0 ? c - 1 : 0, std::min(cols_, c + 2));
     }
   }
   if (!any_water_) {

@@ -14,6 +14,55 @@
 
 namespace cadereau::sim::flood {
 
+namespace {
+
+// The raster at `path`, on the DEM grid: as read when it already is, warped otherwise.
+twin::Raster on_dem_grid(const std::filesystem::path& path, const twin::Raster& dem, twin::Resampling resampling) {
+  twin::Raster r = twin::read_raster(path);
+  if (r.grid().same_as(dem.grid(), 1e-6 * dem.grid().cell_w_m)) return r;
+  if (r.crs().empty() || dem.crs().empty())
+    fail(path.string(), "is not on the DEM grid and one of them has no CRS to warp with");
+  return twin::warp_to_grid(r, dem.grid(), dem.crs(), resampling);
+}
+
+// The zone raster and its hyetographs, refusing a zone in the domain that has none
+// with the option that would give it.
+RainZones read_rain_zones(const FloodRunOptions& options, const twin::Raster& dem) {
+  const std::filesystem::path& path = *options.rain_zones;
+  if (options.rain_zone_csvs.empty())
+    fail("--rain-zones " + path.string(), "needs a hyetograph per zone: --rain-zone K,FILE.csv");
+  RainZones zones;
+  zones.zone = on_dem_grid(path, dem, twin::Resampling::nearest);
+  int top = 0;
+  for (const auto& z : options.rain_zone_csvs) {
+    if (z.zone < 0) fail(fmt::format("--rain-zone {}", z.zone), "a zone number cannot be negative");
+    top = std::max(top, z.zone);
+  }
+  zones.mm_h.resize(static_cast<std::size_t>(top) + 1);
+  for (const auto& z : options.rain_zone_csvs) {
+    TimeSeries& mm_h = zones.mm_h[static_cast<std::size_t>(z.zone)];
+    if (!mm_h.empty()) fail(fmt::format("--rain-zone {}", z.zone), "zone {} is given twice", z.zone);
+    mm_h = TimeSeries::read_csv(z.csv, "intensity_mm_h", 0.0);
+  }
+  const twin::GridSpec& grid = dem.grid();
+  for (std::size_t i = 0; i < grid.cell_count(); ++i) {
+    const float v = zones.zone.values()[i];
+    if (dem.is_nodata(dem.values()[i]) || zones.zone.is_nodata(v) || std::isnan(v) || v < 0.0f) continue;
+    const twin::CellIndex cell = grid.from_linear(i);
+    const twin::MapPoint p = grid.cell_centre(cell);
+    if (v != std::floor(v))
+      fail(path.string(), "value {} at DEM cell ({}, {}) (x {:.2f}, y {:.2f}) is not a whole zone number", v, cell.col,
+           cell.row, p.x_m, p.y_m);
+    const auto k = static_cast<std::size_t>(v);
+    if (k >= zones.mm_h.size() || zones.mm_h[k].empty())
+      fail(path.string(), "zone {} at DEM cell ({}, {}) (x {:.2f}, y {:.2f}) has no hyetograph: give --rain-zone {},FILE.csv",
+           k, cell.col, cell.row, p.x_m, p.y_m, k);
+  }
+  return zones;
+}
+
+}  // namespace
+
 FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<void(double, double)>& progress) {
   if (!(options.until_s > 0.0)) fail("--until", "{} s: the run must last a positive time", options.until_s);
   if (!(options.probe_every_s > 0.0)) fail("--probe-every", "{} s must be positive", options.probe_every_s);
@@ -24,15 +73,7 @@ FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<vo
   setup.threads = options.threads;
   setup.scheme = options.scheme;
   setup.open_boundaries = options.open_boundaries;
-  if (options.manning_raster) {
-    twin::Raster m = twin::read_raster(*options.manning_raster);
-    if (!m.grid().same_as(setup.dem.grid(), 1e-6 * setup.dem.grid().cell_w_m)) {
-      if (m.crs().empty() || setup.dem.crs().empty())
-        fail(options.manning_raster->string(), "is not on the DEM grid and one of them has no CRS to warp with");
-      m = twin::warp_to_grid(m, setup.dem.grid(), setup.dem.crs(), twin::Resampling::bilinear);
-    }
-    setup.manning = std::move(m);
-  }
+  if (options.manning_raster) setup.manning = on_dem_grid(*options.manning_raster, setup.dem, twin::Resampling::bilinear);
   for (const auto& inflow : options.inflows) {
     PointInflow p;
     p.label = inflow.csv.filename().string();
@@ -41,6 +82,11 @@ FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<vo
     setup.inflows.push_back(std::move(p));
   }
   if (options.rain_csv) setup.rain_mm_h = TimeSeries::read_csv(*options.rain_csv, "intensity_mm_h", 0.0);
+  if (options.rain_zones)
+    setup.rain_zones = read_rain_zones(options, setup.dem);
+  else if (!options.rain_zone_csvs.empty())
+    fail(fmt::format("--rain-zone {}", options.rain_zone_csvs.front().zone), "needs --rain-zones RASTER");
+  if (options.rain_factor) setup.rain_factor = on_dem_grid(*options.rain_factor, setup.dem, twin::Resampling::bilinear);
   setup.initial_wse_m = options.initial_wse_m;
   if (options.initial_depth) {
     twin::Raster d = twin::read_raster(*options.initial_depth);
@@ -53,6 +99,8 @@ FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<vo
   // The inputs as the recording logs them, before the setup moves into the model.
   const std::vector<PointInflow> inflow_inputs = options.record ? setup.inflows : std::vector<PointInflow>{};
   const std::optional<TimeSeries> rain_input = options.record ? setup.rain_mm_h : std::nullopt;
+  const std::vector<TimeSeries> zone_rain_inputs =
+      options.record && setup.rain_zones ? setup.rain_zones->mm_h : std::vector<TimeSeries>{};
 
   FloodModel model(std::move(setup));
   if (options.start_state) {
@@ -174,13 +222,17 @@ FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<vo
                                            .dump()});
       }
     }
-    if (rain_input) {
-      for (std::size_t k = 0; k < rain_input->times_s().size(); ++k) {
-        const auto& times = rain_input->times_s();
+    // Uniform rain, then each zone's (zone -1 stands for the uniform one).
+    for (int zone = -1; zone < static_cast<int>(zone_rain_inputs.size()); ++zone) {
+      if (zone < 0 && !rain_input) continue;
+      const TimeSeries& ts = zone < 0 ? *rain_input : zone_rain_inputs[static_cast<std::size_t>(zone)];
+      const auto& times = ts.times_s();
+      for (std::size_t k = 0; k < times.size(); ++k) {
         if (times[k] < t_start && k + 1 < times.size() && times[k + 1] <= t_start) continue;
         const double at_s = std::max(times[k], t_start);
-        input_changes.push_back(
-            {at_s, nlohmann::json{{"event", "rain"}, {"at_s", at_s}, {"intensity_mm_h", rain_input->at(at_s)}}.dump()});
+        nlohmann::json event{{"event", "rain"}, {"at_s", at_s}, {"intensity_mm_h", ts.at(at_s)}};
+        if (zone >= 0) event["zone"] = zone;
+        input_changes.push_back({at_s, event.dump()});
       }
     }
     std::stable_sort(input_changes.begin(), input_changes.end(),
@@ -282,6 +334,10 @@ std::string flood_options_to_json(const FloodRunOptions& o) {
   j["inflows"] = nlohmann::json::array();
   for (const auto& i : o.inflows) j["inflows"].push_back({{"x_m", i.location.x_m}, {"y_m", i.location.y_m}, {"csv", abs(i.csv)}});
   if (o.rain_csv) j["rain_csv"] = abs(*o.rain_csv);
+  if (o.rain_zones) j["rain_zones"] = abs(*o.rain_zones);
+  j["rain_zone_csvs"] = nlohmann::json::array();
+  for (const auto& z : o.rain_zone_csvs) j["rain_zone_csvs"].push_back({{"zone", z.zone}, {"csv", abs(z.csv)}});
+  if (o.rain_factor) j["rain_factor"] = abs(*o.rain_factor);
   if (o.initial_wse_m) j["initial_wse_m"] = *o.initial_wse_m;
   if (o.initial_depth) j["initial_depth"] = abs(*o.initial_depth);
   j["probes"] = nlohmann::json::array();
@@ -306,6 +362,12 @@ FloodRunOptions flood_options_from_json(const std::string& text, const std::stri
     for (const auto& i : j.at("inflows"))
       o.inflows.push_back({{i.at("x_m").get<double>(), i.at("y_m").get<double>()}, i.at("csv").get<std::string>()});
     if (j.contains("rain_csv")) o.rain_csv = j["rain_csv"].get<std::string>();
+    // Optional keys: absent when the run had no such rain.
+    if (j.contains("rain_zones")) o.rain_zones = j["rain_zones"].get<std::string>();
+    if (j.contains("rain_zone_csvs"))
+      for (const auto& z : j["rain_zone_csvs"])
+        o.rain_zone_csvs.push_back({z.at("zone").get<int>(), z.at("csv").get<std::string>()});
+    if (j.contains("rain_factor")) o.rain_factor = j["rain_factor"].get<std::string>();
     if (j.contains("initial_wse_m")) o.initial_wse_m = j["initial_wse_m"].get<double>();
     if (j.contains("initial_depth")) o.initial_depth = j["initial_depth"].get<std::string>();
     for (const auto& p : j.at("probes"))

@@ -4,6 +4,7 @@
 #include "test_support.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -87,6 +88,58 @@ TEST_CASE("cadereau flood runs on any GDAL raster and refuses bad input clearly"
   CHECK(run({"flood", "--dem", dem_path}).code == 2);
   CHECK_THAT(run({"flood", "--dem", dem_path, "--until", "60", "--out", "x", "--probe", "a,b"}).err,
              Catch::Contains("--probe"));
+}
+
+TEST_CASE("cadereau flood rains per zone from a zone raster on another grid", "[integration][cli][flood]") {
+  using namespace cadereau::twin;
+  cadereau::testing::TempDir tmp;
+  // A flat 10 x 6 DEM of 10 m cells; zones on a 5 x 3 grid of 20 m cells over the
+  // same extent: zone 0 covers DEM columns 0-3 (24 cells), zone 1 columns 4-9 (36 cells).
+  const GridSpec grid{10, 6, 810000.0, 6302000.0, 10.0, 10.0};
+  write_ascii_grid(Raster(grid, Crs::lambert93(), 5.0f), tmp / "dem.asc");
+  Raster zones(GridSpec{5, 3, 810000.0, 6302000.0, 20.0, 20.0}, Crs::lambert93(), 1.0f, -9999.0);
+  for (int r = 0; r < 3; ++r) zones.at(0, r) = zones.at(1, r) = 0.0f;
+  write_geotiff(zones, tmp / "zones.tif");
+  zones.at(4, 2) = 2.0f;
+  write_geotiff(zones, tmp / "zones3.tif");
+  write_geotiff(Raster(grid, Crs::lambert93(), 0.5f), tmp / "half.tif");
+  cadereau::testing::write_text(tmp / "a.csv", "time_s,intensity_mm_h\n0,36\n600,36\n");
+  cadereau::testing::write_text(tmp / "b.csv", "time_s,intensity_mm_h\n0,72\n600,72\n");
+  cadereau::testing::write_text(tmp / "u.csv", "time_s,intensity_mm_h\n0,18\n");
+  const std::string dem = (tmp / "dem.asc").string(), a = "0," + (tmp / "a.csv").string(),
+                    b = "1," + (tmp / "b.csv").string();
+  auto rain_m3 = [&](const std::string& out) {
+    return nlohmann::json::parse(cadereau::testing::read_text(tmp / out / "summary.json")).at("volume_rain_m3").get<double>();
+  };
+
+  const Run zoned = run({"flood", "--dem", dem, "--until", "600", "--out", (tmp / "zoned").string(), "--rain-zones",
+                         (tmp / "zones.tif").string(), "--rain-zone", a, "--rain-zone", b});
+  INFO(zoned.err);
+  REQUIRE(zoned.code == 0);
+  // 36 mm/h for 600 s on 24 cells of 100 m2, 72 mm/h on 36 cells.
+  CHECK(rain_m3("zoned") == Approx(24 * 100 * 0.006 + 36 * 100 * 0.012).epsilon(1e-9));
+
+  // Uniform rain adds to the zones', and the factor scales both.
+  const Run scaled = run({"flood", "--dem", dem, "--until", "600", "--out", (tmp / "scaled").string(), "--rain",
+                          (tmp / "u.csv").string(), "--rain-zones", (tmp / "zones.tif").string(), "--rain-zone", b,
+                          "--rain-zone", a, "--rain-factor", (tmp / "half.tif").string()});
+  INFO(scaled.err);
+  REQUIRE(scaled.code == 0);
+  CHECK(rain_m3("scaled") == Approx(0.5 * (57.6 + 60 * 100 * 0.003)).epsilon(1e-9));
+
+  const Run missing = run({"flood", "--dem", dem, "--until", "600", "--out", (tmp / "missing").string(), "--rain-zones",
+                           (tmp / "zones3.tif").string(), "--rain-zone", a, "--rain-zone", b});
+  CHECK(missing.code == 1);
+  CHECK_THAT(missing.err, Catch::Contains("zones3.tif") && Catch::Contains("zone 2 at DEM cell (8, 4)") &&
+                              Catch::Contains("--rain-zone 2,FILE.csv"));
+
+  const Run orphan = run({"flood", "--dem", dem, "--until", "600", "--out", (tmp / "orphan").string(), "--rain-zone", a});
+  CHECK(orphan.code == 2);
+  CHECK_THAT(orphan.err, Catch::Contains("--rain-zone needs --rain-zones"));
+  const Run bad_k = run({"flood", "--dem", dem, "--until", "600", "--out", (tmp / "bad_k").string(), "--rain-zones",
+                         (tmp / "zones.tif").string(), "--rain-zone", "1.5," + (tmp / "a.csv").string()});
+  CHECK(bad_k.code == 2);
+  CHECK_THAT(bad_k.err, Catch::Contains("whole number"));
 }
 
 TEST_CASE("cadereau demo builds the territory, forecasts a flash flood and renders it", "[integration][cli]") {

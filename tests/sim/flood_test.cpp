@@ -408,3 +408,190 @@ TEST_CASE("Local-inertial scheme: lake at rest, mass, and agreement with the ful
   for (std::size_t i = 0; i < grid.cell_count(); ++i) max_speed = std::max(max_speed, m.speed_m_s(i));
   CHECK(max_speed < 1e-10);
 }
+
+namespace {
+
+// Three flat basins of 7 x 6 cells of 2 m, parted by nodata columns 7 and 15.
+// Zone raster: west basin 0, middle basin 1, east basin in no zone (nodata);
+// the walls hold zone 5, which has no hyetograph but lies outside the domain.
+FloodSetup three_basins(Scheme scheme) {
+  const GridSpec grid{23, 6, 810000.0, 6302000.0, 2.0, 2.0};
+  FloodSetup s;
+  s.dem = Raster(grid, Crs::lambert93(), 10.0f, -9999.0);
+  Raster zone(grid, Crs::lambert93(), -9999.0f, -9999.0);
+  for (int r = 0; r < grid.rows; ++r) {
+    s.dem.at(7, r) = s.dem.at(15, r) = -9999.0f;
+    zone.at(7, r) = zone.at(15, r) = 5.0f;
+    for (int c = 0; c < 7; ++c) zone.at(c, r) = 0.0f;
+    for (int c = 8; c < 15; ++c) zone.at(c, r) = 1.0f;
+  }
+  s.manning_n = 0.03;
+  s.scheme = scheme;
+  s.rain_mm_h = TimeSeries::constant(5.0);
+  s.rain_zones = RainZones{zone, {TimeSeries::constant(10.0), TimeSeries({0.0, 300.0, 600.0}, {0.0, 60.0, 0.0})}};
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("Rain zones rain their own hyetographs on top of the uniform rain", "[validation][flood]") {
+  const double t_s = 900.0;
+  // Uniform 5 mm/h everywhere; zone 0 adds 10 mm/h, zone 1 a 60 mm/h triangle over 600 s.
+  const double uniform_m = 5.0 * t_s / 3.6e6;
+  const double west_m = uniform_m + 10.0 * t_s / 3.6e6;
+  const double middle_m = uniform_m + 0.5 * 600.0 * 60.0 / 3.6e6;
+  for (Scheme scheme : {Scheme::finite_volume, Scheme::local_inertial}) {
+    FloodModel model(three_basins(scheme));
+    model.advance_to(t_s);
+    const GridSpec& grid = model.grid();
+    double worst_m = 0.0, fastest_m_s = 0.0;
+    for (int r = 0; r < grid.rows; ++r)
+      for (int c = 0; c < grid.cols; ++c) {
+        const std::size_t i = grid.linear({c, r});
+        if (c == 7 || c == 15) {
+          CHECK(model.depth_m(i) == 0.0);
+          continue;
+        }
+        const double expected_m = c < 7 ? west_m : c < 15 ? middle_m : uniform_m;
+        worst_m = std::max(worst_m, std::abs(model.depth_m(i) - expected_m));
+        fastest_m_s = std::max(fastest_m_s, model.speed_m_s(i));
+      }
+    INFO("scheme " << (scheme == Scheme::local_inertial ? "inertial" : "fv") << ": depths " << west_m << ", "
+                   << middle_m << ", " << uniform_m << " m expected; worst error " << worst_m << " m");
+    CHECK(worst_m < 1e-12);
+    CHECK(fastest_m_s < 1e-9);
+    const MassBalance mb = model.mass_balance();
+    CHECK(mb.rain_m3 == Approx(42.0 * 4.0 * (west_m + middle_m + uniform_m)).epsilon(1e-12));
+    CHECK(mb.error_rel() < 1e-9);
+  }
+}
+
+TEST_CASE("Mass stays exact with rain zones from gauges, a factor raster and an inflow", "[validation][flood]") {
+  const GridSpec grid{80, 60, 810000.0, 6302000.0, 10.0, 10.0};
+  FloodSetup s;
+  s.dem = Raster(grid, Crs::lambert93(), 0.0f, -9999.0);
+  for (int r = 0; r < grid.rows; ++r)
+    for (int c = 0; c < grid.cols; ++c)
+      s.dem.at(c, r) = static_cast<float>(50.0 - 0.05 * c + 0.5 * std::sin(0.3 * r) + 0.2 * std::cos(0.4 * c));
+  for (int r = 20; r < 30; ++r) s.dem.at(40, r) = -9999.0f;  // a building
+  s.manning_n = 0.05;
+  s.rain_mm_h = TimeSeries({0.0, 600.0}, {10.0, 0.0});
+  s.rain_zones = nearest_gauge_zones(grid, {grid.cell_centre({10, 10}), grid.cell_centre({60, 15}), grid.cell_centre({40, 50})},
+                                     {TimeSeries({0.0, 300.0, 600.0}, {0.0, 80.0, 0.0}), TimeSeries::constant(20.0),
+                                      TimeSeries({0.0, 200.0, 400.0, 900.0}, {0.0, 150.0, 30.0, 0.0})});
+  // A radar pattern: no rain in a strip, a storm cell at 3x, nodata (= 1) in a corner.
+  Raster factor(grid, Crs::lambert93(), 1.0f, -1.0);
+  for (int r = 0; r < grid.rows; ++r)
+    for (int c = 0; c < grid.cols; ++c) {
+      float f = 1.0f + 2.0f * static_cast<float>(std::exp(-((c - 55) * (c - 55) + (r - 20) * (r - 20)) / 50.0));
+      if (c >= 20 && c < 25) f = 0.0f;
+      if (c < 5 && r < 5) f = -1.0f;
+      factor.at(c, r) = f;
+    }
+  s.rain_factor = factor;
+  s.inflows.push_back({"upstream", grid.cell_centre({5, 30}), TimeSeries({0.0, 200.0, 900.0}, {0.0, 40.0, 0.0})});
+  const double t_s = 1200.0;
+  // The rain each cell receives, straight from the inputs.
+  double expected_rain_m3 = 0.0;
+  for (int r = 0; r < grid.rows; ++r)
+    for (int c = 0; c < grid.cols; ++c) {
+      if (s.dem.is_nodata({c, r})) continue;
+      const auto k = static_cast<std::size_t>(s.rain_zones->zone.at(c, r));
+      const double f = factor.at(c, r) < 0.0f ? 1.0 : factor.at(c, r);
+      expected_rain_m3 += f * (s.rain_mm_h->integral(0.0, t_s) + s.rain_zones->mm_h[k].integral(0.0, t_s)) / 3.6e6 * 100.0;
+    }
+  FloodModel model(s);
+  model.advance_to(t_s);
+  const MassBalance mb = model.mass_balance();
+  INFO("rain " << mb.rain_m3 << " m3 (expected " << expected_rain_m3 << "), stored " << mb.stored_m3 << " m3, error "
+               << mb.error_rel());
+  CHECK(mb.rain_m3 == Approx(expected_rain_m3).epsilon(1e-12));
+  CHECK(mb.inflow_m3 == Approx(0.5 * 900.0 * 40.0).epsilon(1e-12));
+  CHECK(mb.error_rel() < 1e-9);
+}
+
+TEST_CASE("The time step holds for the heaviest cell of a rain pattern", "[validation][flood]") {
+  // Light rain over a dry flat box with one storm cell 2000 times heavier:
+  // a step sized for the light rain would overshoot the storm cell.
+  const GridSpec grid{20, 20, 810000.0, 6302000.0, 1.0, 1.0};
+  FloodSetup s;
+  s.dem = Raster(grid, Crs::lambert93(), 0.0f);
+  s.manning_n = 0.0;
+  Raster zone(grid, Crs::lambert93(), 0.0f);
+  zone.at(10, 10) = 1.0f;
+  s.rain_zones = RainZones{zone, {TimeSeries::constant(1.0), TimeSeries::constant(1.0)}};
+  Raster factor(grid, Crs::lambert93(), 1.0f);
+  factor.at(10, 10) = 2000.0f;
+  s.rain_factor = factor;
+  FloodModel model(s);
+  model.advance_to(120.0);
+  const MassBalance mb = model.mass_balance();
+  double smallest_m = 1.0;
+  for (std::size_t i = 0; i < grid.cell_count(); ++i) smallest_m = std::min(smallest_m, model.depth_m(i));
+  INFO(model.steps() << " steps, max depth " << model.max_depth_m() << " m, mass error " << mb.error_rel());
+  CHECK(mb.rain_m3 == Approx((399.0 + 2000.0) * 120.0 / 3.6e6).epsilon(1e-12));
+  CHECK(mb.error_rel() < 1e-9);
+  CHECK(smallest_m > 0.0);  // the storm cell's water spread, none was lost to a negative depth
+  CHECK(model.max_depth_m() < 2000.0 * 120.0 / 3.6e6);
+}
+
+TEST_CASE("nearest_gauge_zones draws Thiessen polygons on the grid", "[unit][flood]") {
+  // 4 x 3 cells of 10 m; gauges north, south and east (outside the grid).
+  const GridSpec grid{4, 3, 0.0, 30.0, 10.0, 10.0};
+  const RainZones z = nearest_gauge_zones(grid, {{10.0, 30.0}, {10.0, 0.0}, {45.0, 15.0}},
+                                          {TimeSeries::constant(1.0), TimeSeries::constant(2.0), TimeSeries::constant(3.0)});
+  REQUIRE(z.zone.grid().same_as(grid));
+  REQUIRE(z.mm_h.size() == 3);
+  CHECK(z.mm_h[2].at(0.0) == 3.0);
+  // Row 1 is as near the north gauge as the south one: the first gauge takes it.
+  const char* expected[] = {"0002", "0022", "1112"};
+  for (int r = 0; r < 3; ++r) {
+    std::string row;
+    for (int c = 0; c < 4; ++c) row += static_cast<char>('0' + static_cast<int>(z.zone.at(c, r)));
+    CHECK(row == expected[r]);
+  }
+  CHECK_THROWS_WITH(nearest_gauge_zones(grid, {}, {}), Catch::Contains("no gauge"));
+  CHECK_THROWS_WITH(nearest_gauge_zones(grid, {{0.0, 0.0}}, {TimeSeries::constant(1.0), TimeSeries::constant(2.0)}),
+                    Catch::Contains("1 gauges but 2 hyetographs"));
+}
+
+TEST_CASE("Bad rain zones and factors get clear errors", "[unit][flood]") {
+  const auto base = [] { return three_basins(Scheme::finite_volume); };
+  const GridSpec other{5, 5, 0, 100, 10, 10};
+
+  FloodSetup zone_grid = base();
+  zone_grid.rain_zones->zone = Raster(other, Crs::lambert93(), 0.0f);
+  CHECK_THROWS_WITH(FloodModel(zone_grid), Catch::Contains("rain zone raster") && Catch::Contains("DEM grid"));
+
+  FloodSetup factor_grid = base();
+  factor_grid.rain_factor = Raster(other, Crs::lambert93(), 1.0f);
+  CHECK_THROWS_WITH(FloodModel(factor_grid), Catch::Contains("rain factor raster") && Catch::Contains("DEM grid"));
+
+  FloodSetup negative_factor = base();
+  negative_factor.rain_factor = Raster(negative_factor.dem.grid(), Crs::lambert93(), 1.0f);
+  negative_factor.rain_factor->at(3, 1) = -0.5f;
+  CHECK_THROWS_WITH(FloodModel(negative_factor), Catch::Contains("rain factor raster") && Catch::Contains("-0.5") &&
+                                                     Catch::Contains("cell (3, 1)"));
+
+  FloodSetup no_hyetograph = base();
+  no_hyetograph.rain_zones->zone.at(4, 2) = 2.0f;
+  CHECK_THROWS_WITH(FloodModel(no_hyetograph), Catch::Contains("rain zone raster") && Catch::Contains("zone 2") &&
+                                                   Catch::Contains("cell (4, 2)") && Catch::Contains("no hyetograph"));
+
+  FloodSetup empty_hyetograph = base();
+  empty_hyetograph.rain_zones->mm_h[1] = TimeSeries();
+  CHECK_THROWS_WITH(FloodModel(empty_hyetograph), Catch::Contains("zone 1") && Catch::Contains("cell (8, 0)"));
+
+  FloodSetup fraction = base();
+  fraction.rain_zones->zone.at(2, 3) = 0.5f;
+  CHECK_THROWS_WITH(FloodModel(fraction), Catch::Contains("0.5") && Catch::Contains("cell (2, 3)") &&
+                                              Catch::Contains("not a whole zone"));
+
+  FloodSetup negative_rain = base();
+  negative_rain.rain_zones->mm_h[1] = TimeSeries({0.0, 60.0}, {3.0, -2.0});
+  CHECK_THROWS_WITH(FloodModel(negative_rain), Catch::Contains("rain zone 1") && Catch::Contains("-2") &&
+                                                   Catch::Contains("negative"));
+
+  // Zone 5 on the nodata walls has no hyetograph, and needs none: it never rains there.
+  CHECK_NOTHROW(FloodModel(base()));
+}

@@ -36,12 +36,30 @@ struct PointInflow {
 // for quick screening of slow, subcritical floodplain flow only.
 enum class Scheme { finite_volume, local_inertial };
 
+// Rain that differs in space: every cell belongs to at most one zone and
+// rains that zone's hyetograph (mm/h), times an optional per-cell factor.
+struct RainZones {
+  twin::Raster zone;              // on the DEM grid; whole value k in [0, mm_h.size()) = zone k; nodata or negative = no rain
+  std::vector<TimeSeries> mm_h;   // one hyetograph per zone index
+};
+
+// Rain zones from gauges: each cell rains the hyetograph of its nearest gauge
+// (Thiessen polygons; a cell equally near two gauges takes the first). Gauges
+// are in the grid's CRS and may lie outside it; mm_h[k] belongs to gauges[k].
+// The zone raster has no CRS of its own. Throws cadereau::Error when there is
+// no gauge or the counts of gauges and hyetographs differ.
+RainZones nearest_gauge_zones(const twin::GridSpec& grid, const std::vector<twin::MapPoint>& gauges,
+                              std::vector<TimeSeries> mm_h);
+
 struct FloodSetup {
   twin::Raster dem;                         // bed elevation (m); nodata = outside
   double manning_n = 0.03;                  // used where manning raster is absent; 0 = frictionless
   std::optional<twin::Raster> manning;      // Manning n on the DEM grid
   std::vector<PointInflow> inflows;
   std::optional<TimeSeries> rain_mm_h;      // uniform over the domain
+  std::optional<RainZones> rain_zones;      // added to rain_mm_h if both are given
+  std::optional<twin::Raster> rain_factor;  // per-cell multiplier (>= 0) applied to all rain (a radar
+                                            // pattern); DEM grid; nodata = 1
   std::optional<double> initial_wse_m;      // water surface where above the bed
   std::optional<twin::Raster> initial_depth;  // depth (m) on the DEM grid
   bool open_boundaries = false;             // free outflow through every domain edge
@@ -77,8 +95,9 @@ struct FloodState {
 class FloodModel {
  public:
   // Throws cadereau::Error for a setup that cannot run: a DEM that is all
-  // nodata, an inflow outside the domain, a Manning or depth raster on
-  // another grid, negative values.
+  // nodata, an inflow outside the domain, a Manning, depth, rain zone or rain
+  // factor raster on another grid, negative values (rain, discharge, factor),
+  // a rain zone inside the domain without its hyetograph.
   explicit FloodModel(FloodSetup setup);
 
   // Advances to t_s with adaptive sub-steps (the last one shortened to land on t_s).
@@ -121,6 +140,12 @@ class FloodModel {
   void step(double dt_s);
   void step_inertial(double dt_s);
   double stable_dt_s() const;
+  // Checks the rain zones and factor and lays out the per-cell rain; throws cadereau::Error.
+  void set_up_rain();
+  // The largest rain depth (m) any cell receives over [t0_s, t1_s].
+  double max_rain_m(double t0_s, double t1_s) const;
+  // Adds the rain of [t0_s, t1_s] to every cell; returns the depth added, summed over cells (m).
+  double add_rain(double t0_s, double t1_s);
   // 1 / (largest stable time step) for cell i holding extra_depth_m more water.
   double cell_rate(std::size_t i, double extra_depth_m) const;
   // The increase of that rate when depth_m is added to every cell (an upper bound).
@@ -160,6 +185,18 @@ class FloodModel {
     const TimeSeries* discharge;
   };
   std::vector<Source> sources_;
+
+  // Rain: each cell draws from one slot (zone k, or the last slot for cells in
+  // no zone) whose depth this step is uniform + zone k; it is scaled by the
+  // cell's factor. Slots are filled once per step, so a cell costs one lookup.
+  bool any_rain_ = false;
+  std::vector<const TimeSeries*> slot_series_;  // per slot, the zone hyetograph (nullptr: none)
+  std::vector<double> slot_rain_m_;             // per slot, depth this step (uniform + zone)
+  std::vector<double> slot_max_factor_;         // per slot, the largest factor of its cells inside the domain
+  std::vector<std::uint16_t> rain_slot_;        // per cell, when there are zones
+  std::vector<float> rain_factor_;              // per cell, when there is a factor raster
+  // Rows [r0, r1) and cols [c0, c1): every cell that may receive rain, and one more all round.
+  std::size_t rain_r0_ = 0, rain_r1_ = 0, rain_c0_ = 0, rain_c1_ = 0;
 
   // Active box: rows [r0, r1), cols [c0, c1).
   std::size_t r0_ = 0, r1_ = 0, c0_ = 0, c1_ = 0;

@@ -29,7 +29,19 @@ struct FloodRunOptions {
     std::filesystem::path csv;
   };
   std::vector<Inflow> inflows;
-  std::optional<std::filesystem::path> rain_csv;
+  std::optional<std::filesystem::path> rain_csv;  // uniform, CSV time_s,intensity_mm_h
+  // Rain per zone: a raster of whole zone numbers on any grid (warped onto the
+  // DEM with nearest neighbour when it is not on it; nodata or negative = no
+  // zone) and one hyetograph CSV per zone number found in the domain.
+  std::optional<std::filesystem::path> rain_zones;
+  struct RainZone {
+    int zone = 0;
+    std::filesystem::path csv;
+  };
+  std::vector<RainZone> rain_zone_csvs;
+  // Per-cell multiplier of all rain (a radar pattern), warped bilinearly onto
+  // the DEM when it is not on it; nodata = 1.
+  std::optional<std::filesystem::path> rain_factor;
   std::optional<double> initial_wse_m;
   std::optional<std::filesystem::path> initial_depth;
   std::vector<Probe> probes;
