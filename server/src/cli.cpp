@@ -1,7 +1,8 @@
 #include "cadereau/server/cli.h"
 
 #include "command_args.h"
-#include "demo_flood.h"
+#include "programs.h"
+#include "run_command.h"
 
 #include "greenwave_command.h"
 #include "replay_command.h"
@@ -13,8 +14,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -29,7 +28,6 @@
 #include <optional>
 #include <ostream>
 
-extern char** environ;
 
 namespace cadereau::server {
 
@@ -38,8 +36,14 @@ namespace {
 constexpr const char* kUsage = R"(usage: cadereau COMMAND [OPTIONS]
 
 Commands:
-  demo [--out DIR]                      build the demo territory of Nîmes, describe it and
-                                        render a 3D snapshot (DIR/territory.png)
+  demo [--out DIR] [--threads N] [--no-snapshots]
+                                        build the demo territory of Nîmes and run the flagship
+                                        scenario on it: a 1988-type flash flood during the
+                                        morning traffic peak (DIR/report.html)
+  run SCENARIO.yaml --out DIR [--territory DIR] [--threads N] [--no-snapshots]
+                                        run a scenario headless: flood, traffic and their
+                                        consequences; writes recording.h5, impacts.json,
+                                        max_depth.tif, summary.json and report.html
   territory demo --out DIR [--cell-size M] [--seed N] [--vehicles N]
                                         write the demo territory folder
   territory info DIR                    describe any territory folder
@@ -65,39 +69,6 @@ Commands:
   help                                  this text
 )";
 
-
-std::filesystem::path own_directory() {
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::current_path() : exe.parent_path();
-}
-
-// Runs a program and waits; returns its exit status (-1 when it could not start).
-int run_program(const std::vector<std::string>& argv) {
-  std::vector<char*> raw;
-  for (const auto& a : argv) raw.push_back(const_cast<char*>(a.c_str()));
-  raw.push_back(nullptr);
-  pid_t pid = 0;
-  if (posix_spawnp(&pid, raw[0], nullptr, nullptr, raw.data(), environ) != 0) return -1;
-  int status = 0;
-  if (waitpid(pid, &status, 0) < 0) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-bool on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  if (!path) return false;
-  std::string p = path;
-  std::size_t start = 0;
-  while (start <= p.size()) {
-    const std::size_t end = p.find(':', start);
-    const std::string dir = p.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (!dir.empty() && access((std::filesystem::path(dir) / program).c_str(), X_OK) == 0) return true;
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return false;
-}
 
 void ensure_sumo_home() {
   // SUMO's tools fetch XML schemas from the web unless SUMO_HOME points at the local copy.
@@ -205,57 +176,6 @@ int flood(Args& args, std::ostream& out) {
   return 0;
 }
 
-int demo(Args& args, std::ostream& out, std::ostream& err) {
-  const std::filesystem::path dir = args.take("out").value_or("cadereau-demo");
-  args.finish();
-  const auto territory_dir = dir / "territory";
-  out << "== Building the demo territory (Nîmes, Lambert-93) ==\n";
-  const auto summary = data::write_demo_territory(territory_dir, {});
-  out << fmt::format("   {} road edges, {} traffic lights, {} trips, {} buildings, {} assets\n",
-                     summary.network_edges, summary.traffic_lights, summary.trips, summary.buildings, summary.assets);
-  out << "== Loading it back as the twin sees it ==\n";
-  const auto territory = twin::Territory::load(territory_dir);
-  out << twin::describe(territory);
-
-  out << "== Forecasting a flash flood on it ==\n";
-  run_demo_flood(territory, dir / "flood", out);
-  out << "   maps: " << (dir / "flood" / "max_depth.tif").string() << ", arrival_time.tif, impacts.json\n";
-
-  out << "== Rendering the 3D scene ==\n";
-  const auto viewer = own_directory().parent_path() / "viewer" / "cadereau-viewer";
-  const auto viewer_beside = own_directory() / "cadereau-viewer";
-  const auto viewer_path = std::filesystem::exists(viewer_beside) ? viewer_beside : viewer;
-  const auto png = dir / "territory.png";
-  if (!std::filesystem::exists(viewer_path)) {
-    err << "cadereau: viewer not found at " << viewer_path.string() << "; skipping the snapshot\n";
-    return 0;
-  }
-  const auto flood_png = dir / "flood.png";
-  auto snapshot = [&](const std::filesystem::path& file, std::vector<std::string> extra) {
-    std::vector<std::string> command;
-    const char* display = std::getenv("DISPLAY");
-    if ((!display || !*display) && on_path("xvfb-run")) command = {"xvfb-run", "-a", "-s", "-screen 0 1600x1000x24"};
-    for (const std::string& a : {viewer_path.string(), std::string("--territory"), territory_dir.string(),
-                                 std::string("--snapshot"), file.string()})
-      command.push_back(a);
-    command.insert(command.end(), extra.begin(), extra.end());
-    return run_program(command);
-  };
-  for (const auto& [file, extra] :
-       {std::pair{png, std::vector<std::string>{}},
-        std::pair{flood_png, std::vector<std::string>{"--water-depth", (dir / "flood" / "max_depth.tif").string()}}}) {
-    const int status = snapshot(file, extra);
-    if (status != 0) {
-      err << "cadereau: the 3D snapshot failed (exit " << status << "); the territory is complete in "
-          << territory_dir.string() << "\n";
-      return 1;
-    }
-  }
-  out << "   snapshots: " << png.string() << ", " << flood_png.string() << " (maximum water depth)\n";
-  out << "Open it in 3D with: " << viewer_path.string() << " --territory " << territory_dir.string() << "\n";
-  return 0;
-}
-
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -266,8 +186,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return args.empty() ? 2 : 0;
     }
     if (args[0] == "demo") {
-      Args a(args, 1);
-      return demo(a, out, err);
+      Args a(args, 1, {"no-snapshots"});
+      return demo_command(a, out, err);
+    }
+    if (args[0] == "run") {
+      Args a(args, 0, {"no-snapshots"});
+      return run_command(a, out, err);
     }
     if (args[0] == "flood") {
       Args a(args, 1, {"open-boundaries"});

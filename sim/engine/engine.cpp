@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <deque>
+#include <future>
 #include <limits>
 
 namespace cadereau::sim::engine {
@@ -71,10 +71,12 @@ struct Engine::Impl {
   std::vector<std::size_t> inflow_cell;
   std::vector<std::uint64_t> inflow_root;
   std::vector<std::size_t> inflow_level;
-  std::uint64_t rain_root = 0;
+  std::uint64_t rain_root = 0;  // the territory-wide rain
   std::size_t rain_level = 0;
-  // Which inflows each wet cell is connected to (bit k: inflow k), per step.
-  std::vector<std::uint64_t> source_mask;
+  std::vector<std::uint64_t> zone_rain_root;  // per rain zone
+  std::vector<std::size_t> zone_rain_level;
+  // The inflow whose water each wet cell holds (-1: none), per step.
+  std::vector<int> source_of;
   double masks_at_s = -1.0;
   std::vector<std::size_t> gauge_cell;
   // Emergency access.
@@ -83,8 +85,7 @@ struct Engine::Impl {
   std::vector<std::size_t> destination_asset;      // for the asset part
   std::vector<std::vector<std::size_t>> baseline_route;  // edge indices of the fastest route before the crisis
   double next_access_s = 0.0;
-  double next_reroute_s = 0.0;
-  std::size_t closures_at_reroute = 0;
+  std::vector<std::string> newly_closed;  // edge ids closed since the last reroute
   std::size_t next_action = 0;
   std::vector<TimedAction> actions;  // sorted by time
   std::size_t reacted = 0;           // records already acted upon
@@ -98,20 +99,43 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
   auto& im = *impl_;
   if (!(setup_.duration_s > 0.0)) fail("engine", "duration {} s must be positive", setup_.duration_s);
   if (!(setup_.exchange_s > 0.0)) fail("engine", "exchange step {} s must be positive", setup_.exchange_s);
-  if (setup_.inflows.size() > 64) fail("engine", "{} inflows: at most 64 are supported", setup_.inflows.size());
 
   // Flood model on the territory grid.
   flood::FloodSetup fs;
   fs.dem = territory.dem;
   if (territory.manning) fs.manning = territory.manning;
+  const twin::GridSpec& dem_grid = territory.dem.grid();
+  if (setup_.flood_cell_m > 0.0 && std::abs(setup_.flood_cell_m - dem_grid.cell_w_m) > 1e-6) {
+    if (setup_.flood_cell_m < dem_grid.cell_w_m)
+      fail("engine", "flood cell {} m is finer than the DEM's {} m", setup_.flood_cell_m, dem_grid.cell_w_m);
+    twin::GridSpec coarse;
+    coarse.x_min_m = dem_grid.x_min_m;
+    coarse.y_max_m = dem_grid.y_max_m;
+    coarse.cell_w_m = coarse.cell_h_m = setup_.flood_cell_m;
+    coarse.cols = static_cast<int>(std::floor(dem_grid.cols * dem_grid.cell_w_m / setup_.flood_cell_m));
+    coarse.rows = static_cast<int>(std::floor(dem_grid.rows * dem_grid.cell_h_m / setup_.flood_cell_m));
+    fs.dem = twin::warp_to_grid(territory.dem, coarse, territory.crs, twin::Resampling::average);
+    if (fs.manning) fs.manning = twin::warp_to_grid(*fs.manning, coarse, territory.crs, twin::Resampling::average);
+  }
+  if (setup_.rain_zones && setup_.rain_zones->zone.grid().cols != fs.dem.grid().cols)
+    setup_.rain_zones->zone =
+        twin::warp_to_grid(setup_.rain_zones->zone, fs.dem.grid(), territory.crs, twin::Resampling::nearest);
   fs.manning_n = setup_.manning_n;
   fs.inflows = setup_.inflows;
   fs.rain_mm_h = setup_.rain_mm_h;
+  fs.rain_zones = setup_.rain_zones;
   fs.threads = setup_.flood_threads;
   flood_ = std::make_unique<flood::FloodModel>(std::move(fs));
   const twin::GridSpec& grid = flood_->grid();
   for (const auto& inflow : setup_.inflows) im.inflow_cell.push_back(grid.linear(*grid.cell_at(inflow.location)));
   im.inflow_root.assign(setup_.inflows.size(), 0);
+  if (setup_.rain_zones) {
+    const std::size_t n = setup_.rain_zones->mm_h.size();
+    if (setup_.rain_zone_labels.size() != n)
+      fail("engine", "{} rain zones but {} labels", n, setup_.rain_zone_labels.size());
+    im.zone_rain_root.assign(n, 0);
+    im.zone_rain_level.assign(n, 0);
+  }
   im.inflow_level.assign(setup_.inflows.size(), 0);
 
   impacts_ = std::make_unique<impact::ImpactModel>(territory.assets, territory.zones, log_);
@@ -181,10 +205,9 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
     to.seed = setup_.seed;
     to.begin_s = setup_.traffic_begin_s;
     // SUMO's periodic rerouting of every vehicle costs more than the rest of
-    // the traffic model together; the engine instead reroutes, at each
-    // closure and every reroute_every_s while roads are closed, the vehicles
-    // whose remaining route uses a closed road. New vehicles are routed on
-    // current travel times (refreshed every 10 s) as they enter.
+    // the traffic model together; the engine instead reroutes, when a road
+    // closes, the vehicles whose remaining route uses it. New vehicles are
+    // routed on current travel times (refreshed every 10 s) as they enter.
     to.rerouting_period_s = 0.0;
     to.extra_sumo_options = {"--time-to-teleport", "300", "--device.rerouting.adaptation-interval", "10"};
     im.traffic = std::make_unique<traffic::TrafficModel>(std::move(to));
@@ -275,9 +298,31 @@ void Engine::advance_to(double t_s) {
 void Engine::exchange(double t_s) {
   auto& im = *impl_;
   const std::size_t first_new = log_.size();
+  // The flood and the traffic move from the last exchange time to t_s side
+  // by side, each on its own core: over the interval SUMO drives with the
+  // closures decided at its start, and the flood needs nothing from SUMO.
   auto started = Clock::now();
-  flood_->advance_to(t_s);
-  timings_.flood_s += seconds_since(started);
+  std::future<double> flood_done;
+  if (im.traffic) {
+    flood_done = std::async(std::launch::async, [this, t_s] {
+      const auto t0 = Clock::now();
+      flood_->advance_to(t_s);
+      return seconds_since(t0);
+    });
+    const auto t0 = Clock::now();
+    try {
+      im.traffic->step_to(setup_.traffic_begin_s + t_s);
+    } catch (...) {
+      flood_done.wait();
+      throw;
+    }
+    timings_.traffic_s += seconds_since(t0);
+    timings_.flood_s += flood_done.get();
+  } else {
+    flood_->advance_to(t_s);
+    timings_.flood_s += seconds_since(started);
+  }
+  timings_.step_wall_s += seconds_since(started);
   time_s_ = t_s;
 
   note_hazards(t_s);
@@ -290,19 +335,17 @@ void Engine::exchange(double t_s) {
   started = Clock::now();
   impacts_->advance_to(t_s);
   timings_.impacts_s += seconds_since(started);
+  react_to_new_records(first_new);
 
   if (im.traffic) {
+    // Vehicles on their way to a road closed now re-plan; vehicles entering
+    // later are routed around it as they depart.
     started = Clock::now();
-    const std::size_t closures = closed_edges().size();
-    if (closures > 0 && (closures != im.closures_at_reroute || t_s >= im.next_reroute_s - 1e-9)) {
-      std::vector<std::string> ids;
-      for (std::size_t e : closed_edges()) ids.push_back(territory_.network->edges()[e].id);
-      im.traffic->reroute_vehicles_using(ids);
-      im.closures_at_reroute = closures;
-      im.next_reroute_s = t_s + setup_.reroute_every_s;
+    if (!im.newly_closed.empty()) {
+      im.traffic->reroute_vehicles_using(im.newly_closed);
+      im.newly_closed.clear();
     }
-    im.traffic->step_to(setup_.traffic_begin_s + t_s);
-    timings_.traffic_s += seconds_since(started);
+    timings_.coupling_s += seconds_since(started);
     if (t_s >= im.next_access_s - 1e-9) {
       started = Clock::now();
       update_access(t_s);
@@ -310,7 +353,6 @@ void Engine::exchange(double t_s) {
       timings_.access_s += seconds_since(started);
     }
   }
-  react_to_new_records(first_new);
   if (im.recorder) {
     started = Clock::now();
     record_to_file(first_new, t_s);
@@ -331,60 +373,70 @@ void Engine::note_hazards(double t_s) {
     h.target = setup_.inflows[k].label;
     h.place = setup_.inflows[k].location;
     h.detail = fmt::format("{:.0f} m3/s", q);
-    if (im.inflow_root[k]) h.causes = {im.inflow_root[k]};
     im.inflow_root[k] = log_.add(std::move(h));
   }
-  if (setup_.rain_mm_h) {
-    const double r = setup_.rain_mm_h->at(t_s);
-    if (im.rain_level < std::size(kRainLevels_mm_h) && r >= kRainLevels_mm_h[im.rain_level]) {
-      while (im.rain_level < std::size(kRainLevels_mm_h) && r >= kRainLevels_mm_h[im.rain_level]) ++im.rain_level;
-      impact::Impact h;
-      h.t_s = t_s;
-      h.kind = impact::kind::rain;
-      h.target = "territory";
-      const twin::Box box = flood_->grid().extent();
-      h.place = {(box.x_min_m + box.x_max_m) / 2.0, (box.y_min_m + box.y_max_m) / 2.0};
-      h.detail = fmt::format("{:.0f} mm/h", r);
-      if (im.rain_root) h.causes = {im.rain_root};
-      im.rain_root = log_.add(std::move(h));
-    }
-  }
+  auto rain_record = [&](double mm_h, std::size_t& level, std::uint64_t& root, const std::string& over) {
+    if (level >= std::size(kRainLevels_mm_h) || mm_h < kRainLevels_mm_h[level]) return;
+    while (level < std::size(kRainLevels_mm_h) && mm_h >= kRainLevels_mm_h[level]) ++level;
+    impact::Impact h;
+    h.t_s = t_s;
+    h.kind = impact::kind::rain;
+    h.target = over;
+    const twin::Box box = flood_->grid().extent();
+    h.place = {(box.x_min_m + box.x_max_m) / 2.0, (box.y_min_m + box.y_max_m) / 2.0};
+    h.detail = fmt::format("{:.0f} mm/h", mm_h);
+    root = log_.add(std::move(h));
+  };
+  if (setup_.rain_mm_h) rain_record(setup_.rain_mm_h->at(t_s), im.rain_level, im.rain_root, "territory");
+  for (std::size_t z = 0; z < im.zone_rain_root.size(); ++z)
+    rain_record(setup_.rain_zones->mm_h[z].at(t_s), im.zone_rain_level[z], im.zone_rain_root[z],
+                setup_.rain_zone_labels[z]);
 }
 
 std::vector<std::uint64_t> Engine::water_causes(std::size_t cell) {
   auto& im = *impl_;
   if (im.masks_at_s != time_s_) {
-    // Which inflows' water reaches each wet cell: a flood fill from every
-    // inflow cell through cells holding more than a centimetre.
+    // Whose water is it? Each wet cell takes the inflow it is nearest to
+    // along wet cells (more than a centimetre deep): one breadth-first search
+    // from every inflow cell at once.
     const twin::GridSpec& grid = flood_->grid();
-    im.source_mask.assign(grid.cell_count(), 0);
-    std::vector<std::size_t> queue;
+    im.source_of.assign(grid.cell_count(), -1);
+    std::vector<std::size_t> frontier, next;
     const std::size_t cols = static_cast<std::size_t>(grid.cols), rows = static_cast<std::size_t>(grid.rows);
-    for (std::size_t k = 0; k < im.inflow_cell.size(); ++k) {
-      const std::uint64_t bit = std::uint64_t{1} << k;
-      queue.assign(1, im.inflow_cell[k]);
-      im.source_mask[im.inflow_cell[k]] |= bit;
-      while (!queue.empty()) {
-        const std::size_t i = queue.back();
-        queue.pop_back();
+    for (std::size_t k = 0; k < im.inflow_cell.size(); ++k)
+      if (im.source_of[im.inflow_cell[k]] < 0) {
+        im.source_of[im.inflow_cell[k]] = static_cast<int>(k);
+        frontier.push_back(im.inflow_cell[k]);
+      }
+    while (!frontier.empty()) {
+      next.clear();
+      for (std::size_t i : frontier) {
         const std::size_t r = i / cols, c = i % cols;
         auto visit = [&](std::size_t j) {
-          if ((im.source_mask[j] & bit) || flood_->depth_m(j) < kConnectedDepth_m) return;
-          im.source_mask[j] |= bit;
-          queue.push_back(j);
+          if (im.source_of[j] >= 0 || flood_->depth_m(j) < kConnectedDepth_m) return;
+          im.source_of[j] = im.source_of[i];
+          next.push_back(j);
         };
         if (c > 0) visit(i - 1);
         if (c + 1 < cols) visit(i + 1);
         if (r > 0) visit(i - cols);
         if (r + 1 < rows) visit(i + cols);
       }
+      frontier.swap(next);
     }
     im.masks_at_s = time_s_;
   }
   std::vector<std::uint64_t> causes;
-  for (std::size_t k = 0; k < im.inflow_cell.size(); ++k)
-    if ((im.source_mask[cell] >> k) & 1U && im.inflow_root[k]) causes.push_back(im.inflow_root[k]);
-  if (causes.empty() && im.rain_root) causes.push_back(im.rain_root);
+  const int source = im.source_of[cell];
+  if (source >= 0 && im.inflow_root[static_cast<std::size_t>(source)])
+    causes.push_back(im.inflow_root[static_cast<std::size_t>(source)]);
+  // Rain falling on the place itself.
+  if (setup_.rain_zones) {
+    const float k = setup_.rain_zones->zone.values()[cell];
+    if (k >= 0.0f && static_cast<std::size_t>(k) < im.zone_rain_root.size() && im.zone_rain_root[static_cast<std::size_t>(k)])
+      causes.push_back(im.zone_rain_root[static_cast<std::size_t>(k)]);
+  }
+  if (im.rain_root) causes.push_back(im.rain_root);
   return causes;
 }
 
@@ -428,7 +480,10 @@ void Engine::sample_water(double t_s) {
       ef.ever_flooded = true;
       // Cars on the road as the water rises are caught there.
       const auto caught = im.traffic->vehicles_on_edge(id);
-      if (!ef.closed_by_action) im.traffic->set_edge_access(id, traffic::Access::closed);
+      if (!ef.closed_by_action) {
+        im.traffic->set_edge_access(id, traffic::Access::closed);
+        im.newly_closed.push_back(id);
+      }
       impact::Impact c;
       c.t_s = t_s;
       c.kind = impact::kind::road_closed;
@@ -541,6 +596,7 @@ void Engine::apply_due_actions(double t_s) {
       if (a.verb == "close_road_to_traffic") tm.set_edge_access(a.target, traffic::Access::emergency_only);
       if (a.verb == "lower_bollard") tm.lower_bollard(a.target);
       im.edges[*edge].closed_by_action = true;
+      im.newly_closed.push_back(a.target);
       const auto id = log_.add(rec);
       impact::Impact c = rec;
       c.kind = impact::kind::road_closed;

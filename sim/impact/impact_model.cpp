@@ -223,9 +223,9 @@ void ImpactModel::observe_asset_access(std::size_t a, double t_s, double access_
     return;
   }
   const double base = st.baseline_access_s;
+  if (!std::isfinite(base)) return;  // no route before the crisis either: not a consequence
   const bool cut = !std::isfinite(access_s) ||
-                   (std::isfinite(base) && access_s > std::max(options_.access_degraded_factor * base,
-                                                               base + options_.access_degraded_extra_s));
+                   access_s > std::max(options_.access_degraded_factor * base, base + options_.access_degraded_extra_s);
   if (cut == st.cut_off) return;
   st.cut_off = cut;
   const std::string detail = fmt::format("emergency access {} -> {}", minutes_text(base), minutes_text(access_s));
@@ -241,11 +241,11 @@ void ImpactModel::observe_zone_access(std::size_t z, double t_s, double access_s
     return;
   }
   const double base = za.baseline_s;
+  if (!std::isfinite(base)) return;  // no route before the crisis either: not a consequence
   int level = 0;
   if (!std::isfinite(access_s))
     level = 2;
-  else if (std::isfinite(base) &&
-           access_s > std::max(options_.access_degraded_factor * base, base + options_.access_degraded_extra_s))
+  else if (access_s > std::max(options_.access_degraded_factor * base, base + options_.access_degraded_extra_s))
     level = 1;
   if (level == za.level) return;
   za.level = level;

@@ -662,11 +662,45 @@ std::string TrafficModel::nearest_edge(twin::MapPoint point, const std::string& 
   network_.location().to_sumo(point, x, y);
   try {
     const auto road = libsumo::Simulation::convertRoad(x, y, false, vehicle_class);
-    if (road.edgeID.empty() || road.edgeID[0] == ':') return {};
-    return road.edgeID;
+    if (!road.edgeID.empty() && road.edgeID[0] != ':') return road.edgeID;
   } catch (const libsumo::TraCIException&) {
-    return {};
   }
+  // SUMO looks only a short way around the point; a hospital in its grounds
+  // or a zone's centroid in the fields is further from any road. Take the
+  // nearest edge by geometry, within a kilometre, whose lanes admit the class.
+  struct Candidate {
+    double distance_m;
+    std::size_t edge;
+  };
+  std::vector<Candidate> near;
+  for (std::size_t e = 0; e < network_.edges().size(); ++e) {
+    const auto& shape = network_.edges()[e].shape;
+    double best = std::numeric_limits<double>::infinity();
+    for (std::size_t k = 1; k < shape.size(); ++k) {
+      const double ax = shape[k - 1].x_m, ay = shape[k - 1].y_m, bx = shape[k].x_m, by = shape[k].y_m;
+      const double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
+      const double t = len2 > 0.0 ? std::clamp(((point.x_m - ax) * dx + (point.y_m - ay) * dy) / len2, 0.0, 1.0) : 0.0;
+      best = std::min(best, std::hypot(point.x_m - (ax + t * dx), point.y_m - (ay + t * dy)));
+    }
+    if (best <= 1000.0) near.push_back({best, e});
+  }
+  std::sort(near.begin(), near.end(), [](const Candidate& a, const Candidate& b) {
+    return a.distance_m < b.distance_m || (a.distance_m == b.distance_m && a.edge < b.edge);
+  });
+  for (const auto& c : near) {
+    const auto& edge = network_.edges()[c.edge];
+    for (const auto& lane : edge.lanes) {
+      try {
+        const auto allowed = libsumo::Lane::getAllowed(lane.id);
+        const auto disallowed = libsumo::Lane::getDisallowed(lane.id);
+        const bool ok = (allowed.empty() || std::find(allowed.begin(), allowed.end(), vehicle_class) != allowed.end()) &&
+                        std::find(disallowed.begin(), disallowed.end(), vehicle_class) == disallowed.end();
+        if (ok) return edge.id;
+      } catch (const libsumo::TraCIException&) {
+      }
+    }
+  }
+  return {};
 }
 
 AccessMatrix TrafficModel::emergency_access(const std::vector<AccessPoint>& origins,

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <sstream>
 
 
@@ -142,18 +143,55 @@ TEST_CASE("cadereau flood rains per zone from a zone raster on another grid", "[
   CHECK_THAT(bad_k.err, Catch::Contains("whole number"));
 }
 
-TEST_CASE("cadereau demo builds the territory, forecasts a flash flood and renders it", "[integration][cli]") {
+TEST_CASE("cadereau demo runs the flagship flash flood on the demo territory", "[integration][cli]") {
   cadereau::testing::TempDir tmp;
-  const Run r = run({"demo", "--out", (tmp / "demo").string()});
+  const auto dir = tmp / "demo";
+  const Run r = run({"demo", "--out", dir.string()});
   INFO(r.err);
   REQUIRE(r.code == 0);
-  CHECK_THAT(r.out, Catch::Contains("EPSG:2154") && Catch::Contains("impassable") &&
+  CHECK_THAT(r.out, Catch::Contains("faster than real time") && Catch::Contains("closed by water") &&
                         Catch::Contains("assets out of service"));
-  const std::string impacts = cadereau::testing::read_text(tmp / "demo" / "flood" / "impacts.json");
-  // The underpass of the route de Sommières sits in the cadereau d'Alès: it goes first.
-  CHECK_THAT(impacts, Catch::Contains("\"assets_out\"") && Catch::Contains("tremie-sommieres"));
-  const cadereau::twin::Raster max_depth = cadereau::twin::read_raster(tmp / "demo" / "flood" / "max_depth.tif");
+  for (const char* file : {"recording.h5", "impacts.json", "max_depth.tif", "arrival_time.tif", "summary.json",
+                           "report.html", "map.png", "gauges.svg", "timeline.svg"})
+    CHECK(std::filesystem::exists(dir / file));
+  const auto impacts = nlohmann::json::parse(cadereau::testing::read_text(dir / "impacts.json"));
+  REQUIRE(impacts.is_array());
+  std::set<std::string> kinds;
+  bool chained = false;
+  for (const auto& i : impacts) {
+    kinds.insert(i["kind"].get<std::string>());
+    for (const char* key : {"t_s", "kind", "target", "x_m", "y_m", "chain"}) REQUIRE(i.contains(key));
+    // A failed asset's chain goes back to a hazard: an inflow or the rain.
+    if (i["kind"] == "asset_failed" && !i["chain"].empty()) {
+      const std::string root = i["chain"].back()["kind"];
+      chained = chained || root == "inflow" || root == "rain";
+    }
+  }
+  CHECK(chained);
+  for (const char* k : {"inflow", "rain", "water", "road_closed", "asset_failed", "action"}) CHECK(kinds.count(k) == 1);
+  const auto summary = nlohmann::json::parse(cadereau::testing::read_text(dir / "summary.json"));
+  CHECK(summary["roads_closed"].get<int>() > 50);
+  CHECK(summary["faster_than_real_time"].get<double>() > 1.0);
+  CHECK(summary["mass_error_rel"].get<double>() < 1e-9);
+  const cadereau::twin::Raster max_depth = cadereau::twin::read_raster(dir / "max_depth.tif");
   CHECK(max_depth.crs().epsg() == 2154);
   CHECK(max_depth.stats().max > 1.0);
-  CHECK(std::filesystem::file_size(tmp / "demo" / "territory.png") > 100000);
+  CHECK_THAT(cadereau::testing::read_text(dir / "report.html"),
+             Catch::Contains("Key figures") && Catch::Contains("map.png") && Catch::Contains("&larr;"));
+  // The recording holds every record as an event, with an intact chain.
+  const Run verify = run({"replay", (dir / "recording.h5").string(), "--verify"});
+  CHECK(verify.code == 0);
+}
+
+TEST_CASE("cadereau run refuses bad scenarios with file and line", "[integration][cli]") {
+  cadereau::testing::TempDir tmp;
+  const auto file = tmp / "bad.yaml";
+  cadereau::testing::write_text(file, "name: bad\nterritory: demo\nstart: 2026-11-25T08:00:00\nduration: 1h\n"
+                                      "inflows:\n  - at: lg-ales-amont\n    m3_s: [[0, 10], [600, -5]]\n");
+  const Run r = run({"run", file.string(), "--out", (tmp / "out").string()});
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Catch::Contains("bad.yaml:7") && Catch::Contains("negative"));
+  CHECK(run({"run", "--out", (tmp / "out").string()}).code == 2);
+  CHECK(run({"run", file.string()}).code == 2);
+  CHECK_THAT(run({"run", (tmp / "none.yaml").string(), "--out", (tmp / "o").string()}).err, Catch::Contains("none.yaml"));
 }

@@ -5,7 +5,8 @@
 // The engine advances in exchange steps (10 s by default). At each one the
 // flood solver runs its own adaptive sub-steps up to the exchange time; the
 // water depth is read on every road edge (the deepest cell under it) and at
-// every asset; roads are slowed along the depth-disruption curve of
+// every asset (the flood and SUMO advance side by side over each interval,
+// SUMO with the closures decided at its start); roads are slowed along the depth-disruption curve of
 // Pregnolato et al. (2017) and closed from 0.3 m, and vehicles on a road as
 // it closes are stopped there and counted as people at risk; SUMO steps to the
 // same time and its vehicles reroute around closures; assets fail past their
@@ -58,7 +59,6 @@ struct EngineSetup {
   double duration_s = 7200.0;
   double exchange_s = 10.0;
   double access_every_s = 300.0;    // emergency access recomputed this often
-  double reroute_every_s = 60.0;    // vehicles heading for a closed road re-plan this often
   double traffic_begin_s = 0.0;     // SUMO time at the start (27000 = 07:30)
   bool traffic = true;              // false: flood and impacts only
   std::uint64_t seed = 42;
@@ -66,7 +66,12 @@ struct EngineSetup {
   // Flood forcing and parameters.
   std::vector<flood::PointInflow> inflows;
   std::optional<flood::TimeSeries> rain_mm_h;  // uniform
+  std::optional<flood::RainZones> rain_zones;  // per gauge or zone, added to the uniform rain
+  std::vector<std::string> rain_zone_labels;   // one per rain zone, for the records
   double manning_n = 0.05;          // where the territory has no Manning raster
+  // Cell size of the flood grid; 0: the territory's DEM. A coarser grid is the
+  // DEM and Manning rasters averaged over the same extent (faster forecasts).
+  double flood_cell_m = 0.0;
   int flood_threads = 0;
 
   // Thresholds.
@@ -87,10 +92,12 @@ struct EngineSetup {
   std::function<void(double, double)> progress;
 };
 
-// Wall time spent in each part of the engine, seconds.
+// Wall time spent in each part of the engine, seconds. The flood and the
+// traffic run side by side: step_wall_s is the wall time of the two together.
 struct EngineTimings {
   double flood_s = 0.0;
   double traffic_s = 0.0;
+  double step_wall_s = 0.0;
   double coupling_s = 0.0;   // sampling water on roads and assets, closing roads
   double access_s = 0.0;     // emergency access times
   double impacts_s = 0.0;

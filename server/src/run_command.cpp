@@ -1,0 +1,190 @@
+#include "run_command.h"
+
+#include "programs.h"
+#include "report.h"
+
+#include "cadereau/data/demo_territory.h"
+#include "cadereau/twin/error.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <ostream>
+
+namespace cadereau::server {
+
+namespace {
+
+// A progress bar: redrawn in place on a terminal, a line every 10% otherwise.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::ostream& out) : out_(out), tty_(&out == &std::cerr && isatty(2)) {}
+  void operator()(double t_s, double duration_s, const scenarios::Scenario& s) {
+    const double share = t_s / duration_s;
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const int tenth = static_cast<int>(share * 10.0 + 1e-9);
+    if (!tty_ && tenth == last_tenth_) return;
+    if (tty_ && wall - last_draw_ < 0.2 && share < 1.0) return;
+    last_tenth_ = tenth;
+    last_draw_ = wall;
+    const int filled = static_cast<int>(share * 30.0);
+    const std::string line =
+        fmt::format("[{}{}] {:3.0f}%  {}  {:.0f} of {:.0f} min simulated in {:.0f} s (x{:.0f})",
+                    std::string(filled, '#'), std::string(30 - filled, '.'), share * 100.0, scenarios::clock_of(s, t_s),
+                    t_s / 60.0, duration_s / 60.0, wall, t_s / std::max(wall, 1e-3));
+    out_ << (tty_ ? "\r" : "") << line << (tty_ && share < 1.0 ? "" : "\n") << std::flush;
+  }
+
+ private:
+  std::ostream& out_;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  int last_tenth_ = -1;
+  double last_draw_ = -1.0;
+};
+
+void write_summary(const scenarios::Scenario& scenario, const sim::engine::Engine& engine, const KeyFigures& k,
+                   const std::filesystem::path& file) {
+  const auto& t = engine.timings();
+  nlohmann::json j;
+  j["scenario"] = scenario.name;
+  j["start"] = scenario.start;
+  j["sim_s"] = scenario.duration_s;
+  j["wall_s"] = t.total_s;
+  j["faster_than_real_time"] = scenario.duration_s / std::max(t.total_s, 1e-9);
+  j["time_s"] = {{"flood", t.flood_s},         {"traffic", t.traffic_s}, {"emergency_access", t.access_s},
+                 {"coupling", t.coupling_s},   {"impacts", t.impacts_s}, {"recording", t.recording_s}};
+  j["records"] = engine.log().size();
+  j["flood_steps"] = engine.flood().steps();
+  j["mass_error_rel"] = engine.flood().mass_balance().error_rel();
+  j["flooded_km2"] = k.flooded_km2;
+  j["max_depth_m"] = k.max_depth_m;
+  j["roads_closed"] = k.roads_closed;
+  j["roads_closed_km"] = k.roads_closed_km;
+  j["vehicles_caught"] = k.vehicles_caught;
+  j["people_at_risk"] = k.people_at_risk;
+  j["assets_failed"] = k.assets_failed;
+  j["people_without_power_peak"] = k.people_without_power;
+  j["people_cut_off_peak"] = k.people_cut_off;
+  j["people_in_flooded_homes_peak"] = k.people_flooded_homes;
+  j["vehicles_arrived"] = engine.vehicles_arrived();
+  std::ofstream f(file);
+  f << j.dump(2) << "\n";
+  if (!f) fail(file.string(), "cannot write");
+}
+
+}  // namespace
+
+int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::path& territory_dir,
+                 const RunOptions& options, std::ostream& out, std::ostream& progress) {
+  const twin::Territory territory = twin::Territory::load(territory_dir);
+  sim::engine::EngineSetup setup = scenarios::engine_setup(scenario, territory);
+  std::filesystem::create_directories(options.out);
+  setup.recording = options.out / "recording.h5";
+  setup.flood_threads = options.threads;
+  ProgressBar bar(progress);
+  setup.progress = [&](double t, double d) { bar(t, d, scenario); };
+
+  out << fmt::format("== {} ==\n   {} from {} for {:.0f} min: {} inflows, {} rain hyetographs, {} timed events\n",
+                     scenario.name, territory.manifest.name, scenario.start, scenario.duration_s / 60.0,
+                     scenario.inflows.size(), scenario.rain.size(), scenario.events.size());
+  sim::engine::Engine engine(territory, std::move(setup));
+  engine.run();
+
+  twin::write_geotiff(engine.flood().max_depth_raster(), options.out / "max_depth.tif");
+  twin::write_geotiff(engine.flood().arrival_time_raster(), options.out / "arrival_time.tif");
+  ReportInputs report{&scenario, &engine, options.out, {}};
+  write_impacts_json(report);
+  const KeyFigures k = key_figures(engine);
+  write_summary(scenario, engine, k, options.out / "summary.json");
+
+  if (options.snapshots) {
+    const auto png = options.out / "snapshot.png";
+    const int status = render_snapshot(territory_dir, png, {"--water-depth", (options.out / "max_depth.tif").string()});
+    if (status == 0)
+      report.snapshots.push_back("snapshot.png");
+    else
+      progress << "cadereau: no 3D snapshot (" << (viewer_path().empty() ? "viewer not built" : fmt::format("viewer exit {}", status))
+               << "); the rest of the report is complete\n";
+  }
+  write_report(report);
+
+  const auto& t = engine.timings();
+  out << fmt::format("   {:.0f} min simulated in {:.1f} s: {:.0f}x faster than real time\n", scenario.duration_s / 60.0,
+                     t.total_s, scenario.duration_s / std::max(t.total_s, 1e-9));
+  out << fmt::format("   time: flood {:.1f} s, traffic {:.1f} s, emergency access {:.1f} s, coupling {:.1f} s, "
+                     "impacts {:.2f} s, recording {:.1f} s\n",
+                     t.flood_s, t.traffic_s, t.access_s, t.coupling_s, t.impacts_s, t.recording_s);
+  out << fmt::format("   {:.2f} km2 under more than 10 cm of water, max depth {:.2f} m\n", k.flooded_km2, k.max_depth_m);
+  out << fmt::format("   {} road sections ({:.1f} km) closed by water; {} vehicles caught, {:.0f} people at risk\n",
+                     k.roads_closed, k.roads_closed_km, k.vehicles_caught, k.people_at_risk);
+  out << fmt::format("   {} assets out of service; peak {:.0f} people without power, {:.0f} with emergency access "
+                     "cut or degraded, {:.0f} in flooded homes\n",
+                     k.assets_failed, k.people_without_power, k.people_cut_off, k.people_flooded_homes);
+  // The first consequences, each with its chain.
+  int shown = 0;
+  for (const auto& i : engine.log().all()) {
+    if (i.kind != sim::impact::kind::asset_failed && i.kind != sim::impact::kind::zone_unreachable &&
+        i.kind != sim::impact::kind::asset_cut_off && i.kind != sim::impact::kind::zone_without_power)
+      continue;
+    if (++shown > 8) break;
+    std::string chain;
+    for (const auto* c : engine.log().chain(i.id))
+      chain += fmt::format(" <- {} {} {}", scenarios::clock_of(scenario, c->t_s), c->kind, c->target);
+    out << fmt::format("   {} {} {} ({}){}\n", scenarios::clock_of(scenario, i.t_s), i.kind, i.target, i.detail, chain);
+  }
+  out << "   report: " << (options.out / "report.html").string() << "\n";
+  out << "   recording: " << (options.out / "recording.h5").string() << " (cadereau replay ... --verify)\n";
+  return 0;
+}
+
+int run_command(Args& args, std::ostream& out, std::ostream& err) {
+  if (args.positional().size() != 2) throw UsageError{"run needs one scenario file: cadereau run SCENARIO.yaml --out DIR"};
+  RunOptions options;
+  const auto dir = args.take("out");
+  if (!dir) throw UsageError{"run needs --out DIR"};
+  options.out = *dir;
+  if (auto t = args.take("territory")) options.territory = *t;
+  options.threads = static_cast<int>(args.take_number("threads", 0, 0, 256));
+  options.snapshots = !args.take_flag("no-snapshots");
+  args.finish();
+  const scenarios::Scenario scenario = scenarios::read_scenario(args.positional()[1]);
+  std::filesystem::path territory_dir;
+  if (options.territory) {
+    territory_dir = *options.territory;
+  } else if (scenario.territory == "demo") {
+    territory_dir = options.out / "territory";
+    out << "== Building the demo territory (Nîmes, Lambert-93) in " << territory_dir.string() << " ==\n";
+    data::write_demo_territory(territory_dir, {});
+  } else {
+    territory_dir = scenario.territory_folder();
+  }
+  return run_scenario(scenario, territory_dir, options, out, err);
+}
+
+int demo_command(Args& args, std::ostream& out, std::ostream& err) {
+  RunOptions options;
+  options.out = args.take("out").value_or("cadereau-demo");
+  options.threads = static_cast<int>(args.take_number("threads", 0, 0, 256));
+  options.snapshots = !args.take_flag("no-snapshots");
+  args.finish();
+  const auto territory_dir = options.out / "territory";
+  out << "== Building the demo territory (Nîmes, Lambert-93) ==\n";
+  const auto summary = data::write_demo_territory(territory_dir, {});
+  out << fmt::format("   {} road edges, {} traffic lights, {} trips, {} buildings, {} assets in {}\n", summary.network_edges,
+                     summary.traffic_lights, summary.trips, summary.buildings, summary.assets, territory_dir.string());
+  const scenarios::Scenario scenario =
+      scenarios::parse_scenario(scenarios::flagship_scenario_text(), "scenarios/flash-flood-1988.yaml");
+  const int status = run_scenario(scenario, territory_dir, options, out, err);
+  if (status == 0 && !viewer_path().empty())
+    out << "Open it in 3D with: " << viewer_path().string() << " --territory " << territory_dir.string()
+        << " --water-depth " << (options.out / "max_depth.tif").string() << "\n";
+  return status;
+}
+
+}  // namespace cadereau::server

@@ -1,0 +1,148 @@
+#include "cadereau/scenarios/scenario.h"
+#include "cadereau/twin/error.h"
+#include "test_support.h"
+
+#include <catch2/catch.hpp>
+
+using namespace cadereau;
+using namespace cadereau::scenarios;
+
+namespace {
+
+const std::string kGood = R"(name: Test storm
+territory: demo
+start: 1988-10-03T07:30:00
+duration: 1h30
+rain:
+  - mm_h: [[07:30, 10], [08:00, 40]]
+  - gauge: rg-mas-de-ponge
+    area: [807000, 6303800, 813000, 6305000]
+    mm_h: [[0, 100], [3600, 0]]
+inflows:
+  - name: cadereau d'Alès
+    at: lg-ales-amont
+    m3_s: [[07:00, 0], [08:10, 480], [09:30, 0]]
+  - at: [810000, 6302000]
+    m3_s: [[0, 5]]
+events:
+  - at: "08:40"
+    action: close_road
+    target: h9_9
+    by: police
+  - at: 600
+    action: speed_limit
+    target: h9_9
+    value: 30
+roles: [director, traffic]
+)";
+
+std::string with(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("A scenario reads its times, series and events", "[scenario]") {
+  const Scenario s = parse_scenario(kGood, "storm.yaml");
+  CHECK(s.name == "Test storm");
+  CHECK(s.start_clock_s == 7.5 * 3600);
+  CHECK(s.duration_s == 5400.0);
+  REQUIRE(s.rain.size() == 2);
+  CHECK(s.rain[0].over == RainSpec::Over::territory);
+  CHECK(s.rain[0].mm_h.at(900.0) == Approx(25.0));
+  CHECK(s.rain[1].over == RainSpec::Over::gauge);
+  CHECK(s.rain[1].area->y_min_m == 6303800.0);
+  REQUIRE(s.inflows.size() == 2);
+  // Clock times are seconds after the start; points before it are kept.
+  CHECK(s.inflows[0].m3_s.times_s().front() == -1800.0);
+  CHECK(s.inflows[0].m3_s.at(2400.0) == Approx(480.0));
+  CHECK(s.inflows[1].location->x_m == 810000.0);
+  REQUIRE(s.events.size() == 2);
+  CHECK(s.events[0].t_s == 4200.0);
+  CHECK(s.events[0].by == "police");
+  CHECK(s.events[0].where == "storm.yaml:17");
+  CHECK(s.events[1].value == 30.0);
+  CHECK(clock_of(s, 4200.0) == "08:40");
+}
+
+TEST_CASE("Bad scenarios are refused with file and line", "[scenario]") {
+  auto error_of = [](const std::string& text) {
+    try {
+      parse_scenario(text, "s.yaml");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(error_of(with(kGood, "duration: 1h30", "duration: soon")), Catch::Contains("s.yaml:4") && Catch::Contains("soon"));
+  CHECK_THAT(error_of(with(kGood, "[08:10, 480]", "[08:10, -480]")),
+             Catch::Contains("s.yaml:13") && Catch::Contains("negative"));
+  CHECK_THAT(error_of(with(kGood, "[09:30, 0]", "[08:00, 0]")), Catch::Contains("s.yaml:13") && Catch::Contains("time goes back"));
+  CHECK_THAT(error_of(with(kGood, "at: \"08:40\"", "at: \"11:40\"")),
+             Catch::Contains("s.yaml:17") && Catch::Contains("outside the run (07:30 to 09:00)"));
+  CHECK_THAT(error_of(with(kGood, "at: \"08:40\"", "at: \"8h40\"")), Catch::Contains("s.yaml:17"));
+  CHECK_THAT(error_of(with(kGood, "action: close_road", "action: open_the_dam")),
+             Catch::Contains("s.yaml:18") && Catch::Contains("unknown action 'open_the_dam'"));
+  CHECK_THAT(error_of(with(kGood, "name: Test storm", "name: Test storm\nweather: fine")),
+             Catch::Contains("s.yaml:2") && Catch::Contains("unknown key 'weather'"));
+  CHECK_THAT(error_of(with(kGood, "value: 30", "value: fast")), Catch::Contains("s.yaml:") && Catch::Contains("'fast'"));
+  CHECK_THAT(error_of(with(kGood, "start: 1988-10-03T07:30:00", "start: yesterday")), Catch::Contains("s.yaml:3"));
+  CHECK_THAT(error_of("name: [unclosed"), Catch::Contains("s.yaml:") && Catch::Contains("not valid YAML"));
+  CHECK_THAT(error_of("name: x\n"), Catch::Contains("needs 'territory'"));
+  CHECK_THROWS_WITH(read_scenario("/no/such/scenario.yaml"), Catch::Contains("/no/such/scenario.yaml"));
+}
+
+TEST_CASE("A scenario is checked against its territory", "[scenario]") {
+  const auto dir = cadereau::testing::demo_territory();
+  if (!dir) {
+    WARN("CADEREAU_TEST_TERRITORY is not set: run through ctest");
+    return;
+  }
+  const twin::Territory territory = twin::Territory::load(*dir);
+  const auto setup = engine_setup(parse_scenario(kGood, "storm.yaml"), territory);
+  CHECK(setup.inflows.size() == 2);
+  CHECK(setup.rain_mm_h.has_value());
+  REQUIRE(setup.rain_zones.has_value());
+  CHECK(setup.rain_zone_labels == std::vector<std::string>{"rg-mas-de-ponge"});
+  // The gauge's rain stays inside its area: the hills north of 6 303 800 m.
+  const auto& zone = setup.rain_zones->zone;
+  const auto north = territory.grid().cell_at({809600.0, 6304600.0});
+  const auto town = territory.grid().cell_at({809600.0, 6302000.0});
+  CHECK(zone.at(*north) == 0.0f);
+  CHECK(zone.at(*town) < 0.0f);
+  CHECK(setup.traffic_begin_s == 27000.0);
+
+  auto error_of = [&](const std::string& text) {
+    try {
+      engine_setup(parse_scenario(text, "s.yaml"), territory);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(error_of(with(kGood, "gauge: rg-mas-de-ponge", "gauge: rg-nowhere")),
+             Catch::Contains("s.yaml:7") && Catch::Contains("unknown rain gauge 'rg-nowhere'"));
+  CHECK_THAT(error_of(with(kGood, "at: lg-ales-amont", "at: lg-nowhere")),
+             Catch::Contains("s.yaml:11") && Catch::Contains("unknown sensor 'lg-nowhere'"));
+  CHECK_THAT(error_of(with(kGood, "[810000, 6302000]", "[0, 0]")), Catch::Contains("s.yaml:14") && Catch::Contains("outside"));
+  CHECK_THAT(error_of(with(kGood, "area: [807000, 6303800, 813000, 6305000]", "area: [0, 0, 10, 10]")),
+             Catch::Contains("s.yaml:7") && Catch::Contains("covers no cell"));
+}
+
+TEST_CASE("The flagship scenario reads and fits the demo territory", "[scenario]") {
+  const Scenario s = parse_scenario(flagship_scenario_text(), "flash-flood-1988.yaml");
+  CHECK(s.duration_s == 7200.0);
+  CHECK(s.inflows.size() == 3);
+  CHECK(s.rain.size() == 4);
+  double peak = 0.0;
+  for (const auto& in : s.inflows) peak = std::max(peak, in.m3_s.max_value());
+  CHECK(peak >= 300.0);  // hundreds of m3/s
+  // 250 to 400 mm on the hills.
+  const double mm = s.rain[0].mm_h.integral(s.rain[0].mm_h.times_s().front(), s.rain[0].mm_h.end_s()) / 3600.0;
+  CHECK(mm >= 250.0);
+  CHECK(mm <= 400.0);
+  const auto dir = cadereau::testing::demo_territory();
+  if (dir) CHECK_NOTHROW(engine_setup(s, twin::Territory::load(*dir)));
+}
