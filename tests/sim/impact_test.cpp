@@ -195,6 +195,11 @@ TEST_CASE("Zones: degraded then unreachable access, people in flooded buildings"
   int records = 0;
   for (const auto& i : town.log.all()) records += i.kind == kind::zone_flooded;
   CHECK(records == 2);
+
+  // A zone no road reached before the crisis is not a consequence of it.
+  m.observe_zone_access(1, 3000.0, std::numeric_limits<double>::infinity(), {});
+  m.observe_zone_access(1, 3600.0, std::numeric_limits<double>::infinity(), {town.hazard});
+  CHECK(town.last(kind::zone_unreachable, "z-far") == nullptr);
 }
 
 TEST_CASE("The same facts give the same log", "[impact]") {
