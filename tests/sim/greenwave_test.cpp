@@ -223,9 +223,24 @@ TEST_CASE("the green-wave plan beats the baseline on a test corridor", "[greenwa
   CHECK(p.forward.stops_per_vehicle < b.forward.stops_per_vehicle);
   CHECK(p.forward.bandwidth_s + p.backward.bandwidth_s > b.forward.bandwidth_s + b.backward.bandwidth_s);
   CHECK(p.all.mean_delay_s < b.all.mean_delay_s);
-  // ...and the cross streets, which lose green share to the corridor, not
-  // slower by more than 20 % (measured here: about 32 s -> 37 s).
-  CHECK(p.cross.mean_travel_time_s <= 1.20 * b.cross.mean_travel_time_s);
+  // ...and the cross streets faster than under the 90 s baseline (measured
+  // here: 42.2 s -> 33.9 s).
+  CHECK(p.cross.mean_travel_time_s < b.cross.mean_travel_time_s);
+  // The cycle was chosen among candidates from Webster's up, and the one
+  // taken is estimated no worse than Webster's own plan for the cross streets
+  // and no worse in total.
+  REQUIRE(!r.plan.candidates.empty());
+  REQUIRE(r.plan.chosen < r.plan.candidates.size());
+  const auto& reference = r.plan.candidates.front();
+  const auto& chosen = r.plan.candidates[r.plan.chosen];
+  CHECK(reference.cycle_s == Approx(r.plan.webster_cycle_s));
+  CHECK(reference.corridor_share == 1.0);
+  CHECK(chosen.cycle_s == Approx(r.plan.cycle_s));
+  CHECK(r.plan.cycle_s >= r.plan.webster_cycle_s);
+  CHECK(r.plan.cycle_s <= 1.5 * r.plan.webster_cycle_s + 0.05);
+  CHECK(chosen.cross_within_webster);
+  CHECK(chosen.cross_delay_s <= reference.cross_delay_s);
+  CHECK(chosen.total_delay_veh <= reference.total_delay_veh);
 
   // SUMO runs the plan as the planner meant it: the forward through green
   // seen in the simulation matches the analytic window shifted by the offset
