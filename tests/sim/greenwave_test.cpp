@@ -223,9 +223,24 @@ TEST_CASE("the green-wave plan beats the baseline on a test corridor", "[greenwa
   CHECK(p.forward.stops_per_vehicle < b.forward.stops_per_vehicle);
   CHECK(p.forward.bandwidth_s + p.backward.bandwidth_s > b.forward.bandwidth_s + b.backward.bandwidth_s);
   CHECK(p.all.mean_delay_s < b.all.mean_delay_s);
-  // ...and the cross streets, which lose green share to the corridor, not
-  // slower by more than 20 % (measured here: about 32 s -> 37 s).
-  CHECK(p.cross.mean_travel_time_s <= 1.20 * b.cross.mean_travel_time_s);
+  // ...and the cross streets faster than under the 90 s baseline (measured
+  // here: 42.2 s -> 33.9 s).
+  CHECK(p.cross.mean_travel_time_s < b.cross.mean_travel_time_s);
+  // The cycle was chosen among candidates from Webster's up, and the one
+  // taken is estimated no worse than Webster's own plan for the cross streets
+  // and no worse in total.
+  REQUIRE(!r.plan.candidates.empty());
+  REQUIRE(r.plan.chosen < r.plan.candidates.size());
+  const auto& reference = r.plan.candidates.front();
+  const auto& chosen = r.plan.candidates[r.plan.chosen];
+  CHECK(reference.cycle_s == Approx(r.plan.webster_cycle_s));
+  CHECK(reference.corridor_share == 1.0);
+  CHECK(chosen.cycle_s == Approx(r.plan.cycle_s));
+  CHECK(r.plan.cycle_s >= r.plan.webster_cycle_s);
+  CHECK(r.plan.cycle_s <= 1.5 * r.plan.webster_cycle_s + 0.05);
+  CHECK(chosen.cross_within_webster);
+  CHECK(chosen.cross_delay_s <= reference.cross_delay_s);
+  CHECK(chosen.total_delay_veh <= reference.total_delay_veh);
 
   // SUMO runs the plan as the planner meant it: the forward through green
   // seen in the simulation matches the analytic window shifted by the offset
@@ -283,6 +298,11 @@ TEST_CASE("greenwave: bad input gets a clear error", "[greenwave][unit]") {
 // own tools on the same corridor, demand and seed: tlsCycleAdaptation.py -u
 // (Webster, one cycle for all lights), tlsCoordinator.py (offsets along the
 // routes) and the two together. Prints every KPI side by side.
+// tlsCycleAdaptation counts the vehicles departing in the hour from its
+// --begin as hourly flows; the 900 s demand here reads as a quarter of its
+// rate (hence its 18 s cycle). The extra row feeds it the same streams over a
+// whole hour, so that it sees the true rates; every plan is still run on the
+// 900 s demand.
 TEST_CASE("green wave vs SUMO's tlsCycleAdaptation and tlsCoordinator", "[.benchmark][greenwave]") {
   Arterial a;
   const auto o = a.options();
@@ -297,6 +317,11 @@ TEST_CASE("green wave vs SUMO's tlsCycleAdaptation and tlsCoordinator", "[.bench
   run_tool(tools + "tlsCoordinator.py -n " + net + " -r " + routes + " -a '" + webster.string() + "' -o '" +
                both.string() + "'",
            a.dir / "both.log");
+  const Arterial hour(600.0, 120.0, 3600.0);
+  const auto webster_hour = a.dir / "webster_hour.add.xml";
+  run_tool(tools + "tlsCycleAdaptation.py -n " + net + " -r '" + hour.routes.string() + "' -u -o '" +
+               webster_hour.string() + "'",
+           a.dir / "webster_hour.log");
   const auto plan = run_greenwave(o);
   struct Row {
     std::string name;
@@ -306,6 +331,7 @@ TEST_CASE("green wave vs SUMO's tlsCycleAdaptation and tlsCoordinator", "[.bench
                            {"tlsCycleAdaptation -u", evaluate(o, {webster}).kpis},
                            {"tlsCoordinator", evaluate(o, {coordinated}).kpis},
                            {"tlsCycleAdaptation -u + tlsCoordinator", evaluate(o, {webster, both}).kpis},
+                           {"tlsCycleAdaptation -u, hourly flows", evaluate(o, {webster_hour}).kpis},
                            {"cadereau greenwave", plan.planned.kpis}};
   std::cout << fmt::format("{:<40}{:>10}{:>10}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>10}{:>8}{:>8}\n", "plan (5 lights, 800 m)",
                            "corr_tt_s", "trip_tt_s", "c_stops", "stops", "delay_s", "cross_s", "queue", "queue_max",
@@ -322,6 +348,15 @@ TEST_CASE("green wave vs SUMO's tlsCycleAdaptation and tlsCoordinator", "[.bench
                              k.bandwidth_defined ? fmt::format("{:.1f}", k.forward.bandwidth_s) : "-",
                              k.bandwidth_defined ? fmt::format("{:.1f}", k.backward.bandwidth_s) : "-");
   }
-  for (std::size_t i = 1; i + 1 < rows.size(); ++i)
-    CHECK(rows.back().k.mean_corridor_travel_time_s < rows[i].k.mean_corridor_travel_time_s);
+  std::cout << fmt::format("greenwave cycle {:.0f} s (Webster {:.0f} s)\n", plan.plan.cycle_s, plan.plan.webster_cycle_s);
+  const auto& ours = rows.back().k;
+  // Better along the corridor than every tool...
+  for (std::size_t i = 1; i + 1 < rows.size(); ++i) {
+    INFO(rows[i].name);
+    CHECK(ours.mean_corridor_travel_time_s < rows[i].k.mean_corridor_travel_time_s);
+  }
+  // ...without slowing the cross streets against SUMO's Webster tool, as run
+  // on this demand and on the true hourly rates.
+  CHECK(ours.cross.mean_travel_time_s <= rows[1].k.cross.mean_travel_time_s);
+  CHECK(ours.cross.mean_travel_time_s <= rows[4].k.cross.mean_travel_time_s);
 }

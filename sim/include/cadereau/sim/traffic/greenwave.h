@@ -14,6 +14,7 @@
 #include "cadereau/sim/traffic/signal_plan.h"
 #include "cadereau/sim/traffic/traffic_model.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -131,14 +132,38 @@ struct Evaluation {
 // network's own programs) and measures everything along the corridor.
 Evaluation evaluate(const GreenwaveOptions& options, const std::vector<std::filesystem::path>& additionals);
 
-struct GreenwavePlan {
+// One (cycle, splits) pair the planner weighed, with its best offsets and
+// Webster's delay estimates on the flows counted in the baseline.
+struct PlanCandidate {
   double cycle_s = 0.0;
-  std::string cycle_source;  // "webster" or "given"
-  std::vector<twin::TrafficLight> programs;  // new durations and offsets, program id options.plan_program_id
-  BandwidthPlan bandwidth;
+  double corridor_share = 1.0;  // factor on the Webster weight of stages serving the corridor
+  double bandwidth_forward_s = 0.0;
+  double bandwidth_backward_s = 0.0;
+  double corridor_delay_s = 0.0;   // mean per vehicle and light, corridor through lanes
+  double cross_delay_s = 0.0;      // mean per vehicle and light, every other lane
+  double total_delay_veh = 0.0;    // vehicle-seconds of delay per second, all lanes of all lights
+  bool cross_within_webster = false;  // cross_delay_s not above the Webster plan's
 };
 
-// The plan from a baseline evaluation.
+struct GreenwavePlan {
+  double cycle_s = 0.0;
+  double webster_cycle_s = 0.0;  // the critical junction's Webster cycle (whole seconds)
+  std::string cycle_source;      // "given", or "joint" (chosen with the splits and the band)
+  std::vector<twin::TrafficLight> programs;  // new durations and offsets, program id options.plan_program_id
+  BandwidthPlan bandwidth;
+  std::vector<PlanCandidate> candidates;
+  std::size_t chosen = 0;  // index into candidates
+};
+
+// The plan from a baseline evaluation. Cycle and splits are chosen jointly
+// with the offsets: every cycle from Webster's to 1.5 times it in 5 s steps
+// (within [min_cycle_s, max_cycle_s]; the given cycle alone when there is
+// one), each with Webster's splits and with green moved from the corridor's
+// stages to the others, gets its MAXBAND offsets; the plan is the candidate
+// of least total Webster delay over every lane of every light, where the
+// share of a corridor platoon inside the band meets no uniform delay past
+// the first light. Candidates whose estimated cross-street delay exceeds
+// that of Webster's own cycle and splits are not taken.
 GreenwavePlan plan_greenwave(const GreenwaveOptions& options, const Corridor& corridor, const Evaluation& baseline);
 
 // The bandwidth problem of a corridor under given programs (nullopt when
