@@ -5,8 +5,8 @@
 #     (tlsCycleAdaptation.py -u, tlsCoordinator.py, both, and
 #     tlsCycleAdaptation.py -u fed the demand's true hourly rates) on a 5-light
 #     test arterial built by netgenerate: every KPI side by side; fails when
-#     the plan is slower along the corridor than a tool, or slower on the cross
-#     streets than tlsCycleAdaptation;
+#     the plan is slower along the corridor than a tool, or slows the cross
+#     streets against the current plan;
 #  2. libsumo in-process (the traffic twin reading all edge states every 10 s)
 #     against the plain `sumo` binary on Bologna "joined" (~11,000 vehicles)
 #     and on the demo territory's morning peak: wall-time ratio and simulated
