@@ -559,8 +559,10 @@ void Engine::update_access(double t_s) {
   for (std::size_t d = 0; d < im.destinations.size(); ++d) {
     double best = kInf;
     std::size_t best_origin = 0;
+    // A hospital is not its own help: help for it comes from elsewhere.
     for (std::size_t o = 0; o < im.origins.size(); ++o)
-      if (m.travel_time_s[o][d] < best) best = m.travel_time_s[o][d], best_origin = o;
+      if (im.origins[o].id != im.destinations[d].id && m.travel_time_s[o][d] < best)
+        best = m.travel_time_s[o][d], best_origin = o;
     if (baseline && std::isfinite(best) && !m.destination_edges[d].empty()) {
       if (auto r = im.traffic->route(m.origin_edges[best_origin], m.destination_edges[d], "emergency"))
         for (const auto& edge : r->edges)

@@ -168,6 +168,18 @@ TEST_CASE("cadereau demo runs the flagship flash flood on the demo territory", "
     }
   }
   CHECK(chained);
+  // Somewhere emergency access is cut by a road closed by water, and the
+  // chain says so: cut off <- road closed <- water <- inflow or rain.
+  bool cut_by_water = false;
+  for (const auto& i : impacts) {
+    const std::string k = i["kind"];
+    if (k != "zone_unreachable" && k != "zone_access_degraded" && k != "asset_cut_off") continue;
+    const auto& chain = i["chain"];
+    if (chain.size() < 3 || chain[0]["kind"] != "road_closed" || chain[1]["kind"] != "water") continue;
+    const std::string root = chain[2]["kind"];
+    cut_by_water = cut_by_water || root == "inflow" || root == "rain";
+  }
+  CHECK(cut_by_water);
   for (const char* k : {"inflow", "rain", "water", "road_closed", "asset_failed", "action"}) CHECK(kinds.count(k) == 1);
   const auto summary = nlohmann::json::parse(cadereau::testing::read_text(dir / "summary.json"));
   CHECK(summary["roads_closed"].get<int>() > 50);
