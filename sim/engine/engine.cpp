@@ -593,6 +593,7 @@ void Engine::apply_due_actions(double t_s) {
     rec.detail = a.by.empty() ? a.verb : fmt::format("{} by {}", a.verb, a.by);
     const auto edge = net.edge_index(a.target);
     if (edge && !net.edges()[*edge].shape.empty()) rec.place = net.edges()[*edge].shape.front();
+    if (const twin::Junction* j = edge ? nullptr : net.find_junction(a.target)) rec.place = j->position;
     if (a.verb == "close_road" || a.verb == "close_road_to_traffic" || a.verb == "lower_bollard") {
       if (a.verb == "close_road") tm.set_edge_access(a.target, traffic::Access::closed);
       if (a.verb == "close_road_to_traffic") tm.set_edge_access(a.target, traffic::Access::emergency_only);
