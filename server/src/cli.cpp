@@ -41,9 +41,14 @@ Commands:
                                         scenario on it: a 1988-type flash flood during the
                                         morning traffic peak (DIR/report.html)
   run SCENARIO.yaml --out DIR [--territory DIR] [--threads N] [--no-snapshots]
+        [--save-state-at SECONDS]
                                         run a scenario headless: flood, traffic and their
                                         consequences; writes recording.h5, impacts.json,
-                                        max_depth.tif, summary.json and report.html
+                                        max_depth.tif, summary.json and report.html (and
+                                        DIR/state, the state at SECONDS, for forecasts)
+  forecast SCENARIO.yaml --state DIR --hours H --out OUT [--territory DIR] [--threads N]
+                                        the forecast worker: run on H hours from a saved
+                                        state and write the predicted impacts
   territory demo --out DIR [--cell-size M] [--seed N] [--vehicles N]
                                         write the demo territory folder
   territory info DIR                    describe any territory folder
@@ -192,6 +197,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (args[0] == "run") {
       Args a(args, 0, {"no-snapshots"});
       return run_command(a, out, err);
+    }
+    if (args[0] == "forecast") {
+      Args a(args, 0, {"no-snapshots"});
+      return forecast_command(a, out, err);
     }
     if (args[0] == "flood") {
       Args a(args, 1, {"open-boundaries"});

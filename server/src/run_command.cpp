@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -88,6 +89,9 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
   std::filesystem::create_directories(options.out);
   setup.recording = options.out / "recording.h5";
   setup.flood_threads = options.threads;
+  setup.resume_from = options.resume_from;
+  if (options.save_state_at_s && !(*options.save_state_at_s > 0.0 && *options.save_state_at_s < scenario.duration_s))
+    fail("--save-state-at", "{} s is not inside the run (0 to {} s)", *options.save_state_at_s, scenario.duration_s);
   ProgressBar bar(progress);
   setup.progress = [&](double t, double d) { bar(t, d, scenario); };
 
@@ -95,6 +99,13 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
                      scenario.name, territory.manifest.name, scenario.start, scenario.duration_s / 60.0,
                      scenario.inflows.size(), scenario.rain.size(), scenario.events.size());
   sim::engine::Engine engine(territory, std::move(setup));
+  const double from_s = engine.time_s();
+  if (options.save_state_at_s) {
+    engine.advance_to(*options.save_state_at_s);
+    engine.save_state(options.out / "state");
+    progress << "state at " << scenarios::clock_of(scenario, engine.time_s()) << " saved in "
+             << (options.out / "state").string() << "\n";
+  }
   engine.run();
 
   twin::write_geotiff(engine.flood().max_depth_raster(), options.out / "max_depth.tif");
@@ -116,8 +127,14 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
   write_report(report);
 
   const auto& t = engine.timings();
-  out << fmt::format("   {:.0f} min simulated in {:.1f} s: {:.0f}x faster than real time\n", scenario.duration_s / 60.0,
-                     t.total_s, scenario.duration_s / std::max(t.total_s, 1e-9));
+  const double simulated_s = scenario.duration_s - from_s;
+  if (options.resume_from)
+    out << fmt::format("   forecast from {} to {}: {} records predicted\n", scenarios::clock_of(scenario, from_s),
+                       scenarios::clock_of(scenario, scenario.duration_s),
+                       std::count_if(engine.log().all().begin(), engine.log().all().end(),
+                                     [&](const auto& i) { return i.t_s > from_s; }));
+  out << fmt::format("   {:.0f} min simulated in {:.1f} s: {:.0f}x faster than real time\n", simulated_s / 60.0,
+                     t.total_s, simulated_s / std::max(t.total_s, 1e-9));
   out << fmt::format("   time: flood {:.1f} s and traffic {:.1f} s side by side ({:.1f} s together), emergency access "
                      "{:.1f} s, coupling {:.1f} s, impacts {:.2f} s, recording {:.1f} s\n",
                      t.flood_s, t.traffic_s, t.step_wall_s, t.access_s, t.coupling_s, t.impacts_s, t.recording_s);
@@ -153,6 +170,7 @@ int run_command(Args& args, std::ostream& out, std::ostream& err) {
   if (auto t = args.take("territory")) options.territory = *t;
   options.threads = static_cast<int>(args.take_number("threads", 0, 0, 256));
   options.snapshots = !args.take_flag("no-snapshots");
+  options.save_state_at_s = args.take_number("save-state-at", 0.0, 7 * 86400.0);
   args.finish();
   const scenarios::Scenario scenario = scenarios::read_scenario(args.positional()[1]);
   std::filesystem::path territory_dir;
@@ -186,6 +204,44 @@ int demo_command(Args& args, std::ostream& out, std::ostream& err) {
     out << "Open it in 3D with: " << viewer_path().string() << " --territory " << territory_dir.string()
         << " --water-depth " << (options.out / "max_depth.tif").string() << "\n";
   return status;
+}
+
+int forecast_command(Args& args, std::ostream& out, std::ostream& err) {
+  if (args.positional().size() != 2)
+    throw UsageError{"forecast needs the scenario: cadereau forecast SCENARIO.yaml --state DIR --hours H --out OUT"};
+  RunOptions options;
+  const auto dir = args.take("out");
+  const auto state = args.take("state");
+  const auto hours = args.take_number("hours", 1.0 / 60.0, 48.0);
+  if (!dir || !state || !hours) throw UsageError{"forecast needs --state DIR, --hours H and --out OUT"};
+  options.out = *dir;
+  options.resume_from = *state;
+  options.threads = static_cast<int>(args.take_number("threads", 0, 0, 256));
+  options.snapshots = !args.take_flag("no-snapshots");
+  auto territory_option = args.take("territory");
+  args.finish();
+  scenarios::Scenario scenario = scenarios::read_scenario(args.positional()[1]);
+
+  // Where and when the state was saved.
+  const auto engine_json = *options.resume_from / "engine.json";
+  std::ifstream in(engine_json);
+  if (!in) fail(engine_json.string(), "cannot read the saved state (was it written by cadereau run --save-state-at?)");
+  nlohmann::json saved;
+  try {
+    saved = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail(engine_json.string(), "not an engine state: {}", e.what());
+  }
+  const double from_s = saved.value("time_s", 0.0);
+  // The forecast runs `hours` past the saved time; events beyond are not in it.
+  scenario.duration_s = from_s + *hours * 3600.0;
+  std::erase_if(scenario.events, [&](const auto& e) { return e.t_s > scenario.duration_s; });
+  const std::filesystem::path territory_dir =
+      territory_option ? std::filesystem::path(*territory_option)
+                       : scenario.territory == "demo" ? std::filesystem::path(saved.value("territory", std::string()))
+                                                      : scenario.territory_folder();
+  out << fmt::format("== Forecast: {} h from {} ==\n", *hours, scenarios::clock_of(scenario, from_s));
+  return run_scenario(scenario, territory_dir, options, out, err);
 }
 
 }  // namespace cadereau::server

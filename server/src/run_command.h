@@ -17,6 +17,8 @@ struct RunOptions {
   std::optional<std::filesystem::path> territory;  // overrides the scenario's
   int threads = 0;
   bool snapshots = true;
+  std::optional<double> save_state_at_s;             // write DIR/state at this time
+  std::optional<std::filesystem::path> resume_from;  // a forecast: start from this state
 };
 
 // Runs the scenario on the territory folder and writes DIR/recording.h5,
@@ -28,5 +30,8 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
 
 int run_command(Args& args, std::ostream& out, std::ostream& err);
 int demo_command(Args& args, std::ostream& out, std::ostream& err);
+// `cadereau forecast SCENARIO.yaml --state DIR --hours H --out OUT`: the
+// worker that runs ahead from a saved state and writes the predicted impacts.
+int forecast_command(Args& args, std::ostream& out, std::ostream& err);
 
 }  // namespace cadereau::server

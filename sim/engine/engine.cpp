@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <future>
 #include <limits>
 
@@ -59,6 +60,7 @@ struct Engine::Impl {
     std::uint64_t closure_record = 0;
     double limit_kmh = 0.0;  // speed limit set for water; 0: none
     bool ever_flooded = false;
+    std::string action_verb;  // the action that closed it, when one did
   };
   std::vector<EdgeFlood> edges;
   std::vector<std::size_t> asset_cell;
@@ -86,6 +88,7 @@ struct Engine::Impl {
   std::vector<std::vector<std::size_t>> baseline_route;  // edge indices of the fastest route before the crisis
   double next_access_s = 0.0;
   std::vector<std::string> newly_closed;  // edge ids closed since the last reroute
+  std::vector<std::string> stalled;       // vehicles stopped by water
   std::size_t next_action = 0;
   std::vector<TimedAction> actions;  // sorted by time
   std::size_t reacted = 0;           // records already acted upon
@@ -209,7 +212,9 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
     // closes, the vehicles whose remaining route uses it. New vehicles are
     // routed on current travel times (refreshed every 10 s) as they enter.
     to.rerouting_period_s = 0.0;
-    to.extra_sumo_options = {"--time-to-teleport", "300", "--device.rerouting.adaptation-interval", "10"};
+    to.extra_sumo_options = {"--time-to-teleport", "300", "--device.rerouting.adaptation-interval", "10",
+                            // Forecasts resume from saved states: keep the random streams in them.
+                            "--save-state.rng", "true"};
     im.traffic = std::make_unique<traffic::TrafficModel>(std::move(to));
     const auto& net = *territory.network;
     for (const auto& a : im.actions) {
@@ -250,7 +255,10 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
                                        {"seed", setup_.seed}}
                             .dump());
   }
-  exchange(0.0);
+  if (setup_.resume_from)
+    resume(*setup_.resume_from);
+  else
+    exchange(0.0);
 }
 
 Engine::~Engine() = default;
@@ -493,7 +501,10 @@ void Engine::sample_water(double t_s) {
       c.causes = {ef.water_record};
       ef.closure_record = log_.add(std::move(c));
       if (!caught.empty()) {
-        for (const auto& v : caught) im.traffic->stop_vehicle(v.id);
+        for (const auto& v : caught) {
+          im.traffic->stop_vehicle(v.id);
+          im.stalled.push_back(v.id);
+        }
         stalled_vehicles_ += static_cast<long>(caught.size());
         impact::Impact p;
         p.t_s = t_s;
@@ -599,6 +610,7 @@ void Engine::apply_due_actions(double t_s) {
       if (a.verb == "close_road_to_traffic") tm.set_edge_access(a.target, traffic::Access::emergency_only);
       if (a.verb == "lower_bollard") tm.lower_bollard(a.target);
       im.edges[*edge].closed_by_action = true;
+      im.edges[*edge].action_verb = a.verb;
       im.newly_closed.push_back(a.target);
       const auto id = log_.add(rec);
       impact::Impact c = rec;
@@ -610,6 +622,7 @@ void Engine::apply_due_actions(double t_s) {
     }
     if (a.verb == "reopen_road" || a.verb == "raise_bollard") {
       im.edges[*edge].closed_by_action = false;
+      im.edges[*edge].action_verb.clear();
       const auto id = log_.add(rec);
       if (!im.edges[*edge].closed_by_water) {
         tm.set_edge_access(a.target, traffic::Access::open);
@@ -676,6 +689,204 @@ void Engine::record_to_file(std::size_t, double t_s) {
     const twin::Raster depth = flood_->depth_raster();
     rec.append_frame("depth_m", t_s, depth.values());
     im.next_frame_s = t_s + setup_.frame_every_s;
+  }
+}
+
+namespace {
+
+constexpr char kFloodMagic[8] = {'C', 'A', 'D', 'F', 'L', 'D', '0', '1'};
+
+void write_doubles(std::ofstream& out, const std::vector<double>& v) {
+  out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(double)));
+}
+
+std::vector<double> read_doubles(std::ifstream& in, std::size_t n, const std::string& where) {
+  std::vector<double> v(n);
+  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * sizeof(double)));
+  if (!in) fail(where, "is truncated");
+  return v;
+}
+
+}  // namespace
+
+void Engine::save_state(const std::filesystem::path& dir) const {
+  const auto& im = *impl_;
+  std::error_code made;
+  std::filesystem::create_directories(dir, made);
+  if (made) fail(dir.string(), "cannot create the state folder: {}", made.message());
+
+  // The water: raw doubles, exact.
+  const flood::FloodState water = flood_->capture();
+  {
+    const auto file = dir / "flood.bin";
+    std::ofstream out(file, std::ios::binary);
+    const std::uint64_t cols = static_cast<std::uint64_t>(flood_->grid().cols);
+    const std::uint64_t rows = static_cast<std::uint64_t>(flood_->grid().rows);
+    out.write(kFloodMagic, sizeof kFloodMagic);
+    out.write(reinterpret_cast<const char*>(&cols), sizeof cols);
+    out.write(reinterpret_cast<const char*>(&rows), sizeof rows);
+    out.write(reinterpret_cast<const char*>(&water.time_s), sizeof water.time_s);
+    write_doubles(out, water.depth_m);
+    write_doubles(out, water.discharge_east_m2_s);
+    write_doubles(out, water.discharge_north_m2_s);
+    if (!out) fail(file.string(), "cannot write the flood state");
+  }
+  if (im.traffic) im.traffic->save_state(dir / "sumo_state.xml");
+
+  nlohmann::json j;
+  j["format"] = "cadereau engine state 1";
+  j["time_s"] = time_s_;
+  j["territory"] = std::filesystem::absolute(territory_.manifest.folder).string();
+  j["traffic"] = im.traffic != nullptr;
+  j["edges"] = im.edges.size();
+  nlohmann::json edges = nlohmann::json::array();
+  for (std::size_t e = 0; e < im.edges.size(); ++e) {
+    const auto& ef = im.edges[e];
+    if (!ef.closed_by_water && !ef.closed_by_action && ef.limit_kmh == 0.0 && !ef.ever_flooded && !ef.water_record) continue;
+    edges.push_back({{"edge", e},
+                     {"closed_by_water", ef.closed_by_water},
+                     {"closed_by_action", ef.closed_by_action},
+                     {"action_verb", ef.action_verb},
+                     {"water_record", ef.water_record},
+                     {"closure_record", ef.closure_record},
+                     {"limit_kmh", ef.limit_kmh},
+                     {"ever_flooded", ef.ever_flooded},
+                     {"max_depth_m", edge_max_depth_[e]}});
+  }
+  j["edge_states"] = edges;
+  j["inflow_root"] = im.inflow_root;
+  j["inflow_level"] = im.inflow_level;
+  j["rain_root"] = im.rain_root;
+  j["rain_level"] = im.rain_level;
+  j["zone_rain_root"] = im.zone_rain_root;
+  j["zone_rain_level"] = im.zone_rain_level;
+  j["next_access_s"] = im.next_access_s;
+  j["baseline_route"] = im.baseline_route;
+  j["stalled"] = im.stalled;
+  j["stalled_count"] = stalled_vehicles_;
+  j["impacts"] = impacts_->save_state();
+  j["log"] = log_.save();
+  const auto file = dir / "engine.json";
+  std::ofstream out(file);
+  out << j.dump() << "\n";
+  if (!out) fail(file.string(), "cannot write the engine state");
+}
+
+void Engine::resume(const std::filesystem::path& dir) {
+  auto& im = *impl_;
+  const std::string where = dir.string();
+  nlohmann::json j;
+  {
+    std::ifstream in(dir / "engine.json");
+    if (!in) fail((dir / "engine.json").string(), "cannot read the engine state");
+    try {
+      j = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      fail((dir / "engine.json").string(), "not an engine state: {}", e.what());
+    }
+  }
+  try {
+    if (j.at("format") != "cadereau engine state 1") fail(where, "unknown state format {}", j.at("format").dump());
+    if (j.at("traffic").get<bool>() != (im.traffic != nullptr))
+      fail(where, "the state was saved with traffic {}, this run has it {}", j.at("traffic").get<bool>() ? "on" : "off",
+           im.traffic ? "on" : "off");
+    if (j.at("edges").get<std::size_t>() != im.edges.size())
+      fail(where, "the state has {} road edges, this territory {}", j.at("edges").get<std::size_t>(), im.edges.size());
+    const double t = j.at("time_s").get<double>();
+    if (!(t >= 0.0) || t >= setup_.duration_s) fail(where, "saved at {} s, outside this run (0 to {} s)", t, setup_.duration_s);
+
+    // The water.
+    {
+      const auto file = dir / "flood.bin";
+      std::ifstream in(file, std::ios::binary);
+      char magic[sizeof kFloodMagic] = {};
+      std::uint64_t cols = 0, rows = 0;
+      flood::FloodState water;
+      in.read(magic, sizeof magic);
+      in.read(reinterpret_cast<char*>(&cols), sizeof cols);
+      in.read(reinterpret_cast<char*>(&rows), sizeof rows);
+      in.read(reinterpret_cast<char*>(&water.time_s), sizeof water.time_s);
+      if (!in || !std::equal(magic, magic + sizeof magic, kFloodMagic)) fail(file.string(), "not a flood state");
+      if (cols != static_cast<std::uint64_t>(flood_->grid().cols) || rows != static_cast<std::uint64_t>(flood_->grid().rows))
+        fail(file.string(), "a {} x {} grid, the flood grid here is {} x {}", cols, rows, flood_->grid().cols, flood_->grid().rows);
+      const std::size_t n = cols * rows;
+      water.depth_m = read_doubles(in, n, file.string());
+      water.discharge_east_m2_s = read_doubles(in, n, file.string());
+      water.discharge_north_m2_s = read_doubles(in, n, file.string());
+      flood_->restore(water);
+    }
+
+    log_.restore(j.at("log").get<std::string>());
+    impacts_->restore_state(j.at("impacts").get<std::string>());
+    im.inflow_root = j.at("inflow_root").get<std::vector<std::uint64_t>>();
+    im.inflow_level = j.at("inflow_level").get<std::vector<std::size_t>>();
+    im.rain_root = j.at("rain_root").get<std::uint64_t>();
+    im.rain_level = j.at("rain_level").get<std::size_t>();
+    im.zone_rain_root = j.at("zone_rain_root").get<std::vector<std::uint64_t>>();
+    im.zone_rain_level = j.at("zone_rain_level").get<std::vector<std::size_t>>();
+    if (im.inflow_root.size() != setup_.inflows.size() || im.zone_rain_root.size() != im.zone_rain_level.size() ||
+        (setup_.rain_zones && im.zone_rain_root.size() != setup_.rain_zones->mm_h.size()))
+      fail(where, "the state was saved with other inflows or rain zones than this scenario's");
+    im.next_access_s = j.at("next_access_s").get<double>();
+    im.baseline_route = j.at("baseline_route").get<std::vector<std::vector<std::size_t>>>();
+    stalled_vehicles_ = j.at("stalled_count").get<long>();
+    for (const auto& es : j.at("edge_states")) {
+      const auto e = es.at("edge").get<std::size_t>();
+      if (e >= im.edges.size()) fail(where, "edge index {} is past the network's {}", e, im.edges.size());
+      auto& ef = im.edges[e];
+      ef.closed_by_water = es.at("closed_by_water").get<bool>();
+      ef.closed_by_action = es.at("closed_by_action").get<bool>();
+      ef.action_verb = es.at("action_verb").get<std::string>();
+      ef.water_record = es.at("water_record").get<std::uint64_t>();
+      ef.closure_record = es.at("closure_record").get<std::uint64_t>();
+      ef.limit_kmh = es.at("limit_kmh").get<double>();
+      ef.ever_flooded = es.at("ever_flooded").get<bool>();
+      edge_max_depth_[e] = es.at("max_depth_m").get<double>();
+    }
+
+    // SUMO: its own state, then what its state file does not hold: closures,
+    // speed limits, light actions and dark lights, stalled cars.
+    if (im.traffic) {
+      im.traffic->load_state(dir / "sumo_state.xml");
+      const auto& net = *territory_.network;
+      for (std::size_t e = 0; e < im.edges.size(); ++e) {
+        const auto& ef = im.edges[e];
+        const std::string& id = net.edges()[e].id;
+        if (ef.closed_by_action && ef.action_verb == "lower_bollard")
+          im.traffic->lower_bollard(id);
+        else if (ef.closed_by_action && ef.action_verb == "close_road_to_traffic")
+          im.traffic->set_edge_access(id, traffic::Access::emergency_only);
+        if ((ef.closed_by_action && ef.action_verb == "close_road") || ef.closed_by_water)
+          im.traffic->set_edge_access(id, traffic::Access::closed);
+        if (!ef.closed_by_water && ef.limit_kmh > 0.0) im.traffic->set_speed_limit(id, ef.limit_kmh / 3.6);
+      }
+      for (const auto& a : im.actions) {
+        if (a.t_s > t + 1e-9) break;
+        if (a.verb == "speed_limit") im.traffic->set_speed_limit(a.target, a.value / 3.6);
+        if (a.verb == "light_program") im.traffic->set_light_program(a.target, a.program);
+        if (a.verb == "light_off") im.traffic->set_light_off(a.target);
+        if (a.verb == "light_flashing") im.traffic->set_light_flashing(a.target);
+        if (a.verb == "restore_light") im.traffic->restore_light(a.target);
+      }
+      for (std::size_t a = 0; a < territory_.assets.size(); ++a)
+        if (territory_.assets[a].type == twin::AssetType::traffic_signal &&
+            impacts_->status(a) == impact::AssetStatus::out_of_service &&
+            net.find_traffic_light(territory_.assets[a].tls_id))
+          im.traffic->set_light_off(territory_.assets[a].tls_id);
+      for (const auto& v : j.at("stalled").get<std::vector<std::string>>()) {
+        try {
+          im.traffic->stop_vehicle(v);
+          im.stalled.push_back(v);
+        } catch (const Error&) {
+          // Teleported or gone since: nothing to hold.
+        }
+      }
+    }
+    while (im.next_action < im.actions.size() && im.actions[im.next_action].t_s <= t + 1e-9) ++im.next_action;
+    im.reacted = im.recorded = log_.size();
+    time_s_ = t;
+  } catch (const nlohmann::json::exception& e) {
+    fail((dir / "engine.json").string(), "not an engine state: {}", e.what());
   }
 }
 

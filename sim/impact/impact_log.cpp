@@ -3,6 +3,7 @@
 #include "cadereau/twin/error.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 
@@ -53,6 +54,38 @@ std::string ImpactLog::describe(const Impact& impact) {
   std::string text = fmt::format("{} {} at {}", impact.kind, impact.target, clock_text(impact.t_s));
   if (!impact.detail.empty()) text += fmt::format(" ({})", impact.detail);
   return text;
+}
+
+std::string ImpactLog::save() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& i : impacts_)
+    list.push_back({{"id", i.id}, {"t_s", i.t_s}, {"kind", i.kind}, {"target", i.target}, {"x_m", i.place.x_m},
+                    {"y_m", i.place.y_m}, {"detail", i.detail}, {"people", i.people}, {"causes", i.causes}});
+  return list.dump();
+}
+
+void ImpactLog::restore(const std::string& text) {
+  std::vector<Impact> restored;
+  try {
+    for (const auto& j : nlohmann::json::parse(text)) {
+      Impact i;
+      i.id = j.at("id").get<std::uint64_t>();
+      i.t_s = j.at("t_s").get<double>();
+      i.kind = j.at("kind").get<std::string>();
+      i.target = j.at("target").get<std::string>();
+      i.place = {j.at("x_m").get<double>(), j.at("y_m").get<double>()};
+      i.detail = j.at("detail").get<std::string>();
+      i.people = j.at("people").get<double>();
+      i.causes = j.at("causes").get<std::vector<std::uint64_t>>();
+      if (i.id != restored.size() + 1) fail("impact log", "record {} where {} was expected", i.id, restored.size() + 1);
+      for (auto c : i.causes)
+        if (c == 0 || c >= i.id) fail("impact log", "record {} names cause {}, not an earlier record", i.id, c);
+      restored.push_back(std::move(i));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail("impact log", "not a saved log: {}", e.what());
+  }
+  impacts_ = std::move(restored);
 }
 
 }  // namespace cadereau::sim::impact

@@ -3,6 +3,7 @@
 #include "cadereau/twin/error.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -276,6 +277,103 @@ void ImpactModel::observe_zone_flooding(std::size_t z, double t_s, double people
   i.people = people;
   i.causes = causes;
   log_.add(std::move(i));
+}
+
+namespace {
+
+// JSON has no infinity or NaN: they travel as null and come back as the
+// default of the field they fill.
+nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+double number_from(const nlohmann::json& j, double when_null) { return j.is_null() ? when_null : j.get<double>(); }
+
+}  // namespace
+
+std::string ImpactModel::save_state() const {
+  nlohmann::json j;
+  j["now_s"] = now_s_;
+  j["assets"] = nlohmann::json::array();
+  for (std::size_t a = 0; a < assets_.size(); ++a) {
+    const AssetState& st = state_[a];
+    j["assets"].push_back({{"id", assets_[a].id},
+                           {"status", static_cast<int>(st.status)},
+                           {"flooded", st.flooded},
+                           {"water_record", st.water_record},
+                           {"repair_until_s", number_or_null(st.repair_until_s)},
+                           {"suppliers_out", st.suppliers_out},
+                           {"supply_cause", st.supply_cause},
+                           {"backup_until_s", number_or_null(st.backup_until_s)},
+                           {"status_record", st.status_record},
+                           {"baseline_access_s", number_or_null(st.baseline_access_s)},
+                           {"baseline_known", !std::isnan(st.baseline_access_s)},
+                           {"cut_off", st.cut_off}});
+  }
+  j["zones"] = nlohmann::json::array();
+  for (std::size_t z = 0; z < zones_.size(); ++z) {
+    const ZoneAccess& za = zone_access_[z];
+    j["zones"].push_back({{"id", zones_[z].id},
+                          {"baseline_s", number_or_null(za.baseline_s)},
+                          {"baseline_known", !std::isnan(za.baseline_s)},
+                          {"level", za.level},
+                          {"without_power", za.without_power},
+                          {"flooded_people", za.flooded_people}});
+  }
+  j["timers"] = nlohmann::json::array();
+  for (const Timer& t : timers_) j["timers"].push_back({{"t_s", t.t_s}, {"asset", t.asset}});
+  return j.dump();
+}
+
+void ImpactModel::restore_state(const std::string& text) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  try {
+    const auto j = nlohmann::json::parse(text);
+    const auto& assets = j.at("assets");
+    const auto& zones = j.at("zones");
+    if (assets.size() != assets_.size() || zones.size() != zones_.size())
+      fail("impact state", "{} assets and {} zones saved, the territory has {} and {}", assets.size(), zones.size(),
+           assets_.size(), zones_.size());
+    std::vector<AssetState> state(assets_.size());
+    for (std::size_t a = 0; a < assets_.size(); ++a) {
+      const auto& s = assets[a];
+      if (s.at("id").get<std::string>() != assets_[a].id)
+        fail("impact state", "asset {} saved as '{}', the territory has '{}'", a, s.at("id").get<std::string>(), assets_[a].id);
+      AssetState& st = state[a];
+      const int status = s.at("status").get<int>();
+      if (status < 0 || status > 2) fail("impact state", "asset '{}' has status {}", assets_[a].id, status);
+      st.status = static_cast<AssetStatus>(status);
+      st.flooded = s.at("flooded").get<bool>();
+      st.water_record = s.at("water_record").get<std::uint64_t>();
+      st.repair_until_s = number_from(s.at("repair_until_s"), -inf);
+      st.suppliers_out = s.at("suppliers_out").get<int>();
+      st.supply_cause = s.at("supply_cause").get<std::uint64_t>();
+      st.backup_until_s = number_from(s.at("backup_until_s"), inf);
+      st.status_record = s.at("status_record").get<std::uint64_t>();
+      st.baseline_access_s = s.at("baseline_known").get<bool>() ? number_from(s.at("baseline_access_s"), inf) : nan;
+      st.cut_off = s.at("cut_off").get<bool>();
+    }
+    std::vector<ZoneAccess> access(zones_.size());
+    for (std::size_t z = 0; z < zones_.size(); ++z) {
+      const auto& s = zones[z];
+      if (s.at("id").get<std::string>() != zones_[z].id)
+        fail("impact state", "zone {} saved as '{}', the territory has '{}'", z, s.at("id").get<std::string>(), zones_[z].id);
+      access[z].baseline_s = s.at("baseline_known").get<bool>() ? number_from(s.at("baseline_s"), inf) : nan;
+      access[z].level = s.at("level").get<int>();
+      access[z].without_power = s.at("without_power").get<bool>();
+      access[z].flooded_people = s.at("flooded_people").get<double>();
+    }
+    std::vector<Timer> timers;
+    for (const auto& t : j.at("timers")) {
+      const auto asset = t.at("asset").get<std::size_t>();
+      if (asset >= assets_.size()) fail("impact state", "a timer names asset {}", asset);
+      timers.push_back({t.at("t_s").get<double>(), asset});
+    }
+    state_ = std::move(state);
+    zone_access_ = std::move(access);
+    timers_ = std::move(timers);
+    now_s_ = j.at("now_s").get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    fail("impact state", "not a saved impact state: {}", e.what());
+  }
 }
 
 }  // namespace cadereau::sim::impact

@@ -207,3 +207,38 @@ TEST_CASE("cadereau run refuses bad scenarios with file and line", "[integration
   CHECK(run({"run", file.string()}).code == 2);
   CHECK_THAT(run({"run", (tmp / "none.yaml").string(), "--out", (tmp / "o").string()}).err, Catch::Contains("none.yaml"));
 }
+
+TEST_CASE("cadereau run saves a state and cadereau forecast runs on from it", "[integration][cli]") {
+  const auto territory = cadereau::testing::demo_territory();
+  if (!territory) {
+    WARN("CADEREAU_TEST_TERRITORY is not set: run through ctest");
+    return;
+  }
+  cadereau::testing::TempDir tmp;
+  const auto scenario = tmp / "storm.yaml";
+  cadereau::testing::write_text(scenario, "name: Short storm\nterritory: " + territory->string() +
+                                              "\nstart: 2026-11-25T07:30:00\nduration: 10min\nflood_cell_m: 20\n"
+                                              "inflows:\n  - name: cadereau d'Uzès\n    at: lg-uzes-amont\n"
+                                              "    m3_s: [[0, 150], [600, 250]]\n");
+  const Run r = run({"run", scenario.string(), "--out", (tmp / "run").string(), "--no-snapshots", "--save-state-at", "300"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  for (const char* f : {"engine.json", "flood.bin", "sumo_state.xml"}) CHECK(std::filesystem::exists(tmp / "run" / "state" / f));
+  const Run f = run({"forecast", scenario.string(), "--state", (tmp / "run" / "state").string(), "--hours", "0.25", "--out",
+                     (tmp / "fc").string(), "--no-snapshots"});
+  INFO(f.err);
+  REQUIRE(f.code == 0);
+  CHECK_THAT(f.out, Catch::Contains("forecast from 07:35 to 07:50") && Catch::Contains("records predicted"));
+  const auto impacts = nlohmann::json::parse(cadereau::testing::read_text(tmp / "fc" / "impacts.json"));
+  double last = 0.0;
+  for (const auto& i : impacts) last = std::max(last, i["t_s"].get<double>());
+  CHECK(last > 600.0);  // past the end of the run it was saved from
+  CHECK(std::filesystem::exists(tmp / "fc" / "report.html"));
+
+  CHECK_THAT(run({"forecast", scenario.string(), "--state", (tmp / "nowhere").string(), "--hours", "1", "--out",
+                  (tmp / "x").string()}).err,
+             Catch::Contains("nowhere") && Catch::Contains("engine.json"));
+  CHECK(run({"forecast", scenario.string(), "--state", (tmp / "run" / "state").string(), "--out", (tmp / "x").string()})
+            .code == 2);
+  CHECK(run({"run", scenario.string(), "--out", (tmp / "y").string(), "--save-state-at", "9000"}).code == 1);
+}

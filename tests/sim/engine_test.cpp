@@ -12,6 +12,7 @@
 using namespace cadereau;
 using namespace cadereau::sim;
 using cadereau::testing::demo_territory;
+using cadereau::testing::write_text;
 
 namespace {
 
@@ -175,4 +176,54 @@ TEST_CASE("Engine timing breakdown", "[.engine-timing]") {
   const auto& t = run.timings();
   WARN("flood " << t.flood_s << " traffic " << t.traffic_s << " coupling " << t.coupling_s << " access " << t.access_s
                 << " impacts " << t.impacts_s << " total " << t.total_s << " records " << run.log().size());
+}
+
+TEST_CASE("A forecast resumes from a saved state and predicts the same flood impacts", "[engine]") {
+  if (!demo_territory()) {
+    WARN("CADEREAU_TEST_TERRITORY is not set: run through ctest");
+    return;
+  }
+  // Records driven by the water alone; what the cars do after a reload of
+  // SUMO's state may differ by a vehicle or two.
+  auto water_driven = [](const impact::ImpactLog& log, double after_s) {
+    std::vector<std::string> out;
+    for (const auto& i : log.all())
+      if (i.t_s > after_s && i.kind != impact::kind::people_at_risk && i.kind.rfind("zone_access", 0) != 0 &&
+          i.kind != impact::kind::zone_unreachable && i.kind != impact::kind::asset_cut_off &&
+          i.kind != impact::kind::asset_reachable)
+        out.push_back(impact::ImpactLog::describe(i));
+    return out;
+  };
+  std::vector<std::string> straight;
+  {
+    engine::Engine run(territory(), uzes_flood(900.0));
+    run.run();
+    straight = water_driven(run.log(), 450.0);
+  }
+  cadereau::testing::TempDir tmp;
+  std::size_t saved_records = 0;
+  {
+    engine::Engine run(territory(), uzes_flood(900.0));
+    run.advance_to(450.0);
+    run.save_state(tmp / "state");
+    saved_records = run.log().size();
+  }
+  auto setup = uzes_flood(900.0);
+  setup.resume_from = tmp / "state";
+  {
+    engine::Engine forecast(territory(), setup);
+    CHECK(forecast.time_s() == 450.0);
+    CHECK(forecast.log().size() == saved_records);  // the history comes along
+    forecast.run();
+    REQUIRE(straight.size() > 5);
+    CHECK(water_driven(forecast.log(), 450.0) == straight);
+    CHECK(forecast.vehicles_arrived() > 100);  // the traffic ran on
+  }
+
+  // A state that does not fit is refused, naming the file.
+  write_text(tmp / "bad" / "engine.json", "{\"format\": \"something else\"}");
+  setup.resume_from = tmp / "bad";
+  CHECK_THROWS_WITH(engine::Engine(territory(), setup), Catch::Contains("bad") && Catch::Contains("format"));
+  setup.resume_from = tmp / "missing";
+  CHECK_THROWS_WITH(engine::Engine(territory(), setup), Catch::Contains("engine.json"));
 }

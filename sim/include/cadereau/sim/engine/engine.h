@@ -90,6 +90,11 @@ struct EngineSetup {
 
   // Called after every exchange step with (t_s, duration_s).
   std::function<void(double, double)> progress;
+
+  // Start from a state written by Engine::save_state() (a forecast worker):
+  // the same territory and scenario, run on from the saved time. Envelopes
+  // (max depth, arrival time) and gauge series cover the resumed run only.
+  std::optional<std::filesystem::path> resume_from;
 };
 
 // Wall time spent in each part of the engine, seconds. The flood and the
@@ -127,6 +132,10 @@ class Engine {
 
   // Runs to setup.duration_s.
   void run();
+  // Writes the whole state at the current time into a folder (flood.bin,
+  // sumo_state.xml, engine.json): what a forecast worker resumes from.
+  // Throws cadereau::Error when a file cannot be written.
+  void save_state(const std::filesystem::path& dir) const;
   // Advances to t_s (a multiple of the exchange step is not required).
   void advance_to(double t_s);
   double time_s() const { return time_s_; }
@@ -156,6 +165,7 @@ class Engine {
   void update_access(double t_s);
   void react_to_new_records(std::size_t first_new);
   void record_to_file(std::size_t first_new, double t_s);
+  void resume(const std::filesystem::path& dir);
   std::vector<std::uint64_t> water_causes(std::size_t cell);
 
   const twin::Territory& territory_;

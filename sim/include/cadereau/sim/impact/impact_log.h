@@ -65,6 +65,11 @@ class ImpactLog {
   // "road_closed E12 at 0:31 (0.42 m of water > 0.30 m)"
   static std::string describe(const Impact& impact);
 
+  // The whole log as JSON text, and back (a forecast worker resumes from it).
+  // restore() throws cadereau::Error on text that is not a log.
+  std::string save() const;
+  void restore(const std::string& json);
+
  private:
   std::vector<Impact> impacts_;
 };

@@ -85,6 +85,13 @@ class ImpactModel {
 
   double zone_access_baseline_s(std::size_t zone) const { return zone_access_[zone].baseline_s; }
 
+  // The state of every asset and zone (statuses, backups running, repairs,
+  // access baselines) as JSON text, and back, for a forecast worker. The log
+  // is saved on its own. restore_state() throws cadereau::Error when the text
+  // does not fit this territory's assets and zones.
+  std::string save_state() const;
+  void restore_state(const std::string& json);
+
  private:
   struct AssetState {
     AssetStatus status = AssetStatus::in_service;
