@@ -2,18 +2,18 @@
 // The co-simulation engine: one sim clock for the flood model, the traffic
 // twin (SUMO through libsumo) and the impact model.
 //
-// The engine advances in exchange steps (10 s by default). At each one the
-// flood solver runs its own adaptive sub-steps up to the exchange time; the
-// water depth is read on every road edge (the deepest cell under it) and at
-// every asset (the flood and SUMO advance side by side over each interval,
-// SUMO with the closures decided at its start); roads are slowed along the depth-disruption curve of
-// Pregnolato et al. (2017) and closed from 0.3 m, and vehicles on a road as
-// it closes are stopped there and counted as people at risk; SUMO steps to the
-// same time and its vehicles reroute around closures; assets fail past their
-// water threshold and failures spread along the dependency graph. Traffic
-// lights whose controller loses power go dark. Every few minutes the
-// emergency access time from fire stations and hospitals to each zone and
-// each asset that needs road access is recomputed on current traffic.
+// The engine advances in exchange steps (10 s by default). Over each
+// interval the flood solver (its own adaptive sub-steps) and SUMO advance side
+// by side on two cores, SUMO with the closures decided at the start of the
+// interval. At the exchange time the water depth is read on every road edge
+// (the deepest cell under it) and at every asset; roads are slowed along the
+// depth-disruption curve of Pregnolato et al. (2017) and closed from 0.3 m;
+// vehicles on a road as it closes are stopped there and counted as people at
+// risk, and vehicles heading for it re-plan; assets fail past their water
+// threshold and failures spread along the dependency graph; traffic lights
+// whose controller loses power go dark. Every few minutes the emergency
+// access time from fire stations and hospitals to each zone and each asset
+// that needs road access is recomputed on current traffic.
 //
 // Every change is an impact record naming its causes, so each consequence can
 // be traced back to the inflow or the rain that started it. The same setup
