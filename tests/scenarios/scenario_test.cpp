@@ -44,7 +44,7 @@ std::string with(std::string text, const std::string& from, const std::string& t
 
 }  // namespace
 
-TEST_CASE("A scenario reads its times, series and events", "[scenario]") {
+TEST_CASE("A scenario reads its times, series and events", "[unit][scenario]") {
   const Scenario s = parse_scenario(kGood, "storm.yaml");
   CHECK(s.name == "Test storm");
   CHECK(s.start_clock_s == 7.5 * 3600);
@@ -67,7 +67,7 @@ TEST_CASE("A scenario reads its times, series and events", "[scenario]") {
   CHECK(clock_of(s, 4200.0) == "08:40");
 }
 
-TEST_CASE("Bad scenarios are refused with file and line", "[scenario]") {
+TEST_CASE("Bad scenarios are refused with file and line", "[unit][scenario]") {
   auto error_of = [](const std::string& text) {
     try {
       parse_scenario(text, "s.yaml");
@@ -94,7 +94,7 @@ TEST_CASE("Bad scenarios are refused with file and line", "[scenario]") {
   CHECK_THROWS_WITH(read_scenario("/no/such/scenario.yaml"), Catch::Contains("/no/such/scenario.yaml"));
 }
 
-TEST_CASE("A scenario is checked against its territory", "[scenario]") {
+TEST_CASE("A scenario is checked against its territory", "[integration][scenario]") {
   const auto dir = cadereau::testing::demo_territory();
   if (!dir) {
     WARN("CADEREAU_TEST_TERRITORY is not set: run through ctest");
@@ -131,7 +131,7 @@ TEST_CASE("A scenario is checked against its territory", "[scenario]") {
              Catch::Contains("s.yaml:7") && Catch::Contains("covers no cell"));
 }
 
-TEST_CASE("The flagship scenario reads and fits the demo territory", "[scenario]") {
+TEST_CASE("The flagship scenario reads and fits the demo territory", "[unit][scenario]") {
   const Scenario s = parse_scenario(flagship_scenario_text(), "flash-flood-1988.yaml");
   CHECK(s.duration_s == 7200.0);
   CHECK(s.inflows.size() == 3);

@@ -1,6 +1,7 @@
 #include "cadereau/sim/engine/engine.h"
 #include "cadereau/sim/traffic/traffic_model.h"
 #include "cadereau/twin/error.h"
+#include "small_town.h"
 #include "test_support.h"
 
 #include <catch2/catch.hpp>
@@ -11,36 +12,10 @@
 
 using namespace cadereau;
 using namespace cadereau::sim;
-using cadereau::testing::demo_territory;
+using cadereau::testing::SmallTown;
 using cadereau::testing::write_text;
 
 namespace {
-
-const twin::Territory& territory() {
-  static const twin::Territory t = twin::Territory::load(*demo_territory());
-  return t;
-}
-
-const twin::Sensor& sensor(const std::string& id) {
-  for (const auto& s : territory().sensors)
-    if (s.id == id) return s;
-  FAIL("no sensor " << id);
-  throw;
-}
-
-// The cadereau d'Uzès in flood where it leaves the garrigue, from 07:30.
-engine::EngineSetup uzes_flood(double duration_s, double peak_m3_s = 220.0) {
-  engine::EngineSetup s;
-  s.duration_s = duration_s;
-  s.traffic_begin_s = 27000.0;
-  flood::PointInflow in;
-  in.label = "cadereau d'Uzès";
-  in.location = sensor("lg-uzes-amont").location;
-  in.discharge_m3_s = flood::TimeSeries({0.0, 600.0}, {0.0, peak_m3_s});
-  s.inflows.push_back(in);
-  s.flood_threads = 1;
-  return s;
-}
 
 std::vector<std::string> describe_all(const impact::ImpactLog& log) {
   std::vector<std::string> out;
@@ -50,17 +25,18 @@ std::vector<std::string> describe_all(const impact::ImpactLog& log) {
 
 }  // namespace
 
-TEST_CASE("Water on a road closes it, catches the cars on it and traffic goes around", "[engine]") {
-  if (!demo_territory()) {
-    WARN("CADEREAU_TEST_TERRITORY is not set: run through ctest");
-    return;
-  }
-  engine::Engine run(territory(), uzes_flood(1200.0));
-  const auto& net = *territory().network;
+TEST_CASE("Water on a road closes it, catches the cars on it and traffic goes around", "[integration][engine]") {
+  SmallTown town;
+  engine::EngineSetup setup;
+  setup.duration_s = 900.0;
+  setup.inflows = {SmallTown::channel_inflow(20.0)};
+  setup.flood_threads = 1;
+  engine::Engine run(town.territory, setup);
+  const auto& net = *town.territory.network;
   // Vehicles on each closed edge when it closed: they were stopped there.
   std::map<std::size_t, std::set<std::string>> caught;
-  while (run.time_s() < 1200.0) {
-    run.advance_to(run.time_s() + 60.0);
+  while (run.time_s() < setup.duration_s) {
+    run.advance_to(run.time_s() + 30.0);
     for (std::size_t e : run.closed_edges()) {
       const auto now = run.traffic()->vehicles_on_edge(net.edges()[e].id);
       auto [it, fresh] = caught.try_emplace(e);
@@ -72,117 +48,107 @@ TEST_CASE("Water on a road closes it, catches the cars on it and traffic goes ar
       for (const auto& v : now) CHECK(it->second.count(v.id) == 1);
     }
   }
+  // The two northern crossings of the channel close, both ways; the southern ones stay open.
+  std::set<std::string> closed;
+  for (std::size_t e : run.closed_edges()) closed.insert(net.edges()[e].id);
+  CHECK(closed == std::set<std::string>{"B2C2", "C2B2", "B3C3", "C3B3"});
   const auto& log = run.log();
-  const impact::Impact* closed = nullptr;
+  const impact::Impact* first = nullptr;
   for (const auto& i : log.all())
     if (i.kind == impact::kind::road_closed) {
-      closed = &i;
+      first = &i;
       break;
     }
-  REQUIRE(closed != nullptr);
-  INFO(impact::ImpactLog::describe(*closed));
-  CHECK(run.closed_edges().size() >= 5);
-  const auto chain = log.chain(closed->id);
-  REQUIRE(chain.size() >= 2);
-  CHECK(chain.front()->kind == impact::kind::water);
-  CHECK(chain.back()->kind == impact::kind::inflow);
-  CHECK(chain.back()->target == "cadereau d'Uzès");
-  // Traffic still flows through the town.
-  CHECK(run.vehicles_arrived() > 500);
+  REQUIRE(first != nullptr);
+  const auto chain = log.chain(first->id);
+  REQUIRE(chain.size() == 2);
+  CHECK(chain[0]->kind == impact::kind::water);
+  CHECK(chain[1]->kind == impact::kind::inflow);
+  CHECK(chain[1]->target == "channel");
+  // The westbound flow crossed at y = 400 m and now goes round by the
+  // southern crossing: its cars still arrive.
+  const long arrived_before = run.vehicles_arrived();
+  CHECK(arrived_before > 100);
   CHECK(run.timings().flood_s > 0.0);
   CHECK(run.timings().traffic_s > 0.0);
 }
 
-TEST_CASE("A flooded substation turns off the lights it feeds", "[engine]") {
-  if (!demo_territory()) {
-    WARN("CADEREAU_TEST_TERRITORY is not set: run through ctest");
-    return;
-  }
-  const twin::Asset* sub = territory().find_asset("sub-vistre");
-  REQUIRE(sub != nullptr);
-  auto setup = uzes_flood(600.0, 0.0);
-  flood::PointInflow onto;
-  onto.label = "test pour";
-  onto.location = sub->location;
-  onto.discharge_m3_s = flood::TimeSeries::constant(30.0);
-  setup.inflows = {onto};
-  setup.traffic = true;
-  engine::Engine run(territory(), setup);
+TEST_CASE("A flooded substation turns off the light it feeds; the pump runs on its backup", "[integration][engine]") {
+  SmallTown town;
+  engine::EngineSetup setup;
+  setup.duration_s = 900.0;
+  setup.inflows = {SmallTown::channel_inflow(20.0)};
+  setup.flood_threads = 1;
+  engine::Engine run(town.territory, setup);
   run.run();
-  const auto i = *run.impacts().asset_index("sub-vistre");
-  CHECK(run.impacts().status(i) == impact::AssetStatus::out_of_service);
-  int lights_dark = 0;
-  for (const auto& a : territory().assets) {
-    if (a.type != twin::AssetType::traffic_signal || a.depends_on.empty() || a.depends_on[0] != "sub-vistre") continue;
-    CHECK(run.traffic()->light_program(a.tls_id) == "off");
-    ++lights_dark;
-  }
-  CHECK(lights_dark > 0);
-  // The pumping station on the same substation keeps running on its 30 min backup.
-  const auto pump = *run.impacts().asset_index("pump-vistre");
-  CHECK(run.impacts().status(pump) == impact::AssetStatus::on_backup);
+  const auto& m = run.impacts();
+  CHECK(m.status(*m.asset_index("sub")) == impact::AssetStatus::out_of_service);
+  CHECK(m.status(*m.asset_index("light-C1")) == impact::AssetStatus::out_of_service);
+  CHECK(run.traffic()->light_program("C1") == "off");
+  CHECK(run.traffic()->light_program("B1") != "off");  // fed by nothing that failed
+  CHECK(m.status(*m.asset_index("pump")) == impact::AssetStatus::on_backup);
+  CHECK_FALSE(m.zone_has_power(0));
+  // light failed <- substation failed <- water at the substation <- inflow.
+  const impact::Impact* dark = nullptr;
+  for (const auto& i : run.log().all())
+    if (i.kind == impact::kind::asset_failed && i.target == "light-C1") dark = &i;
+  REQUIRE(dark != nullptr);
+  const auto chain = run.log().chain(dark->id);
+  REQUIRE(chain.size() == 3);
+  CHECK(chain[0]->target == "sub");
+  CHECK(chain[1]->kind == impact::kind::water);
+  CHECK(chain[2]->kind == impact::kind::inflow);
 }
 
-TEST_CASE("Same setup and seed, same impacts", "[engine]") {
-  if (!demo_territory()) {
-    WARN("CADEREAU_TEST_TERRITORY is not set: run through ctest");
-    return;
-  }
+TEST_CASE("Same setup and seed, same impacts", "[integration][engine]") {
+  SmallTown town;
+  engine::EngineSetup setup;
+  setup.duration_s = 600.0;
+  setup.inflows = {SmallTown::channel_inflow(20.0)};
   std::vector<std::string> first;
   {
-    engine::Engine run(territory(), uzes_flood(600.0));
+    engine::Engine run(town.territory, setup);
     run.run();
     first = describe_all(run.log());
   }
-  engine::Engine again(territory(), uzes_flood(600.0));
+  engine::Engine again(town.territory, setup);
   again.run();
-  CHECK(first.size() > 3);
+  CHECK(first.size() > 5);
   CHECK(describe_all(again.log()) == first);
 }
 
-TEST_CASE("Police closures and bad actions", "[engine]") {
-  if (!demo_territory()) {
-    WARN("CADEREAU_TEST_TERRITORY is not set: run through ctest");
-    return;
-  }
-  const std::string edge = territory().network->edges().front().id;
-  auto setup = uzes_flood(120.0, 0.0);
-  setup.actions = {{60.0, "close_road", edge, 0.0, "", "police", "scenario.yaml:12"}};
+TEST_CASE("Police closures and bad actions", "[integration][engine]") {
+  SmallTown town;
+  engine::EngineSetup setup;
+  setup.duration_s = 120.0;
+  setup.actions = {{60.0, "close_road", "B1C1", 0.0, "", "police", "scenario.yaml:12"}};
   {
-    engine::Engine run(territory(), setup);
+    engine::Engine run(town.territory, setup);
     run.run();
     const auto closed = run.closed_edges();
     REQUIRE(closed.size() == 1);
+    CHECK(town.territory.network->edges()[closed[0]].id == "B1C1");
     const auto& last = run.log().all().back();
     CHECK(last.kind == impact::kind::road_closed);
     CHECK(last.t_s == 60.0);
     CHECK(run.log().chain(last.id).front()->detail == "close_road by police");
   }
   setup.actions[0].verb = "flood_the_city";
-  CHECK_THROWS_WITH(engine::Engine(territory(), setup),
+  CHECK_THROWS_WITH(engine::Engine(town.territory, setup),
                     Catch::Contains("scenario.yaml:12") && Catch::Contains("unknown action 'flood_the_city'"));
   setup.actions[0].verb = "close_road";
   setup.actions[0].target = "no-such-edge";
-  CHECK_THROWS_WITH(engine::Engine(territory(), setup), Catch::Contains("no road edge 'no-such-edge'"));
-  setup.actions[0].target = edge;
+  CHECK_THROWS_WITH(engine::Engine(town.territory, setup), Catch::Contains("no road edge 'no-such-edge'"));
+  setup.actions[0].target = "B1C1";
   setup.actions[0].t_s = 500.0;
-  CHECK_THROWS_WITH(engine::Engine(territory(), setup), Catch::Contains("outside the run"));
+  CHECK_THROWS_WITH(engine::Engine(town.territory, setup), Catch::Contains("outside the run"));
 }
 
-TEST_CASE("Engine timing breakdown", "[.engine-timing]") {
-  const double peak = std::getenv("PEAK") ? std::atof(std::getenv("PEAK")) : 220.0;
-  engine::Engine run(territory(), uzes_flood(1200.0, peak));
-  run.run();
-  const auto& t = run.timings();
-  WARN("flood " << t.flood_s << " traffic " << t.traffic_s << " coupling " << t.coupling_s << " access " << t.access_s
-                << " impacts " << t.impacts_s << " total " << t.total_s << " records " << run.log().size());
-}
-
-TEST_CASE("A forecast resumes from a saved state and predicts the same flood impacts", "[engine]") {
-  if (!demo_territory()) {
-    WARN("CADEREAU_TEST_TERRITORY is not set: run through ctest");
-    return;
-  }
+TEST_CASE("A forecast resumes from a saved state and predicts the same flood impacts", "[integration][engine]") {
+  SmallTown town;
+  engine::EngineSetup base;
+  base.duration_s = 900.0;
+  base.inflows = {SmallTown::channel_inflow(20.0)};
   // Records driven by the water alone; what the cars do after a reload of
   // SUMO's state may differ by a vehicle or two.
   auto water_driven = [](const impact::ImpactLog& log, double after_s) {
@@ -196,34 +162,34 @@ TEST_CASE("A forecast resumes from a saved state and predicts the same flood imp
   };
   std::vector<std::string> straight;
   {
-    engine::Engine run(territory(), uzes_flood(900.0));
+    engine::Engine run(town.territory, base);
     run.run();
-    straight = water_driven(run.log(), 450.0);
+    straight = water_driven(run.log(), 120.0);
   }
   cadereau::testing::TempDir tmp;
   std::size_t saved_records = 0;
   {
-    engine::Engine run(territory(), uzes_flood(900.0));
-    run.advance_to(450.0);
+    engine::Engine run(town.territory, base);
+    run.advance_to(120.0);
     run.save_state(tmp / "state");
     saved_records = run.log().size();
   }
-  auto setup = uzes_flood(900.0);
+  auto setup = base;
   setup.resume_from = tmp / "state";
   {
-    engine::Engine forecast(territory(), setup);
-    CHECK(forecast.time_s() == 450.0);
+    engine::Engine forecast(town.territory, setup);
+    CHECK(forecast.time_s() == 120.0);
     CHECK(forecast.log().size() == saved_records);  // the history comes along
     forecast.run();
     REQUIRE(straight.size() > 5);
-    CHECK(water_driven(forecast.log(), 450.0) == straight);
-    CHECK(forecast.vehicles_arrived() > 100);  // the traffic ran on
+    CHECK(water_driven(forecast.log(), 120.0) == straight);
+    CHECK(forecast.vehicles_arrived() > 50);  // the traffic ran on
   }
 
   // A state that does not fit is refused, naming the file.
   write_text(tmp / "bad" / "engine.json", "{\"format\": \"something else\"}");
   setup.resume_from = tmp / "bad";
-  CHECK_THROWS_WITH(engine::Engine(territory(), setup), Catch::Contains("bad") && Catch::Contains("format"));
+  CHECK_THROWS_WITH(engine::Engine(town.territory, setup), Catch::Contains("bad") && Catch::Contains("format"));
   setup.resume_from = tmp / "missing";
-  CHECK_THROWS_WITH(engine::Engine(territory(), setup), Catch::Contains("engine.json"));
+  CHECK_THROWS_WITH(engine::Engine(town.territory, setup), Catch::Contains("engine.json"));
 }

@@ -65,7 +65,7 @@ struct Town {
 
 }  // namespace
 
-TEST_CASE("Dependencies are typed by what the supplier gives", "[impact]") {
+TEST_CASE("Dependencies are typed by what the supplier gives", "[unit][impact]") {
   Town town;
   int physical = 0, cyber = 0;
   for (const auto& d : town.model.dependencies()) {
@@ -78,7 +78,7 @@ TEST_CASE("Dependencies are typed by what the supplier gives", "[impact]") {
   CHECK(town.model.zone_substation(0) == town.at("sub"));
 }
 
-TEST_CASE("A flooded substation takes down what it feeds once their backups run out", "[impact]") {
+TEST_CASE("A flooded substation takes down what it feeds once their backups run out", "[unit][impact]") {
   Town town;
   auto& m = town.model;
   m.observe_water(town.at("sub"), 600.0, 0.1, {town.hazard});
@@ -119,7 +119,7 @@ TEST_CASE("A flooded substation takes down what it feeds once their backups run 
   CHECK(zone->people == 1200.0);
 }
 
-TEST_CASE("Recovery follows the water down, after the repair time for electrical gear", "[impact]") {
+TEST_CASE("Recovery follows the water down, after the repair time for electrical gear", "[unit][impact]") {
   Town town;
   auto& m = town.model;
   m.observe_water(town.at("sub"), 600.0, 0.5, {town.hazard});
@@ -141,7 +141,7 @@ TEST_CASE("Recovery follows the water down, after the repair time for electrical
   CHECK(town.log.at(back->causes.at(0)).kind == kind::asset_recovered);  // the substation's recovery
 }
 
-TEST_CASE("A hospital cut off by water carries the road closure in its chain", "[impact]") {
+TEST_CASE("A hospital cut off by water carries the road closure in its chain", "[unit][impact]") {
   Town town;
   auto& m = town.model;
   const std::size_t hosp = town.at("hosp");
@@ -173,7 +173,7 @@ TEST_CASE("A hospital cut off by water carries the road closure in its chain", "
   CHECK(town.last(kind::asset_reachable, "hosp") != nullptr);
 }
 
-TEST_CASE("Zones: degraded then unreachable access, people in flooded buildings", "[impact]") {
+TEST_CASE("Zones: degraded then unreachable access, people in flooded buildings", "[unit][impact]") {
   Town town;
   auto& m = town.model;
   m.observe_zone_access(0, 0.0, 360.0, {});
@@ -202,7 +202,7 @@ TEST_CASE("Zones: degraded then unreachable access, people in flooded buildings"
   CHECK(town.last(kind::zone_unreachable, "z-far") == nullptr);
 }
 
-TEST_CASE("The same facts give the same log", "[impact]") {
+TEST_CASE("The same facts give the same log", "[unit][impact]") {
   auto run = [] {
     Town town;
     auto& m = town.model;
@@ -218,7 +218,7 @@ TEST_CASE("The same facts give the same log", "[impact]") {
   CHECK(a.size() > 8);
 }
 
-TEST_CASE("Bad impact input is refused", "[impact]") {
+TEST_CASE("Bad impact input is refused", "[unit][impact]") {
   ImpactLog log;
   CHECK_THROWS_AS(ImpactModel({asset("a", AssetType::school, {0, 0}, {"nowhere"})}, {}, log), Error);
   Impact i;
