@@ -260,10 +260,14 @@ void write_report(const ReportInputs& in) {
 
   html += "<h2>What happened, and why</h2>\n<table><tr><th>time</th><th>what</th><th>where</th><th>people</th>"
           "<th>because of</th></tr>\n";
-  int road_rows = 0;
+  // The numerous kinds are shown up to a few rows each: the map, the
+  // timeline and impacts.json hold them all.
+  const std::map<std::string, int> row_limit{{kind::road_closed, 15}, {kind::people_at_risk, 10}, {kind::zone_flooded, 10}};
+  std::map<std::string, int> rows_of;
   for (const auto& i : log) {
     if (!is_consequence(i) || i.kind == kind::road_reopened) continue;
-    if (i.kind == kind::road_closed && ++road_rows > 15) continue;  // the map shows them all
+    const auto limit = row_limit.find(i.kind);
+    if (limit != row_limit.end() && ++rows_of[i.kind] > limit->second) continue;
     std::string where = i.target;
     if (const twin::Asset* a = territory.find_asset(i.target)) where = a->name;
     for (const auto& z : territory.zones)
@@ -277,7 +281,11 @@ void write_report(const ReportInputs& in) {
                         scenarios::clock_of(scenario, i.t_s), escape(i.kind), escape(i.detail), escape(where),
                         i.people > 0 ? fmt::format("{:.0f}", i.people) : "", chain);
   }
-  if (road_rows > 15) html += fmt::format("<tr><td></td><td colspan=4>... and {} more road closures (see the map and impacts.json)</td></tr>\n", road_rows - 15);
+  for (const auto& [k, limit] : row_limit)
+    if (rows_of[k] > limit)
+      html += fmt::format("<tr><td></td><td colspan=4>... and {} more {} records (see the map, the timeline and "
+                          "impacts.json)</td></tr>\n",
+                          rows_of[k] - limit, k);
   html += "</table>\n";
 
   if (!in.snapshots.empty()) {
