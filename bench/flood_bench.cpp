@@ -27,8 +27,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -354,8 +356,45 @@ int cmd_ea5(const Args& a) {
     fmt::print("{:>5} {:7.2f}  {:11.3f}  {:11.3f}   {:>9}  {:>11}  {:>11}  {:8.3f}\n", g.name, g.bed_m,
                g.bed_m + g.max_depth_m, g.max_depth_m, hms(g.time_of_max_s), hms(g.arrival_s[0]), hms(g.arrival_s[1]),
                g.max_speed_m_s);
-  fmt::print("published (Néelz & Pender 2013, Test 5): per-package peak levels and times were not available in the "
-             "references at hand; only our values are shown\n");
+  // Published results, when the case folder holds them: a CSV with a header
+  // and rows "point,package,peak_level_m,t_peak_s" (one row per package and
+  // point, e.g. from Néelz & Pender 2013).
+  const std::filesystem::path published = dir / "published_peaks.csv";
+  if (std::filesystem::is_regular_file(published)) {
+    std::ifstream in(published);
+    std::string line;
+    int line_no = 0;
+    fmt::print("\npublished ({}):\npoint  package          peak_level_m  ours - theirs_m  t_peak     ours - theirs\n",
+               published.string());
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (line_no == 1 || line.empty()) continue;
+      std::stringstream row(line);
+      std::string point, package, level_text, time_text;
+      std::getline(row, point, ',');
+      std::getline(row, package, ',');
+      std::getline(row, level_text, ',');
+      std::getline(row, time_text, ',');
+      double level = 0.0, t_peak = 0.0;
+      try {
+        level = std::stod(level_text);
+        t_peak = std::stod(time_text);
+      } catch (const std::exception&) {
+        fmt::print(stderr, "{}:{}: expected point,package,peak_level_m,t_peak_s\n", published.string(), line_no);
+        return 1;
+      }
+      const auto g = std::find_if(gauges.begin(), gauges.end(), [&](const auto& x) { return x.name == point; });
+      if (g == gauges.end()) {
+        fmt::print(stderr, "{}:{}: no output point '{}'\n", published.string(), line_no, point);
+        return 1;
+      }
+      fmt::print("{:>5}  {:<15}  {:11.3f}  {:+14.3f}   {:>9}  {:+.0f} s\n", point, package, level,
+                 g->bed_m + g->max_depth_m - level, hms(t_peak), g->time_of_max_s - t_peak);
+    }
+  } else {
+    fmt::print("published (Néelz & Pender 2013, Test 5): not found ({} is absent); only our values are shown\n",
+               published.string());
+  }
   const MassBalance& mb = s.mass;
   fmt::print("mass: inflow {:.0f} m3, stored {:.0f} m3, relative error {:.2e}\n", mb.inflow_m3, mb.stored_m3,
              mb.error_rel());
