@@ -298,15 +298,10 @@ std::vector<twin::Asset> make_assets(const TerrainModel& terrain, const std::vec
   std::vector<twin::Asset> assets;
   auto add = [&](std::string id, std::string name, AssetType type, MapPoint where, std::vector<std::string> deps,
                  double capacity, double threshold_m = -1.0) {
-    twin::Asset a;
-    a.id = std::move(id);
+    twin::Asset a = twin::asset_of_type(std::move(id), type, {round_to(where.x_m, 0.01), round_to(where.y_m, 0.01)});
     a.name = std::move(name);
-    a.type = type;
-    a.location = {round_to(where.x_m, 0.01), round_to(where.y_m, 0.01)};
-    a.flood_threshold_m = threshold_m > 0.0 ? threshold_m : twin::default_flood_threshold_m(type);
+    if (threshold_m > 0.0) a.flood_threshold_m = threshold_m;
     a.depends_on = std::move(deps);
-    a.needs_road_access = twin::default_needs_road_access(type);
-    a.backup_h = twin::default_backup_h(type);
     a.capacity = capacity;
     assets.push_back(std::move(a));
   };

@@ -12,14 +12,7 @@ using twin::AssetType;
 namespace {
 
 twin::Asset asset(std::string id, AssetType type, twin::MapPoint where, std::vector<std::string> deps = {}) {
-  twin::Asset a;
-  a.id = id;
-  a.name = id;
-  a.type = type;
-  a.location = where;
-  a.flood_threshold_m = twin::default_flood_threshold_m(type);
-  a.needs_road_access = twin::default_needs_road_access(type);
-  a.backup_h = twin::default_backup_h(type);
+  twin::Asset a = twin::asset_of_type(std::move(id), type, where);
   a.depends_on = std::move(deps);
   a.capacity = 100.0;
   return a;

@@ -53,13 +53,7 @@ struct SmallTown {
     twin::write_geotiff(dem, dir / "dem.tif");
 
     auto asset = [](std::string id, AssetType type, twin::MapPoint at, std::vector<std::string> deps = {}) {
-      twin::Asset a;
-      a.id = a.name = std::move(id);
-      a.type = type;
-      a.location = at;
-      a.flood_threshold_m = twin::default_flood_threshold_m(type);
-      a.needs_road_access = twin::default_needs_road_access(type);
-      a.backup_h = twin::default_backup_h(type);
+      twin::Asset a = twin::asset_of_type(std::move(id), type, at);
       a.depends_on = std::move(deps);
       a.capacity = 100.0;
       return a;

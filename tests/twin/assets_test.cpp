@@ -11,14 +11,8 @@ using cadereau::testing::write_text;
 namespace {
 
 Asset asset(std::string id, AssetType type, std::vector<std::string> deps = {}) {
-  Asset a;
-  a.id = std::move(id);
-  a.name = a.id;
-  a.type = type;
-  a.location = {810000.0, 6302000.0};
-  a.flood_threshold_m = default_flood_threshold_m(type);
+  Asset a = asset_of_type(std::move(id), type, {810000.0, 6302000.0});
   a.depends_on = std::move(deps);
-  a.needs_road_access = default_needs_road_access(type);
   return a;
 }
 

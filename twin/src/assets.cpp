@@ -128,6 +128,18 @@ double default_flood_threshold_m(AssetType type) { return info(type).threshold_m
 bool default_needs_road_access(AssetType type) { return info(type).needs_road_access; }
 double default_backup_h(AssetType type) { return info(type).backup_h; }
 
+Asset asset_of_type(std::string id, AssetType type, MapPoint location) {
+  Asset a;
+  a.name = id;
+  a.id = std::move(id);
+  a.type = type;
+  a.location = location;
+  a.flood_threshold_m = default_flood_threshold_m(type);
+  a.needs_road_access = default_needs_road_access(type);
+  a.backup_h = default_backup_h(type);
+  return a;
+}
+
 std::string_view to_string(SensorKind kind) {
   for (const auto& [k, name] : kSensorKinds)
     if (k == kind) return name;
@@ -163,8 +175,7 @@ std::vector<Asset> assets_from(const VectorLayer& layer, const std::filesystem::
   std::vector<Asset> out;
   out.reserve(layer.features.size());
   for (const auto& f : layer.features) {
-    Asset a;
-    a.id = require_text(f, "id", file);
+    std::string id = require_text(f, "id", file);
     const std::string type = require_text(f, "type", file);
     auto t = asset_type_from_string(type);
     if (!t) {
@@ -172,25 +183,21 @@ std::vector<Asset> assets_from(const VectorLayer& layer, const std::filesystem::
       for (const auto& i : kAssetTypes) known += (known.empty() ? "" : ", ") + std::string(i.name);
       fail(f.locate(file), "unknown asset type '{}' (known: {})", type, known);
     }
-    a.type = *t;
+    Asset a = asset_of_type(std::move(id), *t, point_of(f));
     a.name = f.text("name").value_or(a.id);
-    a.location = point_of(f);
     if (f.has("flood_threshold_m")) {
       auto v = f.number("flood_threshold_m");
       if (!v || !(*v >= 0.0) || *v > 20.0)
         fail(f.locate(file), "flood_threshold_m '{}' is not a depth in metres (0..20)",
              f.text("flood_threshold_m").value_or(""));
       a.flood_threshold_m = *v;
-    } else {
-      a.flood_threshold_m = default_flood_threshold_m(a.type);
     }
     if (auto deps = f.text("depends_on")) a.depends_on = split_ids(*deps);
-    a.needs_road_access = truthy(f, "needs_road_access", default_needs_road_access(a.type), file);
+    a.needs_road_access = truthy(f, "needs_road_access", a.needs_road_access, file);
     a.tls_id = f.text("tls_id").value_or("");
     if (a.type == AssetType::traffic_signal && a.tls_id.empty())
       fail(f.locate(file), "a traffic_signal asset needs 'tls_id' (the SUMO traffic light it drives)");
     a.capacity = f.number("capacity").value_or(0.0);
-    a.backup_h = default_backup_h(a.type);
     if (f.has("backup_h")) {
       auto v = f.number("backup_h");
       if (!v || !(*v >= 0.0) || !std::isfinite(*v))

@@ -61,6 +61,10 @@ struct Asset {
   double backup_h = 0.0;    // autonomy once a supplier fails (attribute backup_h; default by type)
 };
 
+// An asset of a type with that type's defaults: flood threshold, road
+// access, backup; named by its id. Parsers and generators start from it.
+Asset asset_of_type(std::string id, AssetType type, MapPoint location);
+
 enum class SensorKind { rain_gauge, level_gauge, traffic_counter, camera };
 std::string_view to_string(SensorKind kind);
 std::optional<SensorKind> sensor_kind_from_string(std::string_view text);
