@@ -375,25 +375,15 @@ void Engine::note_hazards(double t_s) {
     std::size_t& level = im.inflow_level[k];
     if (level >= std::size(kInflowLevels_m3_s) || q < kInflowLevels_m3_s[level]) continue;
     while (level < std::size(kInflowLevels_m3_s) && q >= kInflowLevels_m3_s[level]) ++level;
-    impact::Impact h;
-    h.t_s = t_s;
-    h.kind = impact::kind::inflow;
-    h.target = setup_.inflows[k].label;
-    h.place = setup_.inflows[k].location;
-    h.detail = fmt::format("{:.0f} m3/s", q);
-    im.inflow_root[k] = log_.add(std::move(h));
+    im.inflow_root[k] = log_.add(t_s, impact::kind::inflow, setup_.inflows[k].label, setup_.inflows[k].location,
+                                 fmt::format("{:.0f} m3/s", q), {});
   }
   auto rain_record = [&](double mm_h, std::size_t& level, std::uint64_t& root, const std::string& over) {
     if (level >= std::size(kRainLevels_mm_h) || mm_h < kRainLevels_mm_h[level]) return;
     while (level < std::size(kRainLevels_mm_h) && mm_h >= kRainLevels_mm_h[level]) ++level;
-    impact::Impact h;
-    h.t_s = t_s;
-    h.kind = impact::kind::rain;
-    h.target = over;
     const twin::Box box = flood_->grid().extent();
-    h.place = {(box.x_min_m + box.x_max_m) / 2.0, (box.y_min_m + box.y_max_m) / 2.0};
-    h.detail = fmt::format("{:.0f} mm/h", mm_h);
-    root = log_.add(std::move(h));
+    root = log_.add(t_s, impact::kind::rain, over, {(box.x_min_m + box.x_max_m) / 2.0, (box.y_min_m + box.y_max_m) / 2.0},
+                    fmt::format("{:.0f} mm/h", mm_h), {});
   };
   if (setup_.rain_mm_h) rain_record(setup_.rain_mm_h->at(t_s), im.rain_level, im.rain_root, "territory");
   for (std::size_t z = 0; z < im.zone_rain_root.size(); ++z)
@@ -476,14 +466,9 @@ void Engine::sample_water(double t_s) {
     const std::string& id = net.edges()[e].id;
     const twin::MapPoint place = net.edges()[e].shape.empty() ? twin::MapPoint{} : net.edges()[e].shape[net.edges()[e].shape.size() / 2];
     if (!ef.closed_by_water && depth >= setup_.road_closed_depth_m) {
-      impact::Impact w;
-      w.t_s = t_s;
-      w.kind = impact::kind::water;
-      w.target = id;
-      w.place = place;
-      w.detail = fmt::format("{:.2f} m of water > {:.2f} m", depth, setup_.road_closed_depth_m);
-      w.causes = water_causes(deepest);
-      ef.water_record = log_.add(std::move(w));
+      ef.water_record = log_.add(t_s, impact::kind::water, id, place,
+                                 fmt::format("{:.2f} m of water > {:.2f} m", depth, setup_.road_closed_depth_m),
+                                 water_causes(deepest));
       ef.closed_by_water = true;
       ef.ever_flooded = true;
       // Cars on the road as the water rises are caught there.
@@ -492,47 +477,28 @@ void Engine::sample_water(double t_s) {
         im.traffic->set_edge_access(id, traffic::Access::closed);
         im.newly_closed.push_back(id);
       }
-      impact::Impact c;
-      c.t_s = t_s;
-      c.kind = impact::kind::road_closed;
-      c.target = id;
-      c.place = place;
-      c.detail = net.edges()[e].name.empty() ? "impassable" : net.edges()[e].name + ", impassable";
-      c.causes = {ef.water_record};
-      ef.closure_record = log_.add(std::move(c));
+      ef.closure_record =
+          log_.add(t_s, impact::kind::road_closed, id, place,
+                   net.edges()[e].name.empty() ? "impassable" : net.edges()[e].name + ", impassable", {ef.water_record});
       if (!caught.empty()) {
         for (const auto& v : caught) {
           im.traffic->stop_vehicle(v.id);
           im.stalled.push_back(v.id);
         }
         stalled_vehicles_ += static_cast<long>(caught.size());
-        impact::Impact p;
-        p.t_s = t_s;
-        p.kind = impact::kind::people_at_risk;
-        p.target = id;
-        p.place = place;
-        p.people = static_cast<double>(caught.size()) * setup_.vehicle_occupancy;
-        p.detail = fmt::format("{} vehicle{} caught in the water", caught.size(), caught.size() > 1 ? "s" : "");
-        p.causes = {ef.closure_record};
-        log_.add(std::move(p));
+        const double people = static_cast<double>(caught.size()) * setup_.vehicle_occupancy;
+        people_at_risk_ += people;
+        log_.add(t_s, impact::kind::people_at_risk, id, place,
+                 fmt::format("{} vehicle{} caught in the water", caught.size(), caught.size() > 1 ? "s" : ""),
+                 {ef.closure_record}, people);
       }
     } else if (ef.closed_by_water && depth < setup_.road_reopen_depth_m) {
-      impact::Impact w;
-      w.t_s = t_s;
-      w.kind = impact::kind::water_receded;
-      w.target = id;
-      w.place = place;
-      w.detail = fmt::format("water down to {:.2f} m", depth);
-      w.causes = {ef.water_record};
-      ef.water_record = log_.add(std::move(w));
+      ef.water_record = log_.add(t_s, impact::kind::water_receded, id, place,
+                                 fmt::format("water down to {:.2f} m", depth), {ef.water_record});
       ef.closed_by_water = false;
       if (!ef.closed_by_action) {
         im.traffic->set_edge_access(id, traffic::Access::open);
-        impact::Impact r = w;
-        r.kind = impact::kind::road_reopened;
-        r.detail = "";
-        r.causes = {ef.water_record};
-        log_.add(std::move(r));
+        log_.add(t_s, impact::kind::road_reopened, id, place, "", {ef.water_record});
       }
     }
     // Below the closure depth, the safe speed falls with the depth.
@@ -597,14 +563,11 @@ void Engine::apply_due_actions(double t_s) {
   while (im.next_action < im.actions.size() && im.actions[im.next_action].t_s <= t_s + 1e-9) {
     const TimedAction& a = im.actions[im.next_action++];
     auto& tm = *im.traffic;
-    impact::Impact rec;
-    rec.t_s = t_s;
-    rec.kind = impact::kind::action;
-    rec.target = a.target;
-    rec.detail = a.by.empty() ? a.verb : fmt::format("{} by {}", a.verb, a.by);
+    const std::string detail = a.by.empty() ? a.verb : fmt::format("{} by {}", a.verb, a.by);
     const auto edge = net.edge_index(a.target);
-    if (edge && !net.edges()[*edge].shape.empty()) rec.place = net.edges()[*edge].shape.front();
-    if (const twin::Junction* j = edge ? nullptr : net.find_junction(a.target)) rec.place = j->position;
+    twin::MapPoint place;
+    if (edge && !net.edges()[*edge].shape.empty()) place = net.edges()[*edge].shape.front();
+    if (const twin::Junction* j = edge ? nullptr : net.find_junction(a.target)) place = j->position;
     if (a.verb == "close_road" || a.verb == "close_road_to_traffic" || a.verb == "lower_bollard") {
       if (a.verb == "close_road") tm.set_edge_access(a.target, traffic::Access::closed);
       if (a.verb == "close_road_to_traffic") tm.set_edge_access(a.target, traffic::Access::emergency_only);
@@ -612,37 +575,35 @@ void Engine::apply_due_actions(double t_s) {
       im.edges[*edge].closed_by_action = true;
       im.edges[*edge].action_verb = a.verb;
       im.newly_closed.push_back(a.target);
-      const auto id = log_.add(rec);
-      impact::Impact c = rec;
-      c.kind = impact::kind::road_closed;
-      c.detail = a.verb == "close_road" ? "closed" : "closed to all but emergency vehicles";
-      c.causes = {id};
-      im.edges[*edge].closure_record = log_.add(std::move(c));
+      const auto id = log_.add(t_s, impact::kind::action, a.target, place, detail, {});
+      im.edges[*edge].closure_record =
+          log_.add(t_s, impact::kind::road_closed, a.target, place,
+                   a.verb == "close_road" ? "closed" : "closed to all but emergency vehicles", {id});
       continue;
     }
     if (a.verb == "reopen_road" || a.verb == "raise_bollard") {
       im.edges[*edge].closed_by_action = false;
       im.edges[*edge].action_verb.clear();
-      const auto id = log_.add(rec);
+      const auto id = log_.add(t_s, impact::kind::action, a.target, place, detail, {});
       if (!im.edges[*edge].closed_by_water) {
         tm.set_edge_access(a.target, traffic::Access::open);
-        impact::Impact c = rec;
-        c.kind = impact::kind::road_reopened;
-        c.detail = "";
-        c.causes = {id};
-        log_.add(std::move(c));
+        log_.add(t_s, impact::kind::road_reopened, a.target, place, "", {id});
       }
       continue;
     }
-    if (a.verb == "speed_limit") tm.set_speed_limit(a.target, a.value / 3.6);
-    if (a.verb == "restore_speed_limit") tm.restore_speed_limit(a.target);
-    if (a.verb == "light_program") tm.set_light_program(a.target, a.program);
-    if (a.verb == "light_off") tm.set_light_off(a.target);
-    if (a.verb == "light_flashing") tm.set_light_flashing(a.target);
-    if (a.verb == "restore_light") tm.restore_light(a.target);
-    if (a.verb == "light_program") rec.detail += " " + a.program;
-    log_.add(std::move(rec));
+    apply_to_traffic(a);
+    log_.add(t_s, impact::kind::action, a.target, place, a.verb == "light_program" ? detail + " " + a.program : detail, {});
   }
+}
+
+void Engine::apply_to_traffic(const TimedAction& a) {
+  auto& tm = *impl_->traffic;
+  if (a.verb == "speed_limit") tm.set_speed_limit(a.target, a.value / 3.6);
+  if (a.verb == "restore_speed_limit") tm.restore_speed_limit(a.target);
+  if (a.verb == "light_program") tm.set_light_program(a.target, a.program);
+  if (a.verb == "light_off") tm.set_light_off(a.target);
+  if (a.verb == "light_flashing") tm.set_light_flashing(a.target);
+  if (a.verb == "restore_light") tm.restore_light(a.target);
 }
 
 void Engine::react_to_new_records(std::size_t) {
@@ -675,14 +636,11 @@ void Engine::record_to_file(std::size_t, double t_s) {
     rec.append(kind, r.t_s, "engine", j.dump());
   }
   for (std::size_t g = 0; g < gauges_.size(); ++g) rec.append_sample("gauge_" + gauges_[g].id + "_wse_m", t_s, gauges_[g].wse_m.back());
-  double people = 0.0;
-  for (const auto& r : log_.all())
-    if (r.kind == impact::kind::people_at_risk) people += r.people;
   std::size_t out = 0;
   for (std::size_t a = 0; a < territory_.assets.size(); ++a)
     out += impacts_->status(a) == impact::AssetStatus::out_of_service;
   rec.append_sample("roads_closed", t_s, static_cast<double>(closed_edges().size()));
-  rec.append_sample("people_at_risk", t_s, people);
+  rec.append_sample("people_at_risk", t_s, people_at_risk_);
   rec.append_sample("assets_out_of_service", t_s, static_cast<double>(out));
   rec.append_sample("vehicles_running", t_s, im.traffic ? static_cast<double>(im.traffic->expected_vehicles()) : 0.0);
   if (t_s >= im.next_frame_s - 1e-9) {
@@ -830,6 +788,8 @@ void Engine::resume(const std::filesystem::path& dir) {
     im.next_access_s = j.at("next_access_s").get<double>();
     im.baseline_route = j.at("baseline_route").get<std::vector<std::vector<std::size_t>>>();
     stalled_vehicles_ = j.at("stalled_count").get<long>();
+    for (const auto& r : log_.all())
+      if (r.kind == impact::kind::people_at_risk) people_at_risk_ += r.people;
     for (const auto& es : j.at("edge_states")) {
       const auto e = es.at("edge").get<std::size_t>();
       if (e >= im.edges.size()) fail(where, "edge index {} is past the network's {}", e, im.edges.size());
@@ -860,13 +820,11 @@ void Engine::resume(const std::filesystem::path& dir) {
           im.traffic->set_edge_access(id, traffic::Access::closed);
         if (!ef.closed_by_water && ef.limit_kmh > 0.0) im.traffic->set_speed_limit(id, ef.limit_kmh / 3.6);
       }
+      // Speed limits and light plans set by actions, replayed in order (a
+      // later restore undoes an earlier change, as it did in the saved run).
       for (const auto& a : im.actions) {
         if (a.t_s > t + 1e-9) break;
-        if (a.verb == "speed_limit") im.traffic->set_speed_limit(a.target, a.value / 3.6);
-        if (a.verb == "light_program") im.traffic->set_light_program(a.target, a.program);
-        if (a.verb == "light_off") im.traffic->set_light_off(a.target);
-        if (a.verb == "light_flashing") im.traffic->set_light_flashing(a.target);
-        if (a.verb == "restore_light") im.traffic->restore_light(a.target);
+        apply_to_traffic(a);
       }
       for (std::size_t a = 0; a < territory_.assets.size(); ++a)
         if (territory_.assets[a].type == twin::AssetType::traffic_signal &&

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace cadereau::sim::impact {
@@ -23,6 +24,20 @@ std::uint64_t ImpactLog::add(Impact impact) {
   impact.id = id;
   impacts_.push_back(std::move(impact));
   return id;
+}
+
+std::uint64_t ImpactLog::add(double t_s, std::string kind, std::string target, twin::MapPoint place,
+                             std::string detail, std::vector<std::uint64_t> causes, double people) {
+  Impact i;
+  i.t_s = t_s;
+  i.kind = std::move(kind);
+  i.target = std::move(target);
+  i.place = place;
+  i.detail = std::move(detail);
+  i.people = people;
+  causes.erase(std::remove(causes.begin(), causes.end(), std::uint64_t{0}), causes.end());
+  i.causes = std::move(causes);
+  return add(std::move(i));
 }
 
 const Impact& ImpactLog::at(std::uint64_t id) const {

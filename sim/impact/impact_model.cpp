@@ -96,16 +96,7 @@ bool ImpactModel::zone_has_power(std::size_t zone) const { return !zone_access_[
 
 std::uint64_t ImpactModel::record(double t_s, const char* kind, const twin::Asset& asset, std::string detail,
                                   std::vector<std::uint64_t> causes, double people) {
-  Impact i;
-  i.t_s = t_s;
-  i.kind = kind;
-  i.target = asset.id;
-  i.place = asset.location;
-  i.detail = std::move(detail);
-  i.people = people;
-  causes.erase(std::remove(causes.begin(), causes.end(), std::uint64_t{0}), causes.end());
-  i.causes = std::move(causes);
-  return log_.add(std::move(i));
+  return log_.add(t_s, kind, asset.id, asset.location, std::move(detail), std::move(causes), people);
 }
 
 void ImpactModel::observe_water(std::size_t a, double t_s, double depth_m, const std::vector<std::uint64_t>& causes) {
@@ -170,15 +161,8 @@ void ImpactModel::settle(std::size_t a, double t_s) {
     for (std::size_t z = 0; z < zones_.size(); ++z) {
       if (zone_supply_[z] != a) continue;
       zone_access_[z].without_power = is_out;
-      Impact i;
-      i.t_s = t_s;
-      i.kind = is_out ? kind::zone_without_power : kind::zone_power_restored;
-      i.target = zones_[z].id;
-      i.place = zone_centre_[z];
-      i.detail = fmt::format("fed by {}", asset.name);
-      i.people = zones_[z].population;
-      i.causes = {id};
-      log_.add(std::move(i));
+      log_.add(t_s, is_out ? kind::zone_without_power : kind::zone_power_restored, zones_[z].id, zone_centre_[z],
+               fmt::format("fed by {}", asset.name), {id}, zones_[z].population);
     }
   }
   for (std::size_t d : dependents_[a]) supplier_changed(d, t_s, is_out, id);
@@ -250,15 +234,9 @@ void ImpactModel::observe_zone_access(std::size_t z, double t_s, double access_s
     level = 1;
   if (level == za.level) return;
   za.level = level;
-  Impact i;
-  i.t_s = t_s;
-  i.kind = level == 2 ? kind::zone_unreachable : level == 1 ? kind::zone_access_degraded : kind::zone_access_restored;
-  i.target = zones_[z].id;
-  i.place = zone_centre_[z];
-  i.detail = fmt::format("emergency access {} -> {}", minutes_text(base), minutes_text(access_s));
-  i.people = zones_[z].population;
-  i.causes = causes;
-  log_.add(std::move(i));
+  log_.add(t_s, level == 2 ? kind::zone_unreachable : level == 1 ? kind::zone_access_degraded : kind::zone_access_restored,
+           zones_[z].id, zone_centre_[z], fmt::format("emergency access {} -> {}", minutes_text(base), minutes_text(access_s)),
+           causes, zones_[z].population);
 }
 
 void ImpactModel::observe_zone_flooding(std::size_t z, double t_s, double people,
@@ -268,15 +246,8 @@ void ImpactModel::observe_zone_flooding(std::size_t z, double t_s, double people
   // A new record when the count first exceeds zero or grows by a tenth.
   if (people <= 0.0 || people < za.flooded_people * 1.1 + 1.0) return;
   za.flooded_people = people;
-  Impact i;
-  i.t_s = t_s;
-  i.kind = kind::zone_flooded;
-  i.target = zones_[z].id;
-  i.place = zone_centre_[z];
-  i.detail = fmt::format("{:.0f} people in flooded buildings", people);
-  i.people = people;
-  i.causes = causes;
-  log_.add(std::move(i));
+  log_.add(t_s, kind::zone_flooded, zones_[z].id, zone_centre_[z], fmt::format("{:.0f} people in flooded buildings", people),
+           causes, people);
 }
 
 namespace {

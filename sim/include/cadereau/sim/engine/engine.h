@@ -160,6 +160,8 @@ class Engine {
   struct Impl;
   void exchange(double t_s);
   void apply_due_actions(double t_s);
+  // The actions that set speeds and light plans (not those on road access).
+  void apply_to_traffic(const TimedAction& action);
   void note_hazards(double t_s);
   void sample_water(double t_s);
   void update_access(double t_s);
@@ -179,6 +181,7 @@ class Engine {
   EngineTimings timings_;
   double time_s_ = 0.0;
   long stalled_vehicles_ = 0;
+  double people_at_risk_ = 0.0;  // in vehicles caught by water, so far
 };
 
 }  // namespace cadereau::sim::engine

@@ -54,6 +54,9 @@ class ImpactLog {
   // Stores the record and returns its id. Throws cadereau::Error when a cause
   // does not name an earlier record.
   std::uint64_t add(Impact impact);
+  // The same from its fields; causes of 0 (none known) are left out.
+  std::uint64_t add(double t_s, std::string kind, std::string target, twin::MapPoint place, std::string detail,
+                    std::vector<std::uint64_t> causes, double people = 0.0);
 
   const Impact& at(std::uint64_t id) const;
   const std::vector<Impact>& all() const { return impacts_; }
