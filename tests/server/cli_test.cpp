@@ -161,6 +161,7 @@ TEST_CASE("cadereau demo runs the flagship flash flood on the demo territory", "
   for (const auto& i : impacts) {
     kinds.insert(i["kind"].get<std::string>());
     for (const char* key : {"t_s", "kind", "target", "x_m", "y_m", "chain"}) REQUIRE(i.contains(key));
+    CHECK_FALSE(i["target"].get<std::string>().empty());
     // A failed asset's chain goes back to a hazard: an inflow or the rain.
     if (i["kind"] == "asset_failed" && !i["chain"].empty()) {
       const std::string root = i["chain"].back()["kind"];

@@ -27,10 +27,7 @@ std::vector<std::string> describe_all(const impact::ImpactLog& log) {
 
 TEST_CASE("Water on a road closes it, catches the cars on it and traffic goes around", "[integration][engine]") {
   SmallTown town;
-  engine::EngineSetup setup;
-  setup.duration_s = 900.0;
-  setup.inflows = {SmallTown::channel_inflow(20.0)};
-  setup.flood_threads = 1;
+  const engine::EngineSetup setup = SmallTown::channel_flood(900.0);
   engine::Engine run(town.territory, setup);
   const auto& net = *town.territory.network;
   // Vehicles on each closed edge when it closed: they were stopped there.
@@ -75,10 +72,7 @@ TEST_CASE("Water on a road closes it, catches the cars on it and traffic goes ar
 
 TEST_CASE("A flooded substation turns off the light it feeds; the pump runs on its backup", "[integration][engine]") {
   SmallTown town;
-  engine::EngineSetup setup;
-  setup.duration_s = 900.0;
-  setup.inflows = {SmallTown::channel_inflow(20.0)};
-  setup.flood_threads = 1;
+  const engine::EngineSetup setup = SmallTown::channel_flood(900.0);
   engine::Engine run(town.territory, setup);
   run.run();
   const auto& m = run.impacts();
@@ -102,9 +96,8 @@ TEST_CASE("A flooded substation turns off the light it feeds; the pump runs on i
 
 TEST_CASE("Same setup and seed, same impacts", "[integration][engine]") {
   SmallTown town;
-  engine::EngineSetup setup;
-  setup.duration_s = 600.0;
-  setup.inflows = {SmallTown::channel_inflow(20.0)};
+  engine::EngineSetup setup = SmallTown::channel_flood(600.0);
+  setup.flood_threads = 0;  // OpenMP's default: the result must not depend on it
   std::vector<std::string> first;
   {
     engine::Engine run(town.territory, setup);
@@ -146,9 +139,7 @@ TEST_CASE("Police closures and bad actions", "[integration][engine]") {
 
 TEST_CASE("A forecast resumes from a saved state and predicts the same flood impacts", "[integration][engine]") {
   SmallTown town;
-  engine::EngineSetup base;
-  base.duration_s = 900.0;
-  base.inflows = {SmallTown::channel_inflow(20.0)};
+  const engine::EngineSetup base = SmallTown::channel_flood(900.0);
   // Records driven by the water alone; what the cars do after a reload of
   // SUMO's state may differ by a vehicle or two.
   auto water_driven = [](const impact::ImpactLog& log, double after_s) {

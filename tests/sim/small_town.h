@@ -11,6 +11,7 @@
 // beside the channel. Coordinates are netgenerate's, x and y from -100 to
 // 700 m, in a frame labelled Lambert-93 (a small world needs no real place).
 
+#include "cadereau/sim/engine/engine.h"
 #include "cadereau/sim/flood/flood_model.h"
 #include "cadereau/twin/assets.h"
 #include "cadereau/twin/raster.h"
@@ -85,6 +86,15 @@ struct SmallTown {
     in.location = {kChannelX_m, 680.0};
     in.discharge_m3_s = sim::flood::TimeSeries::constant(discharge_m3_s);
     return in;
+  }
+
+  // A run of duration_s with 20 m3/s let into the channel, the flood on one thread.
+  static sim::engine::EngineSetup channel_flood(double duration_s) {
+    sim::engine::EngineSetup setup;
+    setup.duration_s = duration_s;
+    setup.inflows = {channel_inflow(20.0)};
+    setup.flood_threads = 1;
+    return setup;
   }
 };
 
