@@ -148,28 +148,22 @@ TrafficModel::TrafficModel(TrafficOptions options) : options_(std::move(options)
     libsumo::VehicleType::setParameter(kEmergencyType, "has.bluelight.device", "true");
     vehicle_types_.push_back("emergency");
   } catch (const std::exception& e) {
-    if (g_running) {
-      try {
-        libsumo::Simulation::close();
-      } catch (const std::exception&) {
-      }
-      g_running = false;
-    }
-    if (!counter_dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(counter_dir_, ec);
-    }
+    release();
     fail(options_.net.string(), "SUMO did not start: {}", e.what());
   }
 }
 
-TrafficModel::~TrafficModel() {
-  try {
-    libsumo::Simulation::close();
-  } catch (const std::exception&) {
-    // Closing an aborted simulation may complain; nothing is left to save.
+TrafficModel::~TrafficModel() { release(); }
+
+void TrafficModel::release() noexcept {
+  if (g_running) {
+    try {
+      libsumo::Simulation::close();
+    } catch (const std::exception&) {
+      // Closing an aborted simulation may complain; nothing is left to save.
+    }
+    g_running = false;
   }
-  g_running = false;
   if (!counter_dir_.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(counter_dir_, ec);

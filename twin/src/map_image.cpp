@@ -45,6 +45,11 @@ std::array<double, 2> MapImage::to_pixel(MapPoint p) const {
   return {(p.x_m - extent_.x_min_m) / extent_.width_m() * width_, (extent_.y_max_m - p.y_m) / extent_.height_m() * height_};
 }
 
+MapPoint MapImage::pixel_centre(int x, int y) const {
+  return {extent_.x_min_m + (x + 0.5) / width_ * extent_.width_m(),
+          extent_.y_max_m - (y + 0.5) / height_ * extent_.height_m()};
+}
+
 Rgb MapImage::pixel(int x, int y) const {
   const std::size_t i = (static_cast<std::size_t>(y) * width_ + x) * 3;
   return {rgb_[i], rgb_[i + 1], rgb_[i + 2]};
@@ -62,9 +67,7 @@ void MapImage::paint_hillshade(const Raster& dem) {
   const GridSpec& g = dem.grid();
   for (int y = 0; y < height_; ++y)
     for (int x = 0; x < width_; ++x) {
-      const MapPoint p{extent_.x_min_m + (x + 0.5) / width_ * extent_.width_m(),
-                       extent_.y_max_m - (y + 0.5) / height_ * extent_.height_m()};
-      const auto cell = g.cell_at(p);
+      const auto cell = g.cell_at(pixel_centre(x, y));
       if (!cell || dem.is_nodata(*cell)) continue;
       const int c = cell->col, r = cell->row;
       auto z = [&](int cc, int rr) {
@@ -89,9 +92,7 @@ void MapImage::paint_raster(const Raster& raster, const std::vector<ColourStop>&
   const GridSpec& g = raster.grid();
   for (int y = 0; y < height_; ++y)
     for (int x = 0; x < width_; ++x) {
-      const MapPoint p{extent_.x_min_m + (x + 0.5) / width_ * extent_.width_m(),
-                       extent_.y_max_m - (y + 0.5) / height_ * extent_.height_m()};
-      const auto cell = g.cell_at(p);
+      const auto cell = g.cell_at(pixel_centre(x, y));
       if (!cell) continue;
       const float v = raster.at(*cell);
       if (raster.is_nodata(v) || v < min_value) continue;

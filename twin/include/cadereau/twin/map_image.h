@@ -50,6 +50,8 @@ class MapImage {
 
   // Map point -> pixel (x right, y down); may fall outside the canvas.
   std::array<double, 2> to_pixel(MapPoint p) const;
+  // The map point at the centre of a pixel.
+  MapPoint pixel_centre(int x, int y) const;
 
  private:
   void blend(int x, int y, Rgb c, double alpha);

@@ -280,6 +280,8 @@ class TrafficModel {
 
  private:
   struct Counter;
+  // Closes SUMO if this model started it and removes the calibrator folder.
+  void release() noexcept;
   void check_edge(const std::string& edge_id) const;
   Counter& counter(const std::string& edge_id);
   const Counter& counter(const std::string& edge_id) const;
