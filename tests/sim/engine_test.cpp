@@ -183,4 +183,9 @@ TEST_CASE("A forecast resumes from a saved state and predicts the same flood imp
   CHECK_THROWS_WITH(engine::Engine(town.territory, setup), Catch::Contains("bad") && Catch::Contains("format"));
   setup.resume_from = tmp / "missing";
   CHECK_THROWS_WITH(engine::Engine(town.territory, setup), Catch::Contains("engine.json"));
+  // A water state cut short is refused, naming its file.
+  std::filesystem::copy(tmp / "state", tmp / "cut");
+  std::filesystem::resize_file(tmp / "cut" / "flood.bin", 1000);
+  setup.resume_from = tmp / "cut";
+  CHECK_THROWS_WITH(engine::Engine(town.territory, setup), Catch::Contains("flood.bin") && Catch::Contains("truncated"));
 }
