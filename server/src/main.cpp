@@ -1,5 +1,7 @@
 #include "cadereau/server/cli.h"
 
+#include "crash_report.h"
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
   auto logger = spdlog::stderr_color_mt("cadereau");
   logger->set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
   spdlog::set_default_logger(logger);
+  cadereau::server::install_crash_report();
   std::vector<std::string> args(argv + 1, argv + argc);
   return cadereau::server::run_cli(args, std::cout, std::cerr);
 }

@@ -1,5 +1,6 @@
 #include "run_command.h"
 
+#include "crash_report.h"
 #include "programs.h"
 #include "report.h"
 
@@ -93,11 +94,17 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
   if (options.save_state_at_s && !(*options.save_state_at_s > 0.0 && *options.save_state_at_s < scenario.duration_s))
     fail("--save-state-at", "{} s is not inside the run (0 to {} s)", *options.save_state_at_s, scenario.duration_s);
   ProgressBar bar(progress);
-  setup.progress = [&](double t, double d) { bar(t, d, scenario); };
+  const std::string doing = options.resume_from ? fmt::format("running on from the state in {}", options.resume_from->string())
+                                                : fmt::format("running {}", scenario.name);
+  setup.progress = [&](double t, double d) {
+    bar(t, d, scenario);
+    set_crash_context(fmt::format("{}, past {} ({:.0f} s)", doing, scenarios::clock_of(scenario, t), t));
+  };
 
   out << fmt::format("== {} ==\n   {} from {} for {:.0f} min: {} inflows, {} rain hyetographs, {} timed events\n",
                      scenario.name, territory.manifest.name, scenario.start, scenario.duration_s / 60.0,
                      scenario.inflows.size(), scenario.rain.size(), scenario.events.size());
+  set_crash_context(doing + ", loading");
   sim::engine::Engine engine(territory, std::move(setup));
   const double from_s = engine.time_s();
   if (options.save_state_at_s) {

@@ -88,7 +88,6 @@ struct Engine::Impl {
   std::vector<std::vector<std::size_t>> baseline_route;  // edge indices of the fastest route before the crisis
   double next_access_s = 0.0;
   std::vector<std::string> newly_closed;  // edge ids closed since the last reroute
-  std::vector<std::string> stalled;       // vehicles stopped by water
   std::size_t next_action = 0;
   std::vector<TimedAction> actions;  // sorted by time
   std::size_t reacted = 0;           // records already acted upon
@@ -481,10 +480,7 @@ void Engine::sample_water(double t_s) {
           log_.add(t_s, impact::kind::road_closed, id, place,
                    net.edges()[e].name.empty() ? "impassable" : net.edges()[e].name + ", impassable", {ef.water_record});
       if (!caught.empty()) {
-        for (const auto& v : caught) {
-          im.traffic->stop_vehicle(v.id);
-          im.stalled.push_back(v.id);
-        }
+        for (const auto& v : caught) im.traffic->remove_vehicle(v.id);
         stalled_vehicles_ += static_cast<long>(caught.size());
         const double people = static_cast<double>(caught.size()) * setup_.vehicle_occupancy;
         people_at_risk_ += people;
@@ -720,7 +716,6 @@ void Engine::save_state(const std::filesystem::path& dir) const {
   j["zone_rain_level"] = im.zone_rain_level;
   j["next_access_s"] = im.next_access_s;
   j["baseline_route"] = im.baseline_route;
-  j["stalled"] = im.stalled;
   j["stalled_count"] = stalled_vehicles_;
   j["impacts"] = impacts_->save_state();
   j["log"] = log_.save();
@@ -831,14 +826,6 @@ void Engine::resume(const std::filesystem::path& dir) {
             impacts_->status(a) == impact::AssetStatus::out_of_service &&
             net.find_traffic_light(territory_.assets[a].tls_id))
           im.traffic->set_light_off(territory_.assets[a].tls_id);
-      for (const auto& v : j.at("stalled").get<std::vector<std::string>>()) {
-        try {
-          im.traffic->stop_vehicle(v);
-          im.stalled.push_back(v);
-        } catch (const Error&) {
-          // Teleported or gone since: nothing to hold.
-        }
-      }
     }
     while (im.next_action < im.actions.size() && im.actions[im.next_action].t_s <= t + 1e-9) ++im.next_action;
     im.reacted = im.recorded = log_.size();

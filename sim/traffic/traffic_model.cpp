@@ -2,6 +2,8 @@
 
 #include "cadereau/twin/error.h"
 
+#include "sumo_state.h"
+
 #include <libsumo/libsumo.h>
 
 #include <algorithm>
@@ -749,12 +751,51 @@ void TrafficModel::save_state(const std::filesystem::path& file) const {
   if (!std::filesystem::exists(file)) fail(file.string(), "SUMO did not write its state");
 }
 
-void TrafficModel::load_state(const std::filesystem::path& file) {
+int TrafficModel::load_state(const std::filesystem::path& file) {
   if (!std::filesystem::exists(file)) fail(file.string(), "no such state file");
+  // SUMO cannot restore a vehicle caught mid-teleport (sumo_state.h): those
+  // are loaded without it and put back below.
+  std::string scratch = (std::filesystem::temp_directory_path() / "cadereau-state-XXXXXX").string();
+  if (!::mkdtemp(scratch.data())) fail(scratch, "cannot create a folder for the SUMO state");
+  struct Cleanup {
+    std::filesystem::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{scratch};
+  const PreparedState prepared = prepare_state_for_load(file, std::filesystem::path(scratch) / "state.xml");
   try {
-    libsumo::Simulation::loadState(file.string());
+    libsumo::Simulation::loadState(prepared.file.string());
   } catch (const std::exception& e) {
     fail(file.string(), "SUMO could not load the state: {}", e.what());
+  }
+  int put_back = 0;
+  for (const auto& t : prepared.teleporting) {
+    try {
+      std::vector<std::string> rest = t.rest_edges;
+      if (rest.empty()) {
+        const auto route = libsumo::Route::getEdges(t.route_id);
+        if (t.route_index >= route.size()) continue;
+        rest.assign(route.begin() + static_cast<std::ptrdiff_t>(t.route_index), route.end());
+      }
+      const std::string route_id = "cadereau_resumed_" + t.id;
+      libsumo::Route::add(route_id, rest);
+      libsumo::Vehicle::add(t.id, route_id, t.type_id, "now", "best", "base", "max");
+      libsumo::Vehicle::setSpeedFactor(t.id, t.speed_factor);
+      ++put_back;
+    } catch (const libsumo::TraCIException& e) {
+      fail(file.string(), "vehicle '{}', teleporting when the state was saved, cannot be put back: {}", t.id, e.what());
+    }
+  }
+  return put_back;
+}
+
+void TrafficModel::remove_vehicle(const std::string& vehicle_id) {
+  try {
+    libsumo::Vehicle::remove(vehicle_id, libsumo::REMOVE_VAPORIZED);
+  } catch (const libsumo::TraCIException& e) {
+    fail("vehicle " + vehicle_id, "cannot take it out of the traffic: {}", e.what());
   }
 }
 
@@ -769,14 +810,6 @@ std::vector<AccessPoint> zone_centroids(const std::vector<twin::PopulationZone>&
   std::vector<AccessPoint> out;
   for (const auto& z : zones) out.push_back({z.id, z.area.centroid()});
   return out;
-}
-
-void TrafficModel::stop_vehicle(const std::string& vehicle_id) {
-  try {
-    libsumo::Vehicle::setSpeed(vehicle_id, 0.0);
-  } catch (const libsumo::TraCIException& e) {
-    fail("vehicle " + vehicle_id, "cannot stop it: {}", e.what());
-  }
 }
 
 int TrafficModel::reroute_vehicles_using(const std::vector<std::string>& edge_ids) {

@@ -266,12 +266,17 @@ class TrafficModel {
   // --- state files ---------------------------------------------------------
   // SUMO's own state format (vehicles, lights, rerouting statistics).
   void save_state(const std::filesystem::path& file) const;
-  void load_state(const std::filesystem::path& file);
+  // Loads a state written by save_state(). Vehicles that were teleporting
+  // when it was saved (SUMO cannot restore them) depart again at once from
+  // the edge their teleport had reached; returns how many. Throws Error
+  // naming the file when SUMO refuses it.
+  int load_state(const std::filesystem::path& file);
 
   // --- vehicles caught by events ------------------------------------------
-  // Brings a vehicle to a halt where it is and keeps it there (a car stalled
-  // in flood water). Throws Error for an unknown vehicle.
-  void stop_vehicle(const std::string& vehicle_id);
+  // Takes a vehicle out of the traffic where it is: a car abandoned in flood
+  // water. (Held at a standstill instead, SUMO would teleport it onwards
+  // after --time-to-teleport.) Throws Error for an unknown vehicle.
+  void remove_vehicle(const std::string& vehicle_id);
   // Sends every running vehicle whose remaining route uses one of these edges
   // on the fastest route on current travel times (closed edges avoided).
   // Returns how many were rerouted. Cheaper than SUMO's periodic rerouting
