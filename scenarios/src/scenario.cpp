@@ -164,6 +164,7 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
   if (!root.IsMap()) fail(file.string(), "a scenario is a YAML mapping (name:, territory:, start:, duration:...)");
   Scenario s;
   s.file = file;
+  s.text = text;
   Reader r{file, &s};
   r.check_keys(root,
                {"name", "description", "territory", "start", "duration", "exchange_step_s", "access_every_s", "flood_cell_m", "seed",
@@ -302,6 +303,33 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
 std::string clock_of(const Scenario& scenario, double t_s) {
   const long total = std::lround(scenario.start_clock_s + t_s);
   return fmt::format("{:02d}:{:02d}", total / 3600, (total / 60) % 60);
+}
+
+std::optional<double> time_since_start_s(const std::string& text, double start_clock_s) {
+  if (text.find(':') != std::string::npos) {
+    const auto c = clock_seconds(text);
+    if (!c) return std::nullopt;
+    return *c - start_clock_s;
+  }
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(v)) return v;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+std::optional<double> parse_duration_s(const std::string& text) { return duration_seconds(text); }
+
+std::optional<double> clock_of_iso(const std::string& iso) {
+  const auto t = iso.find('T');
+  if (t != 10 || iso.size() < 16) return std::nullopt;
+  std::string clock = iso.substr(t + 1);
+  // Drop a zone (Z, +02:00, -05:00) and fractions of a second.
+  if (const auto zone = clock.find_first_of("Z+-"); zone != std::string::npos) clock.resize(zone);
+  if (const auto dot = clock.find('.'); dot != std::string::npos) clock.resize(dot);
+  return clock_seconds(clock);
 }
 
 sim::engine::EngineSetup engine_setup(const Scenario& scenario, const twin::Territory& territory) {

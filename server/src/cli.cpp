@@ -8,6 +8,7 @@
 #include "replay_command.h"
 
 #include "cadereau/data/demo_territory.h"
+#include "cadereau/scenarios/scenario.h"
 #include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/territory.h"
@@ -33,47 +34,82 @@ namespace cadereau::server {
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: cadereau COMMAND [OPTIONS]
+// One entry per command: its name and its usage lines, shown by
+// `cadereau help`, `cadereau help COMMAND` and `cadereau COMMAND --help`.
+struct CommandHelp {
+  const char* name;
+  const char* text;
+};
 
-Commands:
-  demo [--out DIR] [--threads N] [--no-snapshots]
+constexpr CommandHelp kCommands[] = {
+    {"demo", R"(  demo [--out DIR] [--threads N] [--no-snapshots]
                                         build the demo territory of Nîmes and run the flagship
                                         scenario on it: a 1988-type flash flood during the
                                         morning traffic peak (DIR/report.html)
-  run SCENARIO.yaml --out DIR [--territory DIR] [--threads N] [--no-snapshots]
-        [--save-state-at SECONDS]
+)"},
+    {"run", R"(  run SCENARIO.yaml --out DIR [--territory DIR] [--threads N] [--no-snapshots]
+        [--save-state-at TIME]
                                         run a scenario headless: flood, traffic and their
-                                        consequences; writes recording.h5, impacts.json,
+                                        consequences; writes recording.h5 (with keyframes every
+                                        10 min for replay --seek and --fork), impacts.json,
                                         max_depth.tif, summary.json and report.html (and
-                                        DIR/state, the state at SECONDS, for forecasts)
-  forecast SCENARIO.yaml --state DIR --hours H --out OUT [--territory DIR] [--threads N]
+                                        DIR/state, the state at TIME, for forecasts); TIME is
+                                        HH:MM[:SS] on the scenario's day or seconds
+)"},
+    {"forecast", R"(  forecast SCENARIO.yaml --state DIR --hours H --out OUT [--territory DIR] [--threads N]
+        [--no-snapshots]
                                         the forecast worker: run on H hours from a saved
                                         state and write the predicted impacts
-  territory demo --out DIR [--cell-size M] [--seed N] [--vehicles N]
+)"},
+    {"territory", R"(  territory demo --out DIR [--cell-size M] [--seed N] [--vehicles N]
                                         write the demo territory folder
   territory info DIR                    describe any territory folder
-  flood --dem FILE --until SECONDS --out DIR
+)"},
+    {"flood", R"(  flood --dem FILE --until DURATION --out DIR
         [--manning N | --manning-raster FILE] [--inflow X,Y,FILE]... [--rain FILE]
         [--rain-zones RASTER --rain-zone K,FILE...] [--rain-factor RASTER]
         [--initial-wse METRES] [--initial-depth FILE] [--probe NAME,X,Y]...
         [--probe-every SECONDS] [--threads N] [--open-boundaries] [--scheme fv|inertial]
         [--record FILE.h5 [--frame-every SECONDS] [--keyframe-every SECONDS]]
                                         run the 2D flood model alone on any GDAL raster;
+                                        DURATION in seconds or as 2h, 90min, 1h30;
                                         rain CSVs are time_s,intensity_mm_h: --rain falls
                                         everywhere, --rain-zone K,FILE where the zone raster
                                         holds K (any grid, warped nearest onto the DEM),
                                         --rain-factor scales all rain per cell (radar pattern)
-  greenwave --net NET.net.xml --routes ROUTES.rou.xml --tls ID,ID,... --out DIR
-        [--speed-kmh 50] [--cycle-s SECONDS] [--begin S] [--end S] [--seed N]
-                                        plan a green wave along the lights and compare it
-                                        with the current plan in SUMO
-  replay FILE.h5 --verify | --export-frame S --out F.tif | --export-events | --out DIR [--seek S]
-        | --fork S --record NEW.h5 --out DIR
-                                        verify, export, replay or fork a recording
-                                        (`cadereau replay --help` for details)
-  help                                  this text
-)";
+)"},
+    {"greenwave", nullptr},  // kGreenwaveUsage
+    {"replay", nullptr},     // kReplayUsage
+    {"help", R"(  help [COMMAND]                        this text, or one command's
+)"},
+};
 
+std::string command_usage(const CommandHelp& c) {
+  if (std::string(c.name) == "greenwave") return kGreenwaveUsage;
+  if (std::string(c.name) == "replay") return kReplayUsage;
+  return c.text;
+}
+
+const CommandHelp* find_command(const std::string& name) {
+  for (const auto& c : kCommands)
+    if (name == c.name) return &c;
+  return nullptr;
+}
+
+std::string usage() {
+  std::string text = "usage: cadereau COMMAND [OPTIONS]   (cadereau COMMAND --help for one)\n\nCommands:\n";
+  for (const auto& c : kCommands) text += command_usage(c);
+  return text;
+}
+
+std::string usage_of(const std::string& command) {
+  const CommandHelp* c = find_command(command);
+  return c ? "usage:\n" + command_usage(*c) : usage();
+}
+
+bool asks_for_help(const std::vector<std::string>& args) {
+  return std::any_of(args.begin() + 1, args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; });
+}
 
 void ensure_sumo_home() {
   // SUMO's tools fetch XML schemas from the web unless SUMO_HOME points at the local copy.
@@ -125,7 +161,10 @@ int flood(Args& args, std::ostream& out) {
   auto dir = args.take("out");
   if (!dem || !until || !dir) throw UsageError{"flood needs --dem FILE --until SECONDS --out DIR"};
   o.dem = *dem;
-  o.until_s = number(*until, "until");
+  const auto until_s = scenarios::parse_duration_s(*until);
+  if (!until_s || !std::isfinite(*until_s) || !(*until_s > 0.0))
+    throw UsageError{"--until " + *until + ": expected positive seconds or a duration such as 2h, 90min, 1h30"};
+  o.until_s = *until_s;
   o.out = *dir;
   o.manning_n = args.take_number("manning", 0.03, 0.0, 1.0);
   if (auto m = args.take("manning-raster")) o.manning_raster = *m;
@@ -186,9 +225,26 @@ int flood(Args& args, std::ostream& out) {
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   ensure_sumo_home();
   try {
-    if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-      (args.empty() ? err : out) << kUsage;
-      return args.empty() ? 2 : 0;
+    if (args.empty()) {
+      err << usage();
+      return 2;
+    }
+    if (args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+      if (args.size() == 2 && (args[1] == "--help" || args[1] == "-h")) {
+        out << usage_of("help");
+        return 0;
+      }
+      if (args.size() == 2 && find_command(args[1])) {
+        out << usage_of(args[1]);
+        return 0;
+      }
+      if (args.size() > 1) throw UsageError{"help: unknown command '" + args[1] + "'"};
+      out << usage();
+      return 0;
+    }
+    if (find_command(args[0]) && asks_for_help(args)) {
+      out << usage_of(args[0]);
+      return 0;
     }
     if (args[0] == "demo") {
       Args a(args, 1, {"no-snapshots"});
@@ -207,13 +263,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return flood(a, out);
     }
     if (args[0] == "greenwave") return greenwave_command({args.begin() + 1, args.end()}, out, err);
-    if (args[0] == "replay") {
-      if (args.size() == 2 && (args[1] == "--help" || args[1] == "-h")) {
-        out << "usage:\n" << kReplayUsage;
-        return 0;
-      }
-      return replay_command({args.begin() + 1, args.end()}, out, err);
-    }
+    if (args[0] == "replay") return replay_command({args.begin() + 1, args.end()}, out, err);
     if (args[0] == "territory") {
       if (args.size() < 2) throw UsageError{"territory needs a subcommand: demo or info"};
       Args a(args, 2);
@@ -222,11 +272,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         Args info(args, 1);
         return territory_info(info, out);
       }
-      throw UsageError{"unknown territory subcommand '" + args[1] + "'"};
+      throw UsageError{"unknown territory subcommand '" + args[1] + "' (demo or info)"};
     }
     throw UsageError{"unknown command '" + args[0] + "'"};
   } catch (const UsageError& e) {
-    err << "cadereau: " << e.message << "\n" << kUsage;
+    err << "cadereau: " << e.message << "\n" << (args.empty() ? usage() : usage_of(args[0]));
     return 2;
   } catch (const Error& e) {
     err << "cadereau: " << e.what() << "\n";

@@ -1,12 +1,16 @@
 #include "replay_command.h"
 
 #include "command_args.h"
+#include "run_command.h"
 
+#include "cadereau/scenarios/scenario.h"
+#include "cadereau/sim/engine/engine.h"
 #include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/recording.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -22,16 +26,20 @@ namespace cadereau::server {
 
 const char* const kReplayUsage =
     "  replay FILE.h5 --verify             check a recording: JSON summary, hash chain; exit 1 if broken\n"
-    "  replay FILE.h5 --export-frame SECONDS --out FILE.tif [--channel depth_m]\n"
+    "  replay FILE.h5 --export-frame TIME --out FILE.tif [--channel depth_m]\n"
     "                                        the frame nearest that time as a GeoTIFF\n"
-    "  replay FILE.h5 --export-events [--out FILE.jsonl] [--from S] [--to S]\n"
+    "  replay FILE.h5 --export-events [--out FILE.jsonl] [--from TIME] [--to TIME]\n"
     "                                        the event log as JSON lines (stdout without --out)\n"
-    "  replay FILE.h5 --out DIR [--seek SECONDS] [--speed X] [--record NEW.h5]\n"
-    "                                        re-drive the recorded flood run from the keyframe at or\n"
-    "                                        before SECONDS (default 0) with the recorded inputs\n"
-    "  replay FILE.h5 --fork SECONDS --record NEW.h5 --out DIR [--until S] [--manning N]\n"
-    "                                        what-if: a new session from that moment, recorded with\n"
-    "                                        its parent and fork point\n";
+    "  replay FILE.h5 --out DIR [--seek TIME] [--until TIME] [--speed X] [--record NEW.h5]\n"
+    "                                        re-drive the recorded run from the keyframe at or\n"
+    "                                        before TIME (default the start) with the recorded inputs\n"
+    "  replay FILE.h5 --fork TIME --out DIR [--record NEW.h5] [--until TIME]\n"
+    "        [--action TIME,VERB,TARGET[,VALUE]]... [--by WHO] [--manning N]\n"
+    "                                        what-if: a new session from that moment, with actions\n"
+    "                                        added (a scenario run's verbs: close_road, speed_limit\n"
+    "                                        VALUE km/h, light_program VALUE...), recorded with its\n"
+    "                                        parent and fork point; --manning for a flood run\n"
+    "  TIME is HH:MM[:SS] on the scenario's day (a scenario run's recording) or seconds since the start.\n";
 
 namespace {
 
@@ -121,6 +129,24 @@ int export_events(const twin::RecordingReader& r, std::optional<double> from_s, 
   return 0;
 }
 
+// A time given on the command line: HH:MM[:SS] on the day of a scenario
+// run's recording, or seconds since the start of any recording.
+double recording_time_s(const twin::RecordingReader& r, const std::string& option, const std::string& text) {
+  if (text.find(':') == std::string::npos) return parse_number(option, text, -1e12, 1e12);
+  const auto start = r.meta().scenario == "flood" ? std::nullopt : scenarios::clock_of_iso(r.meta().start_time_iso);
+  if (!start)
+    throw UsageError{fmt::format("--{} {}: this recording has no scenario clock (a flood run): give seconds", option, text)};
+  const auto t = scenarios::time_since_start_s(text, *start);
+  if (!t) throw UsageError{fmt::format("--{} {}: expected HH:MM[:SS] or seconds", option, text)};
+  return *t;
+}
+
+std::optional<double> take_time(Args& cmd, const twin::RecordingReader& r, const std::string& option) {
+  const auto v = cmd.take(option);
+  if (!v) return std::nullopt;
+  return recording_time_s(r, option, *v);
+}
+
 struct Redrive {
   double at_s = 0.0;
   bool fork = false;
@@ -129,13 +155,14 @@ struct Redrive {
   std::optional<double> until_s;
   std::optional<double> manning_n;
   double speed = 0.0;  // 0: as fast as possible
+  std::vector<sim::engine::TimedAction> actions;  // added to a scenario run (a what-if)
 };
 
-int redrive(const twin::RecordingReader& r, const Redrive& d, std::ostream& out) {
+// A flood run recorded by `cadereau flood --record`, from its keyframe.
+int redrive_flood(const twin::RecordingReader& r, const Redrive& d, std::ostream& out) {
   const std::string where = r.path().string();
   const auto& meta = r.meta();
-  if (meta.scenario != "flood" || meta.run_options_json.empty())
-    fail(where, "holds no flood run to re-drive (scenario '{}')", meta.scenario);
+  if (!d.actions.empty()) fail(where, "is a flood run: actions need a scenario run's recording (cadereau run or demo)");
   auto o = sim::flood::flood_options_from_json(meta.run_options_json, where);
   const auto key = r.keyframe_at_or_before(d.at_s);
   if (!key) fail(where, "has no keyframe at or before {} s", d.at_s);
@@ -170,6 +197,106 @@ int redrive(const twin::RecordingReader& r, const Redrive& d, std::ostream& out)
   return 0;
 }
 
+sim::engine::TimedAction action_from_json(const nlohmann::json& j) {
+  sim::engine::TimedAction a;
+  a.t_s = j.at("t_s").get<double>();
+  a.verb = j.at("verb").get<std::string>();
+  a.target = j.at("target").get<std::string>();
+  a.value = j.value("value", 0.0);
+  a.program = j.value("program", std::string());
+  a.by = j.value("by", std::string());
+  a.where = j.value("where", std::string());
+  return a;
+}
+
+// A scenario run recorded by `cadereau run` or `demo`: the whole engine from
+// its keyframe, with the recorded scenario and the actions added.
+int redrive_scenario(const twin::RecordingReader& r, const nlohmann::json& run, const Redrive& d, std::ostream& out,
+                     std::ostream& err) {
+  const std::string where = r.path().string();
+  if (d.manning_n) fail(where, "--manning applies to a flood run's recording; a scenario run takes its territory's");
+  scenarios::Scenario scenario;
+  std::filesystem::path territory;
+  std::vector<sim::engine::TimedAction> recorded_actions;
+  try {
+    scenario = scenarios::parse_scenario(run.at("scenario_yaml").get<std::string>(),
+                                         run.at("scenario_file").get<std::string>());
+    territory = run.at("territory").get<std::string>();
+    for (const auto& a : run.value("added_actions", nlohmann::json::array())) recorded_actions.push_back(action_from_json(a));
+  } catch (const nlohmann::json::exception& e) {
+    fail(where, "its run options are not a scenario run's: {}", e.what());
+  }
+  if (!std::filesystem::exists(territory / "territory.yaml"))
+    fail(where, "was run on the territory {}, which is no longer there", territory.string());
+  const auto key = r.keyframe_at_or_before(d.at_s);
+  if (!key)
+    fail(where, "has no keyframe at or before {} ({} s){}", scenarios::clock_of(scenario, d.at_s), d.at_s,
+         r.keyframe_times_s().empty() ? ": it was recorded without keyframes" : "");
+
+  RunOptions o;
+  o.out = d.out;
+  o.recording = d.record.value_or(d.out / "recording.h5");
+  o.snapshots = false;
+  o.speed = d.speed;
+  o.resume = sim::engine::engine_state_from_keyframe(*key, where);
+  o.resume_where = fmt::format("{} at {}", where, scenarios::clock_of(scenario, key->sim_s));
+  o.resume_kind = d.fork ? "what-if" : "replay";
+  if (d.fork) o.parent_recording = std::filesystem::absolute(r.path()).lexically_normal().string();
+  o.added_actions = recorded_actions;
+  for (const auto& a : d.actions) {
+    if (a.t_s < key->sim_s - 1e-9)
+      fail(a.where, "at {} is before the fork point {}: it would not be applied", scenarios::clock_of(scenario, a.t_s),
+           scenarios::clock_of(scenario, key->sim_s));
+    o.added_actions.push_back(a);
+  }
+  if (d.until_s) {
+    if (*d.until_s <= key->sim_s)
+      fail(where, "--until {} is not after the keyframe at {}", scenarios::clock_of(scenario, *d.until_s),
+           scenarios::clock_of(scenario, key->sim_s));
+    scenario.duration_s = *d.until_s;
+    std::erase_if(scenario.events, [&](const auto& e) { return e.t_s > scenario.duration_s; });
+  }
+  out << fmt::format("== {} from the keyframe at {} of {} ==\n", d.fork ? "What-if" : "Replay",
+                     scenarios::clock_of(scenario, key->sim_s), where);
+  for (const auto& a : d.actions)
+    out << fmt::format("   added: {} {} {} by {}\n", scenarios::clock_of(scenario, a.t_s), a.verb, a.target, a.by);
+  return run_scenario(scenario, territory, o, out, err);
+}
+
+int redrive(const twin::RecordingReader& r, const Redrive& d, std::ostream& out, std::ostream& err) {
+  const auto run = nlohmann::json::parse(r.meta().run_options_json, nullptr, false);
+  if (run.is_object() && run.value("kind", std::string()) == kScenarioRunKind) return redrive_scenario(r, run, d, out, err);
+  if (r.meta().scenario != "flood" || r.meta().run_options_json.empty())
+    fail(r.path().string(), "holds no run to re-drive (scenario '{}', recorded without its run options)", r.meta().scenario);
+  return redrive_flood(r, d, out);
+}
+
+// "TIME,VERB,TARGET[,VALUE]" for --action.
+sim::engine::TimedAction parse_action(const twin::RecordingReader& r, const std::string& spec, const std::string& by) {
+  const auto f = split_commas(spec);
+  if (f.size() < 3 || f.size() > 4 || f[1].empty() || f[2].empty())
+    throw UsageError{"--action " + spec + ": expected TIME,VERB,TARGET[,VALUE]"};
+  sim::engine::TimedAction a;
+  a.t_s = recording_time_s(r, "action", f[0]);
+  a.verb = f[1];
+  a.target = f[2];
+  const auto& verbs = sim::engine::action_verbs();
+  if (std::find(verbs.begin(), verbs.end(), a.verb) == verbs.end())
+    throw UsageError{fmt::format("--action {}: unknown verb '{}' (one of {})", spec, a.verb, fmt::join(verbs, ", "))};
+  if (a.verb == "speed_limit") {
+    if (f.size() != 4) throw UsageError{"--action " + spec + ": speed_limit needs a VALUE in km/h"};
+    a.value = parse_number("action", f[3], 1.0, 200.0);
+  } else if (a.verb == "light_program") {
+    if (f.size() != 4) throw UsageError{"--action " + spec + ": light_program needs the program's id as VALUE"};
+    a.program = f[3];
+  } else if (f.size() == 4) {
+    throw UsageError{"--action " + spec + ": " + a.verb + " takes no VALUE"};
+  }
+  a.by = by;
+  a.where = "--action " + spec;
+  return a;
+}
+
 }  // namespace
 
 int replay_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -180,28 +307,31 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
     const std::filesystem::path file = cmd.positional().front();
     const bool verify_flag = cmd.take_flag("verify");
     const bool events_flag = cmd.take_flag("export-events");
-    const auto export_frame_s = cmd.take_number("export-frame", -1e12, 1e12);
-    const auto fork_s = cmd.take_number("fork", -1e12, 1e12);
-    const int modes = int(verify_flag) + int(events_flag) + int(export_frame_s.has_value()) + int(fork_s.has_value());
+    const auto export_frame_at = cmd.take("export-frame");
+    const auto fork_at = cmd.take("fork");
+    const int modes = int(verify_flag) + int(events_flag) + int(export_frame_at.has_value()) + int(fork_at.has_value());
     if (modes > 1) throw UsageError{"choose one of --verify, --export-frame, --export-events, --fork"};
 
     if (verify_flag) {
       cmd.finish();
       return verify(twin::RecordingReader(file), out);
     }
-    if (export_frame_s) {
+    if (export_frame_at) {
       const auto path = cmd.take("out");
       if (!path) throw UsageError{"--export-frame needs --out FILE.tif"};
       const std::string channel = cmd.take("channel").value_or(sim::flood::kDepthFrame);
       cmd.finish();
-      return export_frame(twin::RecordingReader(file), *export_frame_s, channel, *path, out);
+      const twin::RecordingReader reader(file);
+      return export_frame(reader, recording_time_s(reader, "export-frame", *export_frame_at), channel, *path, out);
     }
     if (events_flag) {
       const auto path = cmd.take("out");
-      const auto from_s = cmd.take_number("from", -1e12, 1e12);
-      const auto to_s = cmd.take_number("to", -1e12, 1e12);
+      const auto from = cmd.take("from");
+      const auto to = cmd.take("to");
       cmd.finish();
       const twin::RecordingReader reader(file);
+      const auto from_s = from ? std::optional<double>(recording_time_s(reader, "from", *from)) : std::nullopt;
+      const auto to_s = to ? std::optional<double>(recording_time_s(reader, "to", *to)) : std::nullopt;
       if (!path) return export_events(reader, from_s, to_s, out);
       std::ofstream sink(*path);
       if (!sink) fail(*path, "cannot write");
@@ -216,21 +346,32 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
     if (!dir) throw UsageError{"re-driving a recording needs --out DIR (or one of --verify, --export-frame, --export-events)"};
     d.out = *dir;
     if (auto rec = cmd.take("record")) d.record = *rec;
-    d.until_s = cmd.take_number("until", 1e-9, 1e12);
     d.speed = cmd.take_number("speed", 0.0, 1e9).value_or(0.0);
-    if (fork_s) {
-      if (!d.record) throw UsageError{"--fork needs --record NEW.h5 for the new session"};
+    const auto until = cmd.take("until");
+    const auto seek = cmd.take("seek");
+    const auto action_specs = cmd.take_all("action");
+    const std::string by = cmd.take("by").value_or("what-if");
+    if (fork_at) {
       d.fork = true;
-      d.at_s = *fork_s;
       d.manning_n = cmd.take_number("manning", 0.0, 1.0);
-    } else {
-      d.at_s = cmd.take_number("seek", -1e12, 1e12).value_or(0.0);
+      if (seek) throw UsageError{"--seek and --fork both say where to start: give one"};
+    } else if (!action_specs.empty()) {
+      throw UsageError{"--action needs --fork TIME: actions make a what-if"};
     }
     cmd.finish();
     if (d.record && std::filesystem::exists(*d.record) && std::filesystem::exists(file) &&
         std::filesystem::equivalent(*d.record, file))
       throw UsageError{"--record must name a new file, not the recording being replayed"};
-    return redrive(twin::RecordingReader(file), d, out);
+    const twin::RecordingReader reader(file);
+    if (fork_at && !d.record && reader.meta().scenario == "flood")
+      throw UsageError{"--fork of a flood run needs --record NEW.h5 for the new session"};
+    d.at_s = fork_at ? recording_time_s(reader, "fork", *fork_at) : seek ? recording_time_s(reader, "seek", *seek) : 0.0;
+    if (until) {
+      d.until_s = recording_time_s(reader, "until", *until);
+      if (!(*d.until_s > 0.0)) throw UsageError{"--until " + *until + ": must be after the start"};
+    }
+    for (const auto& spec : action_specs) d.actions.push_back(parse_action(reader, spec, by));
+    return redrive(reader, d, out, err);
   } catch (const UsageError& u) {
     err << "cadereau: " << u.message << "\nusage:\n" << kReplayUsage;
     return 2;

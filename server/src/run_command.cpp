@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 #include <ostream>
+#include <thread>
 
 namespace cadereau::server {
 
@@ -49,6 +50,19 @@ class ProgressBar {
   int last_tenth_ = -1;
   double last_draw_ = -1.0;
 };
+
+nlohmann::json scenario_run_options(const scenarios::Scenario& scenario, const std::filesystem::path& territory_dir,
+                                    const std::vector<sim::engine::TimedAction>& added) {
+  nlohmann::json actions = nlohmann::json::array();
+  for (const auto& a : added)
+    actions.push_back({{"t_s", a.t_s}, {"verb", a.verb}, {"target", a.target}, {"value", a.value},
+                       {"program", a.program}, {"by", a.by}, {"where", a.where}});
+  return {{"kind", kScenarioRunKind},
+          {"scenario_file", scenario.file.string()},
+          {"scenario_yaml", scenario.text},
+          {"territory", std::filesystem::absolute(territory_dir).lexically_normal().string()},
+          {"added_actions", actions}};
+}
 
 void write_summary(const scenarios::Scenario& scenario, const sim::engine::Engine& engine, const KeyFigures& k,
                    const std::filesystem::path& file) {
@@ -88,17 +102,31 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
   const twin::Territory territory = twin::Territory::load(territory_dir);
   sim::engine::EngineSetup setup = scenarios::engine_setup(scenario, territory);
   std::filesystem::create_directories(options.out);
-  setup.recording = options.out / "recording.h5";
+  setup.recording = options.recording.value_or(options.out / "recording.h5");
   setup.flood_threads = options.threads;
-  setup.resume_from = options.resume_from;
+  setup.resume = options.resume;
+  setup.resume_where = options.resume_where;
+  setup.actions.insert(setup.actions.end(), options.added_actions.begin(), options.added_actions.end());
+  setup.meta.run_options_json = scenario_run_options(scenario, territory_dir, options.added_actions).dump();
+  if (!options.parent_recording.empty()) {
+    setup.meta.parent_recording = options.parent_recording;
+    setup.meta.fork_sim_s = options.resume ? options.resume->time_s() : 0.0;
+  }
   if (options.save_state_at_s && !(*options.save_state_at_s > 0.0 && *options.save_state_at_s < scenario.duration_s))
-    fail("--save-state-at", "{} s is not inside the run (0 to {} s)", *options.save_state_at_s, scenario.duration_s);
+    fail("--save-state-at", "{} ({} s) is not inside the run ({} to {})", scenarios::clock_of(scenario, *options.save_state_at_s),
+         *options.save_state_at_s, scenarios::clock_of(scenario, 0.0), scenarios::clock_of(scenario, scenario.duration_s));
   ProgressBar bar(progress);
-  const std::string doing = options.resume_from ? fmt::format("running on from the state in {}", options.resume_from->string())
-                                                : fmt::format("running {}", scenario.name);
+  const std::string doing = options.resume ? fmt::format("running on from {}", options.resume_where)
+                                           : fmt::format("running {}", scenario.name);
+  const auto wall_start = std::chrono::steady_clock::now();
+  const double sim_start_s = options.resume ? options.resume->time_s() : 0.0;
   setup.progress = [&](double t, double d) {
     bar(t, d, scenario);
     set_crash_context(fmt::format("{}, past {} ({:.0f} s)", doing, scenarios::clock_of(scenario, t), t));
+    if (options.speed > 0.0) {
+      const auto due = wall_start + std::chrono::duration<double>((t - sim_start_s) / options.speed);
+      std::this_thread::sleep_until(std::chrono::time_point_cast<std::chrono::steady_clock::duration>(due));
+    }
   };
 
   out << fmt::format("== {} ==\n   {} from {} for {:.0f} min: {} inflows, {} rain hyetographs, {} timed events\n",
@@ -135,8 +163,8 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
 
   const auto& t = engine.timings();
   const double simulated_s = scenario.duration_s - from_s;
-  if (options.resume_from)
-    out << fmt::format("   forecast from {} to {}: {} records predicted\n", scenarios::clock_of(scenario, from_s),
+  if (options.resume)
+    out << fmt::format("   {} from {} to {}: {} records predicted\n", options.resume_kind, scenarios::clock_of(scenario, from_s),
                        scenarios::clock_of(scenario, scenario.duration_s),
                        std::count_if(engine.log().all().begin(), engine.log().all().end(),
                                      [&](const auto& i) { return i.t_s > from_s; }));
@@ -177,9 +205,14 @@ int run_command(Args& args, std::ostream& out, std::ostream& err) {
   if (auto t = args.take("territory")) options.territory = *t;
   options.threads = static_cast<int>(args.take_number("threads", 0, 0, 256));
   options.snapshots = !args.take_flag("no-snapshots");
-  options.save_state_at_s = args.take_number("save-state-at", 0.0, 7 * 86400.0);
+  const auto save_state_at = args.take("save-state-at");
   args.finish();
   const scenarios::Scenario scenario = scenarios::read_scenario(args.positional()[1]);
+  if (save_state_at) {
+    options.save_state_at_s = scenarios::time_since_start_s(*save_state_at, scenario.start_clock_s);
+    if (!options.save_state_at_s)
+      throw UsageError{"--save-state-at " + *save_state_at + ": expected HH:MM[:SS] on the scenario's day or seconds"};
+  }
   std::filesystem::path territory_dir;
   if (options.territory) {
     territory_dir = *options.territory;
@@ -222,24 +255,21 @@ int forecast_command(Args& args, std::ostream& out, std::ostream& err) {
   const auto hours = args.take_number("hours", 1.0 / 60.0, 48.0);
   if (!dir || !state || !hours) throw UsageError{"forecast needs --state DIR, --hours H and --out OUT"};
   options.out = *dir;
-  options.resume_from = *state;
   options.threads = static_cast<int>(args.take_number("threads", 0, 0, 256));
   options.snapshots = !args.take_flag("no-snapshots");
   auto territory_option = args.take("territory");
   args.finish();
   scenarios::Scenario scenario = scenarios::read_scenario(args.positional()[1]);
 
-  // Where and when the state was saved.
-  const auto engine_json = *options.resume_from / "engine.json";
-  std::ifstream in(engine_json);
-  if (!in) fail(engine_json.string(), "cannot read the saved state (was it written by cadereau run --save-state-at?)");
+  options.resume = sim::engine::read_engine_state(*state);
+  options.resume_where = "the state in " + *state;
+  const double from_s = options.resume->time_s();
   nlohmann::json saved;
   try {
-    saved = nlohmann::json::parse(in);
+    saved = nlohmann::json::parse(options.resume->engine_json);
   } catch (const nlohmann::json::exception& e) {
-    fail(engine_json.string(), "not an engine state: {}", e.what());
+    fail((std::filesystem::path(*state) / "engine.json").string(), "not an engine state: {}", e.what());
   }
-  const double from_s = saved.value("time_s", 0.0);
   // The forecast runs `hours` past the saved time; events beyond are not in it.
   scenario.duration_s = from_s + *hours * 3600.0;
   std::erase_if(scenario.events, [&](const auto& e) { return e.t_s > scenario.duration_s; });

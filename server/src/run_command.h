@@ -5,10 +5,13 @@
 #include "command_args.h"
 
 #include "cadereau/scenarios/scenario.h"
+#include "cadereau/sim/engine/engine.h"
 
 #include <filesystem>
 #include <iosfwd>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace cadereau::server {
 
@@ -18,8 +21,22 @@ struct RunOptions {
   int threads = 0;
   bool snapshots = true;
   std::optional<double> save_state_at_s;             // write DIR/state at this time
-  std::optional<std::filesystem::path> resume_from;  // a forecast: start from this state
+  // Start from a saved state rather than the scenario's start: a forecast,
+  // a replay from a keyframe, a what-if fork. `resume_where` names it.
+  std::optional<sim::engine::EngineState> resume;
+  std::string resume_where;
+  std::string resume_kind = "forecast";  // how the report and the terminal call such a run
+  std::optional<std::filesystem::path> recording;  // default DIR/recording.h5
+  std::string parent_recording;                    // a fork's parent, recorded in its meta
+  // Actions added to the scenario's events (a what-if), recorded with the run.
+  std::vector<sim::engine::TimedAction> added_actions;
+  double speed = 0.0;  // > 0: sim time runs at most this many times the wall clock (a paced replay)
 };
+
+// What a recording of a scenario run keeps in its run_options_json to be
+// re-driven: {"kind": "scenario", "scenario_file", "scenario_yaml",
+// "territory" (absolute folder), "added_actions": [...]}.
+inline constexpr const char* kScenarioRunKind = "scenario";
 
 // Runs the scenario on the territory folder and writes DIR/recording.h5,
 // impacts.json, max_depth.tif, arrival_time.tif, summary.json, report.html

@@ -1,5 +1,8 @@
 #include "cadereau/sim/engine/engine.h"
 
+#include "engine_impl.h"
+
+#include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/sim/traffic/traffic_model.h"
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/spatial_index.h"
@@ -49,52 +52,6 @@ const std::vector<std::string>& action_verbs() {
       "restore_speed_limit", "light_program", "light_off", "light_flashing", "restore_light"};
   return verbs;
 }
-
-struct Engine::Impl {
-  std::unique_ptr<traffic::TrafficModel> traffic;
-  twin::EdgeCells edge_cells;
-  struct EdgeFlood {
-    bool closed_by_water = false;
-    bool closed_by_action = false;
-    std::uint64_t water_record = 0;
-    std::uint64_t closure_record = 0;
-    double limit_kmh = 0.0;  // speed limit set for water; 0: none
-    bool ever_flooded = false;
-    std::string action_verb;  // the action that closed it, when one did
-  };
-  std::vector<EdgeFlood> edges;
-  std::vector<std::size_t> asset_cell;
-  struct BuildingPeople {
-    std::size_t cell;
-    std::size_t zone;
-    double people;
-  };
-  std::vector<BuildingPeople> buildings;
-  std::vector<std::size_t> inflow_cell;
-  std::vector<std::uint64_t> inflow_root;
-  std::vector<std::size_t> inflow_level;
-  std::uint64_t rain_root = 0;  // the territory-wide rain
-  std::size_t rain_level = 0;
-  std::vector<std::uint64_t> zone_rain_root;  // per rain zone
-  std::vector<std::size_t> zone_rain_level;
-  // The inflow whose water each wet cell holds (-1: none), per step.
-  std::vector<int> source_of;
-  double masks_at_s = -1.0;
-  std::vector<std::size_t> gauge_cell;
-  // Emergency access.
-  std::vector<traffic::AccessPoint> origins;
-  std::vector<traffic::AccessPoint> destinations;  // zones first, then assets needing access
-  std::vector<std::size_t> destination_asset;      // for the asset part
-  std::vector<std::vector<std::size_t>> baseline_route;  // edge indices of the fastest route before the crisis
-  double next_access_s = 0.0;
-  std::vector<std::string> newly_closed;  // edge ids closed since the last reroute
-  std::size_t next_action = 0;
-  std::vector<TimedAction> actions;  // sorted by time
-  std::size_t reacted = 0;           // records already acted upon
-  std::size_t recorded = 0;          // records already in the file
-  std::unique_ptr<twin::Recorder> recorder;
-  double next_frame_s = 0.0;
-};
 
 Engine::Engine(const twin::Territory& territory, EngineSetup setup)
     : territory_(territory), setup_(std::move(setup)), impl_(std::make_unique<Impl>()) {
@@ -245,6 +202,15 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
     layout.frames.push_back({"depth_m", grid, flood_->crs().wkt(), "m", flood::FloodModel::kNodata});
     layout.series = {"roads_closed", "people_at_risk", "assets_out_of_service", "vehicles_running"};
     for (const auto& g : gauges_) layout.series.push_back("gauge_" + g.id + "_wse_m");
+    if (setup_.keyframe_every_s > 0.0) {
+      using Field = twin::KeyframeFieldLayout;
+      const std::size_t cells = grid.cell_count();
+      layout.keyframe_fields = {{flood::kStateDepth, Field::Type::float64_array, cells},
+                                {flood::kStateDischargeEast, Field::Type::float64_array, cells},
+                                {flood::kStateDischargeNorth, Field::Type::float64_array, cells},
+                                {kKeyframeSumoState, Field::Type::blob, 0},
+                                {kKeyframeEngineState, Field::Type::blob, 0}};
+    }
     im.recorder = std::make_unique<twin::Recorder>(*setup_.recording, std::move(layout));
     im.recorder->append(twin::EventKind::simulation_event, 0.0, "engine",
                         nlohmann::json{{"event", "run_start"},
@@ -254,10 +220,13 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
                                        {"seed", setup_.seed}}
                             .dump());
   }
-  if (setup_.resume_from)
-    resume(*setup_.resume_from);
-  else
+  if (setup_.resume) {
+    resume(*setup_.resume, setup_.resume_where.empty() ? std::string("saved state") : setup_.resume_where);
+    setup_.resume.reset();  // the water and SUMO's state are not needed twice
+    im.next_frame_s = im.next_keyframe_s = time_s_;
+  } else {
     exchange(0.0);
+  }
 }
 
 Engine::~Engine() = default;
@@ -644,194 +613,9 @@ void Engine::record_to_file(std::size_t, double t_s) {
     rec.append_frame("depth_m", t_s, depth.values());
     im.next_frame_s = t_s + setup_.frame_every_s;
   }
-}
-
-namespace {
-
-constexpr char kFloodMagic[8] = {'C', 'A', 'D', 'F', 'L', 'D', '0', '1'};
-
-void write_doubles(std::ofstream& out, const std::vector<double>& v) {
-  out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(double)));
-}
-
-std::vector<double> read_doubles(std::ifstream& in, std::size_t n, const std::string& where) {
-  std::vector<double> v(n);
-  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * sizeof(double)));
-  if (!in) fail(where, "is truncated");
-  return v;
-}
-
-}  // namespace
-
-void Engine::save_state(const std::filesystem::path& dir) const {
-  const auto& im = *impl_;
-  std::error_code made;
-  std::filesystem::create_directories(dir, made);
-  if (made) fail(dir.string(), "cannot create the state folder: {}", made.message());
-
-  // The water: raw doubles, exact.
-  const flood::FloodState water = flood_->capture();
-  {
-    const auto file = dir / "flood.bin";
-    std::ofstream out(file, std::ios::binary);
-    const std::uint64_t cols = static_cast<std::uint64_t>(flood_->grid().cols);
-    const std::uint64_t rows = static_cast<std::uint64_t>(flood_->grid().rows);
-    out.write(kFloodMagic, sizeof kFloodMagic);
-    out.write(reinterpret_cast<const char*>(&cols), sizeof cols);
-    out.write(reinterpret_cast<const char*>(&rows), sizeof rows);
-    out.write(reinterpret_cast<const char*>(&water.time_s), sizeof water.time_s);
-    write_doubles(out, water.depth_m);
-    write_doubles(out, water.discharge_east_m2_s);
-    write_doubles(out, water.discharge_north_m2_s);
-    if (!out) fail(file.string(), "cannot write the flood state");
-  }
-  if (im.traffic) im.traffic->save_state(dir / "sumo_state.xml");
-
-  nlohmann::json j;
-  j["format"] = "cadereau engine state 1";
-  j["time_s"] = time_s_;
-  j["territory"] = std::filesystem::absolute(territory_.manifest.folder).string();
-  j["traffic"] = im.traffic != nullptr;
-  j["edges"] = im.edges.size();
-  nlohmann::json edges = nlohmann::json::array();
-  for (std::size_t e = 0; e < im.edges.size(); ++e) {
-    const auto& ef = im.edges[e];
-    if (!ef.closed_by_water && !ef.closed_by_action && ef.limit_kmh == 0.0 && !ef.ever_flooded && !ef.water_record) continue;
-    edges.push_back({{"edge", e},
-                     {"closed_by_water", ef.closed_by_water},
-                     {"closed_by_action", ef.closed_by_action},
-                     {"action_verb", ef.action_verb},
-                     {"water_record", ef.water_record},
-                     {"closure_record", ef.closure_record},
-                     {"limit_kmh", ef.limit_kmh},
-                     {"ever_flooded", ef.ever_flooded},
-                     {"max_depth_m", edge_max_depth_[e]}});
-  }
-  j["edge_states"] = edges;
-  j["inflow_root"] = im.inflow_root;
-  j["inflow_level"] = im.inflow_level;
-  j["rain_root"] = im.rain_root;
-  j["rain_level"] = im.rain_level;
-  j["zone_rain_root"] = im.zone_rain_root;
-  j["zone_rain_level"] = im.zone_rain_level;
-  j["next_access_s"] = im.next_access_s;
-  j["baseline_route"] = im.baseline_route;
-  j["stalled_count"] = stalled_vehicles_;
-  j["impacts"] = impacts_->save_state();
-  j["log"] = log_.save();
-  const auto file = dir / "engine.json";
-  std::ofstream out(file);
-  out << j.dump() << "\n";
-  if (!out) fail(file.string(), "cannot write the engine state");
-}
-
-void Engine::resume(const std::filesystem::path& dir) {
-  auto& im = *impl_;
-  const std::string where = dir.string();
-  nlohmann::json j;
-  {
-    std::ifstream in(dir / "engine.json");
-    if (!in) fail((dir / "engine.json").string(), "cannot read the engine state");
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      fail((dir / "engine.json").string(), "not an engine state: {}", e.what());
-    }
-  }
-  try {
-    if (j.at("format") != "cadereau engine state 1") fail(where, "unknown state format {}", j.at("format").dump());
-    if (j.at("traffic").get<bool>() != (im.traffic != nullptr))
-      fail(where, "the state was saved with traffic {}, this run has it {}", j.at("traffic").get<bool>() ? "on" : "off",
-           im.traffic ? "on" : "off");
-    if (j.at("edges").get<std::size_t>() != im.edges.size())
-      fail(where, "the state has {} road edges, this territory {}", j.at("edges").get<std::size_t>(), im.edges.size());
-    const double t = j.at("time_s").get<double>();
-    if (!(t >= 0.0) || t >= setup_.duration_s) fail(where, "saved at {} s, outside this run (0 to {} s)", t, setup_.duration_s);
-
-    // The water.
-    {
-      const auto file = dir / "flood.bin";
-      std::ifstream in(file, std::ios::binary);
-      char magic[sizeof kFloodMagic] = {};
-      std::uint64_t cols = 0, rows = 0;
-      flood::FloodState water;
-      in.read(magic, sizeof magic);
-      in.read(reinterpret_cast<char*>(&cols), sizeof cols);
-      in.read(reinterpret_cast<char*>(&rows), sizeof rows);
-      in.read(reinterpret_cast<char*>(&water.time_s), sizeof water.time_s);
-      if (!in || !std::equal(magic, magic + sizeof magic, kFloodMagic)) fail(file.string(), "not a flood state");
-      if (cols != static_cast<std::uint64_t>(flood_->grid().cols) || rows != static_cast<std::uint64_t>(flood_->grid().rows))
-        fail(file.string(), "a {} x {} grid, the flood grid here is {} x {}", cols, rows, flood_->grid().cols, flood_->grid().rows);
-      const std::size_t n = cols * rows;
-      water.depth_m = read_doubles(in, n, file.string());
-      water.discharge_east_m2_s = read_doubles(in, n, file.string());
-      water.discharge_north_m2_s = read_doubles(in, n, file.string());
-      flood_->restore(water);
-    }
-
-    log_.restore(j.at("log").get<std::string>());
-    impacts_->restore_state(j.at("impacts").get<std::string>());
-    im.inflow_root = j.at("inflow_root").get<std::vector<std::uint64_t>>();
-    im.inflow_level = j.at("inflow_level").get<std::vector<std::size_t>>();
-    im.rain_root = j.at("rain_root").get<std::uint64_t>();
-    im.rain_level = j.at("rain_level").get<std::size_t>();
-    im.zone_rain_root = j.at("zone_rain_root").get<std::vector<std::uint64_t>>();
-    im.zone_rain_level = j.at("zone_rain_level").get<std::vector<std::size_t>>();
-    if (im.inflow_root.size() != setup_.inflows.size() || im.zone_rain_root.size() != im.zone_rain_level.size() ||
-        (setup_.rain_zones && im.zone_rain_root.size() != setup_.rain_zones->mm_h.size()))
-      fail(where, "the state was saved with other inflows or rain zones than this scenario's");
-    im.next_access_s = j.at("next_access_s").get<double>();
-    im.baseline_route = j.at("baseline_route").get<std::vector<std::vector<std::size_t>>>();
-    stalled_vehicles_ = j.at("stalled_count").get<long>();
-    for (const auto& r : log_.all())
-      if (r.kind == impact::kind::people_at_risk) people_at_risk_ += r.people;
-    for (const auto& es : j.at("edge_states")) {
-      const auto e = es.at("edge").get<std::size_t>();
-      if (e >= im.edges.size()) fail(where, "edge index {} is past the network's {}", e, im.edges.size());
-      auto& ef = im.edges[e];
-      ef.closed_by_water = es.at("closed_by_water").get<bool>();
-      ef.closed_by_action = es.at("closed_by_action").get<bool>();
-      ef.action_verb = es.at("action_verb").get<std::string>();
-      ef.water_record = es.at("water_record").get<std::uint64_t>();
-      ef.closure_record = es.at("closure_record").get<std::uint64_t>();
-      ef.limit_kmh = es.at("limit_kmh").get<double>();
-      ef.ever_flooded = es.at("ever_flooded").get<bool>();
-      edge_max_depth_[e] = es.at("max_depth_m").get<double>();
-    }
-
-    // SUMO: its own state, then what its state file does not hold: closures,
-    // speed limits, light actions and dark lights, stalled cars.
-    if (im.traffic) {
-      im.traffic->load_state(dir / "sumo_state.xml");
-      const auto& net = *territory_.network;
-      for (std::size_t e = 0; e < im.edges.size(); ++e) {
-        const auto& ef = im.edges[e];
-        const std::string& id = net.edges()[e].id;
-        if (ef.closed_by_action && ef.action_verb == "lower_bollard")
-          im.traffic->lower_bollard(id);
-        else if (ef.closed_by_action && ef.action_verb == "close_road_to_traffic")
-          im.traffic->set_edge_access(id, traffic::Access::emergency_only);
-        if ((ef.closed_by_action && ef.action_verb == "close_road") || ef.closed_by_water)
-          im.traffic->set_edge_access(id, traffic::Access::closed);
-        if (!ef.closed_by_water && ef.limit_kmh > 0.0) im.traffic->set_speed_limit(id, ef.limit_kmh / 3.6);
-      }
-      // Speed limits and light plans set by actions, replayed in order (a
-      // later restore undoes an earlier change, as it did in the saved run).
-      for (const auto& a : im.actions) {
-        if (a.t_s > t + 1e-9) break;
-        apply_to_traffic(a);
-      }
-      for (std::size_t a = 0; a < territory_.assets.size(); ++a)
-        if (territory_.assets[a].type == twin::AssetType::traffic_signal &&
-            impacts_->status(a) == impact::AssetStatus::out_of_service &&
-            net.find_traffic_light(territory_.assets[a].tls_id))
-          im.traffic->set_light_off(territory_.assets[a].tls_id);
-    }
-    while (im.next_action < im.actions.size() && im.actions[im.next_action].t_s <= t + 1e-9) ++im.next_action;
-    im.reacted = im.recorded = log_.size();
-    time_s_ = t;
-  } catch (const nlohmann::json::exception& e) {
-    fail((dir / "engine.json").string(), "not an engine state: {}", e.what());
+  if (setup_.keyframe_every_s > 0.0 && t_s >= im.next_keyframe_s - 1e-9) {
+    record_keyframe(t_s);
+    im.next_keyframe_s = t_s + setup_.keyframe_every_s;
   }
 }
 

@@ -146,3 +146,28 @@ TEST_CASE("The flagship scenario reads and fits the demo territory", "[unit][sce
   const auto dir = cadereau::testing::demo_territory();
   if (dir) CHECK_NOTHROW(engine_setup(s, twin::Territory::load(*dir)));
 }
+
+TEST_CASE("Times and durations as users write them", "[unit][scenario]") {
+  using cadereau::scenarios::time_since_start_s;
+  const double start = 7 * 3600.0;  // 07:00
+  CHECK(time_since_start_s("07:30", start) == 1800.0);
+  CHECK(time_since_start_s("07:30:15", start) == 1815.0);
+  CHECK(time_since_start_s("25:00", start) == 18.0 * 3600.0);  // into the next day
+  CHECK(time_since_start_s("600", start) == 600.0);
+  CHECK(time_since_start_s("-60", start) == -60.0);
+  CHECK_FALSE(time_since_start_s("7h30", start));
+  CHECK_FALSE(time_since_start_s("07:61", start));
+  CHECK_FALSE(time_since_start_s("nan", start));
+  CHECK_FALSE(time_since_start_s("", start));
+  using cadereau::scenarios::parse_duration_s;
+  CHECK(parse_duration_s("2h") == 7200.0);
+  CHECK(parse_duration_s("1h30") == 5400.0);
+  CHECK(parse_duration_s("90min") == 5400.0);
+  CHECK(parse_duration_s("45") == 45.0);
+  CHECK_FALSE(parse_duration_s("soon"));
+  using cadereau::scenarios::clock_of_iso;
+  CHECK(clock_of_iso("1988-10-03T07:00:00") == 25200.0);
+  CHECK(clock_of_iso("2024-10-03T08:15:30Z") == 29730.0);
+  CHECK(clock_of_iso("2024-10-03T08:15:30.250+02:00") == 29730.0);
+  CHECK_FALSE(clock_of_iso("2024-10-03"));
+}

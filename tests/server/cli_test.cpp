@@ -34,6 +34,28 @@ TEST_CASE("Usage errors exit 2 with a message", "[unit][cli]") {
   CHECK(run({"help"}).code == 0);
 }
 
+TEST_CASE("Every command has its help", "[unit][cli]") {
+  for (const char* command : {"demo", "run", "forecast", "territory", "flood", "greenwave", "replay", "help"}) {
+    for (const char* ask : {"--help", "-h"}) {
+      const Run r = run({command, ask});
+      INFO(command << " " << ask << ": " << r.err);
+      CHECK(r.code == 0);
+      CHECK_THAT(r.out, Catch::StartsWith("usage:") && Catch::Contains(std::string("  ") + command));
+    }
+    const Run h = run({"help", command});
+    CHECK(h.code == 0);
+    CHECK_THAT(h.out, Catch::Contains(command));
+  }
+  // Help wins over whatever else the line holds.
+  CHECK(run({"territory", "demo", "--help"}).code == 0);
+  CHECK(run({"flood", "--dem", "x.tif", "--help"}).code == 0);
+  CHECK(run({"help", "frobnicate"}).code == 2);
+  // A usage error shows the usage of the command that was meant.
+  const Run bad = run({"forecast", "x.yaml"});
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("forecast SCENARIO.yaml --state DIR") && !Catch::Contains("greenwave --net"));
+}
+
 TEST_CASE("territory info on a missing folder names it", "[unit][cli]") {
   cadereau::testing::TempDir tmp;
   const Run r = run({"territory", "info", (tmp / "nowhere").string()});
@@ -64,7 +86,7 @@ TEST_CASE("cadereau flood runs on any GDAL raster and refuses bad input clearly"
   const std::string dem_path = (tmp / "dem.asc").string();
   const std::string inflow = fmt::format("{},{},{}", 810025.0, 6301905.0, (tmp / "q.csv").string());
 
-  const Run ok = run({"flood", "--dem", dem_path, "--until", "300", "--out", (tmp / "out").string(), "--inflow", inflow,
+  const Run ok = run({"flood", "--dem", dem_path, "--until", "5min", "--out", (tmp / "out").string(), "--inflow", inflow,
                       "--probe", "p1,810025,6301905", "--probe-every", "30", "--manning", "0.04"});
   INFO(ok.err);
   CHECK(ok.code == 0);
@@ -191,9 +213,88 @@ TEST_CASE("cadereau demo runs the flagship flash flood on the demo territory", "
   CHECK(max_depth.stats().max > 1.0);
   CHECK_THAT(cadereau::testing::read_text(dir / "report.html"),
              Catch::Contains("Key figures") && Catch::Contains("map.png") && Catch::Contains("&larr;"));
-  // The recording holds every record as an event, with an intact chain.
+  // The recording holds every record as an event, with an intact chain, and
+  // keyframes of the whole engine every 10 minutes.
   const Run verify = run({"replay", (dir / "recording.h5").string(), "--verify"});
   CHECK(verify.code == 0);
+  CHECK(nlohmann::json::parse(verify.out)["keyframes"].get<int>() == 13);
+
+  // Every state of the worst of the flood runs on: SUMO cannot restore cars
+  // caught mid-teleport by itself, and there are some in most of these.
+  const std::string recording = (dir / "recording.h5").string();
+  for (int minutes = 10; minutes <= 120; minutes += 10) {
+    const std::string from = fmt::format("{:02d}:{:02d}", 7 + minutes / 60, minutes % 60);
+    const std::string until = fmt::format("{:02d}:{:02d}", 7 + (minutes + 10) / 60, (minutes + 10) % 60);
+    const auto out = tmp / ("from-" + std::to_string(minutes));
+    const Run fork = run({"replay", recording, "--fork", from, "--until", until, "--out", out.string()});
+    INFO("fork from " << from << ": " << fork.err);
+    REQUIRE(fork.code == 0);
+    CHECK_THAT(fork.out, Catch::Contains("what-if from " + from + " to " + until));
+    CHECK(nlohmann::json::parse(cadereau::testing::read_text(out / "summary.json"))["vehicles_arrived"].get<long>() > 0);
+  }
+}
+
+TEST_CASE("A what-if forks the demo's recording with a police closure and seek re-drives it", "[integration][cli][replay]") {
+  const auto territory = cadereau::testing::demo_territory();
+  if (!territory) {
+    WARN("CADEREAU_TEST_TERRITORY is not set: run through ctest");
+    return;
+  }
+  cadereau::testing::TempDir tmp;
+  const auto scenario = tmp / "storm.yaml";
+  cadereau::testing::write_text(scenario, "name: Short storm\nterritory: " + territory->string() +
+                                              "\nstart: 1988-10-03T07:00:00\nduration: 30min\nflood_cell_m: 20\n"
+                                              "inflows:\n  - name: cadereau d'Alès\n    at: lg-ales-amont\n"
+                                              "    m3_s: [[0, 150], [1800, 350]]\n");
+  const Run r = run({"run", scenario.string(), "--out", (tmp / "run").string(), "--no-snapshots"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const std::string recording = (tmp / "run" / "recording.h5").string();
+
+  // At 07:10 the police close a street that the water never reaches.
+  const Run fork = run({"replay", recording, "--fork", "07:10", "--action", "07:12,close_road,h10_20", "--by", "police",
+                        "--record", (tmp / "what-if.h5").string(), "--out", (tmp / "what-if").string()});
+  INFO(fork.err);
+  REQUIRE(fork.code == 0);
+  CHECK_THAT(fork.out, Catch::Contains("added: 07:12 close_road h10_20 by police") && Catch::Contains("what-if from 07:10 to 07:30"));
+  const auto impacts = nlohmann::json::parse(cadereau::testing::read_text(tmp / "what-if" / "impacts.json"));
+  bool closed = false, earlier = false;
+  for (const auto& i : impacts) {
+    closed = closed || (i["kind"] == "road_closed" && i["target"] == "h10_20" && i["t_s"].get<double>() == 720.0);
+    earlier = earlier || i["t_s"].get<double>() < 600.0;
+  }
+  CHECK(closed);
+  CHECK(earlier);  // the history up to the fork comes along
+  const Run child = run({"replay", (tmp / "what-if.h5").string(), "--verify"});
+  CHECK(child.code == 0);
+  const auto meta = nlohmann::json::parse(child.out);
+  CHECK(meta["fork_sim_s"].get<double>() == 600.0);
+  CHECK_THAT(meta["parent_recording"].get<std::string>(), Catch::Contains("recording.h5"));
+
+  // A frame at a clock time.
+  const Run frame = run({"replay", recording, "--export-frame", "07:20", "--out", (tmp / "f.tif").string()});
+  INFO(frame.err);
+  CHECK(frame.code == 0);
+  CHECK_THAT(frame.out, Catch::Contains("at 1200 s"));
+
+  // Seek: the recorded run again from its keyframe at or before 07:25.
+  const Run seek = run({"replay", recording, "--seek", "07:25", "--out", (tmp / "seek").string()});
+  INFO(seek.err);
+  REQUIRE(seek.code == 0);
+  CHECK_THAT(seek.out, Catch::Contains("replay from 07:20 to 07:30"));
+
+  // Actions need a fork, a time after the fork point, a known verb.
+  CHECK(run({"replay", recording, "--action", "07:12,close_road,h10_20", "--out", (tmp / "x").string()}).code == 2);
+  const Run before = run({"replay", recording, "--fork", "07:20", "--action", "07:12,close_road,h10_20", "--out",
+                          (tmp / "y").string()});
+  CHECK(before.code == 1);
+  CHECK_THAT(before.err, Catch::Contains("before the fork point"));
+  CHECK(run({"replay", recording, "--fork", "07:20", "--action", "07:25,flood_it,h10_20", "--out", (tmp / "z").string()})
+            .code == 2);
+  const Run unknown = run({"replay", recording, "--fork", "07:20", "--action", "07:25,close_road,nowhere", "--out",
+                           (tmp / "w").string()});
+  CHECK(unknown.code == 1);
+  CHECK_THAT(unknown.err, Catch::Contains("nowhere"));
 }
 
 TEST_CASE("cadereau run refuses bad scenarios with file and line", "[integration][cli]") {
@@ -221,7 +322,12 @@ TEST_CASE("cadereau run saves a state and cadereau forecast runs on from it", "[
                                               "\nstart: 2026-11-25T07:30:00\nduration: 10min\nflood_cell_m: 20\n"
                                               "inflows:\n  - name: cadereau d'Uzès\n    at: lg-uzes-amont\n"
                                               "    m3_s: [[0, 150], [600, 250]]\n");
-  const Run r = run({"run", scenario.string(), "--out", (tmp / "run").string(), "--no-snapshots", "--save-state-at", "300"});
+  // Times on the command line are clock times, as in scenarios, or seconds.
+  CHECK(run({"run", scenario.string(), "--out", (tmp / "x").string(), "--save-state-at", "7h35"}).code == 2);
+  const Run outside = run({"run", scenario.string(), "--out", (tmp / "x").string(), "--save-state-at", "09:35"});
+  CHECK(outside.code == 1);
+  CHECK_THAT(outside.err, Catch::Contains("09:35") && Catch::Contains("07:30 to 07:40"));
+  const Run r = run({"run", scenario.string(), "--out", (tmp / "run").string(), "--no-snapshots", "--save-state-at", "07:35"});
   INFO(r.err);
   REQUIRE(r.code == 0);
   for (const char* f : {"engine.json", "flood.bin", "sumo_state.xml"}) CHECK(std::filesystem::exists(tmp / "run" / "state" / f));

@@ -166,7 +166,7 @@ TEST_CASE("A forecast resumes from a saved state and predicts the same flood imp
     saved_records = run.log().size();
   }
   auto setup = base;
-  setup.resume_from = tmp / "state";
+  setup.resume = engine::read_engine_state(tmp / "state");
   {
     engine::Engine forecast(town.territory, setup);
     CHECK(forecast.time_s() == 120.0);
@@ -179,13 +179,10 @@ TEST_CASE("A forecast resumes from a saved state and predicts the same flood imp
 
   // A state that does not fit is refused, naming the file.
   write_text(tmp / "bad" / "engine.json", "{\"format\": \"something else\"}");
-  setup.resume_from = tmp / "bad";
-  CHECK_THROWS_WITH(engine::Engine(town.territory, setup), Catch::Contains("bad") && Catch::Contains("format"));
-  setup.resume_from = tmp / "missing";
-  CHECK_THROWS_WITH(engine::Engine(town.territory, setup), Catch::Contains("engine.json"));
+  CHECK_THROWS_WITH(engine::read_engine_state(tmp / "bad"), Catch::Contains("bad") && Catch::Contains("format"));
+  CHECK_THROWS_WITH(engine::read_engine_state(tmp / "missing"), Catch::Contains("engine.json"));
   // A water state cut short is refused, naming its file.
   std::filesystem::copy(tmp / "state", tmp / "cut");
   std::filesystem::resize_file(tmp / "cut" / "flood.bin", 1000);
-  setup.resume_from = tmp / "cut";
-  CHECK_THROWS_WITH(engine::Engine(town.territory, setup), Catch::Contains("flood.bin") && Catch::Contains("truncated"));
+  CHECK_THROWS_WITH(engine::read_engine_state(tmp / "cut"), Catch::Contains("flood.bin") && Catch::Contains("truncated"));
 }

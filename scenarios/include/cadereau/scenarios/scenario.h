@@ -63,6 +63,7 @@ struct InflowSpec {
 
 struct Scenario {
   std::filesystem::path file;
+  std::string text;               // the YAML as read, recorded with a run so it can be re-driven
   std::string name;
   std::string description;
   std::string territory;          // "demo" or a folder
@@ -96,6 +97,16 @@ sim::engine::EngineSetup engine_setup(const Scenario& scenario, const twin::Terr
 
 // "08:40" for a time in seconds since the scenario's start.
 std::string clock_of(const Scenario& scenario, double t_s);
+
+// A time as users write it: "HH:MM[:SS]" on the day that starts at
+// start_clock_s (seconds after midnight; 24:00 and beyond run into the next
+// day), or a number of seconds since the start. Nothing when it is neither.
+std::optional<double> time_since_start_s(const std::string& text, double start_clock_s);
+// A duration as scenarios write it: "2h", "90min", "1h30", "45s", or seconds.
+std::optional<double> parse_duration_s(const std::string& text);
+// The time of day, in seconds after midnight, of an ISO 8601 date and time
+// ("1988-10-03T07:00:00", a trailing zone allowed); nothing when it has none.
+std::optional<double> clock_of_iso(const std::string& iso);
 
 // The flagship scenario shipped with Cadereau (scenarios/flash-flood-1988.yaml):
 // a 1988-type flash flood during the weekday morning peak, on the demo territory.

@@ -55,6 +55,28 @@ struct TimedAction {
 // The verbs TimedAction accepts.
 const std::vector<std::string>& action_verbs();
 
+// The whole state of an engine at one time: what save_state() writes to a
+// folder and what a keyframe of the engine's recording holds.
+struct EngineState {
+  flood::FloodState water;  // exact doubles, with the time
+  std::string sumo_state;   // SUMO's own state file (XML); empty without traffic
+  std::string engine_json;  // closures, speed limits, the impact model's statuses, backups and timers, the records
+  double time_s() const { return water.time_s; }
+};
+
+// Names of the keyframe fields of an engine recording: the water as float64
+// arrays (flood::kStateDepth, kStateDischargeEast, kStateDischargeNorth) and
+// these two blobs.
+inline constexpr const char* kKeyframeSumoState = "sumo_state";
+inline constexpr const char* kKeyframeEngineState = "engine_state";
+
+// Reads a state folder written by Engine::save_state(). Throws Error naming
+// the file that is missing, truncated or not a state.
+EngineState read_engine_state(const std::filesystem::path& dir);
+// The state a keyframe of an engine recording holds. Throws Error naming
+// `where` when a field is missing.
+EngineState engine_state_from_keyframe(const twin::Keyframe& keyframe, const std::string& where);
+
 struct EngineSetup {
   double duration_s = 7200.0;
   double exchange_s = 10.0;
@@ -91,10 +113,15 @@ struct EngineSetup {
   // Called after every exchange step with (t_s, duration_s).
   std::function<void(double, double)> progress;
 
-  // Start from a state written by Engine::save_state() (a forecast worker):
-  // the same territory and scenario, run on from the saved time. Envelopes
-  // (max depth, arrival time) and gauge series cover the resumed run only.
-  std::optional<std::filesystem::path> resume_from;
+  // Keyframes of the whole engine in the recording this often (sim s): where
+  // `cadereau replay --seek` and `--fork` start from. 0: none.
+  double keyframe_every_s = 600.0;
+
+  // Start from a saved state (a forecast, a fork): the same territory and
+  // scenario, run on from the saved time. Envelopes (max depth, arrival
+  // time) and gauge series cover the resumed run only.
+  std::optional<EngineState> resume;
+  std::string resume_where;  // names the state in errors: its folder or recording
 };
 
 // Wall time spent in each part of the engine, seconds. The flood and the
@@ -132,9 +159,11 @@ class Engine {
 
   // Runs to setup.duration_s.
   void run();
-  // Writes the whole state at the current time into a folder (flood.bin,
-  // sumo_state.xml, engine.json): what a forecast worker resumes from.
-  // Throws cadereau::Error when a file cannot be written.
+  // The whole state at the current time.
+  EngineState capture_state() const;
+  // Writes it into a folder (flood.bin, sumo_state.xml, engine.json): what a
+  // forecast worker resumes from. Throws cadereau::Error when a file cannot
+  // be written.
   void save_state(const std::filesystem::path& dir) const;
   // Advances to t_s (a multiple of the exchange step is not required).
   void advance_to(double t_s);
@@ -167,7 +196,8 @@ class Engine {
   void update_access(double t_s);
   void react_to_new_records(std::size_t first_new);
   void record_to_file(std::size_t first_new, double t_s);
-  void resume(const std::filesystem::path& dir);
+  void resume(const EngineState& state, const std::string& where);
+  void record_keyframe(double t_s);
   std::vector<std::uint64_t> water_causes(std::size_t cell);
 
   const twin::Territory& territory_;

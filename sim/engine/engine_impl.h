@@ -1,0 +1,63 @@
+#pragma once
+// The engine's private parts, shared by engine.cpp (the exchange step) and
+// engine_state.cpp (saving, resuming, keyframes).
+
+#include "cadereau/sim/engine/engine.h"
+#include "cadereau/sim/traffic/traffic_model.h"
+#include "cadereau/twin/spatial_index.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cadereau::sim::engine {
+
+struct Engine::Impl {
+  std::unique_ptr<traffic::TrafficModel> traffic;
+  twin::EdgeCells edge_cells;
+  struct EdgeFlood {
+    bool closed_by_water = false;
+    bool closed_by_action = false;
+    std::uint64_t water_record = 0;
+    std::uint64_t closure_record = 0;
+    double limit_kmh = 0.0;  // speed limit set for water; 0: none
+    bool ever_flooded = false;
+    std::string action_verb;  // the action that closed it, when one did
+  };
+  std::vector<EdgeFlood> edges;
+  std::vector<std::size_t> asset_cell;
+  struct BuildingPeople {
+    std::size_t cell;
+    std::size_t zone;
+    double people;
+  };
+  std::vector<BuildingPeople> buildings;
+  std::vector<std::size_t> inflow_cell;
+  std::vector<std::uint64_t> inflow_root;
+  std::vector<std::size_t> inflow_level;
+  std::uint64_t rain_root = 0;  // the territory-wide rain
+  std::size_t rain_level = 0;
+  std::vector<std::uint64_t> zone_rain_root;  // per rain zone
+  std::vector<std::size_t> zone_rain_level;
+  // The inflow whose water each wet cell holds (-1: none), per step.
+  std::vector<int> source_of;
+  double masks_at_s = -1.0;
+  std::vector<std::size_t> gauge_cell;
+  // Emergency access.
+  std::vector<traffic::AccessPoint> origins;
+  std::vector<traffic::AccessPoint> destinations;  // zones first, then assets needing access
+  std::vector<std::size_t> destination_asset;      // for the asset part
+  std::vector<std::vector<std::size_t>> baseline_route;  // edge indices of the fastest route before the crisis
+  double next_access_s = 0.0;
+  std::vector<std::string> newly_closed;  // edge ids closed since the last reroute
+  std::size_t next_action = 0;
+  std::vector<TimedAction> actions;  // sorted by time
+  std::size_t reacted = 0;           // records already acted upon
+  std::size_t recorded = 0;          // records already in the file
+  std::unique_ptr<twin::Recorder> recorder;
+  double next_frame_s = 0.0;
+  double next_keyframe_s = 0.0;
+};
+
+
+}  // namespace cadereau::sim::engine
