@@ -280,7 +280,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return 2;
   } catch (const Error& e) {
     err << "cadereau: " << e.what() << "\n";
-    return 1;
+    return exit_code(e.category());
   } catch (const std::exception& e) {
     err << "cadereau: unexpected error: " << e.what() << "\n";
     return 1;

@@ -100,11 +100,11 @@ struct TrafficModel::Counter {
 
 TrafficModel::TrafficModel(TrafficOptions options) : options_(std::move(options)) {
   if (g_running) fail("traffic", "a SUMO simulation is already running in this process (libsumo allows one)");
-  if (!std::filesystem::exists(options_.net)) fail(options_.net.string(), "no such network file");
+  if (!std::filesystem::exists(options_.net)) fail_as(ErrorCategory::not_found, options_.net.string(), "no such network file");
   network_ = twin::RoadNetwork::load(options_.net);
   for (const auto& files : {options_.routes, options_.additionals})
     for (const auto& f : files)
-      if (!std::filesystem::exists(f)) fail(f.string(), "no such file");
+      if (!std::filesystem::exists(f)) fail_as(ErrorCategory::not_found, f.string(), "no such file");
   if (!(options_.step_length_s > 0.0)) fail("traffic", "step length must be positive, not {}", options_.step_length_s);
   for (const auto& e : network_.edges())
     for (const auto& l : e.lanes) lane_ids_.push_back(l.id);
@@ -752,7 +752,7 @@ void TrafficModel::save_state(const std::filesystem::path& file) const {
 }
 
 int TrafficModel::load_state(const std::filesystem::path& file) {
-  if (!std::filesystem::exists(file)) fail(file.string(), "no such state file");
+  if (!std::filesystem::exists(file)) fail_as(ErrorCategory::not_found, file.string(), "no such state file");
   // SUMO cannot restore a vehicle caught mid-teleport (sumo_state.h): those
   // are loaded without it and put back below.
   std::string scratch = (std::filesystem::temp_directory_path() / "cadereau-state-XXXXXX").string();

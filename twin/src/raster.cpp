@@ -155,7 +155,7 @@ Raster read_raster(const std::filesystem::path& path) {
   detail::ensure_gdal();
   const std::string where = path.string();
   // GDAL's virtual paths (/vsigzip/, /vsizip/...) are not on the file system.
-  if (where.rfind("/vsi", 0) != 0 && !std::filesystem::exists(path)) fail(where, "file not found");
+  if (where.rfind("/vsi", 0) != 0 && !std::filesystem::exists(path)) fail_as(ErrorCategory::not_found, where, "file not found");
   CPLErrorReset();
   DatasetPtr ds(GDALDataset::FromHandle(GDALOpenEx(where.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
   if (!ds) fail(where, "not a raster GDAL can read ({})", detail::gdal_last_error());

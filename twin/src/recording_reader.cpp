@@ -174,7 +174,7 @@ RecordingReader::RecordingReader(const std::filesystem::path& path) : impl_(std:
   m.where = path.string();
   const std::string& where = m.where;
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) fail(where, "no such recording");
+  if (!std::filesystem::is_regular_file(path, ec)) fail_as(ErrorCategory::not_found, where, "no such recording");
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     h5::last_message();
     fail(where, "is not an HDF5 file (or its header is damaged)");

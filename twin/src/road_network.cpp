@@ -97,7 +97,7 @@ class NetParser {
  private:
   void read_file() {
     std::error_code ec;
-    if (!std::filesystem::exists(path_, ec)) fail(file_, "SUMO network file not found");
+    if (!std::filesystem::exists(path_, ec)) fail_as(ErrorCategory::not_found, file_, "SUMO network file not found");
     if (!std::filesystem::is_regular_file(path_, ec)) fail(file_, "the SUMO network is not a regular file");
     std::ifstream in(path_, std::ios::binary);
     if (!in) fail(file_, "cannot open the SUMO network file");

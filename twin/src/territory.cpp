@@ -65,8 +65,8 @@ Raster load_on_grid(const std::filesystem::path& file, const Raster& dem, Resamp
 
 TerritoryManifest read_manifest(const std::filesystem::path& folder) {
   const std::filesystem::path manifest_path = folder / kManifestName;
-  if (!std::filesystem::is_directory(folder)) fail(folder.string(), "territory folder not found");
-  if (!std::filesystem::exists(manifest_path)) fail(manifest_path.string(), "file not found (a territory folder needs one)");
+  if (!std::filesystem::is_directory(folder)) fail_as(ErrorCategory::not_found, folder.string(), "territory folder not found");
+  if (!std::filesystem::exists(manifest_path)) fail_as(ErrorCategory::not_found, manifest_path.string(), "file not found (a territory folder needs one)");
   YAML::Node root;
   try {
     root = YAML::LoadFile(manifest_path.string());
@@ -235,7 +235,7 @@ Territory Territory::load(const std::filesystem::path& folder) {
              t.manifest.network->filename().string());
   }
   for (const auto& d : t.manifest.demand)
-    if (!std::filesystem::exists(d)) fail(d.string(), "demand file not found");
+    if (!std::filesystem::exists(d)) fail_as(ErrorCategory::not_found, d.string(), "demand file not found");
   return t;
 }
 

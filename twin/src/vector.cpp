@@ -130,7 +130,7 @@ std::string Feature::locate(const std::filesystem::path& file) const {
 VectorLayer read_vector(const std::filesystem::path& path, const Crs& working) {
   detail::ensure_gdal();
   const std::string where = path.string();
-  if (!std::filesystem::exists(path)) fail(where, "file not found");
+  if (!std::filesystem::exists(path)) fail_as(ErrorCategory::not_found, where, "file not found");
   CPLErrorReset();
   DatasetPtr ds(GDALDataset::FromHandle(
       GDALOpenEx(where.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
