@@ -155,6 +155,7 @@ DemoSummary write_demo_territory(const fs::path& folder, const DemoOptions& opti
             "--output-file", net_xml.filename().string(), "--output.street-names", "true", "--tls.default-type",
             "static", "--tls.cycle.time", "90", "--junctions.corner-detail", "5"},
            folder, folder / "netconvert.log");
+  drop_schema_reference(net_xml);
   const twin::RoadNetwork net = twin::RoadNetwork::load(net_xml);
   summary.network_edges = static_cast<int>(net.edges().size());
   summary.traffic_lights = static_cast<int>(net.traffic_lights().size());
@@ -188,6 +189,7 @@ DemoSummary write_demo_territory(const fs::path& folder, const DemoOptions& opti
             "--no-step-log", "true", "--seed", std::to_string(options.seed % 2147483647ULL)},
            folder, folder / "duarouter.log");
   fs::remove(folder / "demand.rou.alt.xml", ec);
+  drop_schema_reference(routes_xml);
 
   twin::TerritoryManifest manifest;
   manifest.folder = folder;

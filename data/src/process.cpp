@@ -7,6 +7,7 @@
 #include <deque>
 #include <fcntl.h>
 #include <fstream>
+#include <iterator>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -92,6 +93,44 @@ void run_tool(const std::string& step, const std::string& program, const std::ve
          last_lines(log_file, 12));
   fail(step, "'{}' failed with exit code {}; log {}:\n{}", program, WEXITSTATUS(status), log_path,
        last_lines(log_file, 12));
+}
+
+void drop_schema_reference(const std::filesystem::path& xml_file) {
+  std::string text;
+  {
+    std::ifstream in(xml_file, std::ios::binary);
+    if (!in) fail(xml_file.string(), "cannot read");
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // The root element's start tag: past the declaration and the comments
+  // (SUMO copies its own options, schema and all, into a header comment).
+  std::size_t at = 0;
+  while (true) {
+    at = text.find('<', at);
+    if (at == std::string::npos) fail(xml_file.string(), "no root element");
+    if (text.compare(at, 4, "<!--") == 0) {
+      at = text.find("-->", at);
+    } else if (text.compare(at, 2, "<?") == 0) {
+      at = text.find("?>", at);
+    } else {
+      break;
+    }
+    if (at == std::string::npos) fail(xml_file.string(), "unterminated comment or declaration");
+  }
+  const std::size_t tag_end = text.find('>', at);
+  if (tag_end == std::string::npos) fail(xml_file.string(), "unterminated root element");
+  std::string tag = text.substr(at, tag_end - at);
+  for (const char* attribute : {" xsi:noNamespaceSchemaLocation=\"", " xmlns:xsi=\""}) {
+    const std::size_t a = tag.find(attribute);
+    if (a == std::string::npos) continue;
+    const std::size_t close = tag.find('"', a + std::strlen(attribute));
+    if (close == std::string::npos) fail(xml_file.string(), "malformed attribute in the root element");
+    tag.erase(a, close + 1 - a);
+  }
+  text.replace(at, tag_end - at, tag);
+  std::ofstream out(xml_file, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) fail(xml_file.string(), "cannot write");
 }
 
 }  // namespace cadereau::data::detail

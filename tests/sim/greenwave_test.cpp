@@ -9,13 +9,16 @@
 #include "test_support.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <iostream>
-#include <algorithm>
+#include <map>
 #include <random>
+#include <sstream>
 #include <string>
 
 using cadereau::Error;
@@ -35,7 +38,10 @@ struct Arterial {
   std::filesystem::path routes = dir / "demand.rou.xml";
   std::vector<std::string> lights = {"A0", "B0", "C0", "D0", "E0"};
 
-  explicit Arterial(double main_veh_h = 600.0, double cross_veh_h = 120.0, double demand_s = 900.0) {
+  // Departures over demand_s seconds from start_s, with a pause of pause_s
+  // halfway through.
+  explicit Arterial(double main_veh_h = 600.0, double cross_veh_h = 120.0, double demand_s = 900.0,
+                    double start_s = 0.0, double pause_s = 0.0) {
     run_tool("netgenerate --grid --grid.x-number 5 --grid.y-number 1 --grid.x-length 200 --grid.attach-length 150 "
              "--tls.guess true --tls.guess.threshold 1 --default.lanenumber 1 --no-turnarounds true -o \"" +
                  net.string() + "\"",
@@ -60,7 +66,8 @@ struct Arterial {
       for (double t = 0.37 * static_cast<double>(s); t < demand_s; t += period_s, ++n)
         vehicles.emplace_back(t, fmt::format("    <vehicle id=\"{}.{}\" type=\"car\" depart=\"{:.2f}\" departSpeed=\"max\">"
                                              "<route edges=\"{}\"/></vehicle>\n",
-                                             streams[s].id, n, t, streams[s].edges));
+                                             streams[s].id, n, start_s + t + (t >= 0.5 * demand_s ? pause_s : 0.0),
+                                             streams[s].edges));
     }
     std::stable_sort(vehicles.begin(), vehicles.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
     std::string flows = "<routes>\n    <vType id=\"car\" accel=\"2.6\" decel=\"4.5\" sigma=\"0.5\" length=\"5\" maxSpeed=\"16\"/>\n";
@@ -294,6 +301,31 @@ TEST_CASE("greenwave: bad input gets a clear error", "[greenwave][unit]") {
   }
 }
 
+TEST_CASE("greenwave's default window simulates every trip of a late demand with a pause", "[greenwave][integration]") {
+  // 07:00-07:05, then 07:15-07:20: past the first six hours of the day (the
+  // old default window, which simulated nothing here), and with a pause
+  // longer than SUMO's route look-ahead (200 s), when the network empties
+  // with trips still to come.
+  Arterial a(600.0, 120.0, 600.0, 25200.0, 600.0);
+  const auto o = a.options();
+  const auto w = resolve_window(o);
+  CHECK(w.begin_s == Approx(25200.0));
+  CHECK_FALSE(w.end_s);
+  REQUIRE(w.trips_in_window == w.demand.trips());
+  const auto r = run_greenwave(o);
+  const auto& b = r.baseline.kpis;
+  INFO("trips " << w.demand.trips() << ", completed " << b.all.vehicles << ", run " << r.baseline.record.begin_s << "-"
+                << r.baseline.record.end_s << " s");
+  CHECK(b.all.vehicles == w.demand.trips());
+  CHECK(r.planned.kpis.all.vehicles == w.demand.trips());
+  CHECK(b.unfinished == 0);
+  CHECK(r.baseline.record.begin_s == Approx(25200.0));
+  CHECK(r.baseline.record.end_s > w.demand.last_s());
+  CHECK(b.forward.vehicles > 20);
+  CHECK(b.backward.vehicles > 20);
+  CHECK(r.warnings.empty());
+}
+
 // Benchmark (opt-in: traffic_tests "[.benchmark]"): the plan against SUMO's
 // own tools on the same corridor, demand and seed: tlsCycleAdaptation.py -u
 // (Webster, one cycle for all lights), tlsCoordinator.py (offsets along the
@@ -365,4 +397,143 @@ TEST_CASE("green wave vs SUMO's tlsCycleAdaptation and tlsCoordinator", "[.bench
   std::cout << fmt::format("cross streets: plan {:.1f} s, tlsCycleAdaptation {:.1f} s (hourly rates {:.1f} s)\n",
                            ours.cross.mean_travel_time_s, rows[1].k.cross.mean_travel_time_s,
                            rows[4].k.cross.mean_travel_time_s);
+}
+
+namespace {
+
+// A two-light corridor along "rue Longue" crossing "rue A" and "rue B", 300 m
+// long, two-way, with no KPI measured yet.
+GreenwaveReport small_report() {
+  GreenwaveReport r;
+  r.corridor.street = "rue Longue";
+  r.corridor.signals.resize(2);
+  r.corridor.signals[0].tls_id = "A";
+  r.corridor.signals[0].cross_streets = {"rue A"};
+  r.corridor.signals[1].tls_id = "B";
+  r.corridor.signals[1].cross_streets = {"rue B"};
+  r.corridor.signals[1].forward_stop_line_m = 300.0;
+  r.corridor.signals[0].backward_stop_line_m = 300.0;
+  r.corridor.forward_edges = {"in", "ab", "out"};
+  r.corridor.backward_edges = {"in2", "ba", "out2"};
+  r.window.demand.departures_s = {25300.0, 25400.0, 26000.0};
+  r.window.begin_s = 25200.0;
+  r.window.end_s = 26100.0;
+  r.window.trips_in_window = 3;
+  r.plan.cycle_s = 60.0;
+  r.plan.webster_cycle_s = 45.0;
+  r.plan.cycle_source = "joint";
+  return r;
+}
+
+// The summary's rows as label -> (baseline, plan) cells.
+std::map<std::string, std::pair<std::string, std::string>> summary_cells(const std::string& summary, std::string& last_group) {
+  std::map<std::string, std::pair<std::string, std::string>> cells;
+  std::istringstream in(summary);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("greenwave:", 0) == 0 || line.size() < 66) continue;
+    std::string label = line.substr(0, 42);
+    label.erase(label.find_last_not_of(' ') + 1);
+    if (label.empty()) continue;  // the header
+    if (label[0] != ' ') last_group = label;
+    std::istringstream values(line.substr(42));
+    std::string b, p;
+    values >> b >> p;
+    cells[label[0] == ' ' ? last_group + " /" + label : label] = {b, p};
+  }
+  return cells;
+}
+
+}  // namespace
+
+TEST_CASE("the greenwave summary says n/a where report.json says null", "[greenwave][unit]") {
+  TempDir dir;
+  auto r = small_report();
+  auto& b = r.baseline.kpis;
+  b.all = {3, 120.0, 30.0, 1.5};
+  b.corridor = {2, 140.0, 35.0, 2.0};
+  b.cross = {1, 80.0, 20.0, 0.5};
+  b.forward.vehicles = 1;
+  b.forward.mean_travel_time_s = 45.0;
+  b.forward.stops_per_vehicle = 1.0;
+  b.mean_corridor_travel_time_s = 45.0;
+  // Nobody drove the corridor backward: its means stay 0 in the struct.
+  r.planned.kpis = b;
+  r.planned.kpis.forward.vehicles = 0;
+  GreenwaveOptions o;
+  o.routes = {"demand.rou.xml"};
+  write_greenwave_report(o, r, dir / "report.json");
+  const auto report = nlohmann::json::parse(read_text(dir / "report.json"));
+  CHECK(report["baseline"]["backward"]["mean_travel_time_s"].is_null());
+  CHECK(report["baseline"]["forward"]["mean_travel_time_s"] == 45.0);
+  CHECK(report["plan"]["forward"]["mean_travel_time_s"].is_null());
+  CHECK(report["plan"]["mean_corridor_travel_time_s"].is_null());
+  CHECK(report["demand"]["trips_in_window"] == 3);
+  CHECK(report["demand"]["begin_clock"] == "07:00:00");
+  CHECK(report["corridor"]["street"] == "rue Longue");
+
+  const std::string summary = greenwave_summary(r);
+  INFO(summary);
+  CHECK_THAT(summary, Catch::Contains("along rue Longue") && Catch::Contains("07:00:00") &&
+                          Catch::Contains("3 of the demand's 3 trips"));
+  std::string group;
+  const auto cells = summary_cells(summary, group);
+  // Counts first, then their means; none printed as 0.00 for want of vehicles.
+  CHECK(cells.at("corridor trips, on any part of it (veh)") == std::pair<std::string, std::string>{"2", "2"});
+  CHECK(cells.at("corridor trips, on any part of it (veh) /  mean travel time (s)").first == "140.00");
+  CHECK(cells.at("whole corridor forward (veh)") == std::pair<std::string, std::string>{"1", "0"});
+  CHECK(cells.at("whole corridor forward (veh) /  travel time along it (s)") ==
+        std::pair<std::string, std::string>{"45.00", "n/a"});
+  CHECK(cells.at("whole corridor backward (veh) /  travel time along it (s)") ==
+        std::pair<std::string, std::string>{"n/a", "n/a"});
+  CHECK(cells.at("whole corridor backward (veh) /  stops along it per vehicle") ==
+        std::pair<std::string, std::string>{"n/a", "n/a"});
+}
+
+TEST_CASE("time-space diagrams: clock time, a legend, labels inside the picture", "[greenwave][unit]") {
+  TempDir dir;
+  auto r = small_report();
+  r.corridor.signals[0].cross_streets = {"boulevard du Maréchal de Lattre de Tassigny"};
+  CorridorRecord rec;
+  rec.begin_s = 25200.0;
+  rec.end_s = 27000.0;
+  rec.forward_green.assign(2, std::vector<char>(1800, 1));
+  rec.backward_green.assign(2, std::vector<char>(1800, 0));
+  // A platoon every second between 07:20 and 07:30, one vehicle before.
+  rec.forward_trajectories["early"] = {{25300.0f, 0.0f}, {25301.0f, 14.0f}};
+  for (int v = 0; v < 600; ++v)
+    for (int k = 0; k < 20; ++k)
+      rec.forward_trajectories[fmt::format("v{}", v)].emplace_back(static_cast<float>(26400 + v + k),
+                                                                   static_cast<float>(14 * k));
+  const auto [t0, t1] = busiest_window(rec, 600.0);
+  CHECK(t0 == Approx(26400.0));
+  CHECK(t1 == Approx(27000.0));
+  CHECK(busiest_window(rec, 3600.0) == std::pair<double, double>{25200.0, 27000.0});
+
+  TimeSpaceView view;
+  view.title = "Baseline";
+  view.subtitle = "07:20:00 to 07:30:00: the busiest ten minutes";
+  view.t0_s = t0;
+  view.t1_s = t1;
+  const auto file = dir / "ts.svg";
+  write_time_space_svg(file, view, r.corridor, rec, std::nullopt, {});
+  const std::string svg = read_text(file);
+  // Clock time on the axis, not seconds since midnight.
+  CHECK_THAT(svg, Catch::Contains(">07:20<") && Catch::Contains(">07:30<") && Catch::Contains("time of day"));
+  CHECK(svg.find(">26400<") == std::string::npos);
+  CHECK_THAT(svg, Catch::Contains("the busiest ten minutes"));
+  // A legend for the bars, bands and vehicles, naming the directions.
+  CHECK_THAT(svg, Catch::Contains("Legend") && Catch::Contains("through movement green") &&
+                      Catch::Contains("below its line, forward") && Catch::Contains("(A to B)") &&
+                      Catch::Contains("above it, backward") && Catch::Contains("a vehicle driving forward"));
+  // Light labels (right-aligned on the plot's left edge) start right of the
+  // rotated axis title (x = 18, about 8 px each side) at 6.6 px a character
+  // (12 px DejaVu Sans, rsvg's default sans-serif, averages 6.2 px).
+  const std::string label = "A · boulevard du Maréchal de Lattre de Tassigny · 0 m";
+  const auto at = svg.find(">" + label + "<");
+  REQUIRE(at != std::string::npos);
+  const auto x_at = svg.rfind("x=\"", at);
+  const double x = std::stod(svg.substr(x_at + 3));
+  const auto chars = std::count_if(label.begin(), label.end(), [](char c) { return (c & 0xC0) != 0x80; });
+  CHECK(x - 6.6 * static_cast<double>(chars) > 26.0);
 }

@@ -52,6 +52,7 @@ struct NetParts {
   std::vector<Edge> edges;
   std::vector<Junction> junctions;
   std::vector<TrafficLight> traffic_lights;
+  std::vector<std::pair<std::string, std::string>> light_from_edges;  // (tls id, edge entering under its control)
 };
 
 // Reads one .net.xml. Keeps the raw text so that errors found after parsing can
@@ -88,6 +89,8 @@ class NetParser {
         parts.junctions.push_back(parse_junction(node, parts.location));
       } else if (name == "tlLogic") {
         parts.traffic_lights.push_back(parse_tls(node));
+      } else if (name == "connection" && *node.attribute("tl").value()) {
+        parts.light_from_edges.emplace_back(node.attribute("tl").value(), node.attribute("from").value());
       }
     }
     if (parts.edges.empty()) fail(file_, "the network has no edges (internal edges aside)");
@@ -322,6 +325,15 @@ RoadNetwork RoadNetwork::load(const std::filesystem::path& net_xml) {
   // gives the first, which is the one SUMO starts with.
   for (std::size_t i = 0; i < network.traffic_lights_.size(); ++i)
     network.tls_by_id_.emplace(network.traffic_lights_[i].id, i);
+  // A light's junctions: where the edges it controls end (several when
+  // netconvert joined the lights of a cluster into one).
+  for (const auto& [tls_id, from_edge] : parts.light_from_edges) {
+    const Edge* e = network.find_edge(from_edge);
+    if (!e) continue;
+    auto& junctions = network.light_junctions_[tls_id];
+    if (std::find(junctions.begin(), junctions.end(), e->to_junction) == junctions.end())
+      junctions.push_back(e->to_junction);
+  }
   return network;
 }
 
@@ -344,6 +356,12 @@ const Junction* RoadNetwork::find_junction(const std::string& id) const {
 const TrafficLight* RoadNetwork::find_traffic_light(const std::string& id) const {
   const auto it = tls_by_id_.find(id);
   return it == tls_by_id_.end() ? nullptr : &traffic_lights_[it->second];
+}
+
+const std::vector<std::string>& RoadNetwork::light_junctions(const std::string& tls_id) const {
+  static const std::vector<std::string> none;
+  const auto it = light_junctions_.find(tls_id);
+  return it == light_junctions_.end() ? none : it->second;
 }
 
 Box RoadNetwork::bounds() const {

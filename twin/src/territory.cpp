@@ -1,10 +1,12 @@
 #include "cadereau/twin/territory.h"
 
 #include "cadereau/twin/error.h"
+#include "cadereau/twin/signalised_streets.h"
 
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <numeric>
@@ -58,6 +60,64 @@ Raster load_on_grid(const std::filesystem::path& file, const Raster& dem, Resamp
     return warp_to_grid(r, dem.grid(), dem.crs(), resampling);
   } catch (const Error& e) {
     fail(file.string(), "cannot bring it onto the DEM grid: {}", e.what());
+  }
+}
+
+// "J3_9" before "J11_9": digit runs compare as numbers.
+bool natural_less(const std::string& a, const std::string& b) {
+  std::size_t i = 0, k = 0;
+  while (i < a.size() && k < b.size()) {
+    if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[k]))) {
+      std::size_t i_end = i, k_end = k;
+      while (i_end < a.size() && std::isdigit(static_cast<unsigned char>(a[i_end]))) ++i_end;
+      while (k_end < b.size() && std::isdigit(static_cast<unsigned char>(b[k_end]))) ++k_end;
+      const std::string da = a.substr(i, i_end - i), db = b.substr(k, k_end - k);
+      if (da.size() != db.size()) return da.size() < db.size();
+      if (da != db) return da < db;
+      i = i_end;
+      k = k_end;
+    } else {
+      if (a[i] != b[k]) return a[i] < b[k];
+      ++i;
+      ++k;
+    }
+  }
+  return a.size() - i < b.size() - k;
+}
+
+// The signalised streets with their lights in order (what a green-wave
+// corridor is given), then every light with its name and streets.
+void describe_lights(const RoadNetwork& net, const std::vector<Asset>& assets, std::string& out) {
+  auto line = [&out](const std::string& s) { out += s + "\n"; };
+  const auto streets = signalised_streets(net);
+  if (!streets.empty()) {
+    line("Corridors  streets with two or more lights, lights in order (west to east, or south to north):");
+    for (const auto& s : streets) {
+      std::string ids;
+      for (const auto& l : s.lights) ids += (ids.empty() ? "" : ",") + l.tls_id;
+      const double span_m = s.lights.back().position_m - s.lights.front().position_m;
+      line(fmt::format("  {} ({} lights over {:.2f} km): {}", s.name, s.lights.size(), span_m / 1000.0, ids));
+    }
+  }
+  std::vector<std::string> ids;
+  for (const auto& t : net.traffic_lights())
+    if (std::find(ids.begin(), ids.end(), t.id) == ids.end()) ids.push_back(t.id);
+  if (ids.empty()) return;
+  std::sort(ids.begin(), ids.end(), natural_less);
+  std::size_t id_w = 0, name_w = 0;
+  std::vector<std::string> names;
+  for (const auto& id : ids) {
+    const auto it = std::find_if(assets.begin(), assets.end(),
+                                 [&](const Asset& a) { return a.type == AssetType::traffic_signal && a.tls_id == id; });
+    names.push_back(it == assets.end() ? "-" : it->name);
+    id_w = std::max(id_w, id.size());
+    name_w = std::max(name_w, names.back().size());
+  }
+  line(fmt::format("Lights     {} (id, name, the streets through it):", ids.size()));
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    std::string on;
+    for (const auto& s : streets_at_light(net, ids[k])) on += (on.empty() ? "" : ", ") + s;
+    line(fmt::format("  {:<{}}  {:<{}}  {}", ids[k], id_w, names[k], name_w, on.empty() ? "(unnamed)" : on));
   }
 }
 
@@ -322,6 +382,7 @@ std::string describe(const Territory& t) {
                      n.traffic_lights().size(), n.location().offset_x_m, n.location().offset_y_m));
   }
   for (const auto& d : t.manifest.demand) line("Demand     " + relative_name(d, t.manifest.folder));
+  if (t.network) describe_lights(*t.network, t.assets, out);
   return out;
 }
 

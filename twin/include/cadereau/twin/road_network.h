@@ -88,6 +88,9 @@ class RoadNetwork {
   std::optional<std::size_t> edge_index(const std::string& id) const;
   const Junction* find_junction(const std::string& id) const;
   const TrafficLight* find_traffic_light(const std::string& id) const;
+  // The junctions whose connections a light controls (from the network's
+  // <connection tl=...>), in file order; empty for an unknown light.
+  const std::vector<std::string>& light_junctions(const std::string& tls_id) const;
   Box bounds() const;
   double total_length_m() const;
 
@@ -99,6 +102,7 @@ class RoadNetwork {
   std::unordered_map<std::string, std::size_t> edge_by_id_;
   std::unordered_map<std::string, std::size_t> junction_by_id_;
   std::unordered_map<std::string, std::size_t> tls_by_id_;
+  std::unordered_map<std::string, std::vector<std::string>> light_junctions_;
 };
 
 }  // namespace cadereau::twin

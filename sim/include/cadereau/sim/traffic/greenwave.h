@@ -8,9 +8,12 @@
 //
 // Distances are metres along the corridor, times SUMO simulation seconds.
 // Errors: cadereau::Error for a network that does not load, an unknown light,
-// a corridor whose lights are not connected in order, a plan that cannot be
-// built (a cycle too short for the intergreens).
+// lights that are not on one street in order (corridor.h), a window in which
+// no trip departs, a plan that cannot be built (a cycle too short for the
+// intergreens).
 
+#include "cadereau/sim/traffic/corridor.h"
+#include "cadereau/sim/traffic/demand_window.h"
 #include "cadereau/sim/traffic/signal_plan.h"
 #include "cadereau/sim/traffic/traffic_model.h"
 
@@ -21,38 +24,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cadereau::sim::traffic {
-
-struct CorridorSignal {
-  std::string tls_id;
-  std::vector<int> forward_links;     // through links along the corridor, first to last light
-  std::vector<int> backward_links;    // the other way; empty on a one-way street
-  std::vector<std::string> approach_edges;  // every edge entering the junction(s), cross streets too
-  std::vector<std::string> link_lanes;      // per link index: its incoming lane
-  std::vector<std::string> link_via_lanes;  // per link index: its lane inside the junction
-  double forward_stop_line_m = 0.0;   // from light 0's stop line along the forward path
-  double backward_stop_line_m = 0.0;  // from the last light's stop line along the backward path
-};
-
-struct Corridor {
-  std::vector<CorridorSignal> signals;
-  std::vector<std::string> forward_edges;    // light 0's approach ... the exit beyond the last light
-  std::vector<double> forward_edge_start_m;  // frame of forward_stop_line_m (the approach starts < 0)
-  std::vector<std::string> backward_edges;   // empty on a one-way street
-  std::vector<double> backward_edge_start_m;
-
-  bool two_way() const { return !backward_edges.empty(); }
-  double length_m() const { return signals.empty() ? 0.0 : signals.back().forward_stop_line_m; }
-  // A position along the backward path expressed in the forward frame
-  // (piecewise linear between the lights' stop lines).
-  double backward_to_forward_m(double backward_m) const;
-};
-
-// Finds the corridor through the lights, in order, on a running model.
-// Consecutive lights must be joined by roads that cross no other signal.
-Corridor find_corridor(const TrafficModel& model, const std::vector<std::string>& tls_ids);
 
 struct GreenwaveOptions {
   std::filesystem::path net;
@@ -60,7 +35,7 @@ struct GreenwaveOptions {
   std::vector<std::string> tls_ids;  // corridor order
   double speed_m_s = 50.0 / 3.6;     // progression speed
   std::optional<double> cycle_s;     // none: Webster on observed flows
-  double begin_s = 0.0;
+  std::optional<double> begin_s;     // none: the demand's first departure
   std::optional<double> end_s;       // none: until the demand has left the network
   std::uint64_t seed = 42;
   std::filesystem::path out;
@@ -73,6 +48,8 @@ struct GreenwaveOptions {
 };
 
 // Trips of one group of vehicles (from SUMO's tripinfo).
+// Means are 0 where no vehicle was measured: report.json writes them null and
+// the summary "n/a" (vehicles tells which).
 struct TripKpis {
   int vehicles = 0;
   double mean_travel_time_s = 0.0;
@@ -128,6 +105,19 @@ struct Evaluation {
   std::vector<twin::TrafficLight> programs;  // in effect at the lights (with offsets)
 };
 
+// The span simulated: the options' begin and end, or the demand's own.
+struct SimulationWindow {
+  double begin_s = 0.0;
+  std::optional<double> end_s;  // none: until the demand has left the network...
+  double run_until_s = 0.0;     // ...or until then at the latest
+  DemandSpan demand;
+  long trips_in_window = 0;     // trips departing in [begin_s, end_s)
+};
+
+// Reads the demand's departures (throws Error naming a route file that does
+// not load) and fills in the window's defaults.
+SimulationWindow resolve_window(const GreenwaveOptions& options);
+
 // Runs SUMO on options' demand with the given additional files (none: the
 // network's own programs) and measures everything along the corridor.
 Evaluation evaluate(const GreenwaveOptions& options, const std::vector<std::filesystem::path>& additionals);
@@ -176,25 +166,52 @@ void write_plan_additional(const std::vector<twin::TrafficLight>& programs, cons
 // The tlLogic programs of an additional file.
 std::vector<twin::TrafficLight> read_programs(const std::filesystem::path& additional);
 
+// What a time-space diagram shows, and over which stretch of time.
+struct TimeSpaceView {
+  std::string title;
+  std::string subtitle;            // what the stretch of time is, and why that one
+  double t0_s = 0.0;               // SUMO seconds, drawn as the time of day
+  double t1_s = 0.0;
+  double speed_m_s = 50.0 / 3.6;   // progression speed of the bands
+};
+
 // Time-space diagram: the corridor's lights (green/red of the through
 // movement in each direction), the analytic bands when given, and the
-// trajectories of vehicles, over [t0_s, t1_s].
-void write_time_space_svg(const std::filesystem::path& file, const std::string& title, const Corridor& corridor,
+// trajectories of vehicles, with a legend.
+void write_time_space_svg(const std::filesystem::path& file, const TimeSpaceView& view, const Corridor& corridor,
                           const CorridorRecord& record, const std::optional<BandwidthProblem>& problem,
-                          const std::vector<double>& offsets_s, double speed_m_s, double t0_s, double t1_s);
+                          const std::vector<double>& offsets_s);
+
+// The stretch of window_s seconds holding the most corridor vehicle positions
+// of the record (the whole record when it is shorter), as [first, second].
+std::pair<double, double> busiest_window(const CorridorRecord& record, double window_s);
 
 struct GreenwaveReport {
+  SimulationWindow window;
   Corridor corridor;
   GreenwavePlan plan;
   Evaluation baseline;
   Evaluation planned;
+  std::vector<std::string> warnings;  // what makes the figures weak (no vehicle on the corridor...)
   std::filesystem::path plan_file;
   std::filesystem::path report_file;
+  std::filesystem::path baseline_diagram;
+  std::filesystem::path plan_diagram;
 };
 
 // The whole command: baseline run, plan, plan run, DIR/plan.add.xml,
 // DIR/report.json, DIR/time_space_baseline.svg, DIR/time_space_plan.svg.
+// Throws Error, before simulating anything, when no trip departs in the window.
 GreenwaveReport run_greenwave(const GreenwaveOptions& options,
                               const std::function<void(const std::string&)>& progress = {});
+
+// report.json: the demand and window, the corridor, both runs' KPIs (null
+// where no vehicle was measured), the signal plan and the warnings.
+void write_greenwave_report(const GreenwaveOptions& options, const GreenwaveReport& report,
+                            const std::filesystem::path& file);
+
+// What the command prints: the corridor and window, then the same KPIs as
+// report.json, vehicle counts first, "n/a" where report.json has null.
+std::string greenwave_summary(const GreenwaveReport& report);
 
 }  // namespace cadereau::sim::traffic
