@@ -26,7 +26,8 @@ namespace {
 // A progress bar: redrawn in place on a terminal, a line every 10% otherwise.
 class ProgressBar {
  public:
-  explicit ProgressBar(std::ostream& out) : out_(out), tty_(&out == &std::cerr && isatty(2)) {}
+  // from_s: where the run starts (a forecast or a fork starts part way).
+  ProgressBar(std::ostream& out, double from_s) : out_(out), tty_(&out == &std::cerr && isatty(2)), from_s_(from_s) {}
   void operator()(double t_s, double duration_s, const scenarios::Scenario& s) {
     const double share = t_s / duration_s;
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -39,13 +40,14 @@ class ProgressBar {
     const std::string line =
         fmt::format("[{}{}] {:3.0f}%  {}  {:.0f} of {:.0f} min simulated in {:.0f} s (x{:.0f})",
                     std::string(filled, '#'), std::string(30 - filled, '.'), share * 100.0, scenarios::clock_of(s, t_s),
-                    t_s / 60.0, duration_s / 60.0, wall, t_s / std::max(wall, 1e-3));
+                    t_s / 60.0, duration_s / 60.0, wall, (t_s - from_s_) / std::max(wall, 1e-3));
     out_ << (tty_ ? "\r" : "") << line << (tty_ && share < 1.0 ? "" : "\n") << std::flush;
   }
 
  private:
   std::ostream& out_;
   bool tty_;
+  double from_s_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   int last_tenth_ = -1;
   double last_draw_ = -1.0;
@@ -115,7 +117,7 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
   if (options.save_state_at_s && !(*options.save_state_at_s > 0.0 && *options.save_state_at_s < scenario.duration_s))
     fail("--save-state-at", "{} ({} s) is not inside the run ({} to {})", scenarios::clock_of(scenario, *options.save_state_at_s),
          *options.save_state_at_s, scenarios::clock_of(scenario, 0.0), scenarios::clock_of(scenario, scenario.duration_s));
-  ProgressBar bar(progress);
+  ProgressBar bar(progress, options.resume ? options.resume->time_s() : 0.0);
   const std::string doing = options.resume ? fmt::format("running on from {}", options.resume_where)
                                            : fmt::format("running {}", scenario.name);
   const auto wall_start = std::chrono::steady_clock::now();

@@ -14,7 +14,6 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
-#include <future>
 #include <limits>
 
 namespace cadereau::sim::engine {
@@ -229,7 +228,10 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
   }
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+  // The flood worker holds a reference to the flood model: it goes first.
+  if (impl_) impl_->flood_worker.reset();
+}
 
 const traffic::TrafficModel* Engine::traffic() const { return impl_->traffic.get(); }
 
@@ -278,22 +280,18 @@ void Engine::exchange(double t_s) {
   // by side, each on its own core: over the interval SUMO drives with the
   // closures decided at its start, and the flood needs nothing from SUMO.
   auto started = Clock::now();
-  std::future<double> flood_done;
   if (im.traffic) {
-    flood_done = std::async(std::launch::async, [this, t_s] {
-      const auto t0 = Clock::now();
-      flood_->advance_to(t_s);
-      return seconds_since(t0);
-    });
+    if (!im.flood_worker) im.flood_worker = std::make_unique<FloodWorker>(*flood_);
+    im.flood_worker->start(t_s);
     const auto t0 = Clock::now();
     try {
       im.traffic->step_to(setup_.traffic_begin_s + t_s);
     } catch (...) {
-      flood_done.wait();
+      im.flood_worker->wait();
       throw;
     }
     timings_.traffic_s += seconds_since(t0);
-    timings_.flood_s += flood_done.get();
+    timings_.flood_s += im.flood_worker->wait();
   } else {
     flood_->advance_to(t_s);
     timings_.flood_s += seconds_since(started);

@@ -5,6 +5,7 @@
 #include "cadereau/sim/engine/engine.h"
 #include "cadereau/sim/traffic/traffic_model.h"
 #include "cadereau/twin/spatial_index.h"
+#include "flood_worker.h"
 
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@ namespace cadereau::sim::engine {
 
 struct Engine::Impl {
   std::unique_ptr<traffic::TrafficModel> traffic;
+  std::unique_ptr<FloodWorker> flood_worker;  // the flood's thread, beside SUMO's
   twin::EdgeCells edge_cells;
   struct EdgeFlood {
     bool closed_by_water = false;
