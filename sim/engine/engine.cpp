@@ -161,7 +161,11 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
     to.net = *territory.manifest.network;
     to.routes = territory.manifest.demand;
     to.seed = setup_.seed;
-    to.begin_s = setup_.traffic_begin_s;
+    // A resumed run starts SUMO at the saved time: SUMO then skips the trips
+    // of the demand that departed before it, which the saved state holds (on
+    // the road) or no longer holds (arrived, or caught by the water). Started
+    // earlier, SUMO would insert every one of those again after the load.
+    to.begin_s = setup_.traffic_begin_s + (setup_.resume ? setup_.resume->time_s() : 0.0);
     // SUMO's periodic rerouting of every vehicle costs more than the rest of
     // the traffic model together; the engine instead reroutes, when a road
     // closes, the vehicles whose remaining route uses it. New vehicles are

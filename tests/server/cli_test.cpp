@@ -1,5 +1,6 @@
 #include "cadereau/server/cli.h"
 #include "cadereau/twin/raster.h"
+#include "cadereau/twin/recording.h"
 #include "cli_run.h"
 #include "test_support.h"
 
@@ -265,6 +266,20 @@ TEST_CASE("A what-if forks the demo's recording with a police closure and seek r
   }
   CHECK(closed);
   CHECK(earlier);  // the history up to the fork comes along
+  // The traffic carries on from where it was: SUMO does not insert again the
+  // trips that had already departed (arrived ones included).
+  {
+    using cadereau::twin::RecordingReader;
+    const auto parent = RecordingReader(recording).series("vehicles_running");
+    const auto child = RecordingReader(tmp / "what-if.h5").series("vehicles_running");
+    REQUIRE_FALSE(child.time_s.empty());
+    CHECK(child.time_s.front() == 610.0);
+    double at_fork = -1.0;
+    for (std::size_t k = 0; k < parent.time_s.size(); ++k)
+      if (parent.time_s[k] == 610.0) at_fork = parent.values[k];
+    INFO("vehicles running 10 s after 07:10: " << at_fork << " in the run, " << child.values.front() << " in the fork");
+    CHECK(std::abs(child.values.front() - at_fork) <= 0.05 * at_fork + 2.0);
+  }
   const Run child = run({"replay", (tmp / "what-if.h5").string(), "--verify"});
   CHECK(child.code == 0);
   const auto meta = nlohmann::json::parse(child.out);
