@@ -3,6 +3,7 @@
 #include "cadereau/twin/error.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -264,7 +265,6 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
   }
   if (const YAML::Node events = root["events"]) {
     if (!events.IsSequence()) r.bad(events, "'events' must be a list");
-    const auto& verbs = sim::engine::action_verbs();
     for (const auto& item : events) {
       if (!item.IsMap()) r.bad(item, "each event is a mapping (at:, action:, target:...)");
       r.check_keys(item, {"at", "action", "target", "value", "program", "by"}, "an event");
@@ -276,20 +276,19 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
         r.bad(item["at"], fmt::format("event at '{}' is outside the run ({} to {})", item["at"].Scalar(),
                                       clock_of(s, 0.0), clock_of(s, s.duration_s)));
       if (!item["action"]) r.bad(item, "an event needs 'action'");
-      a.verb = r.text(item["action"], "action");
-      if (std::find(verbs.begin(), verbs.end(), a.verb) == verbs.end()) {
-        std::string list;
-        for (const auto& v : verbs) list += (list.empty() ? "" : ", ") + v;
-        r.bad(item["action"], fmt::format("unknown action '{}' (known: {})", a.verb, list));
-      }
+      const std::string verb = r.text(item["action"], "action");
+      const auto parsed = sim::engine::parse_verb(verb);
+      if (!parsed)
+        r.bad(item["action"], fmt::format("unknown action '{}' (known: {})", verb, fmt::join(sim::engine::verb_names(), ", ")));
+      a.verb = *parsed;
       if (!item["target"]) r.bad(item, "an event needs 'target' (a road edge or traffic light id)");
       a.target = r.text(item["target"], "target");
-      if (a.verb == "speed_limit") {
+      if (a.verb == sim::engine::Verb::speed_limit) {
         if (!item["value"]) r.bad(item, "speed_limit needs 'value' in km/h");
         a.value = r.number(item["value"], "value");
         if (!(a.value > 0.0 && a.value <= 150.0)) r.bad(item["value"], "a speed limit is between 0 and 150 km/h");
       }
-      if (a.verb == "light_program") {
+      if (a.verb == sim::engine::Verb::light_program) {
         if (!item["program"]) r.bad(item, "light_program needs 'program'");
         a.program = r.text(item["program"], "program");
       }

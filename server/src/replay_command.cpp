@@ -141,12 +141,6 @@ double recording_time_s(const twin::RecordingReader& r, const std::string& optio
   return *t;
 }
 
-std::optional<double> take_time(Args& cmd, const twin::RecordingReader& r, const std::string& option) {
-  const auto v = cmd.take(option);
-  if (!v) return std::nullopt;
-  return recording_time_s(r, option, *v);
-}
-
 struct Redrive {
   double at_s = 0.0;
   bool fork = false;
@@ -200,7 +194,9 @@ int redrive_flood(const twin::RecordingReader& r, const Redrive& d, std::ostream
 sim::engine::TimedAction action_from_json(const nlohmann::json& j) {
   sim::engine::TimedAction a;
   a.t_s = j.at("t_s").get<double>();
-  a.verb = j.at("verb").get<std::string>();
+  const auto verb = sim::engine::parse_verb(j.at("verb").get<std::string>());
+  if (!verb) throw nlohmann::json::other_error::create(501, "unknown verb " + j.at("verb").dump(), &j);
+  a.verb = *verb;
   a.target = j.at("target").get<std::string>();
   a.value = j.value("value", 0.0);
   a.program = j.value("program", std::string());
@@ -259,7 +255,7 @@ int redrive_scenario(const twin::RecordingReader& r, const nlohmann::json& run, 
   out << fmt::format("== {} from the keyframe at {} of {} ==\n", d.fork ? "What-if" : "Replay",
                      scenarios::clock_of(scenario, key->sim_s), where);
   for (const auto& a : d.actions)
-    out << fmt::format("   added: {} {} {} by {}\n", scenarios::clock_of(scenario, a.t_s), a.verb, a.target, a.by);
+    out << fmt::format("   added: {} {} {} by {}\n", scenarios::clock_of(scenario, a.t_s), sim::engine::to_string(a.verb), a.target, a.by);
   return run_scenario(scenario, territory, o, out, err);
 }
 
@@ -278,19 +274,21 @@ sim::engine::TimedAction parse_action(const twin::RecordingReader& r, const std:
     throw UsageError{"--action " + spec + ": expected TIME,VERB,TARGET[,VALUE]"};
   sim::engine::TimedAction a;
   a.t_s = recording_time_s(r, "action", f[0]);
-  a.verb = f[1];
+  using sim::engine::Verb;
+  const auto verb = sim::engine::parse_verb(f[1]);
+  if (!verb)
+    throw UsageError{fmt::format("--action {}: unknown verb '{}' (one of {})", spec, f[1],
+                                 fmt::join(sim::engine::verb_names(), ", "))};
+  a.verb = *verb;
   a.target = f[2];
-  const auto& verbs = sim::engine::action_verbs();
-  if (std::find(verbs.begin(), verbs.end(), a.verb) == verbs.end())
-    throw UsageError{fmt::format("--action {}: unknown verb '{}' (one of {})", spec, a.verb, fmt::join(verbs, ", "))};
-  if (a.verb == "speed_limit") {
+  if (a.verb == Verb::speed_limit) {
     if (f.size() != 4) throw UsageError{"--action " + spec + ": speed_limit needs a VALUE in km/h"};
     a.value = parse_number("action", f[3], 1.0, 200.0);
-  } else if (a.verb == "light_program") {
+  } else if (a.verb == Verb::light_program) {
     if (f.size() != 4) throw UsageError{"--action " + spec + ": light_program needs the program's id as VALUE"};
     a.program = f[3];
   } else if (f.size() == 4) {
-    throw UsageError{"--action " + spec + ": " + a.verb + " takes no VALUE"};
+    throw UsageError{"--action " + spec + ": " + f[1] + " takes no VALUE"};
   }
   a.by = by;
   a.where = "--action " + spec;
@@ -330,8 +328,9 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
       const auto to = cmd.take("to");
       cmd.finish();
       const twin::RecordingReader reader(file);
-      const auto from_s = from ? std::optional<double>(recording_time_s(reader, "from", *from)) : std::nullopt;
-      const auto to_s = to ? std::optional<double>(recording_time_s(reader, "to", *to)) : std::nullopt;
+      std::optional<double> from_s, to_s;
+      if (from) from_s.emplace(recording_time_s(reader, "from", *from));
+      if (to) to_s.emplace(recording_time_s(reader, "to", *to));
       if (!path) return export_events(reader, from_s, to_s, out);
       std::ofstream sink(*path);
       if (!sink) fail(*path, "cannot write");

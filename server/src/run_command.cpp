@@ -57,7 +57,7 @@ nlohmann::json scenario_run_options(const scenarios::Scenario& scenario, const s
                                     const std::vector<sim::engine::TimedAction>& added) {
   nlohmann::json actions = nlohmann::json::array();
   for (const auto& a : added)
-    actions.push_back({{"t_s", a.t_s}, {"verb", a.verb}, {"target", a.target}, {"value", a.value},
+    actions.push_back({{"t_s", a.t_s}, {"verb", sim::engine::to_string(a.verb)}, {"target", a.target}, {"value", a.value},
                        {"program", a.program}, {"by", a.by}, {"where", a.where}});
   return {{"kind", kScenarioRunKind},
           {"scenario_file", scenario.file.string()},

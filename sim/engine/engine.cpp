@@ -45,13 +45,6 @@ constexpr double kConnectedDepth_m = 0.01;
 
 }  // namespace
 
-const std::vector<std::string>& action_verbs() {
-  static const std::vector<std::string> verbs{
-      "close_road",   "close_road_to_traffic", "reopen_road",    "lower_bollard", "raise_bollard",  "speed_limit",
-      "restore_speed_limit", "light_program", "light_off", "light_flashing", "restore_light"};
-  return verbs;
-}
-
 Engine::Engine(const twin::Territory& territory, EngineSetup setup)
     : territory_(territory), setup_(std::move(setup)), impl_(std::make_unique<Impl>()) {
   auto& im = *impl_;
@@ -144,14 +137,11 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
   im.actions = setup_.actions;
   std::stable_sort(im.actions.begin(), im.actions.end(),
                    [](const TimedAction& a, const TimedAction& b) { return a.t_s < b.t_s; });
-  const auto& verbs = action_verbs();
+  im.action_taken_s.assign(im.actions.size(), std::numeric_limits<double>::quiet_NaN());
   for (const auto& a : im.actions) {
-    const std::string where = a.where.empty() ? "action " + a.verb : a.where;
-    if (std::find(verbs.begin(), verbs.end(), a.verb) == verbs.end())
-      fail(where, "unknown action '{}'", a.verb);
     if (!(a.t_s >= 0.0) || a.t_s > setup_.duration_s)
-      fail(where, "action at {} s is outside the run (0 to {} s)", a.t_s, setup_.duration_s);
-    if (!setup_.traffic) fail(where, "action '{}' needs the traffic model, which is off", a.verb);
+      fail(action_where(a), "action at {} s is outside the run (0 to {} s)", a.t_s, setup_.duration_s);
+    if (!setup_.traffic) fail(action_where(a), "action '{}' needs the traffic model, which is off", to_string(a.verb));
   }
 
   if (setup_.traffic) {
@@ -176,15 +166,7 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
                             "--save-state.rng", "true"};
     im.traffic = std::make_unique<traffic::TrafficModel>(std::move(to));
     const auto& net = *territory.network;
-    for (const auto& a : im.actions) {
-      const std::string where = a.where.empty() ? "action " + a.verb : a.where;
-      const bool on_light = a.verb.find("light") != std::string::npos;
-      if (on_light) {
-        if (!net.find_traffic_light(a.target)) fail(where, "no traffic light '{}' in the network", a.target);
-      } else if (!net.find_edge(a.target)) {
-        fail(where, "no road edge '{}' in the network", a.target);
-      }
-    }
+    for (const auto& a : im.actions) check_action_target(a);
     im.edge_cells = twin::compute_edge_cells(net, grid);
     im.edges.resize(net.edges().size());
     edge_max_depth_.assign(net.edges().size(), 0.0);
@@ -280,6 +262,8 @@ void Engine::advance_to(double t_s) {
 void Engine::exchange(double t_s) {
   auto& im = *impl_;
   const std::size_t first_new = log_.size();
+  // Commands queued since the last exchange take effect over this one.
+  apply_commands();
   // The flood and the traffic move from the last exchange time to t_s side
   // by side, each on its own core: over the interval SUMO drives with the
   // closures decided at its start, and the flood needs nothing from SUMO.
@@ -340,20 +324,27 @@ void Engine::exchange(double t_s) {
 
 void Engine::note_hazards(double t_s) {
   auto& im = *impl_;
+  // A hazard level passed after a change of forcing answers to that change
+  // (and so does everything its water does), as did the levels before it.
+  auto changed_by = [&](std::uint64_t root) -> std::vector<std::uint64_t> {
+    if (!root) return {};
+    const impact::Impact& r = log_.at(root);
+    return r.kind == impact::kind::forcing_changed ? std::vector<std::uint64_t>{root} : r.causes;
+  };
   for (std::size_t k = 0; k < setup_.inflows.size(); ++k) {
     const double q = setup_.inflows[k].discharge_m3_s.at(t_s);
     std::size_t& level = im.inflow_level[k];
     if (level >= std::size(kInflowLevels_m3_s) || q < kInflowLevels_m3_s[level]) continue;
     while (level < std::size(kInflowLevels_m3_s) && q >= kInflowLevels_m3_s[level]) ++level;
     im.inflow_root[k] = log_.add(t_s, impact::kind::inflow, setup_.inflows[k].label, setup_.inflows[k].location,
-                                 fmt::format("{:.0f} m3/s", q), {});
+                                 fmt::format("{:.0f} m3/s", q), changed_by(im.inflow_root[k]));
   }
   auto rain_record = [&](double mm_h, std::size_t& level, std::uint64_t& root, const std::string& over) {
     if (level >= std::size(kRainLevels_mm_h) || mm_h < kRainLevels_mm_h[level]) return;
     while (level < std::size(kRainLevels_mm_h) && mm_h >= kRainLevels_mm_h[level]) ++level;
     const twin::Box box = flood_->grid().extent();
     root = log_.add(t_s, impact::kind::rain, over, {(box.x_min_m + box.x_max_m) / 2.0, (box.y_min_m + box.y_max_m) / 2.0},
-                    fmt::format("{:.0f} mm/h", mm_h), {});
+                    fmt::format("{:.0f} mm/h", mm_h), changed_by(root));
   };
   if (setup_.rain_mm_h) rain_record(setup_.rain_mm_h->at(t_s), im.rain_level, im.rain_root, "territory");
   for (std::size_t z = 0; z < im.zone_rain_root.size(); ++z)
@@ -528,49 +519,64 @@ void Engine::apply_due_actions(double t_s) {
   auto& im = *impl_;
   const auto& net = *territory_.network;
   while (im.next_action < im.actions.size() && im.actions[im.next_action].t_s <= t_s + 1e-9) {
-    const TimedAction& a = im.actions[im.next_action++];
+    const TimedAction& a = im.actions[im.next_action];
+    im.applying_taken_s = im.action_taken_s[im.next_action++];
     auto& tm = *im.traffic;
-    const std::string detail = a.by.empty() ? a.verb : fmt::format("{} by {}", a.verb, a.by);
+    const std::string verb = to_string(a.verb);
+    const std::string detail = a.by.empty() ? verb : fmt::format("{} by {}", verb, a.by);
     const auto edge = net.edge_index(a.target);
     twin::MapPoint place;
     if (edge && !net.edges()[*edge].shape.empty()) place = net.edges()[*edge].shape.front();
     if (const twin::Junction* j = edge ? nullptr : net.find_junction(a.target)) place = j->position;
-    if (a.verb == "close_road" || a.verb == "close_road_to_traffic" || a.verb == "lower_bollard") {
-      if (a.verb == "close_road") tm.set_edge_access(a.target, traffic::Access::closed);
-      if (a.verb == "close_road_to_traffic") tm.set_edge_access(a.target, traffic::Access::emergency_only);
-      if (a.verb == "lower_bollard") tm.lower_bollard(a.target);
-      im.edges[*edge].closed_by_action = true;
-      im.edges[*edge].action_verb = a.verb;
-      im.newly_closed.push_back(a.target);
-      const auto id = log_.add(t_s, impact::kind::action, a.target, place, detail, {});
-      im.edges[*edge].closure_record =
-          log_.add(t_s, impact::kind::road_closed, a.target, place,
-                   a.verb == "close_road" ? "closed" : "closed to all but emergency vehicles", {id});
-      continue;
-    }
-    if (a.verb == "reopen_road" || a.verb == "raise_bollard") {
-      im.edges[*edge].closed_by_action = false;
-      im.edges[*edge].action_verb.clear();
-      const auto id = log_.add(t_s, impact::kind::action, a.target, place, detail, {});
-      if (!im.edges[*edge].closed_by_water) {
-        tm.set_edge_access(a.target, traffic::Access::open);
-        log_.add(t_s, impact::kind::road_reopened, a.target, place, "", {id});
+    switch (a.verb) {
+      case Verb::close_road:
+      case Verb::close_road_to_traffic:
+      case Verb::lower_bollard: {
+        if (a.verb == Verb::close_road) tm.set_edge_access(a.target, traffic::Access::closed);
+        if (a.verb == Verb::close_road_to_traffic) tm.set_edge_access(a.target, traffic::Access::emergency_only);
+        if (a.verb == Verb::lower_bollard) tm.lower_bollard(a.target);
+        im.edges[*edge].closed_by_action = true;
+        im.edges[*edge].action_verb = a.verb;
+        im.newly_closed.push_back(a.target);
+        const auto id = log_.add(t_s, impact::kind::action, a.target, place, detail, {});
+        note_command(id, a);
+        im.edges[*edge].closure_record =
+            log_.add(t_s, impact::kind::road_closed, a.target, place,
+                     a.verb == Verb::close_road ? "closed" : "closed to all but emergency vehicles", {id});
+        break;
       }
-      continue;
+      case Verb::reopen_road:
+      case Verb::raise_bollard: {
+        im.edges[*edge].closed_by_action = false;
+        im.edges[*edge].action_verb.reset();
+        const auto id = log_.add(t_s, impact::kind::action, a.target, place, detail, {});
+        note_command(id, a);
+        if (!im.edges[*edge].closed_by_water) {
+          tm.set_edge_access(a.target, traffic::Access::open);
+          log_.add(t_s, impact::kind::road_reopened, a.target, place, "", {id});
+        }
+        break;
+      }
+      default:
+        apply_to_traffic(a);
+        note_command(log_.add(t_s, impact::kind::action, a.target, place,
+                              a.verb == Verb::light_program ? detail + " " + a.program : detail, {}),
+                     a);
     }
-    apply_to_traffic(a);
-    log_.add(t_s, impact::kind::action, a.target, place, a.verb == "light_program" ? detail + " " + a.program : detail, {});
   }
 }
 
 void Engine::apply_to_traffic(const TimedAction& a) {
   auto& tm = *impl_->traffic;
-  if (a.verb == "speed_limit") tm.set_speed_limit(a.target, a.value / 3.6);
-  if (a.verb == "restore_speed_limit") tm.restore_speed_limit(a.target);
-  if (a.verb == "light_program") tm.set_light_program(a.target, a.program);
-  if (a.verb == "light_off") tm.set_light_off(a.target);
-  if (a.verb == "light_flashing") tm.set_light_flashing(a.target);
-  if (a.verb == "restore_light") tm.restore_light(a.target);
+  switch (a.verb) {
+    case Verb::speed_limit: tm.set_speed_limit(a.target, a.value / 3.6); break;
+    case Verb::restore_speed_limit: tm.restore_speed_limit(a.target); break;
+    case Verb::light_program: tm.set_light_program(a.target, a.program); break;
+    case Verb::light_off: tm.set_light_off(a.target); break;
+    case Verb::light_flashing: tm.set_light_flashing(a.target); break;
+    case Verb::restore_light: tm.restore_light(a.target); break;
+    default: break;  // the actions on road access, handled by apply_due_actions
+  }
 }
 
 void Engine::react_to_new_records(std::size_t) {
@@ -597,8 +603,14 @@ void Engine::record_to_file(std::size_t, double t_s) {
     const impact::Impact& r = log_.all()[im.recorded];
     nlohmann::json j{{"id", r.id},       {"kind", r.kind},   {"target", r.target}, {"x_m", r.place.x_m},
                      {"y_m", r.place.y_m}, {"detail", r.detail}, {"people", r.people}, {"causes", r.causes}};
+    if (const auto c = im.command_of_record.find(r.id); c != im.command_of_record.end()) {
+      j["command"] = nlohmann::json::parse(c->second);
+      im.command_of_record.erase(c);
+    }
     const auto kind = r.kind == impact::kind::action                                   ? twin::EventKind::operator_action
-                      : r.kind == impact::kind::inflow || r.kind == impact::kind::rain ? twin::EventKind::inject
+                      : r.kind == impact::kind::inflow || r.kind == impact::kind::rain ||
+                              r.kind == impact::kind::forcing_changed
+                          ? twin::EventKind::inject
                                                                                        : twin::EventKind::impact;
     rec.append(kind, r.t_s, "engine", j.dump());
   }

@@ -7,7 +7,10 @@
 #include "cadereau/twin/spatial_index.h"
 #include "flood_worker.h"
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,7 +27,7 @@ struct Engine::Impl {
     std::uint64_t closure_record = 0;
     double limit_kmh = 0.0;  // speed limit set for water; 0: none
     bool ever_flooded = false;
-    std::string action_verb;  // the action that closed it, when one did
+    std::optional<Verb> action_verb;  // the action that closed it, when one did
   };
   std::vector<EdgeFlood> edges;
   std::vector<std::size_t> asset_cell;
@@ -54,9 +57,18 @@ struct Engine::Impl {
   std::vector<std::string> newly_closed;  // edge ids closed since the last reroute
   std::size_t next_action = 0;
   std::vector<TimedAction> actions;  // sorted by time
+  // Per action: the engine time it was taken from the submit() queue; NaN
+  // for the setup's own actions.
+  std::vector<double> action_taken_s;
+  double applying_taken_s = 0.0;  // the same for the action being applied
   std::size_t reacted = 0;           // records already acted upon
   std::size_t recorded = 0;          // records already in the file
   std::unique_ptr<twin::Recorder> recorder;
+  // Submitted commands waiting for the next exchange (any thread adds).
+  std::mutex pending_mutex;
+  std::vector<Command> pending;
+  // The command (JSON) behind a record, until the record reaches the file.
+  std::map<std::uint64_t, std::string> command_of_record;
   double next_frame_s = 0.0;
   double next_keyframe_s = 0.0;
 };

@@ -138,7 +138,7 @@ EngineState Engine::capture_state() const {
     edges.push_back({{"edge", e},
                      {"closed_by_water", ef.closed_by_water},
                      {"closed_by_action", ef.closed_by_action},
-                     {"action_verb", ef.action_verb},
+                     {"action_verb", ef.action_verb ? to_string(*ef.action_verb) : ""},
                      {"water_record", ef.water_record},
                      {"closure_record", ef.closure_record},
                      {"limit_kmh", ef.limit_kmh},
@@ -244,7 +244,9 @@ void Engine::resume(const EngineState& state, const std::string& where) {
       auto& ef = im.edges[e];
       ef.closed_by_water = es.at("closed_by_water").get<bool>();
       ef.closed_by_action = es.at("closed_by_action").get<bool>();
-      ef.action_verb = es.at("action_verb").get<std::string>();
+      const auto verb = es.at("action_verb").get<std::string>();
+      ef.action_verb = parse_verb(verb);
+      if (!verb.empty() && !ef.action_verb) fail(where, "edge {} was closed by an unknown action '{}'", e, verb);
       ef.water_record = es.at("water_record").get<std::uint64_t>();
       ef.closure_record = es.at("closure_record").get<std::uint64_t>();
       ef.limit_kmh = es.at("limit_kmh").get<double>();
@@ -265,11 +267,11 @@ void Engine::resume(const EngineState& state, const std::string& where) {
       for (std::size_t e = 0; e < im.edges.size(); ++e) {
         const auto& ef = im.edges[e];
         const std::string& id = net.edges()[e].id;
-        if (ef.closed_by_action && ef.action_verb == "lower_bollard")
+        if (ef.closed_by_action && ef.action_verb == Verb::lower_bollard)
           im.traffic->lower_bollard(id);
-        else if (ef.closed_by_action && ef.action_verb == "close_road_to_traffic")
+        else if (ef.closed_by_action && ef.action_verb == Verb::close_road_to_traffic)
           im.traffic->set_edge_access(id, traffic::Access::emergency_only);
-        if ((ef.closed_by_action && ef.action_verb == "close_road") || ef.closed_by_water)
+        if ((ef.closed_by_action && ef.action_verb == Verb::close_road) || ef.closed_by_water)
           im.traffic->set_edge_access(id, traffic::Access::closed);
         if (!ef.closed_by_water && ef.limit_kmh > 0.0) im.traffic->set_speed_limit(id, ef.limit_kmh / 3.6);
       }

@@ -270,6 +270,42 @@ FloodModel::FloodModel(FloodSetup setup) : setup_(std::move(setup)) {
   next_dt_s_ = stable_dt_s();
 }
 
+namespace {
+
+void check_forcing(const std::string& where, double from_s, double now_s, const TimeSeries& series) {
+  if (!(from_s >= now_s - 1e-9))
+    fail(where, "a change from {} s is in the past: the model is at {} s", from_s, now_s);
+  for (double v : series.values())
+    if (!(v >= 0.0) || !std::isfinite(v)) fail(where, "value {} is negative or not finite", v);
+}
+
+}  // namespace
+
+void FloodModel::replace_inflow(std::size_t k, double from_s, const TimeSeries& series) {
+  if (k >= setup_.inflows.size()) fail("inflow change", "inflow {} of {}", k, setup_.inflows.size());
+  auto& inflow = setup_.inflows[k];
+  check_forcing("inflow '" + inflow.label + "'", from_s, time_s_, series);
+  // In place: the sources point at it.
+  inflow.discharge_m3_s = inflow.discharge_m3_s.replaced_from(from_s, series);
+}
+
+void FloodModel::replace_rain(double from_s, const TimeSeries& series) {
+  check_forcing("rain", from_s, time_s_, series);
+  const bool had = setup_.rain_mm_h.has_value();
+  setup_.rain_mm_h = (had ? *setup_.rain_mm_h : TimeSeries::constant(0.0)).replaced_from(from_s, series);
+  if (!had) set_up_rain();  // the cells it may fall on
+}
+
+void FloodModel::replace_zone_rain(std::size_t zone, double from_s, const TimeSeries& series) {
+  const std::size_t zones = setup_.rain_zones ? setup_.rain_zones->mm_h.size() : 0;
+  if (zone >= zones) fail("rain change", "rain zone {} of {}", zone, zones);
+  check_forcing(fmt::format("rain zone {}", zone), from_s, time_s_, series);
+  auto& mm_h = setup_.rain_zones->mm_h[zone];
+  const bool was_dry = mm_h.empty();
+  mm_h = (was_dry ? TimeSeries::constant(0.0) : mm_h).replaced_from(from_s, series);
+  if (was_dry) set_up_rain();
+}
+
 void FloodModel::set_up_rain() {
   const std::size_t n = grid_.cell_count();
   const std::size_t zones = setup_.rain_zones ? setup_.rain_zones->mm_h.size() : 0;

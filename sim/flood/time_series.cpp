@@ -96,6 +96,27 @@ double TimeSeries::integral(double t0_s, double t1_s) const {
   return total;
 }
 
+TimeSeries TimeSeries::replaced_from(double from_s, const TimeSeries& next) const {
+  if (next.empty()) fail("time series", "the replacement from {} s has no points", from_s);
+  // This series up to from_s, exactly; the next one from a millisecond later.
+  constexpr double kStep_s = 1e-3;
+  std::vector<double> times, values;
+  for (std::size_t i = 0; i < times_s_.size() && times_s_[i] < from_s; ++i) {
+    times.push_back(times_s_[i]);
+    values.push_back(values_[i]);
+  }
+  times.push_back(from_s);
+  values.push_back(at(from_s));
+  times.push_back(from_s + kStep_s);
+  values.push_back(next.at(from_s + kStep_s));
+  for (std::size_t i = 0; i < next.times_s_.size(); ++i)
+    if (next.times_s_[i] > from_s + kStep_s) {
+      times.push_back(next.times_s_[i]);
+      values.push_back(next.values_[i]);
+    }
+  return TimeSeries(std::move(times), std::move(values), "time series");
+}
+
 double TimeSeries::max_value() const {
   return values_.empty() ? 0.0 : *std::max_element(values_.begin(), values_.end());
 }

@@ -8,6 +8,8 @@
 #include "cadereau/sim/traffic/greenwave.h"
 #include "cadereau/twin/error.h"
 
+#include "xml_text.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -23,20 +25,6 @@ constexpr double kFontPx = 12.0;
 // Mean advance of a character of 12 px sans-serif, generous, to keep labels
 // inside the picture without measuring text.
 constexpr double kCharPx = 6.6;
-
-std::string escaped(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // Characters, not bytes: street names are UTF-8.
 double text_width_px(const std::string& text) {
@@ -82,7 +70,7 @@ std::string legend(const Layout& l, const Corridor& corridor, double speed_m_s, 
   auto entry = [&](const std::string& swatch, const std::string& text) {
     y += 22;
     svg += swatch;
-    svg += fmt::format("<text x=\"{}\" y=\"{}\">{}</text>\n", x + sw + 8, y + 4, escaped(text));
+    svg += fmt::format("<text x=\"{}\" y=\"{}\">{}</text>\n", x + sw + 8, y + 4, xml_escaped(text));
   };
   auto bar = [&](const char* colour) {
     return fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"5\" fill=\"{}\"/>\n", x, y + 22 - 3, sw, colour);
@@ -101,11 +89,11 @@ std::string legend(const Layout& l, const Corridor& corridor, double speed_m_s, 
   svg += fmt::format("<text x=\"{}\" y=\"{}\">Two bars at each light:</text>\n", x, y + 22);
   y += 20;
   svg += fmt::format("<text x=\"{}\" y=\"{}\">below its line, forward</text>\n", x + 10, y + 20);
-  svg += fmt::format("<text x=\"{}\" y=\"{}\">({} to {});</text>\n", x + 10, y + 36, escaped(first), escaped(last));
+  svg += fmt::format("<text x=\"{}\" y=\"{}\">({} to {});</text>\n", x + 10, y + 36, xml_escaped(first), xml_escaped(last));
   y += 36;
   if (corridor.two_way()) {
     svg += fmt::format("<text x=\"{}\" y=\"{}\">above it, backward</text>\n", x + 10, y + 20);
-    svg += fmt::format("<text x=\"{}\" y=\"{}\">({} to {})</text>\n", x + 10, y + 36, escaped(last), escaped(first));
+    svg += fmt::format("<text x=\"{}\" y=\"{}\">({} to {})</text>\n", x + 10, y + 36, xml_escaped(last), xml_escaped(first));
     y += 36;
   }
   y += 8;
@@ -182,7 +170,7 @@ void write_time_space_svg(const std::filesystem::path& file, const TimeSpaceView
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
       "font-family=\"sans-serif\" font-size=\"{2}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       "<text x=\"{3}\" y=\"28\" font-size=\"17\">{4}</text>\n<text x=\"{3}\" y=\"52\" fill=\"#444\">{5}</text>\n",
-      l.width_px, l.height_px, kFontPx, 16, escaped(view.title), escaped(view.subtitle));
+      l.width_px, l.height_px, kFontPx, 16, xml_escaped(view.title), xml_escaped(view.subtitle));
   svg += fmt::format("<defs><clipPath id=\"plot\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></clipPath></defs>\n",
                      left, top, plot_w, plot_h);
   // Axes and grid: clock time across.
@@ -198,7 +186,7 @@ void write_time_space_svg(const std::filesystem::path& file, const TimeSpaceView
                      l.height_px - 12);
   svg += fmt::format("<text x=\"18\" y=\"{0}\" transform=\"rotate(-90 18 {0})\" text-anchor=\"middle\">distance along "
                      "{1} (m), lights at their stop lines</text>\n",
-                     top + plot_h / 2, corridor.street.empty() ? "the corridor" : escaped(corridor.street));
+                     top + plot_h / 2, corridor.street.empty() ? "the corridor" : xml_escaped(corridor.street));
   for (const auto& s : corridor.signals)
     svg += fmt::format("<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"#eee\"/>\n", left,
                        Y(s.forward_stop_line_m), left + plot_w);
@@ -273,7 +261,7 @@ void write_time_space_svg(const std::filesystem::path& file, const TimeSpaceView
   svg += "</g>\n";
   for (const auto& s : corridor.signals)
     svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", left - 8,
-                       Y(s.forward_stop_line_m) + 4, escaped(light_label(s)));
+                       Y(s.forward_stop_line_m) + 4, xml_escaped(light_label(s)));
   svg += legend(l, corridor, speed_m_s, band_widths);
   svg += "</svg>\n";
   std::ofstream out(file);

@@ -4,6 +4,8 @@
 
 #include "sumo_state.h"
 
+#include "xml_text.h"
+
 #include <libsumo/libsumo.h>
 
 #include <algorithm>
@@ -44,19 +46,6 @@ constexpr double kIdleInterval_s = 30.0;
 // Times are compared at SUMO's resolution (1 ms).
 constexpr double kTimeEps_s = 1e-4;
 
-std::string xml_escaped(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 }  // namespace
 

@@ -63,6 +63,8 @@ TEST_CASE("A scenario reads its times, series and events", "[unit][scenario]") {
   CHECK(s.events[0].t_s == 4200.0);
   CHECK(s.events[0].by == "police");
   CHECK(s.events[0].where == "storm.yaml:17");
+  CHECK(s.events[0].verb == cadereau::sim::engine::Verb::close_road);
+  CHECK(s.events[1].verb == cadereau::sim::engine::Verb::speed_limit);
   CHECK(s.events[1].value == 30.0);
   CHECK(clock_of(s, 4200.0) == "08:40");
 }

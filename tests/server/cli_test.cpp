@@ -19,6 +19,16 @@ using Run = cadereau::testing::CliRun;
 
 Run run(const std::vector<std::string>& args) { return cadereau::testing::run_cadereau(args); }
 
+// A short storm on the demo territory: one inflow at a gauge, on 20 m flood cells.
+std::filesystem::path write_storm(const std::filesystem::path& file, const std::filesystem::path& territory,
+                                  const std::string& start, const std::string& duration, const std::string& inflow,
+                                  const std::string& at, const std::string& m3_s) {
+  cadereau::testing::write_text(file, "name: Short storm\nterritory: " + territory.string() + "\nstart: " + start +
+                                          "\nduration: " + duration + "\nflood_cell_m: 20\ninflows:\n  - name: " + inflow +
+                                          "\n    at: " + at + "\n    m3_s: " + m3_s + "\n");
+  return file;
+}
+
 }  // namespace
 
 TEST_CASE("Usage errors exit 2 with a message", "[unit][cli]") {
@@ -242,11 +252,8 @@ TEST_CASE("A what-if forks the demo's recording with a police closure and seek r
     return;
   }
   cadereau::testing::TempDir tmp;
-  const auto scenario = tmp / "storm.yaml";
-  cadereau::testing::write_text(scenario, "name: Short storm\nterritory: " + territory->string() +
-                                              "\nstart: 1988-10-03T07:00:00\nduration: 30min\nflood_cell_m: 20\n"
-                                              "inflows:\n  - name: cadereau d'Alès\n    at: lg-ales-amont\n"
-                                              "    m3_s: [[0, 150], [1800, 350]]\n");
+  const auto scenario = write_storm(tmp / "storm.yaml", *territory, "1988-10-03T07:00:00", "30min",
+                                    "cadereau d'Alès", "lg-ales-amont", "[[0, 150], [1800, 350]]");
   const Run r = run({"run", scenario.string(), "--out", (tmp / "run").string(), "--no-snapshots"});
   INFO(r.err);
   REQUIRE(r.code == 0);
@@ -332,11 +339,8 @@ TEST_CASE("cadereau run saves a state and cadereau forecast runs on from it", "[
     return;
   }
   cadereau::testing::TempDir tmp;
-  const auto scenario = tmp / "storm.yaml";
-  cadereau::testing::write_text(scenario, "name: Short storm\nterritory: " + territory->string() +
-                                              "\nstart: 2026-11-25T07:30:00\nduration: 10min\nflood_cell_m: 20\n"
-                                              "inflows:\n  - name: cadereau d'Uzès\n    at: lg-uzes-amont\n"
-                                              "    m3_s: [[0, 150], [600, 250]]\n");
+  const auto scenario = write_storm(tmp / "storm.yaml", *territory, "2026-11-25T07:30:00", "10min",
+                                    "cadereau d'Uzès", "lg-uzes-amont", "[[0, 150], [600, 250]]");
   // Times on the command line are clock times, as in scenarios, or seconds.
   CHECK(run({"run", scenario.string(), "--out", (tmp / "x").string(), "--save-state-at", "7h35"}).code == 2);
   const Run outside = run({"run", scenario.string(), "--out", (tmp / "x").string(), "--save-state-at", "09:35"});

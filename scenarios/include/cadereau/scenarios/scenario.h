@@ -21,7 +21,7 @@
 //       m3_s: [[07:30, 0], [08:10, 480], [09:30, 0]]
 //   events:
 //     - at: "08:40"
-//       action: close_road            # see engine::action_verbs()
+//       action: close_road            # see engine::Verb (sim/engine/action.h)
 //       target: "E12"
 //       by: police
 //

@@ -19,6 +19,8 @@
 // be traced back to the inflow or the rain that started it. The same setup
 // and seed give the same records.
 
+#include "cadereau/sim/engine/action.h"
+#include "cadereau/sim/engine/command.h"
 #include "cadereau/sim/flood/flood_model.h"
 #include "cadereau/sim/impact/impact_model.h"
 #include "cadereau/twin/recording.h"
@@ -36,24 +38,6 @@ class TrafficModel;
 }
 
 namespace cadereau::sim::engine {
-
-// Something done to the network at a given time: by the police, by an
-// operator, by the scenario. Verbs:
-//   close_road, close_road_to_traffic (emergency vehicles still pass),
-//   reopen_road, lower_bollard, raise_bollard, speed_limit (value: km/h),
-//   restore_speed_limit, light_program (program), light_off,
-//   light_flashing, restore_light.
-struct TimedAction {
-  double t_s = 0.0;     // since the start of the run
-  std::string verb;
-  std::string target;   // edge or traffic light id
-  double value = 0.0;
-  std::string program;
-  std::string by;       // who acts: "police", "operator:alice", "scenario"
-  std::string where;    // where it was written ("scenario.yaml:12"), for errors
-};
-// The verbs TimedAction accepts.
-const std::vector<std::string>& action_verbs();
 
 // The whole state of an engine at one time: what save_state() writes to a
 // folder and what a keyframe of the engine's recording holds.
@@ -167,6 +151,15 @@ class Engine {
   void save_state(const std::filesystem::path& dir) const;
   // Advances to t_s (a multiple of the exchange step is not required).
   void advance_to(double t_s);
+  // Queues a command; may be called from any thread while the engine runs.
+  // Checked at once against the territory and the setup (throws Error: an
+  // unknown edge, light, inflow, rain zone or sensor, a negative flow, an
+  // action with the traffic off or past the end of the run). Applied at the
+  // next exchange step: actions at their time if it is still to come, else
+  // at that step's end; forcing from its time, or from the step's start if
+  // that time is past; observations recorded as they are. Every applied
+  // command is recorded with the time it took effect (recorded_commands()).
+  void submit(Command command);
   double time_s() const { return time_s_; }
 
   const impact::ImpactLog& log() const { return log_; }
@@ -197,6 +190,14 @@ class Engine {
   void react_to_new_records(std::size_t first_new);
   void record_to_file(std::size_t first_new, double t_s);
   void resume(const EngineState& state, const std::string& where);
+  // Commands (engine_commands.cpp).
+  void check_command(const Command& command) const;
+  void check_action_target(const TimedAction& action) const;
+  std::string action_where(const TimedAction& action) const;
+  void apply_commands();
+  void apply_forcing(ForcingChange change);
+  void record_observation(const Observation& observation);
+  void note_command(std::uint64_t record, const TimedAction& action);
   void record_keyframe(double t_s);
   std::vector<std::uint64_t> water_causes(std::size_t cell);
 
@@ -213,5 +214,18 @@ class Engine {
   long stalled_vehicles_ = 0;
   double people_at_risk_ = 0.0;  // in vehicles caught by water, so far
 };
+
+// A command as the engine took it: re-submitted when a run reaches
+// taken_s, it takes effect as it did.
+struct RecordedCommand {
+  double taken_s = 0.0;  // the engine's time when it took the command from its queue
+  Command command;
+};
+
+// The commands submitted to the engine that recorded this file (not the
+// setup's own actions), in the order they took effect, those taken after
+// after_s: what a run re-fed them at their taken_s needs to take the same
+// course. Throws Error naming the file and event when a command is broken.
+std::vector<RecordedCommand> recorded_commands(const twin::RecordingReader& recording, double after_s = -1.0);
 
 }  // namespace cadereau::sim::engine

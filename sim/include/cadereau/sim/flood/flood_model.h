@@ -119,6 +119,16 @@ class FloodModel {
 
   std::size_t wet_cells(double threshold_m = 1e-3) const;
 
+  // Forcing changed while the model runs (an inject: the cadereau rises,
+  // the rain doubles over a zone): from from_s on, inflow k (in the order of
+  // FloodSetup::inflows), the uniform rain, or rain zone k follows `series`
+  // (seconds, m3/s or mm/h); before from_s nothing changes. Throws Error for
+  // an index out of range, a time before the model's clock, or a negative or
+  // non-finite value.
+  void replace_inflow(std::size_t k, double from_s, const TimeSeries& series);
+  void replace_rain(double from_s, const TimeSeries& series);
+  void replace_zone_rain(std::size_t zone, double from_s, const TimeSeries& series);
+
   FloodState capture() const;
   // Replaces the water and the clock. The mass balance restarts from the
   // restored volume; envelopes keep their maxima. Throws cadereau::Error when

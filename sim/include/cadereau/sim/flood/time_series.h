@@ -26,6 +26,10 @@ class TimeSeries {
   bool empty() const { return times_s_.empty(); }
   double end_s() const { return times_s_.empty() ? 0.0 : times_s_.back(); }
   double max_value() const;
+  // This series until from_s and `next` after it: the values before from_s
+  // are kept exactly (so what already ran keeps its volume), then the value
+  // steps to next's within a millisecond. Throws Error when next is empty.
+  TimeSeries replaced_from(double from_s, const TimeSeries& next) const;
   const std::vector<double>& times_s() const { return times_s_; }
   const std::vector<double>& values() const { return values_; }
 

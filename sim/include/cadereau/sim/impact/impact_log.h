@@ -19,6 +19,7 @@ namespace cadereau::sim::impact {
 namespace kind {
 inline constexpr const char* inflow = "inflow";              // a stream brings water in (hazard)
 inline constexpr const char* rain = "rain";                  // rain on a zone of the territory (hazard)
+inline constexpr const char* forcing_changed = "forcing_changed";  // an inject changed a stream's flow or the rain
 inline constexpr const char* water = "water";                // water above a threshold at a road or an asset
 inline constexpr const char* water_receded = "water_receded";
 inline constexpr const char* action = "action";              // an operator's or the scenario's act

@@ -1,0 +1,117 @@
+#include "cadereau/sim/engine/command.h"
+
+#include "cadereau/twin/error.h"
+
+#include <nlohmann/json.hpp>
+
+namespace cadereau::sim::engine {
+
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+nlohmann::json series_json(const flood::TimeSeries& s) {
+  nlohmann::json points = nlohmann::json::array();
+  for (std::size_t i = 0; i < s.times_s().size(); ++i) points.push_back({s.times_s()[i], s.values()[i]});
+  return points;
+}
+
+flood::TimeSeries series_from(const nlohmann::json& points, const std::string& where) {
+  std::vector<double> times, values;
+  for (const auto& p : points) {
+    times.push_back(p.at(0).get<double>());
+    values.push_back(p.at(1).get<double>());
+  }
+  return flood::TimeSeries(std::move(times), std::move(values), where);
+}
+
+}  // namespace
+
+double command_time_s(const Command& command) {
+  return std::visit(Overloaded{[](const TimedAction& a) { return a.t_s; },
+                               [](const ForcingChange& f) { return f.from_s; },
+                               [](const Observation& o) { return o.t_s; }},
+                    command);
+}
+
+const std::string& command_by(const Command& command) {
+  return std::visit(Overloaded{[](const TimedAction& a) -> const std::string& { return a.by; },
+                               [](const ForcingChange& f) -> const std::string& { return f.by; },
+                               [](const Observation& o) -> const std::string& { return o.source; }},
+                    command);
+}
+
+std::string command_json(const Command& command) {
+  const nlohmann::json j = std::visit(
+      Overloaded{[](const TimedAction& a) {
+                   return nlohmann::json{{"command", "action"}, {"t_s", a.t_s},       {"verb", to_string(a.verb)},
+                                         {"target", a.target},  {"value", a.value},   {"program", a.program},
+                                         {"by", a.by},          {"where", a.where}};
+                 },
+                 [](const ForcingChange& f) {
+                   return nlohmann::json{{"command", "forcing"},
+                                         {"kind", f.kind == ForcingChange::Kind::inflow ? "inflow" : "rain"},
+                                         {"target", f.target},
+                                         {"from_s", f.from_s},
+                                         {"series", series_json(f.series)},
+                                         {"by", f.by},
+                                         {"where", f.where}};
+                 },
+                 [](const Observation& o) {
+                   return nlohmann::json{{"command", "observation"}, {"sensor", o.sensor_id}, {"t_s", o.t_s},
+                                         {"value", o.value},         {"source", o.source}};
+                 }},
+      command);
+  return j.dump();
+}
+
+Command command_from_json(const std::string& text, const std::string& where) {
+  try {
+    const auto j = nlohmann::json::parse(text);
+    const std::string type = j.at("command").get<std::string>();
+    if (type == "action") {
+      TimedAction a;
+      a.t_s = j.at("t_s").get<double>();
+      const std::string verb = j.at("verb").get<std::string>();
+      const auto parsed = parse_verb(verb);
+      if (!parsed) fail(where, "unknown action verb '{}'", verb);
+      a.verb = *parsed;
+      a.target = j.at("target").get<std::string>();
+      a.value = j.value("value", 0.0);
+      a.program = j.value("program", std::string());
+      a.by = j.value("by", std::string());
+      a.where = j.value("where", std::string());
+      return a;
+    }
+    if (type == "forcing") {
+      ForcingChange f;
+      const std::string kind = j.at("kind").get<std::string>();
+      if (kind != "inflow" && kind != "rain") fail(where, "unknown forcing '{}' (inflow or rain)", kind);
+      f.kind = kind == "inflow" ? ForcingChange::Kind::inflow : ForcingChange::Kind::rain;
+      f.target = j.at("target").get<std::string>();
+      f.from_s = j.at("from_s").get<double>();
+      f.series = series_from(j.at("series"), where);
+      f.by = j.value("by", std::string());
+      f.where = j.value("where", std::string());
+      return f;
+    }
+    if (type == "observation") {
+      Observation o;
+      o.sensor_id = j.at("sensor").get<std::string>();
+      o.t_s = j.at("t_s").get<double>();
+      o.value = j.at("value").get<double>();
+      o.source = j.value("source", std::string());
+      return o;
+    }
+    fail(where, "unknown command '{}' (action, forcing or observation)", type);
+  } catch (const nlohmann::json::exception& e) {
+    fail(where, "not a command: {}", e.what());
+  }
+}
+
+}  // namespace cadereau::sim::engine

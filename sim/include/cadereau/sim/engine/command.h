@@ -1,0 +1,51 @@
+#pragma once
+// Commands to a running engine, from whoever drives it (the server's worker,
+// a what-if): an action on the network, a change of forcing (an inject that
+// makes a stream rise or the rain double), a sensor reading. The engine
+// queues them from any thread and applies them at its next exchange step;
+// each applied command is recorded with the time it took effect, so a run
+// re-fed the recorded commands at those times takes the same course.
+
+#include "cadereau/sim/engine/action.h"
+#include "cadereau/sim/flood/time_series.h"
+
+#include <string>
+#include <variant>
+
+namespace cadereau::sim::engine {
+
+// A stream's flow or the rain, from a time on.
+struct ForcingChange {
+  enum class Kind { inflow, rain };
+  Kind kind = Kind::inflow;
+  // The inflow's name (as in the scenario); for rain, a rain zone's label
+  // (its gauge or zone id) or "territory" for the rain everywhere.
+  std::string target;
+  double from_s = 0.0;       // since the start; a time already past means now
+  flood::TimeSeries series;  // times since the start; m3/s or mm/h
+  std::string by;            // "director:anne", "inject 12"
+  std::string where;         // names it in errors
+};
+
+// A reading of a sensor of the territory, as it came in.
+struct Observation {
+  std::string sensor_id;
+  double t_s = 0.0;    // when it was measured, since the start
+  double value = 0.0;  // in the sensor's unit: m above the gauge's datum, mm of rain, vehicles
+  std::string source;  // where it came from: "mqtt", "sensorthings", "report"
+};
+
+using Command = std::variant<TimedAction, ForcingChange, Observation>;
+
+// When the command asks to take effect (seconds since the start).
+double command_time_s(const Command& command);
+// Who gave it.
+const std::string& command_by(const Command& command);
+
+// A command as JSON text ({"command": "action" | "forcing" | "observation",
+// ...}) and back. command_from_json throws Error naming `where` when the text
+// is not a command.
+std::string command_json(const Command& command);
+Command command_from_json(const std::string& json, const std::string& where);
+
+}  // namespace cadereau::sim::engine
