@@ -16,6 +16,7 @@ packages=(
   libspdlog-dev libfmt-dev
   libyaml-cpp-dev nlohmann-json3-dev
   libtbb-dev libpugixml-dev
+  libsodium-dev libssl-dev
   xvfb xauth libgl1-mesa-dri libglx-mesa0 libgl-dev mesa-utils
 )
 

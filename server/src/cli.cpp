@@ -6,6 +6,7 @@
 
 #include "greenwave_command.h"
 #include "replay_command.h"
+#include "user_command.h"
 
 #include "cadereau/data/demo_territory.h"
 #include "cadereau/scenarios/scenario.h"
@@ -80,6 +81,13 @@ constexpr CommandHelp kCommands[] = {
 )"},
     {"greenwave", nullptr},  // kGreenwaveUsage
     {"replay", nullptr},     // kReplayUsage
+    {"user", R"(  user add NAME --role ROLE [--cell CELL] --data DIR
+                                        add a server user; the password is one line on
+                                        standard input (12 characters or more); ROLE is admin,
+                                        director, operator, player (needs --cell: police,
+                                        traffic, crisis, flood, reports) or observer
+  user list --data DIR                  list the server's users
+)"},
     {"help", R"(  help [COMMAND]                        this text, or one command's
 )"},
 };
@@ -264,6 +272,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     if (args[0] == "greenwave") return greenwave_command({args.begin() + 1, args.end()}, out, err);
     if (args[0] == "replay") return replay_command({args.begin() + 1, args.end()}, out, err);
+    if (args[0] == "user") return user_command({args.begin() + 1, args.end()}, std::cin, out, err);
     if (args[0] == "territory") {
       if (args.size() < 2) throw UsageError{"territory needs a subcommand: demo or info"};
       Args a(args, 2);

@@ -46,7 +46,7 @@ TEST_CASE("Usage errors exit 2 with a message", "[unit][cli]") {
 }
 
 TEST_CASE("Every command has its help", "[unit][cli]") {
-  for (const char* command : {"demo", "run", "forecast", "territory", "flood", "greenwave", "replay", "help"}) {
+  for (const char* command : {"demo", "run", "forecast", "territory", "flood", "greenwave", "replay", "user", "help"}) {
     for (const char* ask : {"--help", "-h"}) {
       const Run r = run({command, ask});
       INFO(command << " " << ask << ": " << r.err);
