@@ -88,6 +88,7 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
   sim::engine::EngineSetup setup = scenarios::engine_setup(scenario, territory);
   std::filesystem::create_directories(options.out);
   setup.recording = options.out / "recording.h5";
+  const std::filesystem::path recording = *setup.recording;
   setup.flood_threads = options.threads;
   setup.resume_from = options.resume_from;
   if (options.save_state_at_s && !(*options.save_state_at_s > 0.0 && *options.save_state_at_s < scenario.duration_s))
@@ -110,7 +111,8 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
 
   twin::write_geotiff(engine.flood().max_depth_raster(), options.out / "max_depth.tif");
   twin::write_geotiff(engine.flood().arrival_time_raster(), options.out / "arrival_time.tif");
-  ReportInputs report{&scenario, &engine, options.out, {}};
+  ReportInputs report{&scenario, &engine, options.out, {}, std::nullopt, recording};
+  if (options.resume_from) report.forecast = ForecastOrigin{*options.resume_from, from_s};
   write_impacts_json(report);
   const KeyFigures k = key_figures(engine);
   write_summary(scenario, engine, k, options.out / "summary.json");
