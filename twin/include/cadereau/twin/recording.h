@@ -14,7 +14,8 @@
 //                               created_wall_s
 //   /events/index               compound, one row per event: seq (u64, from 1),
 //                               sim_s, wall_s (unix), kind (u8 enum), cause
-//                               (u64, 0 = none), payload_offset (u64),
+//                               (u64: the seq of the event behind it, 0 = none
+//                               or not given), payload_offset (u64),
 //                               payload_size (u32), prev_hash, hash (u8[32],
 //                               SHA-256)
 //   /events/source              string[64] (UTF-8), one row per event: who or
