@@ -7,17 +7,42 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <map>
+#include <utility>
+
 namespace cadereau::server {
 
 namespace kind = sim::impact::kind;
 
 std::string story_text(const ReportInputs& in, std::uint64_t id, const char* arrow, bool with_record) {
   const auto& territory = in.engine->territory();
-  std::string text;
+  // A street's sections, or a stream rising step by step, are one step of
+  // the story: the first record of a kind at a place tells it, with the
+  // count and the time of the last of the others.
+  struct Step {
+    const sim::impact::Impact* first;
+    int more = 0;
+    double last_s = 0.0;
+  };
+  std::vector<Step> steps;
+  std::map<std::pair<std::string, std::string>, std::size_t> step_of;
   for (const sim::impact::Impact* r : story_of(in.engine->log(), id)) {
     if (!with_record && r->id == id) continue;
+    const auto key = std::make_pair(r->kind, target_name(territory, *r));
+    const auto [it, added] = step_of.emplace(key, steps.size());
+    if (added || r->id == id) {
+      steps.push_back({r, 0, r->t_s});
+      continue;
+    }
+    ++steps[it->second].more;
+    steps[it->second].last_s = r->t_s;
+  }
+  std::string text;
+  for (const auto& step : steps) {
     if (!text.empty()) text += arrow;
-    text += scenarios::clock_of(*in.scenario, r->t_s) + " " + record_phrase(territory, *r);
+    text += scenarios::clock_of(*in.scenario, step.first->t_s) + " " + record_phrase(territory, *step.first);
+    if (step.more > 0)
+      text += fmt::format(" [and {} more to {}]", step.more, scenarios::clock_of(*in.scenario, step.last_s));
   }
   return text;
 }
