@@ -35,8 +35,8 @@
 //                               (GDAL's 6 doubles), crs_wkt, units, nodata,
 //                               description
 //   /frames/<name>/time_s       f64 [f]
-// Times (sim_s, time_s) are seconds after the start of the run, which for a
-// scenario is its start (start_time_iso). Attributes that hold text are
+// Times (sim_s, time_s) are seconds after the start of the run, whose clock
+// time is start_time_iso. Attributes that hold text are
 // variable-length UTF-8 strings: h5py reads them as str.
 // Payloads live in a byte heap, and sources in fixed-length strings, rather
 // than in variable-length strings because SWMR does not cover variable-length
@@ -109,7 +109,9 @@ struct RecordingMeta {
   std::string territory;
   std::string scenario;
   std::string crs_wkt;
-  std::string start_time_iso;     // UTC, "2024-10-03T08:00:00Z"; now when empty
+  // The clock time of sim time 0: a scenario's start ("1988-10-03T07:00:00",
+  // its local time) or, when empty, the recording's creation ("...Z", UTC).
+  std::string start_time_iso;
   std::string software_version;   // "cadereau X.Y.Z" when empty
   std::string parent_recording;   // path of the parent session for a fork
   std::optional<double> fork_sim_s;  // the parent's sim time where this one starts
