@@ -195,6 +195,7 @@ DemoSummary write_demo_territory(const fs::path& folder, const DemoOptions& opti
   manifest.folder = folder;
   manifest.name = "Nîmes (demo)";
   manifest.crs = "EPSG:2154";
+  manifest.vertical_datum = "NGF-IGN69";  // heights as IGN's RGE ALTI gives them
   manifest.extent = grid.extent();
   manifest.dem = folder / "dem.tif";
   manifest.manning = folder / "manning.tif";

@@ -235,7 +235,7 @@ int redrive_scenario(const twin::RecordingReader& r, const nlohmann::json& run, 
   o.snapshots = false;
   o.speed = d.speed;
   o.resume = sim::engine::engine_state_from_keyframe(*key, where);
-  o.resume_where = fmt::format("{} at {}", where, scenarios::clock_of(scenario, key->sim_s));
+  o.resume_where = where;
   o.resume_kind = d.fork ? "what-if" : "replay";
   if (d.fork) o.parent_recording = std::filesystem::absolute(r.path()).lexically_normal().string();
   o.added_actions = recorded_actions;

@@ -1,12 +1,20 @@
 #include "report.h"
 
+#include "gis_outputs.h"
+#include "html.h"
+#include "record_words.h"
+#include "report_charts.h"
+#include "report_map.h"
+#include "street_closures.h"
+
 #include "cadereau/twin/error.h"
-#include "cadereau/twin/map_image.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -19,22 +27,12 @@ namespace {
 namespace kind = sim::impact::kind;
 using sim::impact::Impact;
 
+constexpr int kWaterFrames = 6;
+
 void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream f(path);
   f << text;
   if (!f) fail(path.string(), "cannot write");
-}
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
-  }
-  return out;
 }
 
 bool is_consequence(const Impact& i) {
@@ -60,19 +58,207 @@ double peak_people(const std::vector<Impact>& log, const std::set<std::string>& 
   return peak;
 }
 
-const std::vector<twin::ColourStop> kDepthRamp{
-    {0.1, {198, 219, 239}}, {0.3, {107, 174, 214}}, {0.5, {33, 113, 181}}, {1.0, {8, 69, 148}}, {2.0, {8, 30, 90}}};
+std::vector<double> edge_max_depths(const sim::engine::Engine& engine) {
+  std::vector<double> depths;
+  if (engine.territory().network)
+    for (std::size_t e = 0; e < engine.territory().network->edges().size(); ++e) depths.push_back(engine.max_edge_depth_m(e));
+  return depths;
+}
 
-std::string svg_time_axis(double x0, double x1, double y, double duration_s, const scenarios::Scenario& s) {
-  std::string out;
-  const double step = duration_s > 4 * 3600 ? 3600.0 : duration_s > 3600 ? 1800.0 : 600.0;
-  for (double t = 0.0; t <= duration_s + 1e-9; t += step) {
-    const double x = x0 + (x1 - x0) * t / duration_s;
-    out += fmt::format(R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{0:.1f}" y2="{2:.1f}" stroke="#999"/>)"
-                       R"(<text x="{0:.1f}" y="{3:.1f}" font-size="11" text-anchor="middle">{4}</text>)",
-                       x, y, y + 4, y + 16, scenarios::clock_of(s, t));
+// One row of "what happened": a record, or a street's or a zone's records taken together.
+struct Row {
+  double t_s = 0.0;
+  std::string what;    // in words
+  std::string detail;
+  std::string where;
+  double people = 0.0;
+  std::uint64_t record = 0;  // whose causes explain the row
+};
+
+// Consequences in time order but road closures (their own table): cars
+// caught once per street, flooded homes once per zone (at their peak); the
+// numerous kinds are cut to a few rows each.
+std::vector<Row> consequence_rows(const ReportInputs& in, std::map<std::string, int>& left_out) {
+  const auto& territory = in.engine->territory();
+  const auto& log = in.engine->log().all();
+  // Totals per street (cars caught) and peaks per zone (flooded homes).
+  std::map<std::string, double> caught_people;
+  std::map<std::string, int> caught_records;
+  std::map<std::string, const Impact*> zone_peak;
+  for (const auto& r : log) {
+    if (r.kind == kind::people_at_risk) {
+      caught_people[target_name(territory, r)] += r.people;
+      ++caught_records[target_name(territory, r)];
+    }
+    if (r.kind == kind::zone_flooded) zone_peak[r.target] = &r;
   }
-  return out;
+  const std::map<std::string, int> limit{{kind::people_at_risk, 12}, {kind::zone_flooded, 12}};
+  std::map<std::string, int> shown;
+  std::set<std::string> grouped_done;
+  std::vector<Row> rows;
+  for (const auto& r : log) {
+    if (!is_consequence(r) || r.kind == kind::road_reopened) continue;
+    Row row{r.t_s, kind_in_words(r.kind), r.detail, target_name(territory, r), r.people, r.id};
+    if (r.kind == kind::road_closed) continue;  // street by street in their own table
+    if (r.kind == kind::people_at_risk) {
+      if (!grouped_done.insert("caught:" + row.where).second) continue;
+      row.people = caught_people[row.where];
+      if (caught_records[row.where] > 1)
+        row.detail = fmt::format("{}, then more: {:.0f} people in all on this street", r.detail, row.people);
+    } else if (r.kind == kind::zone_flooded) {
+      if (!grouped_done.insert("zone:" + r.target).second) continue;
+      const Impact& peak = *zone_peak[r.target];
+      row.people = peak.people;
+      row.detail = fmt::format("up to {} by {}", peak.detail, scenarios::clock_of(*in.scenario, peak.t_s));
+    }
+    if (const auto l = limit.find(r.kind); l != limit.end() && ++shown[r.kind] > l->second) {
+      ++left_out[r.kind];
+      continue;
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// "what-if" -> "What-if".
+std::string title_case(std::string word) {
+  if (!word.empty()) word[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(word[0])));
+  return word;
+}
+
+std::string forecast_banner(const ReportInputs& in) {
+  if (!in.forecast) return {};
+  const std::string from = scenarios::clock_of(*in.scenario, in.forecast->from_s);
+  const std::string made_by = in.forecast->kind == "forecast" ? "Predicted by <code>cadereau forecast</code> from"
+                              : in.forecast->kind == "what-if" ? "A what-if (<code>cadereau replay --fork</code>) from"
+                                                               : "Re-driven by <code>cadereau replay --seek</code> from";
+  return fmt::format(
+      "<div class=\"forecast\" data-testid=\"forecast-banner\"><strong>{}.</strong> {} the state saved at "
+      "<strong>{}</strong> ({:.0f} s after the scenario's start) in <code>{}</code>, up to {}. Everything from {} on "
+      "is simulated from that state; what comes before is the history that state carried.</div>\n",
+      title_case(in.forecast->kind), made_by, from, in.forecast->from_s, escape_html(in.forecast->origin),
+      scenarios::clock_of(*in.scenario, in.scenario->duration_s), from);
+}
+
+std::string key_figures_html(const KeyFigures& k) {
+  std::string html = "<h2>Key figures</h2>\n<table class=\"k\"><tr>";
+  auto fig = [&](const std::string& value, const std::string& what) {
+    html += fmt::format("<td><div class=\"fig\">{}</div>{}</td>", value, what);
+  };
+  fig(fmt::format("{:.2f} km&sup2;", k.flooded_km2), "under more than 10 cm of water");
+  fig(fmt::format("{:.2f} m", k.max_depth_m), "deepest water");
+  fig(fmt::format("{}", k.streets_closed),
+      fmt::format("streets closed by water ({} sections, {:.1f} km)", k.roads_closed, k.roads_closed_km));
+  fig(fmt::format("{:.0f}", k.people_at_risk), fmt::format("people at risk in {} cars caught by the water", k.vehicles_caught));
+  html += "</tr><tr>";
+  fig(fmt::format("{}", k.assets_failed), "assets out of service");
+  fig(fmt::format("{:.0f}", k.people_without_power), "people without power (peak)");
+  fig(fmt::format("{:.0f}", k.people_cut_off), "people whose emergency access is cut or slowed (peak)");
+  fig(fmt::format("{:.0f}", k.people_flooded_homes), "people in flooded homes (peak)");
+  html += "</tr></table>\n";
+  return html;
+}
+
+std::string maps_html(const ReportInputs& in, const std::vector<StreetClosure>& streets) {
+  const auto& g = in.engine->flood().grid();
+  const std::string grid = fmt::format("{:g} m &times; {:g} m cells ({} &times; {})", g.cell_w_m, g.cell_h_m, g.cols, g.rows);
+  std::string html = "<h2>Maximum water depth, streets closed and assets hit</h2>\n";
+  html += "<figure>" + write_max_depth_map(in, streets).svg + "</figure>\n";
+  html += fmt::format(
+      "<p class=\"legend\">Blue: the deepest water at each place over the run (the colour bar). Red lines: streets "
+      "closed by water (each section once, whatever the direction); purple: closed by order only. Discs: "
+      "<span style=\"color:#d7191c\">&#9679;</span> out of service, <span style=\"color:#fdae61\">&#9679;</span> on "
+      "backup power or without an emergency route, <span style=\"color:#1a9641\">&#9679;</span> unaffected; names in "
+      "bold for the assets hit. Flood grid: {}, {}; north is up.</p>\n",
+      grid, escape_html(in.engine->territory().crs.label()));
+
+  html += "<h2>The water over time</h2>\n";
+  std::vector<MapFigure> frames;
+  try {
+    frames = write_water_frames(in, kWaterFrames);
+  } catch (const Error& e) {
+    return html + "<p>The recorded water depths could not be read: " + escape_html(e.what()) + "</p>\n";
+  }
+  if (frames.empty()) return html + "<p>No water depths were recorded during this run.</p>\n";
+  html += "<p>" + depth_colour_bar_svg("water depth at the time shown") +
+          "<br>Water depth as recorded during the run, with the streets closed at that moment in red.</p>\n"
+          "<div class=\"frames\">";
+  for (const auto& f : frames)
+    html += fmt::format("<figure>{}<figcaption><strong>{}</strong>: {}</figcaption></figure>", f.svg,
+                        scenarios::clock_of(*in.scenario, f.t_s), f.caption);
+  html += "</div>\n";
+  return html;
+}
+
+// The inflows and the rain behind a record, by name.
+std::string hazards_behind(const ReportInputs& in, std::uint64_t id) {
+  std::vector<std::string> names;
+  for (const Impact* r : story_of(in.engine->log(), id))
+    if (r->kind == kind::inflow || r->kind == kind::rain) {
+      const std::string name = (r->kind == kind::rain ? "rain at " : "") + target_name(in.engine->territory(), *r);
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+std::string streets_html(const ReportInputs& in, const std::vector<StreetClosure>& streets) {
+  std::string html = fmt::format(
+      "<h2>Streets closed</h2>\n<p>{} streets, in the order they closed; a section is the stretch between two "
+      "junctions, whichever direction was closed. closed_roads.geojson holds them for GIS.</p>\n",
+      streets.size());
+  if (streets.empty()) return html;
+  html += "<table class=\"streets\" data-testid=\"streets-closed\"><tr><th>closed at</th><th>street</th>"
+          "<th>sections</th><th>deepest water</th><th>until</th><th>why</th></tr>\n";
+  for (const auto& s : streets)
+    html += fmt::format("<tr><td>{}</td><td>{}</td><td>{} ({:.1f} km)</td><td>{}</td><td>{}</td><td class=\"chain\">{}</td></tr>\n",
+                        scenarios::clock_of(*in.scenario, s.first_closed_s), escape_html(s.name), s.sections.size(),
+                        s.length_m / 1000.0, s.by_water ? fmt::format("{:.2f} m", s.max_depth_m) : "",
+                        s.reopened_s ? "reopened " + scenarios::clock_of(*in.scenario, *s.reopened_s) : "still closed",
+                        s.by_water ? "water from " + escape_html(hazards_behind(in, s.first_record))
+                                   : "closed by order");
+  return html + "</table>\n";
+}
+
+std::string consequences_html(const ReportInputs& in) {
+  std::map<std::string, int> left_out;
+  const std::vector<Row> rows = consequence_rows(in, left_out);
+  std::string html =
+      "<h2>What happened, and why</h2>\n<p>Each consequence with its causes, from the hazard to it in time order.</p>\n"
+      "<table class=\"events\" data-testid=\"consequences\"><tr><th>time</th><th>what</th><th>where</th>"
+      "<th>people</th><th>because of</th></tr>\n";
+  for (const auto& row : rows)
+    html += fmt::format("<tr><td>{}</td><td><strong>{}</strong><br><span class=\"chain\">{}</span></td><td>{}</td>"
+                        "<td>{}</td><td class=\"chain\">{}</td></tr>\n",
+                        scenarios::clock_of(*in.scenario, row.t_s), escape_html(row.what), escape_html(row.detail),
+                        escape_html(row.where), row.people > 0 ? fmt::format("{:.0f}", row.people) : "",
+                        escape_html(story_text(in, row.record, " \u2192 ", false)));
+  const std::map<std::string, std::string> rest{{kind::people_at_risk, "streets where cars were caught (impacts.geojson)"},
+                                                {kind::zone_flooded, "zones with flooded homes (impacts.geojson)"}};
+  for (const auto& [k, n] : left_out)
+    html += fmt::format("<tr><td></td><td colspan=4>... and {} more {}</td></tr>\n", n, rest.at(k));
+  return html + "</table>\n";
+}
+
+std::string run_html(const ReportInputs& in) {
+  const auto& engine = *in.engine;
+  const auto& t = engine.timings();
+  const double simulated_s = in.scenario->duration_s - (in.forecast ? in.forecast->from_s : 0.0);
+  const auto& g = engine.flood().grid();
+  std::string html = "<h2>Run</h2>\n<table>";
+  html += fmt::format("<tr><td>simulated</td><td>{:.0f} s in {:.1f} s of wall time: {:.0f}x faster than real time</td></tr>",
+                      simulated_s, t.total_s, simulated_s / std::max(t.total_s, 1e-9));
+  html += fmt::format("<tr><td>where the time went</td><td>flood {:.1f} s and traffic {:.1f} s side by side ({:.1f} s of wall "
+                      "time together), emergency access {:.1f} s, coupling {:.1f} s, impacts {:.2f} s, recording {:.1f} s</td></tr>",
+                      t.flood_s, t.traffic_s, t.step_wall_s, t.access_s, t.coupling_s, t.impacts_s, t.recording_s);
+  html += fmt::format("<tr><td>flood model</td><td>grid of {:g} m &times; {:g} m cells, {} &times; {}; {} steps, mass error "
+                      "{:.1e}</td></tr>",
+                      g.cell_w_m, g.cell_h_m, g.cols, g.rows, engine.flood().steps(),
+                      engine.flood().mass_balance().error_rel());
+  html += fmt::format("<tr><td>traffic</td><td>{} vehicles arrived, {} stopped by water</td></tr>",
+                      engine.vehicles_arrived(), engine.vehicles_stopped_by_water());
+  html += "<tr><td>files</td><td>recording.h5, impacts.json, impacts.geojson and closed_roads.geojson (RFC 7946, for "
+          "GIS), max_depth.tif and arrival_time.tif (on the flood grid), summary.json</td></tr>";
+  return html + "</table>\n";
 }
 
 }  // namespace
@@ -86,10 +272,18 @@ KeyFigures key_figures(const sim::engine::Engine& engine) {
     if (!max_depth.is_nodata(v) && v >= 0.1f) ++cells;
   k.flooded_km2 = cells * g.cell_w_m * g.cell_h_m / 1e6;
   k.max_depth_m = engine.flood().max_depth_m();
-  const auto flooded = engine.edges_ever_flooded();
-  k.roads_closed = static_cast<int>(flooded.size());
-  if (engine.territory().network)
-    for (std::size_t e : flooded) k.roads_closed_km += engine.territory().network->edges()[e].length_m() / 1000.0;
+  if (const auto& network = engine.territory().network) {
+    std::set<std::string> streets;
+    std::set<std::pair<std::string, std::string>> sections;
+    for (std::size_t e : engine.edges_ever_flooded()) {
+      const twin::Edge& edge = network->edges()[e];
+      streets.insert(street_of(edge));
+      if (sections.insert(std::minmax(edge.from_junction, edge.to_junction)).second)
+        k.roads_closed_km += edge.length_m() / 1000.0;
+    }
+    k.streets_closed = static_cast<int>(streets.size());
+    k.roads_closed = static_cast<int>(sections.size());
+  }
   const auto& log = engine.log().all();
   std::set<std::string> failed;
   for (const auto& i : log) {
@@ -130,181 +324,44 @@ void write_report(const ReportInputs& in) {
   const auto& engine = *in.engine;
   const auto& scenario = *in.scenario;
   const auto& territory = engine.territory();
-  const auto& log = engine.log().all();
-  const KeyFigures k = key_figures(engine);
+  const std::vector<StreetClosure> streets =
+      territory.network ? street_closures(engine.log(), *territory.network, edge_max_depths(engine))
+                        : std::vector<StreetClosure>{};
+  write_impacts_geojson(in);
+  write_closed_roads_geojson(in, streets);
+  const std::string gauge_legend = write_gauges_chart(in);
+  write_timeline_chart(in);
 
-  // --- the map ---------------------------------------------------------------
-  const twin::Box extent = territory.grid().extent();
-  twin::MapImage map(extent, 1200);
-  map.paint_hillshade(territory.dem);
-  map.paint_raster(engine.flood().max_depth_raster(), kDepthRamp, 0.1, 0.85);
-  if (territory.network) {
-    for (const auto& e : territory.network->edges())
-      if (e.lanes.size() >= 2 || e.speed_m_s() > 13.0) map.line(e.shape, {120, 120, 120}, 1.0);
-    for (std::size_t e : engine.edges_ever_flooded()) map.line(territory.network->edges()[e].shape, {215, 25, 28}, 3.0);
-  }
-  std::set<std::string> failed, degraded;
-  for (const auto& i : log) {
-    if (i.kind == kind::asset_failed) failed.insert(i.target);
-    if (i.kind == kind::asset_on_backup || i.kind == kind::asset_cut_off) degraded.insert(i.target);
-  }
-  for (const auto& a : territory.assets) {
-    if (a.type == twin::AssetType::traffic_signal) continue;
-    const twin::Rgb colour = failed.count(a.id) ? twin::Rgb{215, 25, 28}
-                             : degraded.count(a.id) ? twin::Rgb{253, 174, 97}
-                                                    : twin::Rgb{26, 150, 65};
-    map.disc(a.location, failed.count(a.id) ? 7.0 : 5.0, colour);
-  }
-  map.write_png(in.dir / "map.png");
-
-  // --- gauges ------------------------------------------------------------------
-  const double W = 900, H = 320, left = 60, right = 20, top = 20, bottom = 40;
-  const double duration = scenario.duration_s;
-  double max_depth = 0.5;
-  for (const auto& g : engine.gauges())
-    for (double w : g.wse_m) max_depth = std::max(max_depth, w - g.bed_m);
-  max_depth = std::ceil(max_depth * 2.0) / 2.0;
-  std::string svg = fmt::format(R"(<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif">)", W, H);
-  svg += fmt::format(R"(<rect x="{}" y="{}" width="{}" height="{}" fill="none" stroke="#333"/>)", left, top,
-                     W - left - right, H - top - bottom);
-  for (double d = 0.0; d <= max_depth + 1e-9; d += max_depth > 3 ? 1.0 : 0.5) {
-    const double y = H - bottom - (H - top - bottom) * d / max_depth;
-    svg += fmt::format(R"(<line x1="{0}" y1="{1:.1f}" x2="{2}" y2="{1:.1f}" stroke="#ddd"/>)"
-                       R"(<text x="{3}" y="{4:.1f}" font-size="11" text-anchor="end">{5:.1f} m</text>)",
-                       left, y, W - right, left - 4, y + 4, d);
-  }
-  svg += svg_time_axis(left, W - right, H - bottom, duration, scenario);
-  static const char* colours[] = {"#1f78b4", "#e31a1c", "#33a02c", "#ff7f00", "#6a3d9a", "#b15928", "#a6cee3", "#fb9a99"};
-  std::string legend;
-  for (std::size_t gi = 0; gi < engine.gauges().size(); ++gi) {
-    const auto& g = engine.gauges()[gi];
-    std::string points;
-    for (std::size_t k2 = 0; k2 < g.t_s.size(); ++k2)
-      points += fmt::format("{:.1f},{:.1f} ", left + (W - left - right) * g.t_s[k2] / duration,
-                            H - bottom - (H - top - bottom) * (g.wse_m[k2] - g.bed_m) / max_depth);
-    const char* c = colours[gi % std::size(colours)];
-    svg += fmt::format(R"(<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>)", c, points);
-    legend += fmt::format(R"(<span style="color:{}">&#9644;</span> {} &nbsp; )", c, escape(g.name));
-  }
-  svg += "</svg>\n";
-  write_file(in.dir / "gauges.svg", svg);
-
-  // --- timeline ------------------------------------------------------------------
-  const std::vector<std::pair<std::string, std::vector<std::string>>> rows{
-      {"hazard", {kind::inflow, kind::rain}},
-      {"roads closed", {kind::road_closed}},
-      {"people at risk", {kind::people_at_risk}},
-      {"assets failed", {kind::asset_failed}},
-      {"assets on backup", {kind::asset_on_backup}},
-      {"assets cut off", {kind::asset_cut_off}},
-      {"zones without power", {kind::zone_without_power}},
-      {"zones cut off", {kind::zone_unreachable, kind::zone_access_degraded}},
-      {"homes flooded", {kind::zone_flooded}},
-      {"actions", {kind::action}},
-  };
-  const double TW = 900, row_h = 26, tl = 150, tr = 60;
-  const double TH = 30 + rows.size() * row_h + 30;
-  std::string tsvg = fmt::format(R"(<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif">)", TW, TH);
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    const double y = 30 + r * row_h;
-    int count = 0;
-    tsvg += fmt::format(R"(<text x="{}" y="{:.1f}" font-size="12" text-anchor="end">{}</text>)", tl - 8, y + 4,
-                        rows[r].first);
-    tsvg += fmt::format(R"(<line x1="{}" y1="{:.1f}" x2="{}" y2="{:.1f}" stroke="#eee"/>)", tl, y, TW - tr, y);
-    for (const auto& i : log) {
-      if (std::find(rows[r].second.begin(), rows[r].second.end(), i.kind) == rows[r].second.end()) continue;
-      ++count;
-      const double x = tl + (TW - tl - tr) * std::clamp(i.t_s / duration, 0.0, 1.0);
-      tsvg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="4" fill="{}" fill-opacity="0.6"><title>{}</title></circle>)",
-                          x, y, r == 0 ? "#1f78b4" : "#d7191c",
-                          escape(scenarios::clock_of(scenario, i.t_s) + " " + i.target + " " + i.detail));
-    }
-    tsvg += fmt::format(R"(<text x="{}" y="{:.1f}" font-size="12">{}</text>)", TW - tr + 6, y + 4, count);
-  }
-  tsvg += svg_time_axis(tl, TW - tr, 30 + rows.size() * row_h, duration, scenario);
-  tsvg += "</svg>\n";
-  write_file(in.dir / "timeline.svg", tsvg);
-
-  // --- the page ------------------------------------------------------------------
-  const auto& t = engine.timings();
   std::string html;
-  html += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + escape(scenario.name) +
+  html += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
+          (in.forecast ? title_case(in.forecast->kind) + ": " : std::string()) + escape_html(scenario.name) +
           "</title>\n<style>body{font-family:sans-serif;max-width:1240px;margin:1em auto;color:#222}"
           "table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}"
           ".fig{font-size:1.6em;font-weight:bold}.chain{color:#555;font-size:0.9em}.k td{padding:6px 14px}"
-          "img{max-width:100%}</style></head><body>\n";
-  html += fmt::format("<h1>{}</h1>\n<p>{} &middot; territory: {} &middot; from {} for {:.0f} min</p>\n", escape(scenario.name),
-                      escape(scenario.description), escape(territory.manifest.name), escape(scenario.start),
-                      duration / 60.0);
-  html += "<h2>Key figures</h2>\n<table class=\"k\"><tr>";
-  auto fig = [&](const std::string& value, const std::string& what) {
-    html += fmt::format("<td><div class=\"fig\">{}</div>{}</td>", value, what);
-  };
-  fig(fmt::format("{:.2f} km&sup2;", k.flooded_km2), "under more than 10 cm of water");
-  fig(fmt::format("{:.2f} m", k.max_depth_m), "deepest water");
-  fig(fmt::format("{} ({:.1f} km)", k.roads_closed, k.roads_closed_km), "road sections closed by water");
-  fig(fmt::format("{:.0f}", k.people_at_risk), fmt::format("people at risk in {} vehicles caught", k.vehicles_caught));
-  html += "</tr><tr>";
-  fig(fmt::format("{}", k.assets_failed), "assets out of service");
-  fig(fmt::format("{:.0f}", k.people_without_power), "people without power (peak)");
-  fig(fmt::format("{:.0f}", k.people_cut_off), "people whose emergency access is cut or degraded (peak)");
-  fig(fmt::format("{:.0f}", k.people_flooded_homes), "people in flooded homes (peak)");
-  html += "</tr></table>\n";
-
-  html += "<h2>Maximum water depth, closed roads and assets hit</h2>\n<img src=\"map.png\" alt=\"max depth map\">\n";
-  html += "<p>Blue: maximum water depth (light 0.1 m to dark 2 m and more). Red lines: roads closed by water. "
-          "Discs: red, asset out of service; orange, on backup power or cut off; green, unaffected.</p>\n";
-  html += "<h2>Water levels at the gauges</h2>\n<img src=\"gauges.svg\" alt=\"gauge levels\">\n<p>" + legend +
-          " (depth above the gauge's bed)</p>\n";
-  html += "<h2>Consequence timeline</h2>\n<img src=\"timeline.svg\" alt=\"timeline\">\n";
-
-  html += "<h2>What happened, and why</h2>\n<table><tr><th>time</th><th>what</th><th>where</th><th>people</th>"
-          "<th>because of</th></tr>\n";
-  // The numerous kinds are shown up to a few rows each: the map, the
-  // timeline and impacts.json hold them all.
-  const std::map<std::string, int> row_limit{{kind::road_closed, 15}, {kind::people_at_risk, 10}, {kind::zone_flooded, 10}};
-  std::map<std::string, int> rows_of;
-  for (const auto& i : log) {
-    if (!is_consequence(i) || i.kind == kind::road_reopened) continue;
-    const auto limit = row_limit.find(i.kind);
-    if (limit != row_limit.end() && ++rows_of[i.kind] > limit->second) continue;
-    std::string where = i.target;
-    if (const twin::Asset* a = territory.find_asset(i.target)) where = a->name;
-    for (const auto& z : territory.zones)
-      if (z.id == i.target) where = z.name;
-    std::string chain;
-    for (const Impact* c : engine.log().chain(i.id))
-      chain += (chain.empty() ? "" : " &larr; ") +
-               escape(fmt::format("{} {} {} ({})", scenarios::clock_of(scenario, c->t_s), c->kind, c->target, c->detail));
-    html += fmt::format("<tr><td>{}</td><td>{}<br><span class=\"chain\">{}</span></td><td>{}</td><td>{}</td>"
-                        "<td class=\"chain\">{}</td></tr>\n",
-                        scenarios::clock_of(scenario, i.t_s), escape(i.kind), escape(i.detail), escape(where),
-                        i.people > 0 ? fmt::format("{:.0f}", i.people) : "", chain);
-  }
-  for (const auto& [k, limit] : row_limit)
-    if (rows_of[k] > limit)
-      html += fmt::format("<tr><td></td><td colspan=4>... and {} more {} records (see the map, the timeline and "
-                          "impacts.json)</td></tr>\n",
-                          rows_of[k] - limit, k);
-  html += "</table>\n";
-
+          "img{max-width:100%}figure{margin:0}svg.map{width:100%;height:auto;display:block}"
+          ".frames{display:grid;grid-template-columns:repeat(3,1fr);gap:12px}.frames figcaption{font-size:0.9em;margin:4px 0 8px}"
+          ".forecast{background:#fff3cd;border:2px solid #b8860b;padding:10px 14px;margin:1em 0;font-size:1.1em}"
+          ".legend{font-size:0.95em}.events td:nth-child(2){min-width:14em}</style></head><body>\n";
+  html += fmt::format("<h1>{}{}</h1>\n", in.forecast ? title_case(in.forecast->kind) + ": " : "", escape_html(scenario.name));
+  html += forecast_banner(in);
+  html += fmt::format("<p>{}territory: {} &middot; from {} for {:.0f} min (times are the scenario's local clock)</p>\n",
+                      scenario.description.empty() ? "" : escape_html(scenario.description) + " &middot; ",
+                      escape_html(territory.manifest.name), escape_html(scenario.start), scenario.duration_s / 60.0);
+  html += key_figures_html(key_figures(engine));
+  html += maps_html(in, streets);
+  html += "<h2>Water at the gauges</h2>\n<img src=\"gauges.svg\" alt=\"water depth at the gauges\">\n<p>" + gauge_legend +
+          " (water depth above the gauge's bed; the recording holds the water-surface elevations)</p>\n";
+  html += "<h2>Timeline</h2>\n<img src=\"timeline.svg\" alt=\"timeline of the records\">\n"
+          "<p>Each dot is a record: a road edge in one direction, an asset, a zone's update; the counts on the right "
+          "are numbers of records, not of streets or people.</p>\n";
+  html += consequences_html(in);
+  html += streets_html(in, streets);
   if (!in.snapshots.empty()) {
     html += "<h2>3D views</h2>\n";
-    for (const auto& s : in.snapshots) html += "<img src=\"" + escape(s) + "\" alt=\"3D view\"><br>\n";
+    for (const auto& s : in.snapshots) html += "<img src=\"" + escape_html(s) + "\" alt=\"3D view\"><br>\n";
   }
-  html += "<h2>Run</h2>\n<table>";
-  html += fmt::format("<tr><td>simulated</td><td>{:.0f} s in {:.1f} s of wall time: {:.0f}x faster than real time</td></tr>",
-                      duration, t.total_s, duration / std::max(t.total_s, 1e-9));
-  html += fmt::format("<tr><td>where the time went</td><td>flood {:.1f} s and traffic {:.1f} s side by side ({:.1f} s of wall "
-                      "time together), emergency access {:.1f} s, coupling {:.1f} s, impacts {:.2f} s, recording {:.1f} s</td></tr>",
-                      t.flood_s, t.traffic_s, t.step_wall_s, t.access_s, t.coupling_s, t.impacts_s, t.recording_s);
-  const auto mass = engine.flood().mass_balance();
-  html += fmt::format("<tr><td>flood model</td><td>{} steps, mass error {:.1e}</td></tr>", engine.flood().steps(),
-                      mass.error_rel());
-  html += fmt::format("<tr><td>traffic</td><td>{} vehicles arrived, {} stopped by water</td></tr>",
-                      engine.vehicles_arrived(), engine.vehicles_stopped_by_water());
-  html += "<tr><td>files</td><td>recording.h5, impacts.json, max_depth.tif, arrival_time.tif, summary.json</td></tr>";
-  html += "</table>\n</body></html>\n";
+  html += run_html(in);
+  html += "</body></html>\n";
   write_file(in.dir / "report.html", html);
 }
 

@@ -105,6 +105,7 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
   sim::engine::EngineSetup setup = scenarios::engine_setup(scenario, territory);
   std::filesystem::create_directories(options.out);
   setup.recording = options.recording.value_or(options.out / "recording.h5");
+  const std::filesystem::path recording = *setup.recording;
   setup.flood_threads = options.threads;
   setup.resume = options.resume;
   setup.resume_where = options.resume_where;
@@ -147,7 +148,8 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
 
   twin::write_geotiff(engine.flood().max_depth_raster(), options.out / "max_depth.tif");
   twin::write_geotiff(engine.flood().arrival_time_raster(), options.out / "arrival_time.tif");
-  ReportInputs report{&scenario, &engine, options.out, {}};
+  ReportInputs report{&scenario, &engine, options.out, {}, std::nullopt, recording};
+  if (options.resume) report.forecast = ForecastOrigin{options.resume_kind, options.resume_where, from_s};
   write_impacts_json(report);
   const KeyFigures k = key_figures(engine);
   write_summary(scenario, engine, k, options.out / "summary.json");
@@ -264,7 +266,7 @@ int forecast_command(Args& args, std::ostream& out, std::ostream& err) {
   scenarios::Scenario scenario = scenarios::read_scenario(args.positional()[1]);
 
   options.resume = sim::engine::read_engine_state(*state);
-  options.resume_where = "the state in " + *state;
+  options.resume_where = *state;
   const double from_s = options.resume->time_s();
   nlohmann::json saved;
   try {

@@ -184,9 +184,20 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
     twin::RecordingLayout layout;
     layout.meta = setup_.meta;
     layout.meta.crs_wkt = flood_->crs().wkt();
-    layout.frames.push_back({"depth_m", grid, flood_->crs().wkt(), "m", flood::FloodModel::kNodata});
+    layout.frames.push_back({"depth_m", grid, flood_->crs().wkt(), "m", flood::FloodModel::kNodata, "water depth"});
     layout.series = {"roads_closed", "people_at_risk", "assets_out_of_service", "vehicles_running"};
-    for (const auto& g : gauges_) layout.series.push_back("gauge_" + g.id + "_wse_m");
+    layout.series_info = {
+        {"roads_closed", {"road edges", "road edges closed now (by water or by an action), each direction counted", ""}},
+        {"people_at_risk", {"people", "people in vehicles caught by water since the start", ""}},
+        {"assets_out_of_service", {"assets", "assets out of service now", ""}},
+        {"vehicles_running", {"vehicles", "vehicles on the road network or waiting to enter it", ""}}};
+    const std::string& datum = territory.manifest.vertical_datum;
+    for (const auto& g : gauges_) {
+      layout.series.push_back("gauge_" + g.id + "_wse_m");
+      layout.series_info["gauge_" + g.id + "_wse_m"] = {
+          "m", fmt::format("water-surface elevation at level gauge {} (bed at {:.2f} m)", g.name, g.bed_m),
+          datum.empty() ? "as the territory's DEM (territory.yaml gives no vertical_datum)" : datum};
+    }
     if (setup_.keyframe_every_s > 0.0) {
       using Field = twin::KeyframeFieldLayout;
       const std::size_t cells = grid.cell_count();

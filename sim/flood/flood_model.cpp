@@ -881,21 +881,42 @@ twin::Raster envelope(const twin::GridSpec& grid, const twin::Crs& crs, const st
 }
 }  // namespace
 
+// Each raster says what it holds and when: GeoTIFFs written from it carry
+// the description, the unit and the times as band metadata.
 twin::Raster FloodModel::depth_raster() const {
-  return envelope(grid_, crs_, inside_, [&](std::size_t i) { return static_cast<float>(h_[i]); });
+  twin::Raster r = envelope(grid_, crs_, inside_, [&](std::size_t i) { return static_cast<float>(h_[i]); });
+  r.set_band({fmt::format("water depth at {:g} s after the start of the run", time_s_), "m",
+              {{"TIME_S", fmt::format("{:g}", time_s_)}}});
+  return r;
 }
 twin::Raster FloodModel::max_depth_raster() const {
-  return envelope(grid_, crs_, inside_, [&](std::size_t i) { return max_h_[i]; });
+  twin::Raster r = envelope(grid_, crs_, inside_, [&](std::size_t i) { return max_h_[i]; });
+  r.set_band({fmt::format("maximum water depth from the start of the run to {:g} s", time_s_), "m",
+              {{"UNTIL_S", fmt::format("{:g}", time_s_)}}});
+  return r;
 }
 twin::Raster FloodModel::max_speed_raster() const {
-  return envelope(grid_, crs_, inside_, [&](std::size_t i) { return max_speed_[i]; });
+  twin::Raster r = envelope(grid_, crs_, inside_, [&](std::size_t i) { return max_speed_[i]; });
+  r.set_band({fmt::format("maximum flow speed from the start of the run to {:g} s", time_s_), "m/s",
+              {{"UNTIL_S", fmt::format("{:g}", time_s_)}}});
+  return r;
 }
 twin::Raster FloodModel::max_hazard_raster() const {
-  return envelope(grid_, crs_, inside_, [&](std::size_t i) { return max_hazard_[i]; });
+  twin::Raster r = envelope(grid_, crs_, inside_, [&](std::size_t i) { return max_hazard_[i]; });
+  r.set_band({fmt::format("maximum flood hazard rating (FD2320: depth x (speed + 0.5)) from the start of the run to {:g} s",
+                          time_s_),
+              "m2/s", {{"UNTIL_S", fmt::format("{:g}", time_s_)}}});
+  return r;
 }
 twin::Raster FloodModel::arrival_time_raster() const {
-  return envelope(grid_, crs_, inside_,
-                  [&](std::size_t i) { return arrival_s_[i] < 0.0f ? FloodModel::kNodata : arrival_s_[i]; });
+  twin::Raster r = envelope(grid_, crs_, inside_,
+                            [&](std::size_t i) { return arrival_s_[i] < 0.0f ? FloodModel::kNodata : arrival_s_[i]; });
+  r.set_band({fmt::format("arrival time: when the water first reached {:g} m deep, in seconds after the start of the "
+                          "run (nodata: not reached by {:g} s)",
+                          setup_.arrival_depth_m, time_s_),
+              "s",
+              {{"ARRIVAL_DEPTH_M", fmt::format("{:g}", setup_.arrival_depth_m)}, {"UNTIL_S", fmt::format("{:g}", time_s_)}}});
+  return r;
 }
 
 double FloodModel::max_depth_m() const {

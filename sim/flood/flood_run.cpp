@@ -184,12 +184,22 @@ FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<vo
     layout.meta.parent_recording = options.parent_recording;
     layout.meta.fork_sim_s = options.fork_sim_s;
     layout.meta.run_options_json = flood_options_to_json(options);
-    layout.frames.push_back({kDepthFrame, model.grid(), model.crs().wkt(), "m", FloodModel::kNodata});
+    layout.frames.push_back({kDepthFrame, model.grid(), model.crs().wkt(), "m", FloodModel::kNodata, "water depth"});
     layout.series = {"volume_stored_m3", "volume_in_m3", "volume_out_m3", "mass_error_rel", "wet_cells"};
+    layout.series_info = {
+        {"volume_stored_m3", {"m3", "water in the domain", ""}},
+        {"volume_in_m3", {"m3", "rain and inflows since the start of the run", ""}},
+        {"volume_out_m3", {"m3", "water gone out through open boundaries since the start of the run", ""}},
+        {"mass_error_rel", {"1", "relative mass-balance error (a ratio)", ""}},
+        {"wet_cells", {"cells", "cells wetter than 1 mm", ""}}};
     for (const auto& pc : probe_cells) {
       if (pc.probe->name.find('/') != std::string::npos)
         fail("--probe " + pc.probe->name, "a recorded probe name cannot hold '/'");
       layout.series.push_back("probe_" + pc.probe->name + "_depth_m");
+      layout.series_info["probe_" + pc.probe->name + "_depth_m"] = {
+          "m", fmt::format("water depth at probe {} ({:.2f}, {:.2f})", pc.probe->name, pc.probe->location.x_m,
+                           pc.probe->location.y_m),
+          ""};
     }
     const std::size_t cells = model.grid().cell_count();
     using Field = twin::KeyframeFieldLayout;

@@ -13,6 +13,7 @@
 #include "test_support.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -228,6 +229,23 @@ TEST_CASE("demo network: SUMO accepts it, with a signalised arterial", "[integra
   CHECK(b.x_max_m < kXMax_m);
   CHECK(b.y_min_m > kYMin_m);
   CHECK(b.y_max_m < kYMax_m);
+}
+
+TEST_CASE("demo vector layers are RFC 7946 GeoJSON that a GIS opens as is", "[integration]") {
+  const auto manifest = cadereau::twin::read_manifest(territory());
+  CHECK(manifest.vertical_datum == "NGF-IGN69");
+  for (const char* layer : {"assets.geojson", "sensors.geojson", "zones.geojson", "buildings.geojson"}) {
+    INFO(layer);
+    const auto json = nlohmann::json::parse(cadereau::testing::read_text(territory() / layer));
+    CHECK_FALSE(json.contains("crs"));
+    const auto& geometry = json["features"].at(0)["geometry"];
+    auto lon_lat = geometry["coordinates"];
+    while (lon_lat[0].is_array()) lon_lat = lon_lat[0];  // a polygon's first vertex
+    CHECK(lon_lat[0].get<double>() == Approx(4.36).margin(0.1));  // Nîmes
+    CHECK(lon_lat[1].get<double>() == Approx(43.83).margin(0.1));
+  }
+  const auto assets = nlohmann::json::parse(cadereau::testing::read_text(territory() / "assets.geojson"));
+  for (const auto& a : assets["features"]) CHECK(a["properties"]["needs_road_access"].is_boolean());
 }
 
 TEST_CASE("demo assets, sensors and zones load and hang together", "[integration]") {

@@ -184,8 +184,8 @@ TEST_CASE("cadereau demo runs the flagship flash flood on the demo territory", "
   REQUIRE(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("faster than real time") && Catch::Contains("closed by water") &&
                         Catch::Contains("assets out of service"));
-  for (const char* file : {"recording.h5", "impacts.json", "max_depth.tif", "arrival_time.tif", "summary.json",
-                           "report.html", "map.png", "gauges.svg", "timeline.svg"})
+  for (const char* file : {"recording.h5", "impacts.json", "impacts.geojson", "closed_roads.geojson", "max_depth.tif",
+                           "arrival_time.tif", "summary.json", "report.html", "map.png", "gauges.svg", "timeline.svg"})
     CHECK(std::filesystem::exists(dir / file));
   const auto impacts = nlohmann::json::parse(cadereau::testing::read_text(dir / "impacts.json"));
   REQUIRE(impacts.is_array());
@@ -223,7 +223,7 @@ TEST_CASE("cadereau demo runs the flagship flash flood on the demo territory", "
   CHECK(max_depth.crs().epsg() == 2154);
   CHECK(max_depth.stats().max > 1.0);
   CHECK_THAT(cadereau::testing::read_text(dir / "report.html"),
-             Catch::Contains("Key figures") && Catch::Contains("map.png") && Catch::Contains("&larr;"));
+             Catch::Contains("Key figures") && Catch::Contains("map.png") && Catch::Contains("\u2192"));
   // The recording holds every record as an event, with an intact chain, and
   // keyframes of the whole engine every 10 minutes.
   const Run verify = run({"replay", (dir / "recording.h5").string(), "--verify"});
@@ -359,7 +359,15 @@ TEST_CASE("cadereau run saves a state and cadereau forecast runs on from it", "[
   double last = 0.0;
   for (const auto& i : impacts) last = std::max(last, i["t_s"].get<double>());
   CHECK(last > 600.0);  // past the end of the run it was saved from
-  CHECK(std::filesystem::exists(tmp / "fc" / "report.html"));
+  // Its report says it is a forecast, from which state and time; the run's does not.
+  const std::string report = cadereau::testing::read_text(tmp / "fc" / "report.html");
+  const auto banner_at = report.find("data-testid=\"forecast-banner\"");
+  REQUIRE(banner_at != std::string::npos);
+  const std::string banner = report.substr(banner_at, report.find("</div>", banner_at) - banner_at);
+  CHECK_THAT(banner, Catch::Contains("Forecast") && Catch::Contains("saved at <strong>07:35</strong>") &&
+                         Catch::Contains((tmp / "run" / "state").string()));
+  CHECK_THAT(report, Catch::Contains("<title>Forecast: Short storm"));
+  CHECK_THAT(cadereau::testing::read_text(tmp / "run" / "report.html"), !Catch::Contains("forecast-banner"));
 
   CHECK_THAT(run({"forecast", scenario.string(), "--state", (tmp / "nowhere").string(), "--hours", "1", "--out",
                   (tmp / "x").string()}).err,

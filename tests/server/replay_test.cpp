@@ -172,6 +172,59 @@ TEST_CASE("cadereau flood --record, replay --verify, exports, seek and fork", "[
   CHECK(run(no_record).code == 2);
 }
 
+TEST_CASE("A flood recording and its rasters say what they hold", "[integration][replay]") {
+  TempDir tmp;
+  const Valley valley = make_valley(tmp);
+  const auto h5 = tmp / "run.h5";
+  auto args = flood_args(valley, tmp / "out");
+  args[4] = "600";  // --until
+  for (const std::string& extra : std::vector<std::string>{"--record", h5.string(), "--frame-every", "300", "--keyframe-every", "600"})
+    args.push_back(extra);
+  const Run r = run(args);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+
+  // The rasters: what, in which unit, and for arrival times the depth that counts as arrived.
+  const Raster arrival = read_raster(tmp / "out" / "arrival_time.tif");
+  CHECK(arrival.band().unit == "s");
+  CHECK(arrival.band().metadata.at("ARRIVAL_DEPTH_M") == "0.01");
+  CHECK_THAT(arrival.band().description, Catch::Contains("first reached 0.01 m") && Catch::Contains("seconds after"));
+  CHECK(read_raster(tmp / "out" / "max_depth.tif").band().unit == "m");
+  CHECK(read_raster(tmp / "out" / "max_speed.tif").band().unit == "m/s");
+  const auto frame = tmp / "frame.tif";
+  REQUIRE(run({"replay", h5.string(), "--export-frame", "290", "--out", frame.string()}).code == 0);
+  const Raster depth = read_raster(frame);
+  CHECK(depth.band().unit == "m");
+  CHECK(depth.band().metadata.at("TIME_S") == "300");
+  CHECK_THAT(depth.band().description, Catch::StartsWith("water depth at"));
+
+  // The recording as h5py sees it: text as str, units on every series, the run's options.
+  const auto python = cadereau::testing::python_with("h5py");
+  if (!python) {
+    WARN("h5py not installed; the recording's h5py checks skipped");
+    return;
+  }
+  const auto script = tmp / "read.py";
+  cadereau::testing::write_text(script, R"(import sys, json, h5py
+f = h5py.File(sys.argv[1], "r")
+names = list(f["timeseries"])
+assert "probe_bridge_depth_m" in names, names
+for name in names:
+    units = f["timeseries"][name].attrs["units"]
+    assert isinstance(units, str) and units, (name, units)
+assert f["timeseries/probe_bridge_depth_m"].attrs["units"] == "m"
+options = json.loads(f["meta"].attrs["run_options_json"])
+assert options["until_s"] == 600 and options["probes"][0]["name"] == "bridge", options
+sources = f["events/source"].asstr()[:]
+assert len(sources) == len(f["events/index"]) and set(sources) == {"flood"}, sources
+assert f["frames/depth_m/values"].attrs["description"] == "water depth"
+print("h5py ok")
+)");
+  const auto log = tmp / "py.txt";
+  CHECK(std::system(fmt::format("{} '{}' '{}' > '{}' 2>&1", *python, script.string(), h5.string(), log.string()).c_str()) == 0);
+  CHECK_THAT(cadereau::testing::read_text(log), Catch::Contains("h5py ok"));
+}
+
 TEST_CASE("cadereau replay --verify reports a broken chain and refuses a damaged file", "[integration][replay]") {
   TempDir tmp;
   const Valley valley = make_valley(tmp);

@@ -32,6 +32,14 @@ std::optional<std::filesystem::path> demo_territory() {
   return std::filesystem::path(dir);
 }
 
+std::optional<std::string> python_with(const std::string& module) {
+  for (const char* candidate : {"python3", "/usr/bin/python3"}) {
+    const std::string probe = std::string(candidate) + " -c 'import " + module + "' > /dev/null 2>&1";
+    if (std::system(probe.c_str()) == 0) return std::string(candidate);
+  }
+  return std::nullopt;
+}
+
 void write_text(const std::filesystem::path& path, const std::string& text) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   std::ofstream out(path, std::ios::binary);

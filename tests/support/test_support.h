@@ -26,6 +26,11 @@ class TempDir {
 // (CADEREAU_TEST_TERRITORY); nothing when the variable is unset.
 std::optional<std::filesystem::path> demo_territory();
 
+// A Python interpreter that imports `module` (python3 on the PATH, then
+// Debian's /usr/bin/python3), or nothing: tests that read our files with
+// h5py or GDAL's bindings skip with a warning without one.
+std::optional<std::string> python_with(const std::string& module);
+
 // Writes text to a file, creating parent folders.
 void write_text(const std::filesystem::path& path, const std::string& text);
 std::string read_text(const std::filesystem::path& path);

@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 
 using namespace cadereau::twin;
 using cadereau::testing::TempDir;
@@ -57,6 +59,32 @@ TEST_CASE("GeoTIFF round trip keeps grid, CRS, nodata and values", "[unit][raste
   CHECK(back.is_nodata({3, 4}));
   CHECK(back.at(7, 9) == r.at(7, 9));
   CHECK(back.stats().valid_cells == r.grid().cell_count() - 1);
+}
+
+TEST_CASE("A GeoTIFF says what its band holds: description and unit and times", "[unit][raster]") {
+  TempDir tmp;
+  Raster r = plane_raster();
+  r.set_band({"arrival time: when the water first reached 0.01 m deep, in seconds after the start of the run", "s",
+              {{"ARRIVAL_DEPTH_M", "0.01"}, {"UNTIL_S", "7200"}}});
+  write_geotiff(r, tmp / "arrival.tif");
+  const Raster back = read_raster(tmp / "arrival.tif");
+  CHECK(back.band().description == r.band().description);
+  CHECK(back.band().unit == "s");
+  CHECK(back.band().metadata.at("ARRIVAL_DEPTH_M") == "0.01");
+  CHECK(back.band().metadata.at("UNTIL_S") == "7200");
+  // In the file itself, not in a side-car a copy would lose.
+  CHECK_FALSE(std::filesystem::exists(tmp / "arrival.tif.aux.xml"));
+  // A converted pixel type keeps it too.
+  write_geotiff(r, tmp / "arrival16.tif", {PixelType::int16, true});
+  CHECK(read_raster(tmp / "arrival16.tif").band().unit == "s");
+  // gdalinfo, GDAL's own reader, sees the same.
+  if (std::system("command -v gdalinfo > /dev/null 2>&1") == 0) {
+    const auto info = tmp / "info.txt";
+    REQUIRE(std::system(("gdalinfo '" + (tmp / "arrival.tif").string() + "' > '" + info.string() + "'").c_str()) == 0);
+    CHECK_THAT(cadereau::testing::read_text(info),
+               Catch::Contains("Description = arrival time") && Catch::Contains("Unit Type: s") &&
+                   Catch::Contains("ARRIVAL_DEPTH_M=0.01"));
+  }
 }
 
 TEST_CASE("Byte GeoTIFF and ESRI ASCII grid round trips", "[unit][raster]") {

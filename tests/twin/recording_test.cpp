@@ -33,8 +33,10 @@ RecordingLayout test_layout() {
   layout.meta.territory = "nimes-test";
   layout.meta.scenario = "unit";
   layout.meta.crs_wkt = Crs::lambert93().wkt();
-  layout.frames.push_back({"depth_m", kGrid, Crs::lambert93().wkt(), "m", -9999.0});
+  layout.frames.push_back({"depth_m", kGrid, Crs::lambert93().wkt(), "m", -9999.0, "water depth"});
   layout.series = {"gauge_m", "volume_m3"};
+  layout.series_info = {{"gauge_m", {"m", "water-surface elevation at the gauge", "NGF-IGN69"}},
+                        {"volume_m3", {"m3", "water in the domain", ""}}};
   layout.keyframe_fields = {{"depth_m", KeyframeFieldLayout::Type::float64_array, kCells},
                             {"sumo_state", KeyframeFieldLayout::Type::blob, 0}};
   return layout;
@@ -198,6 +200,10 @@ TEST_CASE("Every event kind, the metadata, series, frames and keyframes round-tr
   REQUIRE(gauge.time_s.size() == 5);
   CHECK(gauge.time_s[4] == 240.0);
   CHECK(gauge.values[4] == 2.0);
+  CHECK(gauge.info.units == "m");
+  CHECK(gauge.info.datum == "NGF-IGN69");
+  CHECK(gauge.info.description == "water-surface elevation at the gauge");
+  CHECK(r.series("volume_m3").info.datum.empty());
   CHECK_THROWS_AS(r.series("nope"), Error);
 
   REQUIRE(r.frame_channels() == std::vector<std::string>{"depth_m"});
@@ -208,6 +214,11 @@ TEST_CASE("Every event kind, the metadata, series, frames and keyframes round-tr
   CHECK(frame->raster.crs().epsg() == 2154);
   CHECK(frame->raster.nodata() == -9999.0);
   CHECK(frame->raster.values() == frame_values(120.0));
+  // The frame says what it holds and when, for the GeoTIFF it may become.
+  CHECK(frame->raster.band().unit == "m");
+  CHECK(frame->raster.band().metadata.at("TIME_S") == "120");
+  CHECK(frame->raster.band().metadata.at("TIME") == "1988-10-03T06:02:00Z");
+  CHECK_THAT(frame->raster.band().description, Catch::StartsWith("water depth at 1988-10-03T06:02:00Z"));
 
   CHECK(r.keyframe_times_s() == std::vector<double>{0.0, 120.0, 240.0});
   CHECK_FALSE(r.keyframe_at_or_before(-1.0));
@@ -229,6 +240,9 @@ TEST_CASE("A bad layout or path is refused with an Error", "[unit][recording]") 
   RecordingLayout slash = test_layout();
   slash.series.push_back("a/b");
   CHECK_THROWS_AS(Recorder(tmp / "b.h5", slash), Error);
+  RecordingLayout stray = test_layout();
+  stray.series_info["gauge_mm"] = {"mm", "", ""};  // a typo: no such series
+  CHECK_THROWS_WITH(Recorder(tmp / "s.h5", stray), Catch::Contains("gauge_mm"));
   CHECK_THROWS_AS(Recorder(tmp / "missing-dir" / "c.h5", test_layout()), Error);
   CHECK_THROWS_AS(Recorder(tmp.path(), test_layout()), Error);
 }
@@ -330,15 +344,12 @@ TEST_CASE("h5dump and h5py read a recording", "[integration][recording]") {
   CHECK_THAT(header, Catch::Contains("H5T_ENUM"));
   // The data, not just the header.
   REQUIRE(std::system(fmt::format("h5dump -d /events/index '{}' > '{}' 2>&1", path.string(), out.string()).c_str()) == 0);
-  CHECK_THAT(cadereau::testing::read_text(out), Catch::Contains("scenario") && Catch::Contains("H5T_STD_U8LE"));
+  CHECK_THAT(cadereau::testing::read_text(out), Catch::Contains("H5T_STD_U8LE"));
+  REQUIRE(std::system(fmt::format("h5dump -d /events/source '{}' > '{}' 2>&1", path.string(), out.string()).c_str()) == 0);
+  CHECK_THAT(cadereau::testing::read_text(out), Catch::Contains("\"scenario\\000"));
 
-  // h5py, the other standard reader, when an interpreter has it (Debian: python3-h5py).
-  std::string python;
-  for (const char* candidate : {"python3", "/usr/bin/python3"})
-    if (std::system(fmt::format("{} -c 'import h5py' > /dev/null 2>&1", candidate).c_str()) == 0) {
-      python = candidate;
-      break;
-    }
+  // h5py, the other standard reader, when an interpreter has it.
+  const std::string python = cadereau::testing::python_with("h5py").value_or("");
   if (python.empty()) {
     WARN("h5py not installed; skipped");
     return;
@@ -350,18 +361,71 @@ ev = f["events/index"]
 row = ev[0]
 payload = bytes(f["events/payload"][row["payload_offset"]:row["payload_offset"] + row["payload_size"]]).decode()
 assert payload == '{"inflow_m3_s": 220}', payload
-assert row["source"].rstrip(b"\0") == b"scenario", row["source"]
+assert f["events/source"].asstr()[0] == "scenario", f["events/source"][0]
 assert h5py.check_enum_dtype(ev.dtype["kind"])["inject"] == row["kind"]
 v = f["frames/depth_m/values"]
 assert v.shape == (1, 16, 24) and abs(v[0, 0, 1] - 1e-4) < 1e-9
 assert list(v.attrs["geotransform"]) == [810000.0, 10.0, 0.0, 6302000.0, 0.0, -10.0]
+assert v.attrs["units"] == "m" and v.attrs["description"] == "water depth", dict(v.attrs)
 assert f["keyframes/depth_m"].shape == (1, 24 * 16)
-assert f["timeseries/gauge_m"][0]["value"] == 1.5
-assert f["meta"].attrs["territory"] == b"nimes-test"
+g = f["timeseries/gauge_m"]
+assert g[0]["value"] == 1.5
+# Text attributes come back as str, not bytes.
+assert g.attrs["units"] == "m" and g.attrs["datum"] == "NGF-IGN69", dict(g.attrs)
+assert f["meta"].attrs["territory"] == "nimes-test", f["meta"].attrs["territory"]
+assert all(isinstance(f["meta"].attrs[k], str) for k in ("scenario", "crs_wkt", "start_time_iso", "run_options_json"))
 print("h5py ok")
 )");
   CHECK(std::system(fmt::format("{} '{}' '{}' > '{}' 2>&1", python, script.string(), path.string(), out.string()).c_str()) == 0);
   CHECK_THAT(cadereau::testing::read_text(out), Catch::Contains("h5py ok"));
+}
+
+TEST_CASE("A format 1 recording still reads with the event sources in its index rows", "[integration][recording]") {
+  const std::string python = cadereau::testing::python_with("h5py").value_or("");
+  if (python.empty()) {
+    WARN("h5py not installed; skipped");
+    return;
+  }
+  TempDir tmp;
+  // One event as format 1 laid it out: the source inside the index row,
+  // fixed-length text attributes; hashed as the format says.
+  const auto script = tmp / "v1.py";
+  cadereau::testing::write_text(script, R"(import sys, struct, hashlib, h5py, numpy as np
+f = h5py.File(sys.argv[1], "w", libver="latest")
+m = f.create_group("meta")
+m.attrs["format"] = np.bytes_("cadereau-recording")
+m.attrs["format_version"] = np.int64(1)
+m.attrs["scenario"] = np.bytes_("old")
+kind = h5py.enum_dtype({"observation": 0, "inject": 1, "operator_action": 2, "simulation_event": 3,
+                        "impact": 4, "alert": 5, "audit": 6}, basetype="u1")
+row = np.dtype([("seq", "<u8"), ("sim_s", "<f8"), ("wall_s", "<f8"), ("kind", kind), ("cause", "<u8"),
+                ("source", h5py.string_dtype("utf-8", 64)), ("payload_offset", "<u8"), ("payload_size", "<u4"),
+                ("prev_hash", "u1", (32,)), ("hash", "u1", (32,))])
+payload = b'{"a":1}'
+source = b"operator:alice"
+prev = bytes(32)
+text = lambda b: struct.pack("<I", len(b)) + b
+digest = hashlib.sha256(prev + struct.pack("<QddBQ", 1, 5.0, 1e9, 2, 0) + text(source) + text(payload)).digest()
+e = f.create_group("events")
+e.create_dataset("index", data=np.array([(1, 5.0, 1e9, 2, 0, source, 0, len(payload), np.zeros(32, "u1"),
+                                          np.frombuffer(digest, "u1"))], dtype=row), maxshape=(None,), chunks=(16,))
+e.create_dataset("payload", data=np.frombuffer(payload, "u1"), maxshape=(None,), chunks=(64,))
+k = f.create_group("keyframes")
+k.create_dataset("time_s", shape=(0,), dtype="<f8", maxshape=(None,), chunks=(16,))
+k.create_dataset("event_seq", shape=(0,), dtype="<u8", maxshape=(None,), chunks=(16,))
+f.create_group("frames")
+f.create_group("timeseries")
+)");
+  const auto path = tmp / "v1.h5";
+  REQUIRE(std::system(fmt::format("{} '{}' '{}'", python, script.string(), path.string()).c_str()) == 0);
+  RecordingReader r(path);
+  CHECK(r.meta().scenario == "old");
+  REQUIRE(r.event_count() == 1);
+  const Event e = r.events(0, 1).front();
+  CHECK(e.source == "operator:alice");
+  CHECK(e.kind == EventKind::operator_action);
+  CHECK(e.payload == R"({"a":1})");
+  CHECK(r.verify_chain().ok);
 }
 
 namespace {
@@ -526,7 +590,7 @@ TEST_CASE("Recording throughput and seek time", "[.benchmark][recording]") {
   const GridSpec grid{500, 500, 800000.0, 6310000.0, 5.0, 5.0};
   RecordingLayout layout;
   layout.meta.crs_wkt = Crs::lambert93().wkt();
-  layout.frames.push_back({"depth_m", grid, layout.meta.crs_wkt, "m", -9999.0});
+  layout.frames.push_back({"depth_m", grid, layout.meta.crs_wkt, "m", -9999.0, "water depth"});
   layout.keyframe_fields = {{"h", KeyframeFieldLayout::Type::float64_array, grid.cell_count()},
                             {"qx", KeyframeFieldLayout::Type::float64_array, grid.cell_count()},
                             {"qy", KeyframeFieldLayout::Type::float64_array, grid.cell_count()}};

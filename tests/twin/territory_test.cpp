@@ -60,6 +60,7 @@ TEST_CASE("Manifest round trip", "[unit][territory]") {
   TerritoryManifest m;
   m.name = "Nîmes (demo)";
   m.crs = "EPSG:2154";
+  m.vertical_datum = "NGF-IGN69";
   m.extent = Box{807000, 6299000, 813000, 6305000};
   m.dem = tmp / "dem.tif";
   m.network = tmp / "network.net.xml";
@@ -68,6 +69,7 @@ TEST_CASE("Manifest round trip", "[unit][territory]") {
   write_manifest(m, tmp.path());
   const TerritoryManifest back = read_manifest(tmp.path());
   CHECK(back.name == m.name);
+  CHECK(back.vertical_datum == "NGF-IGN69");
   CHECK(back.dem == m.dem);
   CHECK(back.extent->x_max_m == 813000);
   CHECK(back.network == m.network);

@@ -3,9 +3,11 @@
 #include "test_support.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 using namespace cadereau::twin;
 using cadereau::testing::TempDir;
+using cadereau::testing::read_text;
 using cadereau::testing::write_text;
 
 TEST_CASE("A GeoJSON in WGS84 is reprojected to Lambert-93, not refused", "[unit][vector]") {
@@ -60,21 +62,56 @@ TEST_CASE("GeoPackage round trip in Lambert-93 keeps polygons with holes and att
   CHECK(g.text("id") == "block-1");
 }
 
-TEST_CASE("GeoJSON written in Lambert-93 declares its CRS", "[unit][vector]") {
+TEST_CASE("GeoJSON is written as RFC 7946 whatever the CRS: lon/lat and no crs member and JSON booleans", "[unit][vector]") {
   TempDir tmp;
   Feature f;
   f.kind = GeometryKind::point;
   f.point = {810123.456, 6302987.654};
   f.attributes["id"] = std::string("gauge");
+  f.attributes["needs_road_access"] = true;
+  f.attributes["flooded"] = false;
   write_vector({f}, Crs::lambert93(), tmp / "g.geojson", "gauges");
-  const VectorLayer back = read_vector(tmp / "g.geojson", Crs::lambert93());
-  CHECK(back.source_crs.epsg() == 2154);
-  CHECK(distance_m(back.features[0].point, f.point) < 1e-3);
-  // Read in WGS84 instead: same place.
-  const VectorLayer geo = read_vector(tmp / "g.geojson", Crs::wgs84());
+
+  const auto json = nlohmann::json::parse(read_text(tmp / "g.geojson"));
+  CHECK_FALSE(json.contains("crs"));
+  const auto& feature = json["features"][0];
+  const auto& lon_lat = feature["geometry"]["coordinates"];
   const GeoPoint expected = MapFrame(Crs::lambert93()).to_geo(f.point);
-  CHECK(geo.features[0].point.x_m == Approx(expected.lon_deg).margin(1e-8));
-  CHECK(geo.features[0].point.y_m == Approx(expected.lat_deg).margin(1e-8));
+  CHECK(lon_lat[0].get<double>() == Approx(expected.lon_deg).margin(1e-8));  // near Nîmes: 4.3 E, 43.8 N
+  CHECK(lon_lat[1].get<double>() == Approx(expected.lat_deg).margin(1e-8));
+  CHECK(feature["properties"]["needs_road_access"].is_boolean());
+  CHECK(feature["properties"]["needs_road_access"] == true);
+  CHECK(feature["properties"]["flooded"] == false);
+
+  // Read back into Lambert-93: the same place to the millimetre, booleans as booleans.
+  const VectorLayer back = read_vector(tmp / "g.geojson", Crs::lambert93());
+  CHECK(back.source_crs.is_geographic());
+  CHECK(distance_m(back.features[0].point, f.point) < 1e-3);
+  CHECK(std::get<bool>(back.features[0].attributes.at("needs_road_access")));
+  CHECK(back.features[0].text("flooded") == "false");
+  CHECK(back.features[0].number("needs_road_access") == 1.0);
+}
+
+TEST_CASE("Lines with several parts are written and read as multi-lines", "[unit][vector]") {
+  TempDir tmp;
+  Feature street;
+  street.kind = GeometryKind::line;
+  street.lines = {{{810000, 6302000}, {810100, 6302000}}, {{810300, 6302000}, {810400, 6302050}}};
+  street.attributes["name"] = std::string("rue Racine");
+  Feature lane;
+  lane.kind = GeometryKind::line;
+  lane.lines = {{{810000, 6302100}, {810100, 6302100}}};
+  for (const char* file : {"streets.geojson", "streets.gpkg"}) {
+    INFO(file);
+    write_vector({street, lane}, Crs::lambert93(), tmp / file, "streets");
+    const VectorLayer back = read_vector(tmp / file, Crs::lambert93());
+    REQUIRE(back.features.size() == 2);
+    REQUIRE(back.features[0].lines.size() == 2);
+    CHECK(distance_m(back.features[0].lines[1][1], {810400, 6302050}) < 1e-3);
+    CHECK(back.features[1].lines.size() == 1);
+  }
+  const auto json = nlohmann::json::parse(read_text(tmp / "streets.geojson"));
+  CHECK(json["features"][0]["geometry"]["type"] == "MultiLineString");
 }
 
 TEST_CASE("Vector errors name the file and the feature", "[unit][vector]") {

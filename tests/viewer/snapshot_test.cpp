@@ -7,7 +7,11 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <sstream>
@@ -65,7 +69,47 @@ viewer::SnapshotOptions small_options() {
   return options;
 }
 
+// What the process writes on its stdout and stderr while `run` runs (OSG and
+// Xlib write there directly, not through std::cerr).
+template <class Run>
+std::string console_output_of(Run run, const std::filesystem::path& file) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const int saved_out = dup(1), saved_err = dup(2);
+  const int sink = open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  REQUIRE(sink >= 0);
+  dup2(sink, 1);
+  dup2(sink, 2);
+  close(sink);
+  try {
+    run();
+  } catch (...) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    dup2(saved_out, 1);
+    dup2(saved_err, 2);
+    throw;
+  }
+  std::fflush(stdout);
+  std::fflush(stderr);
+  dup2(saved_out, 1);
+  dup2(saved_err, 2);
+  close(saved_out);
+  close(saved_err);
+  return cadereau::testing::read_text(file);
+}
+
 }  // namespace
+
+TEST_CASE("a headless snapshot prints no X11 errors", "[integration][viewer]") {
+  const twin::Territory territory = small_territory();
+  TempDir dir;
+  const std::string console =
+      console_output_of([&] { viewer::render_snapshot(territory, small_options(), dir / "quiet.png"); }, dir / "console.txt");
+  INFO(console);
+  CHECK(std::filesystem::exists(dir / "quiet.png"));
+  CHECK_THAT(console, !Catch::Contains("BadMatch") && !Catch::Contains("X11ErrorHandling"));
+}
 
 TEST_CASE("a snapshot of a small territory shows the terrain", "[integration][viewer]") {
   const twin::Territory territory = small_territory();

@@ -94,7 +94,8 @@ const Polygon& largest_polygon(const Feature& f, const std::filesystem::path& fi
 MapPoint point_of(const Feature& f) {
   if (f.kind == GeometryKind::point) return f.point;
   if (f.kind == GeometryKind::polygon && !f.polygons.empty()) return f.polygons.front().centroid();
-  return f.line.empty() ? MapPoint{} : f.line[f.line.size() / 2];
+  if (f.lines.empty() || f.lines.front().empty()) return MapPoint{};
+  return f.lines.front()[f.lines.front().size() / 2];
 }
 
 Feature polygon_feature(std::int64_t fid, const Polygon& p) {
@@ -308,7 +309,7 @@ std::vector<Feature> to_features(const std::vector<Asset>& assets) {
     std::string deps;
     for (const auto& d : a.depends_on) deps += (deps.empty() ? "" : ",") + d;
     f.attributes["depends_on"] = deps;
-    f.attributes["needs_road_access"] = std::string(a.needs_road_access ? "true" : "false");
+    f.attributes["needs_road_access"] = a.needs_road_access;
     f.attributes["tls_id"] = a.tls_id;
     f.attributes["capacity"] = a.capacity;
     f.attributes["backup_h"] = a.backup_h;

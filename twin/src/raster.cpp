@@ -62,6 +62,25 @@ GDALResampleAlg to_gdal(Resampling r) {
   return GRA_Bilinear;
 }
 
+void describe_band(GDALRasterBand* band, const BandInfo& info) {
+  if (!info.description.empty()) band->SetDescription(info.description.c_str());
+  if (!info.unit.empty()) band->SetUnitType(info.unit.c_str());
+  for (const auto& [key, value] : info.metadata) band->SetMetadataItem(key.c_str(), value.c_str());
+}
+
+BandInfo band_info(GDALRasterBand* band) {
+  BandInfo info;
+  info.description = band->GetDescription() ? band->GetDescription() : "";
+  info.unit = band->GetUnitType() ? band->GetUnitType() : "";
+  for (char** item = band->GetMetadata(); item && *item; ++item) {
+    char* key = nullptr;
+    const char* value = CPLParseNameValue(*item, &key);
+    if (key && value) info.metadata[key] = value;
+    CPLFree(key);
+  }
+  return info;
+}
+
 // An in-memory GDAL dataset holding the raster's values as float32.
 DatasetPtr to_mem_dataset(const Raster& raster, const std::string& where) {
   detail::ensure_gdal();
@@ -74,6 +93,7 @@ DatasetPtr to_mem_dataset(const Raster& raster, const std::string& where) {
   if (!raster.crs().empty()) ds->SetProjection(raster.crs().wkt().c_str());
   GDALRasterBand* band = ds->GetRasterBand(1);
   if (raster.nodata()) band->SetNoDataValue(*raster.nodata());
+  describe_band(band, raster.band());
   const CPLErr err = band->RasterIO(GF_Write, 0, 0, g.cols, g.rows, const_cast<float*>(raster.values().data()),
                                     g.cols, g.rows, GDT_Float32, 0, 0);
   if (err != CE_None) fail(where, "cannot fill an in-memory raster ({})", detail::gdal_last_error());
@@ -190,6 +210,7 @@ Raster read_raster(const std::filesystem::path& path) {
   int has_nodata = 0;
   const double nodata = band->GetNoDataValue(&has_nodata);
   Raster raster(grid, crs, 0.0f, has_nodata ? std::optional<double>(nodata) : std::nullopt);
+  raster.set_band(band_info(band));
   if (band->RasterIO(GF_Read, 0, 0, grid.cols, grid.rows, raster.values().data(), grid.cols, grid.rows, GDT_Float32,
                      0, 0) != CE_None)
     fail(where, "cannot read band 1 ({})", detail::gdal_last_error());
@@ -227,6 +248,7 @@ void write_geotiff(const Raster& raster, const std::filesystem::path& path, Writ
     typed->SetGeoTransform(gt);
     if (!raster.crs().empty()) typed->SetProjection(raster.crs().wkt().c_str());
     if (raster.nodata()) typed->GetRasterBand(1)->SetNoDataValue(*raster.nodata());
+    describe_band(typed->GetRasterBand(1), raster.band());
     std::vector<double> buffer(raster.values().begin(), raster.values().end());
     if (typed->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, g.cols, g.rows, buffer.data(), g.cols, g.rows, GDT_Float64,
                                           0, 0) != CE_None)
@@ -261,6 +283,7 @@ Raster warp_to_grid(const Raster& source, const GridSpec& grid, const Crs& crs, 
   DatasetPtr src = to_mem_dataset(source, "raster warp source");
   const float nodata_out = source.nodata() ? static_cast<float>(*source.nodata()) : -9999.0f;
   Raster target(grid, crs, nodata_out, nodata_out);
+  target.set_band(source.band());
   DatasetPtr dst = to_mem_dataset(target, "raster warp target");
 
   std::unique_ptr<GDALWarpOptions, void (*)(GDALWarpOptions*)> wo(GDALCreateWarpOptions(), GDALDestroyWarpOptions);

@@ -157,8 +157,8 @@ struct Recorder::Impl {
   RecordingLayout layout;
   RecorderOptions options;
   Id file;
-  Id event_type, series_type;
-  Appendable index, payload;
+  Id event_type, series_type, source_type;
+  Appendable index, source, payload;
   Appendable keyframe_time, keyframe_seq;
   struct KeyframeSlot {
     KeyframeFieldLayout layout;
@@ -178,6 +178,7 @@ struct Recorder::Impl {
   std::map<std::string, SeriesSlot> series;
 
   std::vector<h5::EventRow> pending_rows;
+  std::vector<char> pending_sources;  // kSourceBytes per pending row
   std::string pending_payload;
   std::uint64_t payload_bytes = 0;  // including pending
   std::uint64_t last_seq = 0;
@@ -192,10 +193,13 @@ struct Recorder::Impl {
 
   void write_pending() {
     if (!pending_rows.empty()) {
-      // Payload bytes first: an index row never points past the heap on disk.
+      // Payload bytes and sources first: an index row never points past
+      // what is on disk (a reader takes a row without them as torn).
       payload.append(H5T_NATIVE_UINT8, pending_payload.data(), pending_payload.size(), where);
+      source.append(source_type.get(), pending_sources.data(), pending_rows.size(), where);
       index.append(event_type.get(), pending_rows.data(), pending_rows.size(), where);
       pending_rows.clear();
+      pending_sources.clear();
       pending_payload.clear();
     }
     for (auto& [name, s] : series) {
@@ -253,6 +257,8 @@ Recorder::Recorder(const std::filesystem::path& path, RecordingLayout layout, Re
     check_name(s, "time series", where);
     if (!names.insert("series:" + s).second) fail(where, "time series '{}' is declared twice", s);
   }
+  for (const auto& [name, info] : layout.series_info)
+    if (!names.count("series:" + name)) fail(where, "time series '{}' is described but not declared", name);
   for (const auto& k : layout.keyframe_fields) {
     check_name(k.name, "keyframe field", where);
     if (k.name == "time_s" || k.name == "event_seq") fail(where, "keyframe field name '{}' is reserved", k.name);
@@ -290,9 +296,11 @@ Recorder::Recorder(const std::filesystem::path& path, RecordingLayout layout, Re
   }
   m.event_type = h5::event_row_type();
   m.series_type = h5::series_row_type();
+  m.source_type = h5::source_type();
   {
     Id g = create_group(file, "events", where);
     m.index = create_appendable(g.get(), "index", m.event_type.get(), {}, {1024}, events_gzip, where);
+    m.source = create_appendable(g.get(), "source", m.source_type.get(), {}, {1024}, events_gzip, where);
     m.payload = create_appendable(g.get(), "payload", H5T_NATIVE_UINT8, {}, {1 << 16}, events_gzip, where);
   }
   {
@@ -335,6 +343,7 @@ Recorder::Recorder(const std::filesystem::path& path, RecordingLayout layout, Re
       h5::write_string_attribute(v, "crs_wkt", f.crs_wkt, where);
       h5::write_string_attribute(v, "units", f.units, where);
       h5::write_double_attribute(v, "nodata", f.nodata, where);
+      h5::write_string_attribute(v, "description", f.description.empty() ? f.name : f.description, where);
       m.frames.emplace(f.name, std::move(slot));
     }
   }
@@ -343,6 +352,13 @@ Recorder::Recorder(const std::filesystem::path& path, RecordingLayout layout, Re
     for (const auto& s : layout.series) {
       Impl::SeriesSlot slot;
       slot.rows = create_appendable(g.get(), s, m.series_type.get(), {}, {512}, events_gzip, where);
+      if (auto info = layout.series_info.find(s); info != layout.series_info.end()) {
+        const hid_t d = slot.rows.dataset.get();
+        if (!info->second.units.empty()) h5::write_string_attribute(d, "units", info->second.units, where);
+        if (!info->second.description.empty())
+          h5::write_string_attribute(d, "description", info->second.description, where);
+        if (!info->second.datum.empty()) h5::write_string_attribute(d, "datum", info->second.datum, where);
+      }
       m.series.emplace(s, std::move(slot));
     }
   }
@@ -387,12 +403,13 @@ std::uint64_t Recorder::append(EventKind kind, double sim_s, const std::string& 
   row.wall_s = e.wall_s;
   row.kind = static_cast<std::uint8_t>(kind);
   row.cause = cause_seq;
-  std::memcpy(row.source, source.data(), source.size());
   row.payload_offset = m.payload_bytes;
   row.payload_size = static_cast<std::uint32_t>(payload.size());
   std::memcpy(row.prev_hash, m.last_hash.data(), 32);
   std::memcpy(row.hash, hash.data(), 32);
   m.pending_rows.push_back(row);
+  m.pending_sources.resize(m.pending_sources.size() + h5::kSourceBytes, '\0');
+  std::memcpy(m.pending_sources.data() + m.pending_sources.size() - h5::kSourceBytes, source.data(), source.size());
   m.pending_payload += payload;
   m.payload_bytes += payload.size();
   m.last_seq = e.seq;
@@ -476,6 +493,7 @@ void Recorder::close() {
   m.frames.clear();
   m.series.clear();
   m.index.dataset.reset();
+  m.source.dataset.reset();
   m.payload.dataset.reset();
   m.keyframe_time.dataset.reset();
   m.keyframe_seq.dataset.reset();

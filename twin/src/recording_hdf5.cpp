@@ -80,13 +80,28 @@ Id string_type(std::size_t n) {
   return t;
 }
 
+Id text_type() {
+  Id t(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(t.get(), H5T_VARIABLE);
+  H5Tset_cset(t.get(), H5T_CSET_UTF8);
+  return t;
+}
+
+Id source_type() { return string_type(kSourceBytes); }
+
+Id v1_source_member_type() {
+  Id source = string_type(kSourceBytes);
+  Id t(H5Tcreate(H5T_COMPOUND, kSourceBytes), H5Tclose);
+  H5Tinsert(t.get(), "source", 0, source.get());
+  return t;
+}
+
 Id event_row_type() {
   Id kind(H5Tenum_create(H5T_NATIVE_UINT8), H5Tclose);
   for (int k = 0; k < kEventKindCount; ++k) {
     const auto value = static_cast<std::uint8_t>(k);
     H5Tenum_insert(kind.get(), to_string(static_cast<EventKind>(k)), &value);
   }
-  Id source = string_type(kSourceBytes);
   const hsize_t hash_len = 32;
   Id hash(H5Tarray_create2(H5T_NATIVE_UINT8, 1, &hash_len), H5Tclose);
   Id t(H5Tcreate(H5T_COMPOUND, sizeof(EventRow)), H5Tclose);
@@ -95,7 +110,6 @@ Id event_row_type() {
   H5Tinsert(t.get(), "wall_s", offsetof(EventRow, wall_s), H5T_NATIVE_DOUBLE);
   H5Tinsert(t.get(), "kind", offsetof(EventRow, kind), kind.get());
   H5Tinsert(t.get(), "cause", offsetof(EventRow, cause), H5T_NATIVE_UINT64);
-  H5Tinsert(t.get(), "source", offsetof(EventRow, source), source.get());
   H5Tinsert(t.get(), "payload_offset", offsetof(EventRow, payload_offset), H5T_NATIVE_UINT64);
   H5Tinsert(t.get(), "payload_size", offsetof(EventRow, payload_size), H5T_NATIVE_UINT32);
   H5Tinsert(t.get(), "prev_hash", offsetof(EventRow, prev_hash), hash.get());
@@ -122,10 +136,10 @@ void write_attribute(hid_t object, const char* name, hid_t type, hid_t space, co
 }  // namespace
 
 void write_string_attribute(hid_t object, const char* name, const std::string& value, const std::string& where) {
-  Id type = string_type(value.size());
+  Id type = text_type();
   Id space(H5Screate(H5S_SCALAR), H5Sclose);
-  const std::string padded = value.empty() ? std::string(1, '\0') : value;
-  write_attribute(object, name, type.get(), space.get(), padded.data(), where);
+  const char* text = value.c_str();
+  write_attribute(object, name, type.get(), space.get(), &text, where);
 }
 
 void write_double_attribute(hid_t object, const char* name, double value, const std::string& where) {
@@ -152,21 +166,31 @@ std::string read_string_attribute(hid_t object, const char* name, const std::str
   Id type = checked(H5Aget_type(a.get()), H5Tclose, where, std::string("cannot read attribute ") + name);
   if (H5Tget_class(type.get()) != H5T_STRING) fail(where, "attribute {} is not a string", name);
   if (H5Tis_variable_str(type.get()) > 0) {
-    // Written by another tool (h5py writes variable-length strings by default).
+    // As this version writes them, and h5py by default.
     char* text = nullptr;
     Id mem(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(mem.get(), H5T_VARIABLE);
+    H5Tset_cset(mem.get(), H5Tget_cset(type.get()));
     check(H5Aread(a.get(), mem.get(), &text), where, std::string("cannot read attribute ") + name);
     std::string s = text ? text : "";
     H5free_memory(text);
     return s;
   }
+  // Fixed-length: as format version 1 wrote them.
   const std::size_t size = H5Tget_size(type.get());
   std::string s(size, '\0');
   Id mem = string_type(size);
+  H5Tset_cset(mem.get(), H5Tget_cset(type.get()));
   check(H5Aread(a.get(), mem.get(), s.data()), where, std::string("cannot read attribute ") + name);
   while (!s.empty() && s.back() == '\0') s.pop_back();
   return s;
+}
+
+long long read_int_attribute(hid_t object, const char* name, const std::string& where) {
+  Id a = checked(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, where, std::string("no attribute ") + name);
+  long long v = 0;
+  check(H5Aread(a.get(), H5T_NATIVE_LLONG, &v), where, std::string("cannot read attribute ") + name);
+  return v;
 }
 
 double read_double_attribute(hid_t object, const char* name, const std::string& where) {

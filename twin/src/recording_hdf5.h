@@ -75,7 +75,8 @@ void read_rows(hid_t dataset, hid_t mem_type, hsize_t first, hsize_t count, void
 
 // The on-disk format shared by the writer and the reader.
 inline constexpr const char* kFormatName = "cadereau-recording";
-inline constexpr int kFormatVersion = 1;
+// Version 2 moved the event source out of the index row into /events/source.
+inline constexpr int kFormatVersion = 2;
 inline constexpr std::size_t kSourceBytes = 64;
 
 // One row of /events/index. Packed so that the memory and file layouts are
@@ -87,7 +88,6 @@ struct EventRow {
   double wall_s;
   std::uint8_t kind;
   std::uint64_t cause;
-  char source[kSourceBytes];
   std::uint64_t payload_offset;
   std::uint32_t payload_size;
   std::uint8_t prev_hash[32];
@@ -103,15 +103,23 @@ struct SeriesRow {
 // Compound types for the rows above (kind as an HDF5 enum with the kind names).
 Id event_row_type();
 Id series_row_type();
+// One event's source: a fixed-length string of kSourceBytes.
+Id source_type();
+// The source member alone of a format-1 index row (read by member name).
+Id v1_source_member_type();
 // A fixed-length string type of n bytes (n >= 1), null-padded, UTF-8.
 Id string_type(std::size_t n);
+// A variable-length UTF-8 string type (for attributes: h5py reads them as str).
+Id text_type();
 
 void write_string_attribute(hid_t object, const char* name, const std::string& value, const std::string& where);
 void write_double_attribute(hid_t object, const char* name, double value, const std::string& where);
 void write_int_attribute(hid_t object, const char* name, long long value, const std::string& where);
 void write_doubles_attribute(hid_t object, const char* name, const std::vector<double>& values, const std::string& where);
 bool has_attribute(hid_t object, const char* name);
+// Reads fixed-length and variable-length string attributes alike.
 std::string read_string_attribute(hid_t object, const char* name, const std::string& where);
+long long read_int_attribute(hid_t object, const char* name, const std::string& where);
 double read_double_attribute(hid_t object, const char* name, const std::string& where);
 std::vector<double> read_doubles_attribute(hid_t object, const char* name, const std::string& where);
 

@@ -8,9 +8,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <limits>
 #include <map>
+#include <optional>
 
 namespace cadereau::twin {
 
@@ -42,6 +45,30 @@ Id open_dataset(hid_t parent, const std::string& name, const std::string& where)
   return h5::checked(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), H5Dclose, where, "cannot open dataset " + name);
 }
 
+std::string optional_text(hid_t object, const char* name, const std::string& where) {
+  return h5::has_attribute(object, name) ? h5::read_string_attribute(object, name, where) : std::string();
+}
+
+// "1988-10-03T07:00:00" (or with a Z) plus seconds, in the same form; nothing
+// when the text is not such a time.
+std::optional<std::string> iso_time_plus(const std::string& iso, double seconds) {
+  std::tm tm{};
+  char rest[8] = {};
+  const int n = std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%7s", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                            &tm.tm_min, &tm.tm_sec, rest);
+  if (n < 6 || !std::isfinite(seconds)) return std::nullopt;
+  const std::string zone = n == 7 ? rest : "";
+  if (!zone.empty() && zone != "Z") return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const std::time_t t = timegm(&tm) + static_cast<std::time_t>(std::llround(seconds));
+  std::tm out{};
+  gmtime_r(&t, &out);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &out);
+  return std::string(buf) + zone;
+}
+
 Sha256 to_sha(const std::uint8_t* bytes) {
   Sha256 s;
   std::memcpy(s.data(), bytes, 32);
@@ -67,8 +94,9 @@ struct RecordingReader::Impl {
   std::string where;
   Id file;
   RecordingMeta meta;
-  Id event_type, series_type;
+  Id event_type, series_type, source_type;
   Id index, payload;
+  Id source;               // /events/source; invalid in format 1, where the index row holds it
   std::uint64_t index_rows = 0, payload_bytes = 0, valid_events = 0;
   Id keyframe_time, keyframe_seq;
   struct KeyField {
@@ -84,10 +112,15 @@ struct RecordingReader::Impl {
     GridSpec grid;
     std::string crs_wkt;
     double nodata = -9999.0;
+    std::string units, description;
     std::size_t count = 0;
   };
   std::map<std::string, FrameChannel> frames;
-  std::map<std::string, Id> series;
+  struct Series {
+    Id rows;
+    SeriesInfo info;
+  };
+  std::map<std::string, Series> series;
 
   h5::EventRow row(std::uint64_t i) const {
     h5::EventRow r{};
@@ -101,6 +134,8 @@ struct RecordingReader::Impl {
       fail(where, "events {}..{} are past the {} recorded", first, first + count, rows_limit);
     std::vector<h5::EventRow> rows(count);
     h5::read_rows(index.get(), event_type.get(), first, count, rows.data(), where);
+    std::vector<char> sources(count * h5::kSourceBytes);
+    h5::read_rows(source.valid() ? source.get() : index.get(), source_type.get(), first, count, sources.data(), where);
     std::uint64_t lo = std::numeric_limits<std::uint64_t>::max(), hi = 0;
     for (const auto& r : rows) {
       if (r.payload_offset > payload_bytes || r.payload_size > payload_bytes - r.payload_offset)
@@ -123,7 +158,8 @@ struct RecordingReader::Impl {
       e.wall_s = r.wall_s;
       e.kind = static_cast<EventKind>(r.kind);
       e.cause_seq = r.cause;
-      e.source.assign(r.source, strnlen(r.source, h5::kSourceBytes));
+      const char* text = sources.data() + i * h5::kSourceBytes;
+      e.source.assign(text, strnlen(text, h5::kSourceBytes));
       if (r.payload_size > 0) e.payload.assign(heap, r.payload_offset - lo, r.payload_size);
       e.prev_hash = to_sha(r.prev_hash);
       e.hash = to_sha(r.hash);
@@ -201,6 +237,12 @@ RecordingReader::RecordingReader(const std::filesystem::path& path) : impl_(std:
     Id g = h5::checked(H5Gopen2(file, "meta", H5P_DEFAULT), H5Gclose, where, "cannot open /meta");
     if (!h5::has_attribute(g.get(), "format") || h5::read_string_attribute(g.get(), "format", where) != h5::kFormatName)
       fail(where, "is an HDF5 file but not a Cadereau recording (/meta has no format '{}')", h5::kFormatName);
+    if (h5::has_attribute(g.get(), "format_version")) {
+      const long long version = h5::read_int_attribute(g.get(), "format_version", where);
+      if (version > h5::kFormatVersion)
+        fail(where, "is a recording of format version {}; this cadereau reads versions up to {}", version,
+             h5::kFormatVersion);
+    }
     auto text = [&](const char* name) {
       return h5::has_attribute(g.get(), name) ? h5::read_string_attribute(g.get(), name, where) : std::string();
     };
@@ -219,6 +261,12 @@ RecordingReader::RecordingReader(const std::filesystem::path& path) : impl_(std:
   m.series_type = h5::series_row_type();
   m.index = open_dataset(file, "events/index", where);
   m.payload = open_dataset(file, "events/payload", where);
+  if (H5Lexists(file, "events/source", H5P_DEFAULT) > 0) {
+    m.source = open_dataset(file, "events/source", where);
+    m.source_type = h5::source_type();
+  } else {
+    m.source_type = h5::v1_source_member_type();  // read from the index rows
+  }
   m.keyframe_time = open_dataset(file, "keyframes/time_s", where);
   m.keyframe_seq = open_dataset(file, "keyframes/event_seq", where);
   for (const auto& name : list_group(file, "keyframes", where)) {
@@ -253,10 +301,18 @@ RecordingReader::RecordingReader(const std::filesystem::path& path) : impl_(std:
     c.grid.cell_h_m = -gt[5];
     c.crs_wkt = h5::read_string_attribute(c.values.get(), "crs_wkt", where);
     c.nodata = h5::read_double_attribute(c.values.get(), "nodata", where);
+    c.units = optional_text(c.values.get(), "units", where);
+    c.description = optional_text(c.values.get(), "description", where);
+    if (c.description.empty()) c.description = name;
     m.frames.emplace(name, std::move(c));
   }
-  for (const auto& name : list_group(file, "timeseries", where))
-    m.series.emplace(name, open_dataset(file, "timeseries/" + name, where));
+  for (const auto& name : list_group(file, "timeseries", where)) {
+    Impl::Series series{open_dataset(file, "timeseries/" + name, where), {}};
+    series.info.units = optional_text(series.rows.get(), "units", where);
+    series.info.description = optional_text(series.rows.get(), "description", where);
+    series.info.datum = optional_text(series.rows.get(), "datum", where);
+    m.series.emplace(name, std::move(series));
+  }
   m.load_extents();
 }
 
@@ -270,6 +326,7 @@ void RecordingReader::refresh() {
     if (d.valid()) h5::check(H5Drefresh(d.get()), m.where, "cannot refresh a dataset");
   };
   refresh(m.index);
+  refresh(m.source);
   refresh(m.payload);
   refresh(m.keyframe_time);
   refresh(m.keyframe_seq);
@@ -281,7 +338,7 @@ void RecordingReader::refresh() {
     refresh(c.values);
     refresh(c.time_s);
   }
-  for (auto& [name, s] : m.series) refresh(s);
+  for (auto& [name, s] : m.series) refresh(s.rows);
   m.load_extents();
 }
 
@@ -391,6 +448,17 @@ std::optional<RecordedFrame> RecordingReader::frame_nearest(const std::string& c
   Crs crs = c.crs_wkt.empty() ? Crs() : Crs::from_user_input(c.crs_wkt);
   f.raster = Raster(c.grid, std::move(crs), 0.0f, c.nodata);
   h5::read_rows(c.values.get(), H5T_NATIVE_FLOAT, best, 1, f.raster.values().data(), m.where);
+  BandInfo band{fmt::format("{} at {:g} s after the start of the run", c.description, f.time_s), c.units,
+                {{"TIME_S", fmt::format("{:g}", f.time_s)}}};
+  if (!m.meta.start_time_iso.empty()) {
+    band.metadata["START_TIME"] = m.meta.start_time_iso;
+    if (auto at = iso_time_plus(m.meta.start_time_iso, f.time_s)) {
+      band.metadata["TIME"] = *at;
+      band.description = fmt::format("{} at {} ({:g} s after the start of the run, {})", c.description, *at, f.time_s,
+                                     m.meta.start_time_iso);
+    }
+  }
+  f.raster.set_band(std::move(band));
   return f;
 }
 
@@ -443,10 +511,11 @@ SeriesData RecordingReader::series(const std::string& name) const {
   const Impl& m = *impl_;
   auto it = m.series.find(name);
   if (it == m.series.end()) fail(m.where, "no time series '{}'", name);
-  const auto n = h5::extent(it->second.get(), m.where).at(0);
+  const auto n = h5::extent(it->second.rows.get(), m.where).at(0);
   std::vector<h5::SeriesRow> rows(n);
-  h5::read_rows(it->second.get(), m.series_type.get(), 0, n, rows.data(), m.where);
+  h5::read_rows(it->second.rows.get(), m.series_type.get(), 0, n, rows.data(), m.where);
   SeriesData out;
+  out.info = it->second.info;
   for (const auto& r : rows) {
     out.time_s.push_back(r.time_s);
     out.values.push_back(r.value);

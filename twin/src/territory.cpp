@@ -41,7 +41,7 @@ std::optional<std::filesystem::path> optional_file(const YAML::Node& root, const
 }
 
 const std::set<std::string>& known_keys() {
-  static const std::set<std::string> keys{"name",     "crs",   "extent",  "dem",     "manning",
+  static const std::set<std::string> keys{"name",     "crs",   "vertical_datum", "extent",  "dem",     "manning",
                                           "landcover", "buildings", "assets", "sensors", "zones",
                                           "network",  "demand", "landcover_classes", "description"};
   return keys;
@@ -145,6 +145,7 @@ TerritoryManifest read_manifest(const std::filesystem::path& folder) {
     m.name = root["name"] ? root["name"].as<std::string>() : folder.filename().string();
     if (!root["crs"]) fail(manifest_path.string(), "'crs' is required (e.g. crs: EPSG:2154)");
     m.crs = root["crs"].as<std::string>();
+    if (root["vertical_datum"]) m.vertical_datum = root["vertical_datum"].as<std::string>();
     if (!root["dem"]) fail(manifest_path.string(), "'dem' is required (the elevation raster)");
     m.dem = file_entry(root, "dem", manifest_path, folder);
     if (const YAML::Node extent = root["extent"]) {
@@ -201,6 +202,7 @@ void write_manifest(const TerritoryManifest& m, const std::filesystem::path& fol
   out << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << m.name;
   out << YAML::Key << "crs" << YAML::Value << m.crs;
+  if (!m.vertical_datum.empty()) out << YAML::Key << "vertical_datum" << YAML::Value << m.vertical_datum;
   if (m.extent) {
     // fmt's shortest round-trip form: 0.065, not 0.065000000000000002.
     out << YAML::Key << "extent" << YAML::Value << YAML::Flow << YAML::BeginSeq << fmt::format("{}", m.extent->x_min_m)
@@ -316,7 +318,8 @@ std::string describe(const Territory& t) {
   const auto stats = t.dem.stats();
   line(fmt::format("Territory  {}", t.manifest.name));
   line(fmt::format("Folder     {}", t.manifest.folder.string()));
-  line(fmt::format("CRS        {} ({})", t.crs.label(), t.crs.name()));
+  line(fmt::format("CRS        {} ({}){}", t.crs.label(), t.crs.name(),
+                   t.manifest.vertical_datum.empty() ? "" : ", heights " + t.manifest.vertical_datum));
   line(fmt::format("Extent     x {:.1f} .. {:.1f} m, y {:.1f} .. {:.1f} m ({:.2f} x {:.2f} km)", g.x_min_m,
                    g.x_max_m(), g.y_min_m(), g.y_max_m, (g.x_max_m() - g.x_min_m) / 1000.0,
                    (g.y_max_m - g.y_min_m()) / 1000.0));

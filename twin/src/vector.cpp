@@ -73,14 +73,11 @@ void read_geometry(const OGRGeometry* g, const GeometryReader& reader, Feature& 
     }
     case wkbLineString:
       f.kind = GeometryKind::line;
-      f.line = reader.line(g->toLineString());
+      f.lines.push_back(reader.line(g->toLineString()));
       return;
     case wkbMultiLineString: {
       f.kind = GeometryKind::line;
-      for (const auto* part : *g->toMultiLineString()) {
-        auto piece = reader.line(part);
-        f.line.insert(f.line.end(), piece.begin(), piece.end());
-      }
+      for (const auto* part : *g->toMultiLineString()) f.lines.push_back(reader.line(part));
       return;
     }
     case wkbPolygon:
@@ -103,6 +100,7 @@ std::optional<std::string> Feature::text(const std::string& key) const {
   if (it == attributes.end()) return std::nullopt;
   if (const auto* s = std::get_if<std::string>(&it->second)) return *s;
   if (const auto* i = std::get_if<std::int64_t>(&it->second)) return std::to_string(*i);
+  if (const auto* b = std::get_if<bool>(&it->second)) return std::string(*b ? "true" : "false");
   return fmt::format("{}", std::get<double>(it->second));
 }
 
@@ -111,6 +109,7 @@ std::optional<double> Feature::number(const std::string& key) const {
   if (it == attributes.end()) return std::nullopt;
   if (const auto* d = std::get_if<double>(&it->second)) return *d;
   if (const auto* i = std::get_if<std::int64_t>(&it->second)) return static_cast<double>(*i);
+  if (const auto* b = std::get_if<bool>(&it->second)) return *b ? 1.0 : 0.0;
   const std::string& s = std::get<std::string>(it->second);
   try {
     std::size_t used = 0;
@@ -168,7 +167,10 @@ VectorLayer read_vector(const std::filesystem::path& path, const Crs& working) {
       switch (field->GetType()) {
         case OFTInteger:
         case OFTInteger64:
-          f.attributes[name] = static_cast<std::int64_t>(ogr_feature->GetFieldAsInteger64(i));
+          if (field->GetSubType() == OFSTBoolean)
+            f.attributes[name] = ogr_feature->GetFieldAsInteger(i) != 0;
+          else
+            f.attributes[name] = static_cast<std::int64_t>(ogr_feature->GetFieldAsInteger64(i));
           break;
         case OFTReal:
           f.attributes[name] = ogr_feature->GetFieldAsDouble(i);
@@ -213,33 +215,42 @@ void write_vector(const std::vector<Feature>& features, const Crs& crs, const st
   DatasetPtr ds(driver->Create(where.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
   if (!ds) fail(where, "cannot create ({})", detail::gdal_last_error());
 
+  const bool geojson = std::string(driver_name) == "GeoJSON";
   OGRSpatialReference srs;
   if (!crs.empty()) {
     srs.importFromWkt(crs.wkt().c_str());
     srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
   }
-  GeometryKind kind = features.empty() ? GeometryKind::point : features.front().kind;
-  const OGRwkbGeometryType type =
-      kind == GeometryKind::point ? wkbPoint : kind == GeometryKind::line ? wkbLineString : wkbMultiPolygon;
-  const std::string precision = crs.is_geographic() ? "COORDINATE_PRECISION=8" : "COORDINATE_PRECISION=3";
-  const char* options[] = {precision.c_str(), nullptr};
+  const GeometryKind kind = features.empty() ? GeometryKind::point : features.front().kind;
+  const bool multi_lines = std::any_of(features.begin(), features.end(), [](const Feature& f) { return f.lines.size() > 1; });
+  const OGRwkbGeometryType type = kind == GeometryKind::point ? wkbPoint
+                                  : kind == GeometryKind::line ? (multi_lines ? wkbMultiLineString : wkbLineString)
+                                                               : wkbMultiPolygon;
+  // RFC 7946: GDAL reprojects to WGS84 lon/lat and leaves out the obsolete
+  // `crs` member. Nine decimals of a degree keep a Lambert-93 round trip
+  // under a millimetre.
+  const char* geojson_options[] = {"RFC7946=YES", "COORDINATE_PRECISION=9", "WRITE_NAME=NO", nullptr};
+  if (geojson && crs.empty()) fail(where, "GeoJSON needs the features' CRS to write them as longitude, latitude");
   OGRLayer* layer = ds->CreateLayer(layer_name.c_str(), crs.empty() ? nullptr : &srs, type,
-                                    std::string(driver_name) == "GeoJSON" ? const_cast<char**>(options) : nullptr);
+                                    geojson ? const_cast<char**>(geojson_options) : nullptr);
   if (!layer) fail(where, "cannot create layer '{}' ({})", layer_name, detail::gdal_last_error());
 
   // Fields: the union of attribute names, in first-seen order, typed by first value.
   std::vector<std::pair<std::string, OGRFieldType>> fields;
-  std::set<std::string> seen;
+  std::set<std::string> seen, booleans;
   for (const auto& f : features)
     for (const auto& [name, value] : f.attributes)
       if (seen.insert(name).second) {
         const OGRFieldType t = std::holds_alternative<std::int64_t>(value) ? OFTInteger64
                                : std::holds_alternative<double>(value)     ? OFTReal
+                               : std::holds_alternative<bool>(value)       ? OFTInteger
                                                                            : OFTString;
         fields.emplace_back(name, t);
+        if (std::holds_alternative<bool>(value)) booleans.insert(name);
       }
   for (const auto& [name, t] : fields) {
     OGRFieldDefn field(name.c_str(), t);
+    if (booleans.count(name)) field.SetSubType(OFSTBoolean);
     if (layer->CreateField(&field) != OGRERR_NONE) fail(where, "cannot create field '{}'", name);
   }
 
@@ -251,6 +262,8 @@ void write_vector(const std::vector<Feature>& features, const Crs& crs, const st
         feature.SetField(i, static_cast<GIntBig>(*v));
       else if (const auto* d = std::get_if<double>(&value))
         feature.SetField(i, *d);
+      else if (const auto* b = std::get_if<bool>(&value))
+        feature.SetField(i, *b ? 1 : 0);
       else
         feature.SetField(i, std::get<std::string>(value).c_str());
     }
@@ -264,9 +277,22 @@ void write_vector(const std::vector<Feature>& features, const Crs& crs, const st
       OGRPoint p(f.point.x_m, f.point.y_m);
       feature.SetGeometry(&p);
     } else if (f.kind == GeometryKind::line) {
-      OGRLineString l;
-      for (const auto& p : f.line) l.addPoint(p.x_m, p.y_m);
-      feature.SetGeometry(&l);
+      auto line_of = [](const Polyline& part) {
+        OGRLineString l;
+        for (const auto& p : part) l.addPoint(p.x_m, p.y_m);
+        return l;
+      };
+      if (multi_lines) {
+        OGRMultiLineString ml;
+        for (const auto& part : f.lines) {
+          OGRLineString l = line_of(part);
+          ml.addGeometry(&l);
+        }
+        feature.SetGeometry(&ml);
+      } else {
+        OGRLineString l = line_of(f.lines.empty() ? Polyline{} : f.lines.front());
+        feature.SetGeometry(&l);
+      }
     } else {
       OGRMultiPolygon mp;
       for (const auto& poly : f.polygons) {

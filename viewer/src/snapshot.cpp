@@ -45,7 +45,11 @@ osg::ref_ptr<osg::GraphicsContext> offscreen_context(int width_px, int height_px
   traits->width = width_px;
   traits->height = height_px;
   traits->red = traits->green = traits->blue = 8;
-  traits->alpha = 8;
+  // No alpha: the picture is read back as RGB, and with an RGBA config on a
+  // depth-24 screen (Xvfb's) Mesa's software rasteriser puts a 32-bit image
+  // on the 24-bit drawable (MIT-SHM PutImage), which X refuses with BadMatch:
+  // harmless for the picture, but eight lines of X11 errors per frame.
+  traits->alpha = 0;
   traits->depth = 24;
   traits->windowDecoration = false;
   traits->doubleBuffer = true;

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,15 @@ struct GridSpec {
   bool same_as(const GridSpec& o, double tolerance_m = 1e-6) const;
 };
 
+// What a raster's band holds, so that a file read in QGIS or gdalinfo says it:
+// GeoTIFFs carry it as GDAL's band description, unit type and metadata items.
+struct BandInfo {
+  std::string description;  // "maximum water depth since the start of the run"
+  std::string unit;         // "m", "s", "m/s"
+  std::map<std::string, std::string> metadata;  // e.g. TIME_S, ARRIVAL_DEPTH_M
+  bool empty() const { return description.empty() && unit.empty() && metadata.empty(); }
+};
+
 enum class PixelType { float32, float64, int16, int32, byte };
 enum class Resampling { nearest, bilinear, cubic, average };
 
@@ -61,6 +71,8 @@ class Raster {
   void set_crs(Crs crs) { crs_ = std::move(crs); }
   std::optional<double> nodata() const { return nodata_; }
   void set_nodata(std::optional<double> nodata) { nodata_ = nodata; }
+  const BandInfo& band() const { return band_; }
+  void set_band(BandInfo band) { band_ = std::move(band); }
 
   float& at(int col, int row) { return values_[grid_.linear({col, row})]; }
   float at(int col, int row) const { return values_[grid_.linear({col, row})]; }
@@ -87,11 +99,12 @@ class Raster {
   GridSpec grid_;
   Crs crs_;
   std::optional<double> nodata_;
+  BandInfo band_;
   std::vector<float> values_;
 };
 
-// Reads band 1 of any raster GDAL opens. Throws Error naming the file when it is
-// missing, unreadable or rotated. A raster without a CRS is returned with an
+// Reads band 1 of any raster GDAL opens, with its description, unit and
+// metadata. Throws Error naming the file when it is missing, unreadable or rotated. A raster without a CRS is returned with an
 // empty Crs; callers that need one use require_crs().
 Raster read_raster(const std::filesystem::path& path);
 void require_crs(const Raster& raster, const std::filesystem::path& path);
@@ -100,13 +113,14 @@ struct WriteOptions {
   PixelType type = PixelType::float32;
   bool compress = true;
 };
+// Writes band 1 with the raster's BandInfo. Throws Error naming the file when it cannot.
 void write_geotiff(const Raster& raster, const std::filesystem::path& path, WriteOptions options = {});
 // ESRI ASCII grid (.asc) with a .prj beside it when the raster has a CRS.
 // Needs square cells.
 void write_ascii_grid(const Raster& raster, const std::filesystem::path& path);
 
 // Reprojects and resamples onto a target grid in a target CRS (GDAL warp).
-// Target cells not covered by the source are nodata.
+// Target cells not covered by the source are nodata; the band info is kept.
 Raster warp_to_grid(const Raster& source, const GridSpec& grid, const Crs& crs,
                     Resampling resampling = Resampling::bilinear);
 

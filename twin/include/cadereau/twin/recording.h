@@ -7,15 +7,20 @@
 // that is still being written.
 //
 // Layout (every dataset is chunked and extendible along its first axis):
-//   /meta                       attributes: territory, scenario, crs_wkt,
-//                               start_time_iso, software_version,
-//                               parent_recording, fork_sim_s (forks only),
-//                               run_options_json, created_wall_s
+//   /meta                       attributes: format, format_version, territory,
+//                               scenario, crs_wkt, start_time_iso,
+//                               software_version, parent_recording,
+//                               fork_sim_s (forks only), run_options_json,
+//                               created_wall_s
 //   /events/index               compound, one row per event: seq (u64, from 1),
 //                               sim_s, wall_s (unix), kind (u8 enum), cause
-//                               (u64, 0 = none), source (string[64]),
-//                               payload_offset (u64), payload_size (u32),
-//                               prev_hash, hash (u8[32], SHA-256)
+//                               (u64: the seq of the event behind it, 0 = none
+//                               or not given), payload_offset (u64),
+//                               payload_size (u32), prev_hash, hash (u8[32],
+//                               SHA-256)
+//   /events/source              string[64] (UTF-8), one row per event: who or
+//                               what recorded it (a dataset of its own, so
+//                               that h5py's .asstr() reads it as text)
 //   /events/payload             u8: the payloads (JSON text) end to end;
 //                               event i is payload[offset : offset + size]
 //   /keyframes/time_s           f64 [k]; /keyframes/event_seq u64 [k] (last
@@ -23,12 +28,20 @@
 //   /keyframes/<field>          f64 [k][n] for array fields
 //   /keyframes/<field>/bytes    u8 and /keyframes/<field>/extent u64 [k][2]
 //                               (offset, size) for blob fields (SUMO state)
-//   /timeseries/<name>          compound {time_s f64, value f64}
+//   /timeseries/<name>          compound {time_s f64, value f64}, attributes
+//                               units (of value), description and datum
+//                               when the layout gives them
 //   /frames/<name>/values       f32 [f][rows][cols], attributes geotransform
-//                               (GDAL's 6 doubles), crs_wkt, units, nodata
+//                               (GDAL's 6 doubles), crs_wkt, units, nodata,
+//                               description
 //   /frames/<name>/time_s       f64 [f]
-// Payloads live in a byte heap rather than in variable-length strings because
-// SWMR does not cover variable-length data.
+// Times (sim_s, time_s) are seconds after the start of the run, whose clock
+// time is start_time_iso. Attributes that hold text are
+// variable-length UTF-8 strings: h5py reads them as str.
+// Payloads live in a byte heap, and sources in fixed-length strings, rather
+// than in variable-length strings because SWMR does not cover variable-length
+// data in datasets. Format version 1 kept the source in the index row; the
+// reader still opens such files.
 //
 // Hash chain: hash_n = SHA-256(prev_hash_n || canonical bytes of event n),
 // prev_hash_1 = 32 zero bytes, prev_hash_n = hash_{n-1}. Canonical bytes:
@@ -49,6 +62,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -95,7 +109,9 @@ struct RecordingMeta {
   std::string territory;
   std::string scenario;
   std::string crs_wkt;
-  std::string start_time_iso;     // UTC, "2024-10-03T08:00:00Z"; now when empty
+  // The clock time of sim time 0: a scenario's start ("1988-10-03T07:00:00",
+  // its local time) or, when empty, the recording's creation ("...Z", UTC).
+  std::string start_time_iso;
   std::string software_version;   // "cadereau X.Y.Z" when empty
   std::string parent_recording;   // path of the parent session for a fork
   std::optional<double> fork_sim_s;  // the parent's sim time where this one starts
@@ -110,6 +126,14 @@ struct FrameLayout {
   std::string crs_wkt;
   std::string units;              // "m"
   double nodata = -9999.0;
+  std::string description;        // "water depth"; the name when empty
+};
+
+// What a time series holds, written as attributes of its dataset.
+struct SeriesInfo {
+  std::string units;              // of the values: "m", "vehicles", "1" for a ratio
+  std::string description;        // "water-surface elevation at gauge lg-ales"
+  std::string datum;              // for elevations: "NGF-IGN69"; empty otherwise
 };
 
 struct KeyframeFieldLayout {
@@ -123,6 +147,9 @@ struct RecordingLayout {
   RecordingMeta meta;
   std::vector<FrameLayout> frames;
   std::vector<std::string> series;
+  // By series name: what each declared series holds (every series should
+  // have its units). A name that is not in `series` is refused.
+  std::map<std::string, SeriesInfo> series_info;
   std::vector<KeyframeFieldLayout> keyframe_fields;
 };
 
@@ -151,7 +178,8 @@ class Recorder {
  public:
   // Creates (or truncates) the file, writes the metadata and the layout, and
   // switches to SWMR writing. Throws Error naming the file when HDF5 refuses,
-  // or when the layout has duplicate or empty names.
+  // or when the layout has duplicate or empty names, or describes a series
+  // it does not declare.
   Recorder(const std::filesystem::path& path, RecordingLayout layout, RecorderOptions options = {});
   ~Recorder();  // closes; never throws (a failing close is lost: call close())
   Recorder(const Recorder&) = delete;
@@ -197,7 +225,10 @@ struct ChainCheck {
 struct RecordedFrame {
   double time_s = 0.0;
   std::size_t index = 0;
-  Raster raster;                  // on the recorded grid, with the recorded CRS and nodata
+  // On the recorded grid, with the recorded CRS and nodata; its band says
+  // what it holds, in which unit and when (metadata TIME_S, and START_TIME
+  // and TIME when the recording has a start time).
+  Raster raster;
 };
 
 struct Keyframe {
@@ -216,6 +247,7 @@ struct Keyframe {
 struct SeriesData {
   std::vector<double> time_s;
   std::vector<double> values;
+  SeriesInfo info;                // empty fields when the file does not say
 };
 
 class RecordingReader {

@@ -6,6 +6,7 @@
 // territory.yaml:
 //   name: Nîmes (demo)
 //   crs: EPSG:2154                  # working CRS, projected, metres
+//   vertical_datum: NGF-IGN69        # optional: what the DEM's heights refer to
 //   extent: [x_min, y_min, x_max, y_max]   # optional, default: the DEM's
 //   dem: dem.tif                     # required
 //   manning: manning.tif             # optional Manning n raster
@@ -40,6 +41,7 @@ struct TerritoryManifest {
   std::filesystem::path folder;
   std::string name;
   std::string crs;  // as written
+  std::string vertical_datum;  // the DEM heights' datum ("NGF-IGN69"); empty when not given
   std::optional<Box> extent;
   std::filesystem::path dem;
   std::optional<std::filesystem::path> manning;
