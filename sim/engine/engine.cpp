@@ -623,7 +623,12 @@ void Engine::record_to_file(std::size_t, double t_s) {
                               r.kind == impact::kind::forcing_changed
                           ? twin::EventKind::inject
                                                                                        : twin::EventKind::impact;
-    rec.append(kind, r.t_s, "engine", j.dump());
+    // The index's cause: the event of the record's first cause, when this
+    // recording holds it (a resumed run's earlier records are in its parent's).
+    std::uint64_t cause_seq = 0;
+    if (!r.causes.empty())
+      if (const auto e = im.event_of_record.find(r.causes.front()); e != im.event_of_record.end()) cause_seq = e->second;
+    im.event_of_record[r.id] = rec.append(kind, r.t_s, "engine", j.dump(), cause_seq);
   }
   for (std::size_t g = 0; g < gauges_.size(); ++g) rec.append_sample("gauge_" + gauges_[g].id + "_wse_m", t_s, gauges_[g].wse_m.back());
   std::size_t out = 0;

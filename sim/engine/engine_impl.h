@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,6 +70,8 @@ struct Engine::Impl {
   std::vector<Command> pending;
   // The command (JSON) behind a record, until the record reaches the file.
   std::map<std::uint64_t, std::string> command_of_record;
+  // The recording's event seq of each record written to it.
+  std::unordered_map<std::uint64_t, std::uint64_t> event_of_record;
   double next_frame_s = 0.0;
   double next_keyframe_s = 0.0;
 };

@@ -7,7 +7,11 @@
 #include "small_town.h"
 #include "test_support.h"
 
+#include <nlohmann/json.hpp>
+
 #include <catch2/catch.hpp>
+
+#include <map>
 
 #include <cmath>
 #include <tuple>
@@ -192,4 +196,32 @@ TEST_CASE("Rain everywhere can start part way through a run that had none", "[in
   // 200 s of 36 mm/h on the 800 m x 800 m domain.
   CHECK(balance.rain_m3 == Approx(1e-5 * 200.0 * 800.0 * 800.0).epsilon(1e-3));
   CHECK(balance.error_rel() < 1e-9);
+}
+
+TEST_CASE("A recorded consequence names the event of its cause in the index", "[integration][engine]") {
+  SmallTown town;
+  cadereau::testing::TempDir tmp;
+  auto setup = SmallTown::channel_flood(300.0);
+  setup.recording = tmp / "run.h5";
+  {
+    engine::Engine run(town.territory, setup);
+    run.run();
+  }
+  const twin::RecordingReader reader(tmp / "run.h5");
+  const auto events = reader.events(0, reader.event_count());
+  std::map<std::uint64_t, std::uint64_t> seq_of_record;  // record id -> event seq
+  int checked = 0;
+  for (const auto& e : events) {
+    const auto payload = nlohmann::json::parse(e.payload, nullptr, false);
+    if (payload.is_discarded() || !payload.contains("id") || !payload.contains("causes")) continue;
+    seq_of_record[payload["id"].get<std::uint64_t>()] = e.seq;
+    const auto& causes = payload["causes"];
+    if (causes.empty()) {
+      CHECK(e.cause_seq == 0);
+    } else {
+      CHECK(e.cause_seq == seq_of_record.at(causes[0].get<std::uint64_t>()));
+      ++checked;
+    }
+  }
+  CHECK(checked > 3);
 }
