@@ -181,40 +181,9 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
   gauges_.shrink_to_fit();
 
   if (setup_.recording) {
-    twin::RecordingLayout layout;
-    layout.meta = setup_.meta;
-    layout.meta.crs_wkt = flood_->crs().wkt();
-    layout.frames.push_back({"depth_m", grid, flood_->crs().wkt(), "m", flood::FloodModel::kNodata, "water depth"});
-    layout.series = {"roads_closed", "people_at_risk", "assets_out_of_service", "vehicles_running"};
-    layout.series_info = {
-        {"roads_closed", {"road edges", "road edges closed now (by water or by an action), each direction counted", ""}},
-        {"people_at_risk", {"people", "people in vehicles caught by water since the start", ""}},
-        {"assets_out_of_service", {"assets", "assets out of service now", ""}},
-        {"vehicles_running", {"vehicles", "vehicles on the road network or waiting to enter it", ""}}};
-    const std::string& datum = territory.manifest.vertical_datum;
-    for (const auto& g : gauges_) {
-      layout.series.push_back("gauge_" + g.id + "_wse_m");
-      layout.series_info["gauge_" + g.id + "_wse_m"] = {
-          "m", fmt::format("water-surface elevation at level gauge {} (bed at {:.2f} m)", g.name, g.bed_m),
-          datum.empty() ? "as the territory's DEM (territory.yaml gives no vertical_datum)" : datum};
-    }
-    if (setup_.keyframe_every_s > 0.0) {
-      using Field = twin::KeyframeFieldLayout;
-      const std::size_t cells = grid.cell_count();
-      layout.keyframe_fields = {{flood::kStateDepth, Field::Type::float64_array, cells},
-                                {flood::kStateDischargeEast, Field::Type::float64_array, cells},
-                                {flood::kStateDischargeNorth, Field::Type::float64_array, cells},
-                                {kKeyframeSumoState, Field::Type::blob, 0},
-                                {kKeyframeEngineState, Field::Type::blob, 0}};
-    }
-    im.recorder = std::make_unique<twin::Recorder>(*setup_.recording, std::move(layout));
-    im.recorder->append(twin::EventKind::simulation_event, 0.0, "engine",
-                        nlohmann::json{{"event", "run_start"},
-                                       {"duration_s", setup_.duration_s},
-                                       {"exchange_s", setup_.exchange_s},
-                                       {"traffic", setup_.traffic},
-                                       {"seed", setup_.seed}}
-                            .dump());
+    im.recording = std::make_unique<EngineRecording>(*setup_.recording, setup_, territory, grid, flood_->crs(), gauges_,
+                                                     setup_.keyframe_every_s > 0.0);
+    im.observers.push_back(im.recording.get());
   }
   if (setup_.resume) {
     resume(*setup_.resume, setup_.resume_where.empty() ? std::string("saved state") : setup_.resume_where);
@@ -250,14 +219,12 @@ std::vector<std::size_t> Engine::edges_ever_flooded() const {
 
 void Engine::run() {
   advance_to(setup_.duration_s);
-  if (impl_->recorder) {
-    const auto started = Clock::now();
-    impl_->recorder->append(twin::EventKind::simulation_event, time_s_, "engine",
-                            nlohmann::json{{"event", "run_end"}, {"records", log_.size()}}.dump());
-    impl_->recorder->close();
-    timings_.recording_s += seconds_since(started);
-  }
+  const auto started = Clock::now();
+  for (EngineObserver* o : impl_->observers) o->on_end(time_s_);
+  timings_.recording_s += seconds_since(started);
 }
+
+void Engine::add_observer(EngineObserver& observer) { impl_->observers.push_back(&observer); }
 
 void Engine::advance_to(double t_s) {
   const auto started = Clock::now();
@@ -326,11 +293,9 @@ void Engine::exchange(double t_s) {
       timings_.access_s += seconds_since(started);
     }
   }
-  if (im.recorder) {
-    started = Clock::now();
-    record_to_file(first_new, t_s);
-    timings_.recording_s += seconds_since(started);
-  }
+  started = Clock::now();
+  report_exchange(first_new, t_s);
+  timings_.recording_s += seconds_since(started);
 }
 
 void Engine::note_hazards(double t_s) {
@@ -607,44 +572,44 @@ void Engine::react_to_new_records(std::size_t) {
   }
 }
 
-void Engine::record_to_file(std::size_t, double t_s) {
+void Engine::report_exchange(std::size_t, double t_s) {
   auto& im = *impl_;
-  auto& rec = *im.recorder;
-  for (; im.recorded < log_.size(); ++im.recorded) {
-    const impact::Impact& r = log_.all()[im.recorded];
-    nlohmann::json j{{"id", r.id},       {"kind", r.kind},   {"target", r.target}, {"x_m", r.place.x_m},
-                     {"y_m", r.place.y_m}, {"detail", r.detail}, {"people", r.people}, {"causes", r.causes}};
-    if (const auto c = im.command_of_record.find(r.id); c != im.command_of_record.end()) {
-      j["command"] = nlohmann::json::parse(c->second);
+  const std::size_t first = im.recorded;
+  im.recorded = log_.size();
+  std::vector<std::string> commands(log_.size() - first);
+  for (std::size_t i = first; i < log_.size(); ++i)
+    if (const auto c = im.command_of_record.find(log_.all()[i].id); c != im.command_of_record.end()) {
+      commands[i - first] = std::move(c->second);
       im.command_of_record.erase(c);
     }
-    const auto kind = r.kind == impact::kind::action                                   ? twin::EventKind::operator_action
-                      : r.kind == impact::kind::inflow || r.kind == impact::kind::rain ||
-                              r.kind == impact::kind::forcing_changed
-                          ? twin::EventKind::inject
-                                                                                       : twin::EventKind::impact;
-    // The index's cause: the event of the record's first cause, when this
-    // recording holds it (a resumed run's earlier records are in its parent's).
-    std::uint64_t cause_seq = 0;
-    if (!r.causes.empty())
-      if (const auto e = im.event_of_record.find(r.causes.front()); e != im.event_of_record.end()) cause_seq = e->second;
-    im.event_of_record[r.id] = rec.append(kind, r.t_s, "engine", j.dump(), cause_seq);
-  }
-  for (std::size_t g = 0; g < gauges_.size(); ++g) rec.append_sample("gauge_" + gauges_[g].id + "_wse_m", t_s, gauges_[g].wse_m.back());
-  std::size_t out = 0;
+  std::vector<RecordedCommand> observations;
+  observations.swap(im.observations_taken);
+  // Frames keep their cadence from the start, whoever is watching.
+  const bool frame_due = t_s >= im.next_frame_s - 1e-9;
+  if (frame_due) im.next_frame_s = t_s + setup_.frame_every_s;
+  if (im.observers.empty()) return;
+
+  ExchangeReport report;
+  report.t_s = t_s;
+  report.new_records = std::span<const impact::Impact>(log_.all()).subspan(first);
+  report.record_commands = commands;
+  report.observations = observations;
+  report.kpis.roads_closed = closed_edges().size();
+  report.kpis.people_at_risk = people_at_risk_;
   for (std::size_t a = 0; a < territory_.assets.size(); ++a)
-    out += impacts_->status(a) == impact::AssetStatus::out_of_service;
-  rec.append_sample("roads_closed", t_s, static_cast<double>(closed_edges().size()));
-  rec.append_sample("people_at_risk", t_s, people_at_risk_);
-  rec.append_sample("assets_out_of_service", t_s, static_cast<double>(out));
-  rec.append_sample("vehicles_running", t_s, im.traffic ? static_cast<double>(im.traffic->expected_vehicles()) : 0.0);
-  if (t_s >= im.next_frame_s - 1e-9) {
-    const twin::Raster depth = flood_->depth_raster();
-    rec.append_frame("depth_m", t_s, depth.values());
-    im.next_frame_s = t_s + setup_.frame_every_s;
+    report.kpis.assets_out_of_service += impacts_->status(a) == impact::AssetStatus::out_of_service;
+  report.kpis.vehicles_running = im.traffic ? im.traffic->expected_vehicles() : 0;
+  std::vector<GaugeLevel> gauges;
+  for (const auto& g : gauges_) gauges.push_back({g.id, g.wse_m.back()});
+  report.gauges = gauges;
+  std::optional<twin::Raster> depth;
+  if (frame_due) {
+    depth = flood_->depth_raster();
+    report.depth = &*depth;
   }
-  if (setup_.keyframe_every_s > 0.0 && t_s >= im.next_keyframe_s - 1e-9) {
-    record_keyframe(t_s);
+  for (EngineObserver* o : im.observers) o->on_exchange(report);
+  if (im.recording && setup_.keyframe_every_s > 0.0 && t_s >= im.next_keyframe_s - 1e-9) {
+    im.recording->keyframe(t_s, capture_state());
     im.next_keyframe_s = t_s + setup_.keyframe_every_s;
   }
 }

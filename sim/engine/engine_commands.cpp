@@ -157,18 +157,10 @@ void Engine::apply_forcing(ForcingChange f) {
   im.command_of_record[id] = j.dump();
 }
 
-void Engine::record_observation(const Observation& o) {
-  auto& im = *impl_;
-  if (!im.recorder) return;
-  nlohmann::json j = nlohmann::json::parse(command_json(o));
-  j["taken_s"] = time_s_;
-  im.recorder->append(twin::EventKind::observation, time_s_, o.source.empty() ? "observation" : o.source.substr(0, 64),
-                      j.dump());
-}
+void Engine::record_observation(const Observation& o) { impl_->observations_taken.push_back({time_s_, o}); }
 
 void Engine::note_command(std::uint64_t record, const TimedAction& action) {
   auto& im = *impl_;
-  if (!im.recorder) return;
   nlohmann::json j = nlohmann::json::parse(command_json(action));
   j["t_s"] = log_.at(record).t_s;  // when it took effect
   if (!std::isnan(im.applying_taken_s)) j["taken_s"] = im.applying_taken_s;

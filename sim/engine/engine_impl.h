@@ -5,6 +5,7 @@
 #include "cadereau/sim/engine/engine.h"
 #include "cadereau/sim/traffic/traffic_model.h"
 #include "cadereau/twin/spatial_index.h"
+#include "engine_recording.h"
 #include "flood_worker.h"
 
 #include <map>
@@ -63,15 +64,15 @@ struct Engine::Impl {
   std::vector<double> action_taken_s;
   double applying_taken_s = 0.0;  // the same for the action being applied
   std::size_t reacted = 0;           // records already acted upon
-  std::size_t recorded = 0;          // records already in the file
-  std::unique_ptr<twin::Recorder> recorder;
+  std::size_t recorded = 0;          // records already reported to the observers
+  std::unique_ptr<EngineRecording> recording;  // the built-in observer, when the setup names a file
+  std::vector<EngineObserver*> observers;      // the recording first, then those added
+  std::vector<RecordedCommand> observations_taken;  // at this step, for the observers
   // Submitted commands waiting for the next exchange (any thread adds).
   std::mutex pending_mutex;
   std::vector<Command> pending;
   // The command (JSON) behind a record, until the record reaches the file.
   std::map<std::uint64_t, std::string> command_of_record;
-  // The recording's event seq of each record written to it.
-  std::unordered_map<std::uint64_t, std::uint64_t> event_of_record;
   double next_frame_s = 0.0;
   double next_keyframe_s = 0.0;
 };

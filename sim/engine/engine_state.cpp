@@ -184,22 +184,6 @@ void Engine::save_state(const std::filesystem::path& dir) const {
   write_file(dir / "engine.json", state.engine_json + "\n", "the engine state");
 }
 
-void Engine::record_keyframe(double t_s) {
-  auto& im = *impl_;
-  const EngineState state = capture_state();
-  const auto bytes = [](const std::string& s) {
-    return std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
-  };
-  std::vector<twin::KeyframeField> fields{
-      {flood::kStateDepth, state.water.depth_m, {}},
-      {flood::kStateDischargeEast, state.water.discharge_east_m2_s, {}},
-      {flood::kStateDischargeNorth, state.water.discharge_north_m2_s, {}},
-      {kKeyframeSumoState, {}, bytes(state.sumo_state)},
-      {kKeyframeEngineState, {}, bytes(state.engine_json)},
-  };
-  im.recorder->append_keyframe(t_s, fields);
-}
-
 void Engine::resume(const EngineState& state, const std::string& where) {
   auto& im = *impl_;
   nlohmann::json j;

@@ -37,6 +37,13 @@ struct Observation {
 
 using Command = std::variant<TimedAction, ForcingChange, Observation>;
 
+// A command as the engine took it: re-submitted when a run reaches
+// taken_s, it takes effect as it did.
+struct RecordedCommand {
+  double taken_s = 0.0;  // the engine's time when it took the command from its queue
+  Command command;
+};
+
 // When the command asks to take effect (seconds since the start).
 double command_time_s(const Command& command);
 // Who gave it.

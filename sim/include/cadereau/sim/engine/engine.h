@@ -21,6 +21,7 @@
 
 #include "cadereau/sim/engine/action.h"
 #include "cadereau/sim/engine/command.h"
+#include "cadereau/sim/engine/observer.h"
 #include "cadereau/sim/flood/flood_model.h"
 #include "cadereau/sim/impact/impact_model.h"
 #include "cadereau/twin/recording.h"
@@ -160,6 +161,9 @@ class Engine {
   // that time is past; observations recorded as they are. Every applied
   // command is recorded with the time it took effect (recorded_commands()).
   void submit(Command command);
+  // Adds an observer, told after every exchange step from now on (not owned:
+  // it must outlive the engine's run). The recording is one, built in.
+  void add_observer(EngineObserver& observer);
   double time_s() const { return time_s_; }
 
   const impact::ImpactLog& log() const { return log_; }
@@ -188,7 +192,7 @@ class Engine {
   void sample_water(double t_s);
   void update_access(double t_s);
   void react_to_new_records(std::size_t first_new);
-  void record_to_file(std::size_t first_new, double t_s);
+  void report_exchange(std::size_t first_new, double t_s);
   void resume(const EngineState& state, const std::string& where);
   // Commands (engine_commands.cpp).
   void check_command(const Command& command) const;
@@ -198,7 +202,6 @@ class Engine {
   void apply_forcing(ForcingChange change);
   void record_observation(const Observation& observation);
   void note_command(std::uint64_t record, const TimedAction& action);
-  void record_keyframe(double t_s);
   std::vector<std::uint64_t> water_causes(std::size_t cell);
 
   const twin::Territory& territory_;
@@ -213,13 +216,6 @@ class Engine {
   double time_s_ = 0.0;
   long stalled_vehicles_ = 0;
   double people_at_risk_ = 0.0;  // in vehicles caught by water, so far
-};
-
-// A command as the engine took it: re-submitted when a run reaches
-// taken_s, it takes effect as it did.
-struct RecordedCommand {
-  double taken_s = 0.0;  // the engine's time when it took the command from its queue
-  Command command;
 };
 
 // The commands submitted to the engine that recorded this file (not the
