@@ -191,20 +191,6 @@ int redrive_flood(const twin::RecordingReader& r, const Redrive& d, std::ostream
   return 0;
 }
 
-sim::engine::TimedAction action_from_json(const nlohmann::json& j) {
-  sim::engine::TimedAction a;
-  a.t_s = j.at("t_s").get<double>();
-  const auto verb = sim::engine::parse_verb(j.at("verb").get<std::string>());
-  if (!verb) throw nlohmann::json::other_error::create(501, "unknown verb " + j.at("verb").dump(), &j);
-  a.verb = *verb;
-  a.target = j.at("target").get<std::string>();
-  a.value = j.value("value", 0.0);
-  a.program = j.value("program", std::string());
-  a.by = j.value("by", std::string());
-  a.where = j.value("where", std::string());
-  return a;
-}
-
 // A scenario run recorded by `cadereau run` or `demo`: the whole engine from
 // its keyframe, with the recorded scenario and the actions added.
 int redrive_scenario(const twin::RecordingReader& r, const nlohmann::json& run, const Redrive& d, std::ostream& out,
@@ -218,7 +204,12 @@ int redrive_scenario(const twin::RecordingReader& r, const nlohmann::json& run, 
     scenario = scenarios::parse_scenario(run.at("scenario_yaml").get<std::string>(),
                                          run.at("scenario_file").get<std::string>());
     territory = run.at("territory").get<std::string>();
-    for (const auto& a : run.value("added_actions", nlohmann::json::array())) recorded_actions.push_back(action_from_json(a));
+    for (const auto& a : run.value("added_actions", nlohmann::json::array())) {
+      const auto command = sim::engine::command_from_json(a.dump(), where + " (its added actions)");
+      const auto* action = std::get_if<sim::engine::TimedAction>(&command);
+      if (!action) fail(where, "its added actions hold a command that is not an action");
+      recorded_actions.push_back(*action);
+    }
   } catch (const nlohmann::json::exception& e) {
     fail(where, "its run options are not a scenario run's: {}", e.what());
   }

@@ -56,9 +56,7 @@ class ProgressBar {
 nlohmann::json scenario_run_options(const scenarios::Scenario& scenario, const std::filesystem::path& territory_dir,
                                     const std::vector<sim::engine::TimedAction>& added) {
   nlohmann::json actions = nlohmann::json::array();
-  for (const auto& a : added)
-    actions.push_back({{"t_s", a.t_s}, {"verb", sim::engine::to_string(a.verb)}, {"target", a.target}, {"value", a.value},
-                       {"program", a.program}, {"by", a.by}, {"where", a.where}});
+  for (const auto& a : added) actions.push_back(nlohmann::json::parse(sim::engine::command_json(a)));
   return {{"kind", kScenarioRunKind},
           {"scenario_file", scenario.file.string()},
           {"scenario_yaml", scenario.text},

@@ -2,18 +2,13 @@
 
 #include "cadereau/twin/error.h"
 
+#include "overloaded.h"
+
 #include <nlohmann/json.hpp>
 
 namespace cadereau::sim::engine {
 
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 nlohmann::json series_json(const flood::TimeSeries& s) {
   nlohmann::json points = nlohmann::json::array();

@@ -6,6 +6,8 @@
 
 #include "cadereau/twin/error.h"
 
+#include "overloaded.h"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -15,13 +17,6 @@
 namespace cadereau::sim::engine {
 
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 constexpr const char* kUniformRain = "territory";
 

@@ -293,6 +293,17 @@ TEST_CASE("A what-if forks the demo's recording with a police closure and seek r
   CHECK(meta["fork_sim_s"].get<double>() == 600.0);
   CHECK_THAT(meta["parent_recording"].get<std::string>(), Catch::Contains("recording.h5"));
 
+  // A what-if of the what-if carries the police closure along.
+  const Run again = run({"replay", (tmp / "what-if.h5").string(), "--fork", "07:20", "--until", "07:25", "--out",
+                         (tmp / "again").string()});
+  INFO(again.err);
+  REQUIRE(again.code == 0);
+  const auto options = nlohmann::json::parse(
+      cadereau::twin::RecordingReader(tmp / "again" / "recording.h5").meta().run_options_json);
+  REQUIRE(options["added_actions"].size() == 1);
+  CHECK(options["added_actions"][0]["target"] == "h10_20");
+  CHECK(options["added_actions"][0]["by"] == "police");
+
   // A frame at a clock time.
   const Run frame = run({"replay", recording, "--export-frame", "07:20", "--out", (tmp / "f.tif").string()});
   INFO(frame.err);
