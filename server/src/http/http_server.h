@@ -5,12 +5,15 @@
 //
 // Threads: `io_threads` threads run every socket; `handler_threads` further
 // threads call the Handler (see transport.h), so a slow handler delays only
-// its own connection's next answer. Every read and write has a time limit.
+// its own connection's next answer. Every HTTP read and write has a time
+// limit; a WebSocket is bounded by its idle pings and its queue (see
+// OutgoingQueue and websocket_close_timeout).
 //
 // Refusals, all JSON errors: a body over `max_body_bytes` 413, headers over
-// `max_header_bytes` 431, malformed HTTP 400, a request not complete within
-// `request_timeout` 408, more than `max_connections` connections 503. Each
-// closes the connection after the answer.
+// `max_header_bytes` 431, malformed HTTP 400, more than `max_connections`
+// connections 503. Each closes the connection after the answer. A request
+// not complete within `request_timeout` (slowloris) and a TLS handshake that
+// fails or is too slow get no answer: the connection is closed.
 
 #include "transport.h"
 
