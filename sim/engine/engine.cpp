@@ -2,13 +2,11 @@
 
 #include "engine_impl.h"
 
-#include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/sim/traffic/traffic_model.h"
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/spatial_index.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -294,7 +292,7 @@ void Engine::exchange(double t_s) {
     }
   }
   started = Clock::now();
-  report_exchange(first_new, t_s);
+  report_exchange(t_s);
   timings_.recording_s += seconds_since(started);
 }
 
@@ -572,7 +570,7 @@ void Engine::react_to_new_records(std::size_t) {
   }
 }
 
-void Engine::report_exchange(std::size_t, double t_s) {
+void Engine::report_exchange(double t_s) {
   auto& im = *impl_;
   const std::size_t first = im.recorded;
   im.recorded = log_.size();

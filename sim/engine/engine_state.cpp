@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
-#include <iterator>
 #include <sstream>
 
 namespace cadereau::sim::engine {

@@ -192,7 +192,9 @@ class Engine {
   void sample_water(double t_s);
   void update_access(double t_s);
   void react_to_new_records(std::size_t first_new);
-  void report_exchange(std::size_t first_new, double t_s);
+  // Tells the observers what the step added (the records since the last
+  // report) and where things stand.
+  void report_exchange(double t_s);
   void resume(const EngineState& state, const std::string& where);
   // Commands (engine_commands.cpp).
   void check_command(const Command& command) const;
