@@ -40,20 +40,9 @@ Decision read_access(const Principal& who, Permission p, SessionMode mode) {
   return refuse_role(who, p, mode);
 }
 
-Decision create_session(const Principal& who, SessionMode mode) {
-  const Permission p = Permission::create_session;
-  switch (who.role) {
-    case admin: return allow();
-    case director: return in(mode, {exercise, replay}) ? allow() : refuse_role(who, p, mode);
-    case live_operator: return mode == live ? allow() : refuse_role(who, p, mode);
-    case player:
-    case observer: return refuse_role(who, p, mode);
-  }
-  return refuse_role(who, p, mode);
-}
-
-Decision control_clock(const Principal& who, SessionMode mode) {
-  const Permission p = Permission::control_clock;
+// Creating a session and running its clock: directors for exercises and
+// replays, operators for live sessions, admins for all.
+Decision run_sessions(const Principal& who, Permission p, SessionMode mode) {
   switch (who.role) {
     case admin: return allow();
     case director: return in(mode, {exercise, replay}) ? allow() : refuse_role(who, p, mode);
@@ -123,11 +112,11 @@ Decision authorize(const Principal& who, Permission permission, SessionMode mode
     case Permission::manage_users:
       return who.role == admin ? allow()
                                : refuse(fmt::format("only admins manage users, not a {}", to_string(who.role)));
-    case Permission::create_session: return create_session(who, mode);
+    case Permission::create_session: return run_sessions(who, permission, mode);
     case Permission::read_session:
     case Permission::read_events:
     case Permission::open_stream: return read_access(who, permission, mode);
-    case Permission::control_clock: return control_clock(who, mode);
+    case Permission::control_clock: return run_sessions(who, permission, mode);
     case Permission::upload_msel:
     case Permission::fire_inject: return exercise_control(who, permission, mode);
     case Permission::post_action:
