@@ -170,6 +170,9 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
                        scenarios::clock_of(scenario, scenario.duration_s),
                        std::count_if(engine.log().all().begin(), engine.log().all().end(),
                                      [&](const auto& i) { return i.t_s > from_s; }));
+  if (engine.teleports_put_back() > 0)
+    out << fmt::format("   {} vehicle{} mid-teleport in the saved state, put back where the teleport had reached\n",
+                       engine.teleports_put_back(), engine.teleports_put_back() > 1 ? "s" : "");
   out << fmt::format("   {:.0f} min simulated in {:.1f} s: {:.0f}x faster than real time\n", simulated_s / 60.0,
                      t.total_s, simulated_s / std::max(t.total_s, 1e-9));
   out << fmt::format("   time: flood {:.1f} s and traffic {:.1f} s side by side ({:.1f} s together), emergency access "

@@ -244,7 +244,7 @@ void Engine::resume(const EngineState& state, const std::string& where) {
       {
         ScratchDir scratch;
         write_file(scratch.path() / "sumo_state.xml", state.sumo_state, "SUMO's state");
-        im.traffic->load_state(scratch.path() / "sumo_state.xml");
+        teleports_put_back_ = im.traffic->load_state(scratch.path() / "sumo_state.xml");
       }
       const auto& net = *territory_.network;
       for (std::size_t e = 0; e < im.edges.size(); ++e) {

@@ -181,6 +181,9 @@ class Engine {
   double max_edge_depth_m(std::size_t edge) const { return edge_max_depth_[edge]; }
   long vehicles_arrived() const;
   long vehicles_stopped_by_water() const { return stalled_vehicles_; }
+  // Of a resumed run: the vehicles that were mid-teleport in the saved state,
+  // which SUMO cannot restore, put back at the edge their teleport had reached.
+  int teleports_put_back() const { return teleports_put_back_; }
 
  private:
   struct Impl;
@@ -217,6 +220,7 @@ class Engine {
   EngineTimings timings_;
   double time_s_ = 0.0;
   long stalled_vehicles_ = 0;
+  int teleports_put_back_ = 0;
   double people_at_risk_ = 0.0;  // in vehicles caught by water, so far
 };
 
