@@ -75,7 +75,7 @@ TEST_CASE("An overflowing queue closes with how far behind the client was and fr
   CHECK_FALSE(queue.pop());
 }
 
-TEST_CASE("A wake set after pushes fires at once; a closed queue refuses pushes", "[unit][http]") {
+TEST_CASE("A wake set after pushes fires at once and a closed queue refuses pushes", "[unit][http]") {
   OutgoingQueue queue(3);
   queue.push("early");
   int wakes = 0;

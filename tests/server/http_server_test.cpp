@@ -189,7 +189,7 @@ TEST_CASE("A WebSocket upgrade goes through the handler and receives pushes in o
   CHECK_FALSE(sink->is_open());
 }
 
-TEST_CASE("A WebSocket client that does not read is dropped; a fast one keeps up; pushing never waits",
+TEST_CASE("A WebSocket client that does not read is dropped, a fast one keeps up and pushing never waits",
           "[integration][http]") {
   TestServer server(true, [](auto& options) {
     options.websocket_queue_messages = 64;

@@ -70,7 +70,7 @@ TEST_CASE("Water on a road closes it, catches the cars on it and traffic goes ar
   CHECK(run.timings().traffic_s > 0.0);
 }
 
-TEST_CASE("A flooded substation turns off the light it feeds; the pump runs on its backup", "[integration][engine]") {
+TEST_CASE("A flooded substation turns off the light it feeds and the pump runs on its backup", "[integration][engine]") {
   SmallTown town;
   const engine::EngineSetup setup = SmallTown::channel_flood(900.0);
   engine::Engine run(town.territory, setup);
