@@ -1,6 +1,7 @@
 #include "replay_command.h"
 
 #include "command_args.h"
+#include "pacing.h"
 #include "run_command.h"
 
 #include "cadereau/scenarios/scenario.h"
@@ -14,13 +15,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <ostream>
-#include <thread>
 
 namespace cadereau::server {
 
@@ -174,15 +173,8 @@ int redrive_flood(const twin::RecordingReader& r, const Redrive& d, std::ostream
     o.parent_recording = std::filesystem::absolute(r.path()).lexically_normal().string();
     o.fork_sim_s = key->sim_s;
   }
-  const auto wall_start = std::chrono::steady_clock::now();
-  const double speed = d.speed;
-  const double t0 = key->sim_s;
-  const auto summary = sim::flood::run_flood(o, [&](double t, double) {
-    if (speed <= 0.0) return;
-    // Paced replay: sim time advances at `speed` times the wall clock.
-    const auto due = wall_start + std::chrono::duration<double>((t - t0) / speed);
-    std::this_thread::sleep_until(std::chrono::time_point_cast<std::chrono::steady_clock::duration>(due));
-  });
+  const Pacer pacer(d.speed, key->sim_s);
+  const auto summary = sim::flood::run_flood(o, [&](double t, double) { pacer.wait_for(t); });
   out << fmt::format("replay: {} from the keyframe at {} s of {} to {} s: {} steps, max depth {:.3f} m\n",
                      d.fork ? "forked" : "re-drove", key->sim_s, where, summary.sim_s, summary.steps,
                      summary.max_depth_m);

@@ -1,6 +1,7 @@
 #include "run_command.h"
 
 #include "crash_report.h"
+#include "pacing.h"
 #include "programs.h"
 #include "report.h"
 
@@ -17,7 +18,6 @@
 #include <fstream>
 #include <iostream>
 #include <ostream>
-#include <thread>
 
 namespace cadereau::server {
 
@@ -116,18 +116,15 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
   if (options.save_state_at_s && !(*options.save_state_at_s > 0.0 && *options.save_state_at_s < scenario.duration_s))
     fail("--save-state-at", "{} ({} s) is not inside the run ({} to {})", scenarios::clock_of(scenario, *options.save_state_at_s),
          *options.save_state_at_s, scenarios::clock_of(scenario, 0.0), scenarios::clock_of(scenario, scenario.duration_s));
-  ProgressBar bar(progress, options.resume ? options.resume->time_s() : 0.0);
+  const double sim_start_s = options.resume ? options.resume->time_s() : 0.0;
+  ProgressBar bar(progress, sim_start_s);
   const std::string doing = options.resume ? fmt::format("running on from {}", options.resume_where)
                                            : fmt::format("running {}", scenario.name);
-  const auto wall_start = std::chrono::steady_clock::now();
-  const double sim_start_s = options.resume ? options.resume->time_s() : 0.0;
+  const Pacer pacer(options.speed, sim_start_s);
   setup.progress = [&](double t, double d) {
     bar(t, d, scenario);
     set_crash_context(fmt::format("{}, past {} ({:.0f} s)", doing, scenarios::clock_of(scenario, t), t));
-    if (options.speed > 0.0) {
-      const auto due = wall_start + std::chrono::duration<double>((t - sim_start_s) / options.speed);
-      std::this_thread::sleep_until(std::chrono::time_point_cast<std::chrono::steady_clock::duration>(due));
-    }
+    pacer.wait_for(t);
   };
 
   out << fmt::format("== {} ==\n   {} from {} for {:.0f} min: {} inflows, {} rain hyetographs, {} timed events\n",

@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+
 #include <fstream>
 #include <sstream>
 
@@ -116,6 +118,16 @@ TEST_CASE("cadereau flood --record, replay --verify, exports, seek and fork", "[
   CHECK(n == summary["events"].get<std::uint64_t>());
   CHECK(saw_inject);
   CHECK(saw_end);
+
+  // Paced: the 600 s from the keyframe at 600 s at 1000 times the wall clock
+  // take at least 0.6 s (a lower bound, whatever the machine).
+  {
+    const auto started = std::chrono::steady_clock::now();
+    const Run paced = run({"replay", a.string(), "--seek", "600", "--speed", "1000", "--out", (tmp / "paced").string()});
+    INFO(paced.err);
+    REQUIRE(paced.code == 0);
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >= 0.6);
+  }
 
   // Seek: re-driven from the keyframe at 600 s (at or before 700 s), the run
   // reaches exactly the state of the straight run, field by field, bit for bit.
