@@ -81,12 +81,15 @@ UserStore::UserStore(fs::path data_dir, PasswordCost cost)
   load_locked();
 }
 
-void UserStore::load_locked() {
+UserStore::FileStamp UserStore::stamp_now() const {
   struct stat st {};
-  FileStamp stamp;
-  if (::stat(file_.c_str(), &st) == 0)
-    stamp = {true, st.st_ino, static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
-             static_cast<std::int64_t>(st.st_size)};
+  if (::stat(file_.c_str(), &st) != 0) return {};
+  return {true, st.st_ino, static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+          static_cast<std::int64_t>(st.st_size)};
+}
+
+void UserStore::load_locked() {
+  const FileStamp stamp = stamp_now();
   std::vector<Entry> entries;
   if (auto doc = read_json_list_file(file_, "users")) {
     const auto& users = doc->document["users"];
@@ -114,12 +117,7 @@ void UserStore::load_locked() {
 }
 
 void UserStore::refresh_locked() {
-  struct stat st {};
-  FileStamp now;
-  if (::stat(file_.c_str(), &st) == 0)
-    now = {true, st.st_ino, static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
-           static_cast<std::int64_t>(st.st_size)};
-  if (!(now == stamp_)) load_locked();
+  if (!(stamp_now() == stamp_)) load_locked();
 }
 
 User UserStore::add(const std::string& name, Role role, std::optional<Cell> cell, std::string_view password) {

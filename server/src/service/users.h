@@ -92,6 +92,8 @@ class UserStore {
     std::int64_t size = 0;
     bool operator==(const FileStamp&) const = default;
   } stamp_;
+  // The file as it is on disk now (exists: false when it is not there).
+  FileStamp stamp_now() const;
   std::once_flag dummy_once_;
   std::string dummy_hash_;
 };
