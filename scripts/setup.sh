@@ -16,7 +16,8 @@ packages=(
   libspdlog-dev libfmt-dev
   libyaml-cpp-dev nlohmann-json3-dev
   libtbb-dev libpugixml-dev
-  libsodium-dev libssl-dev
+  libsodium-dev libssl-dev openssl
+  python3-websockets python3-requests
   xvfb xauth libgl1-mesa-dri libglx-mesa0 libgl-dev mesa-utils
 )
 

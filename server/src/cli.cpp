@@ -6,7 +6,9 @@
 
 #include "greenwave_command.h"
 #include "replay_command.h"
+#include "serve_command.h"
 #include "user_command.h"
+#include "worker/engine_worker.h"
 
 #include "cadereau/data/demo_territory.h"
 #include "cadereau/scenarios/scenario.h"
@@ -81,6 +83,13 @@ constexpr CommandHelp kCommands[] = {
 )"},
     {"greenwave", nullptr},  // kGreenwaveUsage
     {"replay", nullptr},     // kReplayUsage
+    {"serve", R"(  serve --data DIR [--listen ADDR:PORT] (--tls-cert FILE --tls-key FILE | --plain-http)
+                                        the crisis server: sessions (exercise, live, replay),
+                                        game clock, roles, audit, a live stream over
+                                        WebSocket; one engine process per session; DIR holds
+                                        users, sessions and the audit log (default listen
+                                        127.0.0.1:8443)
+)"},
     {"user", R"(  user add NAME --role ROLE [--cell CELL] --data DIR
                                         add a server user; the password is one line on
                                         standard input (12 characters or more); ROLE is admin,
@@ -272,6 +281,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     if (args[0] == "greenwave") return greenwave_command({args.begin() + 1, args.end()}, out, err);
     if (args[0] == "replay") return replay_command({args.begin() + 1, args.end()}, out, err);
+    if (args[0] == "serve") {
+      Args a(args, 1, {"plain-http"});
+      return serve_command(a, out, err);
+    }
+    if (args[0] == "worker") {  // started by serve, not listed
+      Args a(args, 1);
+      return worker::worker_command(a, out, err);
+    }
     if (args[0] == "user") return user_command({args.begin() + 1, args.end()}, std::cin, out, err);
     if (args[0] == "territory") {
       if (args.size() < 2) throw UsageError{"territory needs a subcommand: demo or info"};

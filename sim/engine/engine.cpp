@@ -160,8 +160,11 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
     // routed on current travel times (refreshed every 10 s) as they enter.
     to.rerouting_period_s = 0.0;
     to.extra_sumo_options = {"--time-to-teleport", "300", "--device.rerouting.adaptation-interval", "10",
-                            // Forecasts resume from saved states: keep the random streams in them.
-                            "--save-state.rng", "true"};
+                            // Forecasts and restarted session workers resume from saved
+                            // states: keep the random streams in them, and positions and
+                            // speeds to the last bit (SUMO rounds them to 2 decimals by
+                            // default, enough for a resumed run to take another course).
+                            "--save-state.rng", "true", "--save-state.precision", "17"};
     im.traffic = std::make_unique<traffic::TrafficModel>(std::move(to));
     const auto& net = *territory.network;
     for (const auto& a : im.actions) check_action_target(a);

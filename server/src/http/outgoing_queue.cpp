@@ -65,6 +65,13 @@ void OutgoingQueue::close(std::string reason) {
   wake_ = nullptr;
 }
 
+void OutgoingQueue::drop(std::string reason) {
+  std::lock_guard lock(mutex_);
+  if (!open_) return;
+  close_locked(std::move(reason));
+  if (wake_) wake_();
+}
+
 void OutgoingQueue::close_locked(std::string reason) {
   open_ = false;
   if (!close_reason_ && !reason.empty()) close_reason_ = std::move(reason);

@@ -33,6 +33,11 @@ class OutgoingQueue final : public StreamSink {
   bool push(std::string message, std::string_view coalesce_key) override;
   using StreamSink::push;
   bool is_open() const override;
+  std::size_t queued() const override { return size(); }
+  std::size_t capacity() const override { return capacity_; }
+  // Closes with `reason` and wakes the session, which sends it as the
+  // WebSocket close reason.
+  void drop(std::string reason) override;
 
   // Called (under the queue's lock, so it must only post, never call back
   // into the queue) when a push makes an empty queue non-empty and when the
@@ -49,7 +54,6 @@ class OutgoingQueue final : public StreamSink {
   void close(std::string reason = {});
 
   std::size_t size() const;
-  std::size_t capacity() const { return capacity_; }
 
  private:
   struct Entry {

@@ -84,6 +84,14 @@ class StreamSink {
   bool push(std::string message) { return push(std::move(message), {}); }
 
   virtual bool is_open() const = 0;
+  // Messages waiting to be sent, and how many the queue may hold: a producer
+  // with a backlog (a client resuming from an old seq) feeds it while
+  // queued() stays well below capacity(), rather than overflowing it.
+  virtual std::size_t queued() const = 0;
+  virtual std::size_t capacity() const = 0;
+  // Closes the stream with this reason (sent as the WebSocket close reason),
+  // dropping what is queued.
+  virtual void drop(std::string reason) = 0;
 };
 
 class Handler {

@@ -1,0 +1,354 @@
+#include "api_handler.h"
+
+#include "../service/permissions.h"
+#include "cadereau/sim/engine/action.h"
+#include "cadereau/twin/error.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <regex>
+
+#ifndef CADEREAU_VERSION
+#define CADEREAU_VERSION "unknown"
+#endif
+
+namespace cadereau::server::api {
+namespace {
+
+using json = nlohmann::json;
+using http::HttpRequest;
+using http::HttpResponse;
+using service::Permission;
+using service::Principal;
+
+constexpr const char* kPrefix = "/api/v1";
+constexpr std::size_t kMaxEventsPerPage = 5000;
+
+json parse_body(const HttpRequest& request) {
+  if (request.body.empty()) fail("body", "is empty: a JSON object is expected");
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) fail("body", "is not a JSON object");
+  return body;
+}
+
+std::string text_field(const json& body, const char* name, bool required = true) {
+  if (!body.contains(name)) {
+    if (required) fail(name, "is missing");
+    return {};
+  }
+  if (!body[name].is_string()) fail(name, "must be text");
+  return body[name].get<std::string>();
+}
+
+std::optional<double> number_field(const json& body, const char* name) {
+  if (!body.contains(name) || body[name].is_null()) return std::nullopt;
+  if (!body[name].is_number()) fail(name, "must be a number");
+  return body[name].get<double>();
+}
+
+std::uint64_t seq_query(const HttpRequest& request, const char* name, std::uint64_t fallback) {
+  const auto it = request.query.find(name);
+  if (it == request.query.end()) return fallback;
+  std::uint64_t value = 0;
+  const auto& t = it->second;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+  if (ec != std::errc() || end != t.data() + t.size()) fail(name, "'{}' is not a whole number", t);
+  return value;
+}
+
+std::string cookie_value(const std::string& header, const std::string& name) {
+  std::size_t at = 0;
+  while (at < header.size()) {
+    while (at < header.size() && (header[at] == ' ' || header[at] == ';')) ++at;
+    const auto end = header.find(';', at);
+    const std::string pair = header.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    const auto eq = pair.find('=');
+    if (eq != std::string::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  return {};
+}
+
+// "https://host:port" -> "host:port".
+std::string origin_authority(const std::string& origin) {
+  const auto scheme = origin.find("://");
+  return scheme == std::string::npos ? origin : origin.substr(scheme + 3);
+}
+
+void require(const Principal& who, Permission permission, service::SessionMode mode) {
+  const auto decision = service::authorize(who, permission, mode);
+  if (!decision) fail_as(ErrorCategory::forbidden, std::string(service::to_string(permission)), "{}", decision.reason);
+}
+
+HttpResponse json_answer(int status, const json& body) {
+  return http::json_response(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+sim::engine::TimedAction parse_action(const json& body, const Principal& who) {
+  const std::string verb_text = text_field(body, "verb");
+  const auto verb = sim::engine::parse_verb(verb_text);
+  if (!verb) {
+    std::string names;
+    for (const auto& n : sim::engine::verb_names()) names += (names.empty() ? "" : ", ") + n;
+    fail("verb", "'{}' is not a verb ({})", verb_text, names);
+  }
+  if (!service::may_use_verb(who, *verb))
+    fail_as(ErrorCategory::forbidden, "verb", "{}",
+            who.cell ? fmt::format("the {} cell may not {}", service::to_string(*who.cell), verb_text)
+                     : fmt::format("a {} may not {}", service::to_string(who.role), verb_text));
+  sim::engine::TimedAction a;
+  a.verb = *verb;
+  a.target = text_field(body, "target");
+  if (a.target.empty() || a.target.size() > 256) fail("target", "must name a road edge or a light (1 to 256 characters)");
+  if (auto v = number_field(body, "value")) a.value = *v;
+  if (*verb == sim::engine::Verb::speed_limit && !(a.value > 0.0 && a.value <= 200.0))
+    fail("value", "a speed limit needs a value in km/h, above 0 and at most 200");
+  a.program = text_field(body, "program", false);
+  if (auto t = number_field(body, "t_s")) {
+    if (!std::isfinite(*t) || *t < 0.0) fail("t_s", "must be a time in seconds since the start");
+    a.t_s = *t;
+  }
+  a.by = fmt::format("{}:{}", service::to_string(who.role), who.user);
+  a.where = "action";
+  return a;
+}
+
+service::ClockRequest parse_clock(const json& body) {
+  using C = service::ClockRequest::Command;
+  service::ClockRequest r;
+  const std::string command = text_field(body, "command", false);
+  if (command == "start") r.command = C::start;
+  else if (command == "pause") r.command = C::pause;
+  else if (command == "resume") r.command = C::resume;
+  else if (command == "stop") r.command = C::stop;
+  else if (command == "seek") r.command = C::seek;
+  else if (!command.empty()) fail("command", "'{}' is not a clock command (start, pause, resume, stop, seek)", command);
+  r.speed = number_field(body, "speed");
+  r.time_s = number_field(body, "time_s");
+  return r;
+}
+
+}  // namespace
+
+struct ApiHandler::Call {
+  const HttpRequest& request;
+  std::optional<Principal> who;
+  std::string action;  // what the audit calls a change; empty for reads
+  std::string session;
+  std::string target;
+};
+
+Principal ApiHandler::authenticate(const HttpRequest& request) const {
+  std::string token;
+  if (request.authorization.rfind("Bearer ", 0) == 0)
+    token = request.authorization.substr(7);
+  else if (!request.authorization.empty())
+    fail_as(ErrorCategory::unauthenticated, "Authorization", "expected \"Bearer TOKEN\"");
+  else
+    token = cookie_value(request.cookie, kSessionCookie);
+  if (token.empty())
+    fail_as(ErrorCategory::unauthenticated, "request", "needs a token (Authorization: Bearer TOKEN) or a session cookie: log in first");
+  const auto who = s_.tokens.validate(token, std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+  if (!who) fail_as(ErrorCategory::unauthenticated, "token", "unknown or expired: log in again");
+  return *who;
+}
+
+void ApiHandler::audit(const Call& call, int status, const std::string& detail) {
+  service::AuditEntry entry;
+  entry.user = call.who ? call.who->user : call.target;
+  if (call.who) entry.role = call.who->role;
+  entry.action = call.action;
+  entry.session = call.session;
+  entry.target = call.target;
+  entry.result = status;
+  entry.detail = detail.substr(0, 500);
+  try {
+    s_.audit.append(entry, std::chrono::system_clock::now());
+  } catch (const std::exception& e) {
+    spdlog::error("audit: {}", e.what());
+  }
+}
+
+HttpResponse ApiHandler::handle(const HttpRequest& request) {
+  Call call{request, std::nullopt, {}, {}, {}};
+  HttpResponse response;
+  std::string detail;
+  try {
+    response = route(call);
+  } catch (const Error& e) {
+    response = http::error_response(e);
+    detail = e.what();
+    if (e.category() == ErrorCategory::internal) spdlog::error("{} {}: {}", request.method, request.path, e.what());
+  }
+  if (!call.action.empty()) audit(call, response.status, detail);
+  return response;
+}
+
+HttpResponse ApiHandler::route(Call& call) {
+  const auto& r = call.request;
+  const std::string& path = r.path;
+  if (path.rfind(kPrefix, 0) != 0) fail_as(ErrorCategory::not_found, path, "no such page");
+  const std::string rest = path.substr(std::string(kPrefix).size());
+  const auto method_is = [&](const char* m) {
+    if (r.method != m) throw Error(path, fmt::format("takes {}, not {}", m, r.method), ErrorCategory::bad_input);
+  };
+  if (rest == "/health") {
+    method_is("GET");
+    return json_answer(200, {{"status", "ok"}, {"version", CADEREAU_VERSION}});
+  }
+  if (rest == "/login") {
+    method_is("POST");
+    return login(call);
+  }
+  call.who = authenticate(r);
+  if (rest == "/logout") {
+    method_is("POST");
+    return logout(call);
+  }
+  if (rest == "/sessions") {
+    if (r.method == "POST") return create_session(call);
+    method_is("GET");
+    return list_sessions(call);
+  }
+  static const std::regex session_path(R"(/sessions/([A-Za-z0-9_-]{1,64})(/[a-z]+)?)");
+  std::smatch m;
+  if (std::regex_match(rest, m, session_path)) return session_route(call, m[1].str(), m[2].str());
+  fail_as(ErrorCategory::not_found, path, "no such endpoint");
+}
+
+HttpResponse ApiHandler::login(Call& call) {
+  call.action = "login";
+  const json body = parse_body(call.request);
+  const std::string user = text_field(body, "user");
+  const std::string password = text_field(body, "password");
+  call.target = user.substr(0, 64);
+  const auto now = service::LoginThrottle::Clock::now();
+  const auto wait = s_.throttle.retry_after(user, call.request.client_address, now);
+  if (wait.count() > 0) {
+    auto response = http::error_response(ErrorCategory::rate_limited,
+                                         fmt::format("too many failed logins: try again in {} s", wait.count()));
+    response.headers.emplace_back("Retry-After", std::to_string(wait.count()));
+    return response;
+  }
+  const auto found = s_.users.verify(user, password);
+  if (!found) {
+    s_.throttle.record_failure(user, call.request.client_address, now);
+    fail_as(ErrorCategory::unauthenticated, "login", "unknown user or wrong password");
+  }
+  s_.throttle.record_success(user);
+  call.who = found->principal();
+  const auto issued =
+      s_.tokens.issue(found->principal(), std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+  const auto max_age = std::chrono::duration_cast<std::chrono::seconds>(issued.expires_at - issued.issued_at).count();
+  json answer = {{"token", issued.token},
+                 {"role", std::string(service::to_string(found->role))},
+                 {"expires_at", service::iso8601_utc(issued.expires_at)}};
+  if (found->cell) answer["cell"] = std::string(service::to_string(*found->cell));
+  auto response = json_answer(200, answer);
+  response.headers.emplace_back("Set-Cookie", fmt::format("{}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}", kSessionCookie,
+                                                          issued.token, max_age, s_.tls ? "; Secure" : ""));
+  return response;
+}
+
+HttpResponse ApiHandler::logout(Call& call) {
+  call.action = "logout";
+  std::string token = call.request.authorization.rfind("Bearer ", 0) == 0 ? call.request.authorization.substr(7)
+                                                                          : cookie_value(call.request.cookie, kSessionCookie);
+  s_.tokens.revoke(token);
+  auto response = json_answer(200, {{"status", "logged out"}});
+  response.headers.emplace_back("Set-Cookie", fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}", kSessionCookie,
+                                                          s_.tls ? "; Secure" : ""));
+  return response;
+}
+
+HttpResponse ApiHandler::list_sessions(Call& call) {
+  require(*call.who, Permission::list_sessions, service::SessionMode::exercise);
+  json list = json::array();
+  for (const auto& s : s_.sessions.list())
+    if (service::authorize(*call.who, Permission::read_session, s->mode())) list.push_back(s->summary());
+  return json_answer(200, list);
+}
+
+HttpResponse ApiHandler::create_session(Call& call) {
+  call.action = "session.create";
+  const json body = parse_body(call.request);
+  const auto mode = service::parse_session_mode(text_field(body, "mode"));
+  require(*call.who, Permission::create_session, mode);
+  const auto session = s_.sessions.create(body, mode, *call.who);
+  call.session = session->id();
+  auto response = json_answer(201, session->describe());
+  response.headers.emplace_back("Location", std::string(kPrefix) + "/sessions/" + session->id());
+  return response;
+}
+
+HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const std::string& rest) {
+  const auto& r = call.request;
+  const bool post = r.method == "POST";
+  if (post) call.action = rest.empty() ? "session.post" : "session" + std::string(rest).replace(0, 1, ".");
+  call.session = id.substr(0, 64);
+  const auto session = s_.sessions.find(id);
+  if (r.method != (post ? "POST" : "GET")) fail(r.path, "takes GET or POST, not {}", r.method);
+  if (rest.empty() && !post) {
+    require(*call.who, Permission::read_session, session->mode());
+    return json_answer(200, session->describe());
+  }
+  if (rest == "/clock" && post) return clock(call, *session);
+  if (rest == "/actions" && post) return action(call, *session);
+  if (rest == "/events" && !post) return events(call, *session);
+  fail_as(ErrorCategory::not_found, r.path, "no such endpoint ({} {})", r.method, rest.empty() ? "/" : rest);
+}
+
+HttpResponse ApiHandler::clock(Call& call, service::Session& session) {
+  require(*call.who, Permission::control_clock, session.mode());
+  const json body = parse_body(call.request);
+  call.target = body.dump().substr(0, 200);
+  return json_answer(200, session.control_clock(parse_clock(body), *call.who));
+}
+
+HttpResponse ApiHandler::action(Call& call, service::Session& session) {
+  require(*call.who, Permission::post_action, session.mode());
+  const json body = parse_body(call.request);
+  auto action = parse_action(body, *call.who);
+  call.target = fmt::format("{} {}", sim::engine::to_string(action.verb), action.target);
+  const auto seq = session.submit(std::move(action), *call.who, "action_accepted");
+  return json_answer(202, {{"seq", seq}});
+}
+
+HttpResponse ApiHandler::events(Call& call, service::Session& session) {
+  require(*call.who, Permission::read_events, session.mode());
+  const auto after = seq_query(call.request, "after", 0);
+  const auto limit = std::min<std::uint64_t>(seq_query(call.request, "limit", kMaxEventsPerPage), kMaxEventsPerPage);
+  std::string body = "[";
+  bool first = true;
+  for (const auto& line : session.events_after(after, limit)) {
+    if (!first) body += ',';
+    body += line;
+    first = false;
+  }
+  body += "]";
+  return http::json_response(200, std::move(body));
+}
+
+std::optional<HttpResponse> ApiHandler::open_stream(const HttpRequest& request, std::shared_ptr<http::StreamSink> sink) {
+  try {
+    static const std::regex stream_path(R"(/api/v1/sessions/([A-Za-z0-9_-]{1,64})/stream)");
+    std::smatch m;
+    if (!std::regex_match(request.path, m, stream_path)) fail_as(ErrorCategory::not_found, request.path, "no stream here");
+    if (!request.origin.empty() && origin_authority(request.origin) != request.host)
+      fail_as(ErrorCategory::forbidden, "Origin", "{} is not this server ({}): a stream is opened from its own console",
+              request.origin, request.host);
+    const Principal who = authenticate(request);
+    const auto session = s_.sessions.find(m[1].str());
+    require(who, Permission::open_stream, session->mode());
+    session->subscribe(std::move(sink), seq_query(request, "after", 0));
+    return std::nullopt;
+  } catch (const Error& e) {
+    return http::error_response(e);
+  }
+}
+
+}  // namespace cadereau::server::api

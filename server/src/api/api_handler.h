@@ -1,0 +1,72 @@
+#pragma once
+// The server's API (DESIGN.md, "The server"): requests routed to the
+// services, every one authenticated (but health and login) and authorised
+// from the one permission table, every change audited. No sockets here: the
+// transport (http/) calls it through http::Handler.
+//
+//   GET  /api/v1/health
+//   POST /api/v1/login                 {"user","password"} -> {"token","role","cell","expires_at"}
+//   POST /api/v1/logout
+//   GET  /api/v1/sessions
+//   POST /api/v1/sessions              {"mode":"exercise","scenario"|"scenario_yaml",["name"]}
+//                                      {"mode":"replay","of"} {"mode":"live","territory"}  -> 201
+//   GET  /api/v1/sessions/{id}
+//   POST /api/v1/sessions/{id}/clock   {"command":"start|pause|resume|stop|seek","speed","time_s"}
+//   POST /api/v1/sessions/{id}/actions {"verb","target",["value"],["program"],["t_s"]} -> 202 {"seq"}
+//   GET  /api/v1/sessions/{id}/events?after=SEQ[&limit=N]
+//   WS   /api/v1/sessions/{id}/stream?after=SEQ
+//
+// Credentials: "Authorization: Bearer TOKEN", or the cookie login sets
+// (HttpOnly, SameSite=Strict, and Secure over TLS). A WebSocket upgrade
+// whose Origin is not this server's own is refused (403): a page of another
+// site cannot ride on the cookie.
+
+#include "../http/transport.h"
+#include "../service/audit_log.h"
+#include "../service/session_registry.h"
+#include "../service/throttle.h"
+#include "../service/tokens.h"
+#include "../service/users.h"
+
+#include <memory>
+#include <string>
+
+namespace cadereau::server::api {
+
+inline constexpr const char* kSessionCookie = "cadereau_session";
+
+struct ApiServices {
+  service::UserStore& users;
+  service::TokenStore& tokens;
+  service::LoginThrottle& throttle;
+  service::AuditLog& audit;
+  service::SessionRegistry& sessions;
+  bool tls = true;  // cookies are Secure over TLS
+};
+
+class ApiHandler final : public http::Handler {
+ public:
+  explicit ApiHandler(ApiServices services) : s_(services) {}
+
+  http::HttpResponse handle(const http::HttpRequest& request) override;
+  std::optional<http::HttpResponse> open_stream(const http::HttpRequest& request,
+                                                std::shared_ptr<http::StreamSink> sink) override;
+
+ private:
+  struct Call;
+  http::HttpResponse route(Call& call);
+  http::HttpResponse login(Call& call);
+  http::HttpResponse logout(Call& call);
+  http::HttpResponse list_sessions(Call& call);
+  http::HttpResponse create_session(Call& call);
+  http::HttpResponse session_route(Call& call, const std::string& id, const std::string& rest);
+  http::HttpResponse clock(Call& call, service::Session& session);
+  http::HttpResponse action(Call& call, service::Session& session);
+  http::HttpResponse events(Call& call, service::Session& session);
+  service::Principal authenticate(const http::HttpRequest& request) const;
+  void audit(const Call& call, int status, const std::string& detail);
+
+  ApiServices s_;
+};
+
+}  // namespace cadereau::server::api

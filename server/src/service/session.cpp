@@ -1,0 +1,629 @@
+#include "session.h"
+
+#include "data_files.h"
+
+#include "../worker/session_files.h"
+#include "cadereau/twin/error.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace cadereau::server::service {
+namespace {
+
+using json = nlohmann::json;
+using SteadyClock = std::chrono::steady_clock;
+
+// How long a request waits for the engine to take a command: the engine
+// takes them between exchange steps, a fraction of a second apart.
+constexpr auto kAnswerWait = std::chrono::seconds(10);
+// A stream client whose queue stays half full this long is dropped.
+constexpr auto kStuckLimit = std::chrono::seconds(30);
+// A worker that dies this many times within a minute is not started again.
+constexpr int kMaxRestartsPerMinute = 5;
+
+ErrorCategory category_of(const std::string& code) {
+  for (auto c : {ErrorCategory::bad_input, ErrorCategory::unauthenticated, ErrorCategory::forbidden,
+                 ErrorCategory::not_found, ErrorCategory::conflict, ErrorCategory::too_large,
+                 ErrorCategory::rate_limited, ErrorCategory::unavailable})
+    if (code == to_string(c)) return c;
+  return ErrorCategory::internal;
+}
+
+std::string exit_text(int status) {
+  if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
+  if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
+  return "ended";
+}
+
+SessionState parse_state(const std::string& text) {
+  for (auto s : {SessionState::created, SessionState::running, SessionState::paused, SessionState::stopped})
+    if (text == to_string(s)) return s;
+  return SessionState::created;
+}
+
+const char* command_name(ClockRequest::Command c) {
+  switch (c) {
+    case ClockRequest::Command::none: return "speed";
+    case ClockRequest::Command::start: return "start";
+    case ClockRequest::Command::pause: return "pause";
+    case ClockRequest::Command::resume: return "resume";
+    case ClockRequest::Command::stop: return "stop";
+    case ClockRequest::Command::seek: return "seek";
+  }
+  return "?";
+}
+
+// The furthest sim time a session's engine reached, rewritten in place at
+// every exchange step (session.json is saved less often).
+constexpr const char* kReachedFile = "reached_s";
+
+double read_reached(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  double t = 0.0;
+  return in >> t && std::isfinite(t) && t > 0.0 ? t : 0.0;
+}
+
+// What identifies a record across runs of the engine.
+std::string record_key(const json& r) {
+  return fmt::format("{} {} {} at {:.0f} s", r.value("kind", std::string()), r.value("target", std::string()),
+                     r.value("detail", std::string()), r.value("t_s", 0.0));
+}
+
+std::string by_text(const Principal& p) { return fmt::format("{}:{}", to_string(p.role), p.user); }
+
+}  // namespace
+
+std::string_view to_string(SessionState state) {
+  switch (state) {
+    case SessionState::created: return "created";
+    case SessionState::running: return "running";
+    case SessionState::paused: return "paused";
+    case SessionState::stopped: return "stopped";
+  }
+  return "?";
+}
+
+Session::Session(std::filesystem::path dir, json record, std::shared_ptr<EventJournal> source)
+    : dir_(std::move(dir)), record_(std::move(record)) {
+  id_ = record_.at("id").get<std::string>();
+  mode_ = parse_session_mode(record_.at("mode").get<std::string>());
+  state_ = parse_state(record_.value("state", std::string("created")));
+  speed_ = record_.value("speed", 1.0);
+  sim_time_s_ = record_.value("sim_time_s", 0.0);
+  reached_s_ = sim_time_s_;
+  duration_s_ = record_.value("duration_s", 0.0);
+  elapsed_base_s_ = record_.value("elapsed_s", 0.0);
+  if (mode_ == SessionMode::replay) {
+    journal_ = std::move(source);
+    replay_head_ = journal_ ? journal_->last_seq_until(sim_time_s_) : 0;
+  } else {
+    journal_ = std::make_shared<EventJournal>(dir_ / worker::kEventsFile);
+    for (const auto& line : journal_->after(0, SIZE_MAX)) {
+      const auto e = json::parse(line);
+      if (e.contains("record")) {
+        last_record_id_ = std::max(last_record_id_, e["record"].get<std::uint64_t>());
+        record_keys_[e["record"].get<std::uint64_t>()] = record_key(e);
+      }
+    }
+    reached_s_ = std::max({reached_s_, journal_->last_t_s(), read_reached(dir_ / kReachedFile)});
+    sim_time_s_ = reached_s_;
+    reached_fd_ = ::open((dir_ / kReachedFile).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  }
+}
+
+Session::~Session() {
+  if (reached_fd_ >= 0) ::close(reached_fd_);
+}
+
+void Session::note_reached_locked() {
+  // One small write per exchange step, no fsync: what a killed server must
+  // not lose is in the page cache already; a lost machine loses a few steps.
+  if (reached_fd_ < 0) return;
+  char text[32];
+  const auto end = fmt::format_to_n(text, sizeof text - 1, "{:<30.3f}", reached_s_).out;
+  *end = '\n';
+  if (::pwrite(reached_fd_, text, static_cast<std::size_t>(end - text + 1), 0) < 0) return;
+}
+
+std::string Session::replay_of() const { return record_.value("of", std::string()); }
+
+json Session::summary() const {
+  std::lock_guard lock(mutex_);
+  return {{"id", id_},
+          {"mode", std::string(to_string(mode_))},
+          {"name", record_.value("name", std::string())},
+          {"state", std::string(to_string(state_))},
+          {"sim_time_s", mode_ == SessionMode::replay ? replay_time_s_locked() : sim_time_s_},
+          {"speed", speed_}};
+}
+
+json Session::clock_json_locked() const {
+  return {{"type", "clock"},
+          {"seq", head_locked()},
+          {"state", std::string(to_string(state_))},
+          {"sim_time_s", mode_ == SessionMode::replay ? replay_time_s_locked() : sim_time_s_},
+          {"duration_s", duration_s_},
+          {"start", record_.value("start", std::string())},
+          {"elapsed_s", elapsed_s_locked()},
+          {"speed", speed_},
+          {"lagging", lagging_},
+          {"achieved_speed", state_ == SessionState::running ? achieved_speed_ : 0.0}};
+}
+
+json Session::describe_locked() const {
+  json d = {{"id", id_},
+            {"mode", std::string(to_string(mode_))},
+            {"name", record_.value("name", std::string())},
+            {"state", std::string(to_string(state_))},
+            {"sim_time_s", mode_ == SessionMode::replay ? replay_time_s_locked() : sim_time_s_},
+            {"speed", speed_},
+            {"clock", clock_json_locked()},
+            {"kpis", kpis_},
+            {"last_seq", head_locked()},
+            {"created_by", record_.value("created_by", std::string())},
+            {"created_at", record_.value("created_at", std::string())}};
+  d["clock"].erase("type");
+  if (mode_ == SessionMode::replay) {
+    d["of"] = record_.value("of", std::string());
+  } else {
+    static constexpr const char* kWorkerStates[] = {"none", "starting", "ready", "failed"};
+    d["worker"] = {{"state", kWorkerStates[static_cast<int>(worker_state_)]},
+                   {"restarts", restarts_},
+                   {"diverged_records", diverged_},
+                   {"problem", worker_problem_},
+                   {"pid", worker_ ? worker_->pid() : 0}};
+    d["scenario"] = record_.value("scenario_name", std::string());
+  }
+  return d;
+}
+
+json Session::describe() const {
+  std::lock_guard lock(mutex_);
+  return describe_locked();
+}
+
+double Session::elapsed_s_locked() const {
+  double e = elapsed_base_s_;
+  if (state_ == SessionState::running)
+    e += std::chrono::duration<double>(SteadyClock::now() - running_since_).count();
+  return e;
+}
+
+double Session::replay_time_s_locked() const {
+  if (state_ != SessionState::running) return sim_time_s_;
+  const double wall_s = std::chrono::duration<double>(SteadyClock::now() - running_since_).count();
+  return std::min(duration_s_, sim_time_s_ + wall_s * speed_);
+}
+
+std::uint64_t Session::head_locked() const {
+  if (mode_ == SessionMode::replay) return replay_head_;
+  return journal_->last_seq();
+}
+
+void Session::set_state_locked(SessionState state) {
+  if (state_ == SessionState::running && state != SessionState::running) {
+    elapsed_base_s_ = elapsed_s_locked();
+    if (mode_ == SessionMode::replay) sim_time_s_ = replay_time_s_locked();
+  }
+  if (state == SessionState::running && state_ != SessionState::running) running_since_ = SteadyClock::now();
+  state_ = state;
+}
+
+void Session::save_locked() const {
+  json r = record_;
+  r["state"] = std::string(to_string(state_));
+  r["speed"] = speed_;
+  r["sim_time_s"] = mode_ == SessionMode::replay ? replay_time_s_locked() : sim_time_s_;
+  r["elapsed_s"] = elapsed_s_locked();
+  r["duration_s"] = duration_s_;
+  write_private_file(dir_ / worker::kSessionFile, r.dump(2));
+}
+
+std::uint64_t Session::journal_locked(json event) {
+  event["type"] = "event";
+  return journal_->append(std::move(event));
+}
+
+void Session::append_command_line(const json& line) {
+  const auto file = dir_ / worker::kCommandsFile;
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) fail_as(ErrorCategory::unavailable, file.string(), "cannot append");
+  const std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fdatasync(fd) == 0;
+  ::close(fd);
+  if (!ok) fail_as(ErrorCategory::unavailable, file.string(), "cannot append");
+}
+
+// ---- the worker ----
+
+void Session::open(worker::Supervisor& supervisor) {
+  std::lock_guard lock(mutex_);
+  supervisor_ = &supervisor;
+  // Back after the server went away: time did not run meanwhile.
+  if (state_ == SessionState::running) state_ = SessionState::paused;
+  if (mode_ != SessionMode::replay && state_ != SessionState::stopped) start_worker_locked();
+  save_locked();
+}
+
+void Session::close() {
+  std::lock_guard lock(mutex_);
+  closing_ = true;
+  if (worker_) worker_->send(json{{"type", "stop"}}.dump());
+  if (state_ == SessionState::running) set_state_locked(SessionState::paused);
+  save_locked();
+  for (auto& s : subscribers_) s.sink->drop("the server is shutting down");
+  subscribers_.clear();
+}
+
+void Session::start_worker_locked() {
+  worker_state_ = WorkerState::starting;
+  std::weak_ptr<Session> weak = weak_from_this();
+  worker_ = supervisor_->start(dir_, {[weak](std::string line) {
+                                        if (auto self = weak.lock()) self->on_worker_line(line);
+                                      },
+                                      [weak](int status) {
+                                        if (auto self = weak.lock()) self->on_worker_exit(status);
+                                      }});
+  spdlog::info("session {}: engine worker started (pid {})", id_, worker_->pid());
+}
+
+void Session::on_worker_line(const std::string& line) {
+  const json message = json::parse(line, nullptr, false);
+  if (!message.is_object()) return;
+  const std::string type = message.value("type", std::string());
+  if (type == "exchange") return on_exchange(message);
+  if (type == "ready") return on_ready(message);
+  std::lock_guard lock(mutex_);
+  if (type == "ack" || type == "refused") {
+    const auto ticket = message.value("ticket", std::uint64_t{0});
+    json outcome = {{"ticket", ticket}};
+    if (type == "ack")
+      outcome["at_s"] = message.value("at_s", 0.0);
+    else
+      outcome["refused"] = message.value("message", std::string());
+    append_command_line(outcome);
+    auto it = pending_.find(ticket);
+    if (it == pending_.end()) return;
+    if (type == "ack") {
+      json event = it->second.answer.value_or(json::object());
+      const std::uint64_t seq = journal_locked(std::move(event));
+      it->second.answer = json{{"seq", seq}};
+      pump_all_locked();
+    } else {
+      it->second.answer = json{{"code", message.value("code", std::string("bad_input"))}, {"message", outcome["refused"]}};
+    }
+    answered_.notify_all();
+  } else if (type == "ended") {
+    sim_time_s_ = message.value("sim_time_s", sim_time_s_);
+    set_state_locked(SessionState::stopped);
+    closing_ = true;
+    journal_locked({{"t_s", sim_time_s_}, {"kind", "session_ended"}, {"by", "engine"}, {"detail", "the scenario's end"}});
+    if (worker_) worker_->send(json{{"type", "stop"}}.dump());
+    save_locked();
+    broadcast_locked(clock_json_locked().dump(), "clock");
+    pump_all_locked();
+  } else if (type == "failed") {
+    worker_problem_ = message.value("message", std::string());
+    spdlog::error("session {}: engine worker failed: {}", id_, worker_problem_);
+  }
+}
+
+void Session::on_ready(const json& message) {
+  std::lock_guard lock(mutex_);
+  worker_state_ = WorkerState::ready;
+  worker_problem_.clear();
+  retold_until_s_ = reached_s_;
+  first_new_id_.reset();
+  id_offset_ = 0;
+  duration_s_ = message.value("duration_s", duration_s_);
+  const double at_s = message.value("sim_time_s", 0.0);
+  spdlog::info("session {}: engine ready at {:.0f} s{}", id_, at_s,
+               reached_s_ > at_s ? fmt::format(", catching up to {:.0f} s", reached_s_) : std::string());
+  refeed_locked();
+  if (reached_s_ > at_s) worker_->send(json{{"type", "catch_up"}, {"to_s", reached_s_}}.dump());
+  send_clock_locked();
+  save_locked();
+}
+
+// Every command the engine took goes back to a new worker, which submits
+// those taken at or after its checkpoint when its time comes; commands with
+// no answer yet are sent again as new.
+void Session::refeed_locked() {
+  std::ifstream in(dir_ / worker::kCommandsFile);
+  std::map<std::uint64_t, json> sent;
+  std::string line;
+  while (std::getline(in, line)) {
+    const json j = json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("ticket")) continue;  // a torn last line
+    const auto ticket = j["ticket"].get<std::uint64_t>();
+    next_ticket_ = std::max(next_ticket_, ticket + 1);
+    if (j.contains("command"))
+      sent[ticket] = j;
+    else if (j.contains("at_s") && sent.count(ticket))
+      sent[ticket]["at_s"] = j["at_s"];
+    else if (j.contains("refused"))
+      sent.erase(ticket);
+  }
+  for (auto& [ticket, j] : sent) {
+    json submit = {{"type", "submit"}, {"ticket", ticket}, {"command", j["command"]}};
+    if (j.contains("at_s")) {
+      submit["at_s"] = j["at_s"];
+    } else if (!pending_.count(ticket)) {
+      // Its request is gone: the answer is journalled when it comes.
+      pending_[ticket].answer = j.value("event", json::object());
+    }
+    worker_->send(submit.dump(-1, ' ', false, json::error_handler_t::replace));
+  }
+}
+
+void Session::send_clock_locked() {
+  if (!worker_ || worker_state_ != WorkerState::ready) return;
+  worker_->send(json{{"type", "clock"},
+                     {"state", state_ == SessionState::running ? "running" : "paused"},
+                     {"speed", speed_}}
+                    .dump());
+}
+
+void Session::on_exchange(const json& message) {
+  std::lock_guard lock(mutex_);
+  sim_time_s_ = message.value("sim_time_s", sim_time_s_);
+  reached_s_ = std::max(reached_s_, sim_time_s_);
+  note_reached_locked();
+  lagging_ = message.value("lagging", false);
+  achieved_speed_ = message.value("achieved_speed", 0.0);
+  if (message.contains("kpis")) kpis_ = message["kpis"];
+  std::vector<json> events;
+  for (const auto& r : message.value("records", json::array())) {
+    json event = r;
+    if (r.value("t_s", 0.0) <= retold_until_s_) {
+      // A restarted worker telling again what is journalled: checked, not kept.
+      const auto known = r.contains("id") ? record_keys_.find(r["id"].get<std::uint64_t>()) : record_keys_.end();
+      if (known != record_keys_.end() && known->second != record_key(r) && diverged_++ == 0)
+        spdlog::warn("session {}: the restarted engine differs from the first run at record {} ({} against {})", id_,
+                     known->first, record_key(r), known->second);
+      continue;
+    }
+    if (r.contains("id")) {
+      // Numbered on from the journal's records: a re-run that took another
+      // course may have counted differently before.
+      const auto id = r["id"].get<std::uint64_t>();
+      if (!first_new_id_) {
+        first_new_id_ = id;
+        id_offset_ = last_record_id_ + 1 > id ? last_record_id_ + 1 - id : 0;
+      }
+      const auto renumber = [&](std::uint64_t engine_id) { return engine_id >= *first_new_id_ ? engine_id + id_offset_ : engine_id; };
+      event.erase("id");
+      event["record"] = renumber(id);
+      json causes = json::array();
+      for (const auto& c : r.value("causes", json::array())) causes.push_back(renumber(c.get<std::uint64_t>()));
+      event["causes"] = std::move(causes);
+      last_record_id_ = renumber(id);
+      record_keys_[last_record_id_] = record_key(r);
+    }
+    event["type"] = "event";
+    events.push_back(std::move(event));
+  }
+  if (!events.empty()) journal_->append_all(std::move(events));
+  const auto head = head_locked();
+  broadcast_locked(json{{"type", "kpi"}, {"seq", head}, {"t_s", sim_time_s_}, {"kpis", kpis_}}.dump(), "kpi");
+  if (message.value("frame", false))
+    broadcast_locked(json{{"type", "frame"}, {"seq", head}, {"t_s", sim_time_s_}}.dump(), "frame");
+  pump_all_locked();
+}
+
+void Session::on_worker_exit(int status) {
+  std::lock_guard lock(mutex_);
+  worker_.reset();
+  if (closing_ || state_ == SessionState::stopped) {
+    worker_state_ = WorkerState::none;
+    return;
+  }
+  const auto now = SteadyClock::now();
+  std::erase_if(recent_restarts_, [&](auto t) { return now - t > std::chrono::minutes(1); });
+  const bool never_ready = worker_state_ == WorkerState::starting && !worker_problem_.empty();
+  spdlog::warn("session {}: engine worker {} at {:.0f} s", id_, exit_text(status), sim_time_s_);
+  if (never_ready || static_cast<int>(recent_restarts_.size()) >= kMaxRestartsPerMinute) {
+    worker_state_ = WorkerState::failed;
+    if (worker_problem_.empty()) worker_problem_ = "the engine worker " + exit_text(status) + " too often";
+    if (state_ == SessionState::running) set_state_locked(SessionState::paused);
+    journal_locked({{"t_s", sim_time_s_}, {"kind", "engine_failed"}, {"by", "server"}, {"detail", worker_problem_}});
+    save_locked();
+    broadcast_locked(clock_json_locked().dump(), "clock");
+    pump_all_locked();
+    return;
+  }
+  recent_restarts_.push_back(now);
+  ++restarts_;
+  journal_locked({{"t_s", sim_time_s_},
+                  {"kind", "engine_restarted"},
+                  {"by", "server"},
+                  {"detail", fmt::format("the engine worker {}; started again from its last checkpoint", exit_text(status))}});
+  pump_all_locked();
+  start_worker_locked();
+}
+
+// ---- requests ----
+
+json Session::control_clock(const ClockRequest& request, const Principal& by) {
+  using C = ClockRequest::Command;
+  std::lock_guard lock(mutex_);
+  if (request.speed && !(*request.speed >= kMinSpeed && *request.speed <= kMaxSpeed))
+    fail_as(ErrorCategory::bad_input, "speed", "{} is outside {} to {}", *request.speed, kMinSpeed, kMaxSpeed);
+  if (state_ == SessionState::stopped) fail_as(ErrorCategory::conflict, id_, "is stopped");
+  if (mode_ == SessionMode::live) {
+    if (request.speed && *request.speed != 1.0)
+      fail_as(ErrorCategory::conflict, id_, "is live: its clock is the wall clock, speed 1");
+    if (request.command == C::pause || request.command == C::resume || request.command == C::seek)
+      fail_as(ErrorCategory::conflict, id_, "is live: its clock is the wall clock and cannot be paused");
+  }
+  if (request.command == C::seek && mode_ != SessionMode::replay)
+    fail_as(ErrorCategory::bad_input, id_, "seek applies to replays only");
+  if (request.command == C::none && !request.speed) fail_as(ErrorCategory::bad_input, "clock", "needs a command or a speed");
+  const auto refuse = [&](const char* why) {
+    fail_as(ErrorCategory::conflict, id_, "cannot {}: {}", command_name(request.command), why);
+  };
+  switch (request.command) {
+    case C::start:
+      if (state_ != SessionState::created) refuse("it has already started (resume a paused one)");
+      if (worker_state_ == WorkerState::failed) refuse("its engine failed");
+      break;
+    case C::pause:
+      if (state_ != SessionState::running) refuse("it is not running");
+      break;
+    case C::resume:
+      if (state_ != SessionState::paused) refuse("it is not paused");
+      if (worker_state_ == WorkerState::failed) refuse("its engine failed");
+      break;
+    case C::seek:
+      if (!request.time_s || !(*request.time_s >= 0.0 && *request.time_s <= duration_s_))
+        fail_as(ErrorCategory::bad_input, "time_s", "a seek needs a time from 0 to {} s", duration_s_);
+      break;
+    case C::stop:
+    case C::none:
+      break;
+  }
+  if (request.speed) {
+    if (state_ == SessionState::running) set_state_locked(SessionState::paused), set_state_locked(SessionState::running);
+    speed_ = *request.speed;
+  }
+  switch (request.command) {
+    case C::start:
+    case C::resume: set_state_locked(SessionState::running); break;
+    case C::pause: set_state_locked(SessionState::paused); break;
+    case C::stop:
+      set_state_locked(SessionState::stopped);
+      closing_ = true;
+      if (worker_) worker_->send(json{{"type", "stop"}}.dump());
+      break;
+    case C::seek: {
+      const bool running = state_ == SessionState::running;
+      if (running) set_state_locked(SessionState::paused);
+      sim_time_s_ = *request.time_s;
+      if (running) set_state_locked(SessionState::running);
+      replay_head_ = journal_->last_seq_until(sim_time_s_);
+      for (auto& s : subscribers_) {
+        s.next_seq = replay_head_ + 1;
+        s.sink->push(json{{"type", "seek"}, {"seq", replay_head_}, {"sim_time_s", sim_time_s_}}.dump());
+      }
+      break;
+    }
+    case C::none: break;
+  }
+  send_clock_locked();
+  const double now_s = mode_ == SessionMode::replay ? replay_time_s_locked() : sim_time_s_;
+  if (mode_ != SessionMode::replay) {
+    json event = {{"t_s", now_s}, {"kind", "clock"}, {"by", by_text(by)}, {"command", command_name(request.command)},
+                  {"speed", speed_}, {"state", std::string(to_string(state_))}};
+    journal_locked(std::move(event));
+  }
+  spdlog::info("session {}: clock {} by {} at {:.0f} s, speed {}", id_, command_name(request.command), by_text(by), now_s, speed_);
+  save_locked();
+  broadcast_locked(clock_json_locked().dump(), "clock");
+  pump_all_locked();
+  return describe_locked();
+}
+
+std::uint64_t Session::submit(sim::engine::Command command, const Principal& by, const std::string& what) {
+  std::unique_lock lock(mutex_);
+  if (mode_ == SessionMode::replay) fail_as(ErrorCategory::conflict, id_, "is a replay: nothing is written into history");
+  if (state_ == SessionState::stopped) fail_as(ErrorCategory::conflict, id_, "is stopped");
+  if (worker_state_ == WorkerState::failed) fail_as(ErrorCategory::conflict, id_, "its engine failed: {}", worker_problem_);
+  if (worker_state_ != WorkerState::ready || !worker_)
+    fail_as(ErrorCategory::unavailable, id_, "its engine is starting; try again in a few seconds");
+  const std::uint64_t ticket = next_ticket_++;
+  json command_json = json::parse(sim::engine::command_json(command));
+  json event = {{"t_s", sim_time_s_}, {"kind", what}, {"by", by_text(by)}, {"command", command_json}, {"ticket", ticket}};
+  append_command_line({{"ticket", ticket}, {"command", command_json}, {"event", event}});
+  pending_[ticket].answer = std::move(event);
+  worker_->send(json{{"type", "submit"}, {"ticket", ticket}, {"command", command_json}}.dump(
+      -1, ' ', false, json::error_handler_t::replace));
+  const auto taken = [&] {
+    auto it = pending_.find(ticket);
+    return it != pending_.end() && it->second.answer &&
+           (it->second.answer->contains("seq") || it->second.answer->contains("code"));
+  };
+  if (!answered_.wait_for(lock, kAnswerWait, taken))
+    fail_as(ErrorCategory::unavailable, id_, "the engine has not taken command {} yet; it stays queued", ticket);
+  const json answer = *pending_[ticket].answer;
+  pending_.erase(ticket);
+  if (answer.contains("code"))
+    throw Error(id_, answer.value("message", std::string()), category_of(answer["code"].get<std::string>()));
+  return answer["seq"].get<std::uint64_t>();
+}
+
+// ---- events and streams ----
+
+std::vector<std::string> Session::events_after(std::uint64_t after_seq, std::size_t limit) const {
+  std::lock_guard lock(mutex_);
+  const std::uint64_t head = head_locked();
+  if (after_seq >= head) return {};
+  return journal_->after(after_seq, std::min<std::uint64_t>(limit, head - after_seq));
+}
+
+void Session::subscribe(std::shared_ptr<http::StreamSink> sink, std::uint64_t after_seq) {
+  std::lock_guard lock(mutex_);
+  sink->push(clock_json_locked().dump(), "clock");
+  if (!kpis_.empty())
+    sink->push(json{{"type", "kpi"}, {"seq", head_locked()}, {"t_s", sim_time_s_}, {"kpis", kpis_}}.dump(), "kpi");
+  subscribers_.push_back({std::move(sink), after_seq + 1, {}});
+  pump_locked(subscribers_.back());
+}
+
+void Session::pump_locked(Subscriber& s) {
+  const std::uint64_t head = head_locked();
+  const std::size_t room = s.sink->capacity() / 2;
+  while (s.next_seq <= head && s.sink->queued() < room) {
+    const auto batch = journal_->after(s.next_seq - 1, std::min<std::uint64_t>(room - s.sink->queued(), head - s.next_seq + 1));
+    if (batch.empty()) break;
+    for (const auto& line : batch) {
+      if (!s.sink->push(line)) return;
+      ++s.next_seq;
+    }
+  }
+  const auto now = SteadyClock::now();
+  if (s.next_seq > head) {
+    s.stuck_since = {};
+  } else if (s.stuck_since == SteadyClock::time_point{}) {
+    s.stuck_since = now;
+  } else if (now - s.stuck_since > kStuckLimit) {
+    s.sink->drop(fmt::format("too slow: {} events behind", head - s.next_seq + 1));
+  }
+}
+
+void Session::pump_all_locked() {
+  std::erase_if(subscribers_, [](const Subscriber& s) { return !s.sink->is_open(); });
+  for (auto& s : subscribers_) pump_locked(s);
+}
+
+void Session::broadcast_locked(const std::string& message, std::string_view key) {
+  for (auto& s : subscribers_) s.sink->push(message, key);
+}
+
+void Session::tick(bool broadcast_clock) {
+  std::lock_guard lock(mutex_);
+  if (mode_ == SessionMode::replay && state_ == SessionState::running) {
+    replay_head_ = journal_->last_seq_until(replay_time_s_locked());
+    if (replay_time_s_locked() >= duration_s_) {
+      set_state_locked(SessionState::stopped);
+      save_locked();
+    }
+  }
+  pump_all_locked();
+  if (broadcast_clock) broadcast_locked(clock_json_locked().dump(), "clock");
+  const auto now = SteadyClock::now();
+  if (state_ == SessionState::running && now - last_save_ >= std::chrono::seconds(1)) {
+    last_save_ = now;
+    save_locked();
+  }
+}
+
+}  // namespace cadereau::server::service

@@ -1,0 +1,180 @@
+#pragma once
+// One session of the server: its clock, its engine worker, its journal of
+// events and the clients streaming it.
+//
+// An exercise or live session drives an engine worker process (worker/):
+// the clock's commands and the players' actions go to it, and every record
+// it reports becomes an event with a seq in the session's journal and goes
+// to the streams. A worker that dies is started again from its last
+// keyframe and re-fed the commands since (commands.jsonl), then runs
+// unpaced to where the session was; records it reports a second time are
+// recognised by their id and not journalled twice.
+//
+// A replay session has no worker: it plays the journal of another session
+// back on its own clock, and can seek.
+//
+// Thread-safety: every public member may be called from any thread (HTTP
+// handler threads, the supervisor's thread).
+
+#include "event_journal.h"
+#include "roles.h"
+
+#include "../http/transport.h"
+#include "../worker/supervisor.h"
+#include "cadereau/sim/engine/command.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace cadereau::server::service {
+
+enum class SessionState { created, running, paused, stopped };
+std::string_view to_string(SessionState state);
+
+inline constexpr double kMinSpeed = 1.0;
+inline constexpr double kMaxSpeed = 60.0;
+
+// A clock request as the API takes it.
+struct ClockRequest {
+  enum class Command { none, start, pause, resume, stop, seek };
+  Command command = Command::none;
+  std::optional<double> speed;   // 1..60
+  std::optional<double> time_s;  // seek (replays)
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  // `record`: what session.json holds (id, mode, name, scenario, territory,
+  // and the clock as it was). `source` is the journal a replay plays back.
+  Session(std::filesystem::path dir, nlohmann::json record, std::shared_ptr<EventJournal> source = nullptr);
+  ~Session();
+
+  const std::string& id() const { return id_; }
+  SessionMode mode() const { return mode_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  // Its journal (what a replay of it plays back).
+  std::shared_ptr<EventJournal> journal() const { return journal_; }
+  // The replayed session's id; empty for others.
+  std::string replay_of() const;
+
+  // {"id","mode","name","state","sim_time_s","speed"}
+  nlohmann::json summary() const;
+  // The summary with the clock, the KPIs, the worker's state and the last seq.
+  nlohmann::json describe() const;
+
+  // Starts (or restarts) the engine worker; a session that was running comes
+  // back paused (a server that starts again after a crash).
+  void open(worker::Supervisor& supervisor);
+  // Whether its worker process is still there.
+  bool has_worker() const {
+    std::lock_guard lock(mutex_);
+    return worker_ != nullptr;
+  }
+  // Stops the worker and closes the recording (server shutdown); the state
+  // on disk is kept.
+  void close();
+
+  // Applies a clock request from `by`. Throws Error: bad_input (a speed out
+  // of 1..60, a seek outside a replay), conflict (a transition the state
+  // does not allow, a live clock paused or sped up). Returns describe().
+  nlohmann::json control_clock(const ClockRequest& request, const Principal& by);
+  // Sends a command to the engine and waits for it to be taken (a bounded
+  // time). Returns the seq of the event that records it. Throws Error:
+  // conflict (stopped, a replay), unavailable (the worker is not ready),
+  // and the engine's own refusal (not_found, bad_input).
+  std::uint64_t submit(sim::engine::Command command, const Principal& by, const std::string& what);
+
+  // Events with seq > after (at most limit) as JSON text; a replay's stop at
+  // its clock.
+  std::vector<std::string> events_after(std::uint64_t after_seq, std::size_t limit) const;
+  // A client of the stream: sent the events after `after_seq`, then
+  // everything new.
+  void subscribe(std::shared_ptr<http::StreamSink> sink, std::uint64_t after_seq);
+
+  // Every tick (the supervisor's thread): clock broadcasts, replay playback,
+  // clients catching up, the clock saved.
+  void tick(bool broadcast_clock);
+
+ private:
+  struct Subscriber {
+    std::shared_ptr<http::StreamSink> sink;
+    std::uint64_t next_seq = 1;
+    std::chrono::steady_clock::time_point stuck_since{};
+  };
+  struct Pending {
+    std::optional<nlohmann::json> answer;  // the worker's ack or refusal
+  };
+
+  void start_worker_locked();
+  void on_worker_line(const std::string& line);
+  void on_worker_exit(int status);
+  void on_exchange(const nlohmann::json& message);
+  void on_ready(const nlohmann::json& message);
+  void send_clock_locked();
+  void refeed_locked();
+  std::uint64_t journal_locked(nlohmann::json event);
+  nlohmann::json clock_json_locked() const;
+  nlohmann::json describe_locked() const;
+  void save_locked() const;
+  void pump_locked(Subscriber& s);
+  void pump_all_locked();
+  void broadcast_locked(const std::string& message, std::string_view key);
+  double elapsed_s_locked() const;
+  double replay_time_s_locked() const;
+  std::uint64_t head_locked() const;
+  void append_command_line(const nlohmann::json& line);
+  void set_state_locked(SessionState state);
+  void note_reached_locked();
+
+  const std::filesystem::path dir_;
+  std::string id_;
+  SessionMode mode_;
+  mutable std::mutex mutex_;
+  std::condition_variable answered_;
+  nlohmann::json record_;
+  SessionState state_ = SessionState::created;
+  double speed_ = 1.0;
+  double sim_time_s_ = 0.0;
+  double reached_s_ = 0.0;  // the furthest time the engine reached, kept over restarts
+  int reached_fd_ = -1;
+  double duration_s_ = 0.0;
+  double elapsed_base_s_ = 0.0;
+  std::chrono::steady_clock::time_point running_since_{};
+  bool lagging_ = false;
+  double achieved_speed_ = 0.0;
+  nlohmann::json kpis_ = nlohmann::json::object();
+
+  std::shared_ptr<EventJournal> journal_;  // own (exercise, live) or the replayed one's
+  std::uint64_t last_record_id_ = 0;       // records journalled, by engine id
+  std::unordered_map<std::uint64_t, std::string> record_keys_;  // what each of them was
+  std::uint64_t diverged_ = 0;             // told again by a restarted worker, but different
+  double retold_until_s_ = 0.0;            // this worker's records up to here are journalled already
+  std::optional<std::uint64_t> first_new_id_;  // this worker's first record past that
+  std::uint64_t id_offset_ = 0;            // added to its ids from there
+  std::uint64_t replay_head_ = 0;          // a replay's events shown so far
+
+  worker::Supervisor* supervisor_ = nullptr;
+  std::shared_ptr<worker::WorkerHandle> worker_;
+  enum class WorkerState { none, starting, ready, failed } worker_state_ = WorkerState::none;
+  std::string worker_problem_;
+  int restarts_ = 0;
+  std::vector<std::chrono::steady_clock::time_point> recent_restarts_;
+  bool closing_ = false;
+  std::uint64_t next_ticket_ = 1;
+  std::map<std::uint64_t, Pending> pending_;
+  std::vector<Subscriber> subscribers_;
+  std::chrono::steady_clock::time_point last_save_{};
+};
+
+}  // namespace cadereau::server::service

@@ -1,0 +1,578 @@
+#!/usr/bin/env python3
+"""The crisis server's API, driven over real TLS by real clients.
+
+Starts `cadereau serve` on 127.0.0.1 (port 0, a self-signed certificate made
+with the openssl CLI), adds one user per role, and checks the contract of
+DESIGN.md ("The server"): login and cookies, the permission matrix (every
+endpoint x every role), an exercise on the demo territory run at x60 and
+paused, the WebSocket stream resumed without gaps, actions recorded with
+their author, a replay with seek, a live session kept apart from exercise
+data, hostile requests, a worker killed mid-run, the whole server killed and
+started again, and a clean SIGTERM.
+
+    api_test.py --cadereau BUILD/server/cadereau [--territory DIR] [--only NAME]
+
+Each check prints PASS or FAIL; the exit status is the number of failures.
+Every wait is bounded; the server is killed whatever happens.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import requests
+import websockets
+
+PASSWORD = "correct horse battery"
+USERS = {  # name: (role, cell)
+    "root": ("admin", None),
+    "anne": ("director", None),
+    "olga": ("operator", None),
+    "bob": ("player", "police"),
+    "tina": ("player", "traffic"),
+    "rita": ("player", "reports"),
+    "eva": ("observer", None),
+}
+# A short exercise on the demo territory: 30 simulated minutes, a coarse
+# flood grid, a stream in spate from the start.
+SCENARIO = """name: Short spate for the API test
+territory: demo
+start: 1988-10-03T07:00:00
+duration: 3h
+seed: 7
+flood_cell_m: 40
+inflows:
+  - name: cadereau d'Alès
+    at: lg-ales-amont
+    m3_s: [[07:00, 300], [10:00, 300]]
+"""
+EDGE = "h1_8"  # a street of the demo territory
+
+
+class Fail(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Fail(message)
+
+
+class Server:
+    def __init__(self, binary, data, cert, key):
+        self.binary, self.data, self.cert, self.key = binary, data, cert, key
+        self.proc = None
+        self.url = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--data", self.data, "--listen", "127.0.0.1:0", "--tls-cert", self.cert,
+             "--tls-key", self.key],
+            stdout=subprocess.PIPE, stderr=open(os.path.join(self.data, "..", "serve.log"), "ab"), text=True)
+        deadline = time.time() + 60
+        line = ""
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if line.startswith("listening on "):
+                self.url = line.split()[-1].strip()
+                return
+            if self.proc.poll() is not None:
+                break
+        raise Fail(f"the server did not start: {line!r}, exit {self.proc.poll()}")
+
+    def api(self, path):
+        return self.url + "/api/v1" + path
+
+    def ws(self, path):
+        return self.url.replace("https://", "wss://") + "/api/v1" + path
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                return self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise Fail(f"the server did not stop within {timeout} s of signal {sig}")
+        return self.proc.returncode if self.proc else None
+
+
+class Client:
+    def __init__(self, server, cert):
+        self.server, self.cert = server, cert
+        self.tokens = {}
+
+    def http(self):
+        s = requests.Session()
+        s.trust_env = False  # hermetic: no proxy, no CA bundle from the environment (it would win over verify)
+        s.verify = self.cert
+        return s
+
+    def login(self, user):
+        r = self.http().post(self.server.api("/login"), json={"user": user, "password": PASSWORD}, timeout=20)
+        check(r.status_code == 200, f"login {user}: {r.status_code} {r.text}")
+        self.tokens[user] = r.json()["token"]
+        return r
+
+    def headers(self, user):
+        return {"Authorization": "Bearer " + self.tokens[user]} if user else {}
+
+    def get(self, user, path, **kw):
+        return self.http().get(self.server.api(path), headers=self.headers(user), timeout=20, **kw)
+
+    def post(self, user, path, body, **kw):
+        return self.http().post(self.server.api(path), headers=self.headers(user), json=body, timeout=30, **kw)
+
+    def ssl_context(self):
+        ctx = ssl.create_default_context(cafile=self.cert)
+        return ctx
+
+
+def wait_for(what, predicate, timeout=60, every=0.2):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(every)
+    raise Fail(f"timed out after {timeout} s waiting for {what} (last: {last})")
+
+
+def session(c, user, sid):
+    r = c.get(user, f"/sessions/{sid}")
+    check(r.status_code == 200, f"GET session: {r.status_code} {r.text}")
+    return r.json()
+
+
+def events(c, user, sid, after=0):
+    out = []
+    while True:
+        r = c.get(user, f"/sessions/{sid}/events", params={"after": after})
+        check(r.status_code == 200, f"events: {r.status_code} {r.text}")
+        page = r.json()
+        if not page:
+            return out
+        out += page
+        after = page[-1]["seq"]
+
+
+def ready(c, sid):
+    return wait_for("the engine to be ready", lambda: session(c, "anne", sid)["worker"]["state"] == "ready" or None)
+
+
+async def stream(c, user, sid, after, until, extra_headers=None, timeout=60):
+    """Messages of the stream until until(messages) is true."""
+    headers = dict(c.headers(user))
+    headers.update(extra_headers or {})
+    got = []
+    async with websockets.connect(c.server.ws(f"/sessions/{sid}/stream?after={after}"), ssl=c.ssl_context(),
+                                  extra_headers=headers, open_timeout=20, max_size=2**22,
+                                  max_queue=None) as ws:  # unread messages would hold back the close
+        deadline = time.time() + timeout
+        while not until(got):
+            remaining = deadline - time.time()
+            check(remaining > 0, f"stream: timed out with {len(got)} messages")
+            got.append(json.loads(await asyncio.wait_for(ws.recv(), remaining)))
+    return got
+
+
+def make_certificate(folder):
+    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+# ---------------------------------------------------------------- the checks
+
+def t_health_and_login(ctx):
+    c = ctx["c"]
+    r = c.http().get(c.server.api("/health"), timeout=10)
+    check(r.status_code == 200 and r.json()["status"] == "ok" and r.json()["version"], f"health: {r.text}")
+    for user in USERS:
+        r = c.login(user)
+    cookie = r.headers.get("Set-Cookie", "")
+    for attribute in ("HttpOnly", "Secure", "SameSite=Strict"):
+        check(attribute in cookie, f"the login cookie lacks {attribute}: {cookie}")
+    check(r.json()["role"] == "observer", f"role in the login answer: {r.text}")
+    r = c.http().post(c.server.api("/login"), json={"user": "anne", "password": "wrong password here"}, timeout=10)
+    check(r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated", f"bad password: {r.status_code} {r.text}")
+    r = c.http().get(c.server.api("/sessions"), timeout=10)
+    check(r.status_code == 401, f"no token: {r.status_code}")
+    r = c.http().get(c.server.api("/sessions"), headers={"Authorization": "Bearer AAAA"}, timeout=10)
+    check(r.status_code == 401, f"bad token: {r.status_code}")
+    # The cookie alone works, as a browser would send it.
+    s = c.http()
+    s.cookies.set("cadereau_session", c.tokens["eva"])
+    check(s.get(c.server.api("/sessions"), timeout=10).status_code == 200, "the session cookie is not accepted")
+
+
+def t_login_throttle(ctx):
+    c = ctx["c"]
+    statuses = []
+    for _ in range(12):
+        r = c.http().post(c.server.api("/login"), json={"user": "mallory", "password": "guess guess guess"}, timeout=10)
+        statuses.append(r.status_code)
+        if r.status_code == 429:
+            check(int(r.headers.get("Retry-After", "0")) > 0, f"429 without Retry-After: {r.headers}")
+            break
+    check(429 in statuses, f"no 429 after repeated failures: {statuses}")
+
+
+def t_create(ctx):
+    c = ctx["c"]
+    r = c.post("eva", "/sessions", {"mode": "exercise", "scenario_yaml": SCENARIO})
+    check(r.status_code == 403, f"an observer created a session: {r.status_code}")
+    r = c.post("anne", "/sessions", {"mode": "exercise", "scenario_yaml": SCENARIO.replace("duration: 3h", "duration: ha")})
+    check(r.status_code == 400 and "scenario.yaml:4" in r.json()["error"]["message"], f"bad YAML: {r.status_code} {r.text}")
+    r = c.post("anne", "/sessions", {"mode": "exercise", "scenario": "no-such-scenario"})
+    check(r.status_code == 404, f"unknown scenario: {r.status_code} {r.text}")
+    r = c.post("anne", "/sessions", {"mode": "exercise", "scenario_yaml": SCENARIO.replace("territory: demo", "territory: ../../etc")})
+    check(r.status_code == 400, f"a territory outside DATA: {r.status_code} {r.text}")
+    r = c.post("anne", "/sessions", {"mode": "drill", "scenario_yaml": SCENARIO})
+    check(r.status_code == 400, f"unknown mode: {r.status_code}")
+    r = c.post("anne", "/sessions", {"mode": "exercise", "scenario_yaml": SCENARIO})
+    check(r.status_code == 201, f"create: {r.status_code} {r.text}")
+    sid = r.json()["id"]
+    check(r.headers.get("Location", "").endswith(sid), f"Location: {r.headers}")
+    ctx["sid"] = sid
+    ready(c, sid)
+    r = c.get("eva", "/sessions")
+    check(any(s["id"] == sid and s["state"] == "created" for s in r.json()), f"list: {r.text}")
+
+
+def t_permission_matrix(ctx):
+    """Every endpoint x every role on an exercise, against the permission table."""
+    c, sid = ctx["c"], ctx["sid"]
+    allowed = {  # endpoint: roles allowed on an exercise (permissions.h)
+        "list": set(USERS),
+        "read": {"root", "anne", "bob", "tina", "rita", "eva"},
+        "events": {"root", "anne", "bob", "tina", "rita", "eva"},
+        "stream": {"root", "anne", "bob", "tina", "rita", "eva"},
+        "clock": {"root", "anne"},
+        "action": {"root", "bob"},  # bob: police may close roads; tina (traffic) may not, rita (reports) neither
+        "create": {"root", "anne"},
+    }
+    failures = []
+    for user in USERS:
+        results = {
+            "list": c.get(user, "/sessions").status_code,
+            "read": c.get(user, f"/sessions/{sid}").status_code,
+            "events": c.get(user, f"/sessions/{sid}/events").status_code,
+            # A speed change is a harmless clock request: 200 when allowed.
+            "clock": c.post(user, f"/sessions/{sid}/clock", {"speed": 1}).status_code,
+            "action": c.post(user, f"/sessions/{sid}/actions", {"verb": "close_road", "target": "no-such-edge"}).status_code,
+            "create": c.post(user, "/sessions", {"mode": "exercise", "scenario": "no-such-scenario"}).status_code,
+        }
+        try:
+            asyncio.run(stream(c, user, sid, 0, lambda got: len(got) >= 1, timeout=20))
+            results["stream"] = 200
+        except websockets.exceptions.InvalidStatusCode as e:
+            results["stream"] = e.status_code
+        for endpoint, status in results.items():
+            # Allowed: the request reaches the service (200, or 404 for the names that do not exist).
+            ok = status in (200, 202, 404) if user in allowed[endpoint] else status == 403
+            if not ok:
+                failures.append(f"{user}/{USERS[user][0]} {endpoint}: {status}")
+    check(not failures, "permission matrix: " + "; ".join(failures))
+    r = c.post("tina", f"/sessions/{sid}/actions", {"verb": "close_road", "target": EDGE})
+    check(r.status_code == 403 and "traffic cell" in r.json()["error"]["message"], f"a traffic player closing a road: {r.text}")
+
+
+def t_clock_and_actions(ctx):
+    c, sid = ctx["c"], ctx["sid"]
+    r = c.post("anne", f"/sessions/{sid}/clock", {"command": "start", "speed": 61})
+    check(r.status_code == 400, f"speed 61: {r.status_code}")
+    r = c.post("anne", f"/sessions/{sid}/clock", {"command": "resume"})
+    check(r.status_code == 409, f"resume before start: {r.status_code}")
+    t0 = time.time()
+    r = c.post("anne", f"/sessions/{sid}/clock", {"command": "start", "speed": 60})
+    check(r.status_code == 200 and r.json()["state"] == "running", f"start: {r.text}")
+    r = c.post("anne", f"/sessions/{sid}/clock", {"command": "start"})
+    check(r.status_code == 409, f"a second start: {r.status_code}")
+    wait_for("sim time to pass 04:00", lambda: session(c, "eva", sid)["sim_time_s"] >= 240, timeout=30)
+    r = c.post("bob", f"/sessions/{sid}/actions", {"verb": "close_road", "target": EDGE})
+    check(r.status_code == 202, f"action: {r.status_code} {r.text}")
+    ctx["action_seq"] = r.json()["seq"]
+    r = c.post("bob", f"/sessions/{sid}/actions", {"verb": "close_road", "target": "no-such-edge"})
+    check(r.status_code == 404 and r.json()["error"]["code"] == "not_found", f"unknown edge: {r.text}")
+    wait_for("sim time to pass 10:00", lambda: session(c, "eva", sid)["sim_time_s"] >= 600, timeout=30)
+    d = session(c, "eva", sid)
+    rate = d["sim_time_s"] / (time.time() - t0)
+    check(40 <= rate <= 70, f"x60 ran at x{rate:.1f}")
+    check(d["clock"]["elapsed_s"] > 0 and not d["clock"]["lagging"], f"clock: {d['clock']}")
+    r = c.post("anne", f"/sessions/{sid}/clock", {"command": "pause"})
+    check(r.status_code == 200 and r.json()["state"] == "paused", f"pause: {r.text}")
+    time.sleep(0.5)  # an exchange step under way when paused ends
+    held, elapsed = session(c, "eva", sid)["sim_time_s"], session(c, "eva", sid)["clock"]["elapsed_s"]
+    time.sleep(2)
+    d = session(c, "eva", sid)
+    check(d["sim_time_s"] == held, f"pause does not hold: {held} -> {d['sim_time_s']}")
+    check(abs(d["clock"]["elapsed_s"] - elapsed) < 0.01, f"elapsed time counted a pause: {elapsed} -> {d['clock']['elapsed_s']}")
+    ev = events(c, "eva", sid)
+    check([e["seq"] for e in ev] == list(range(1, len(ev) + 1)), "event seqs are not 1..N")
+    accepted = [e for e in ev if e["seq"] == ctx["action_seq"]]
+    check(accepted and accepted[0]["by"] == "player:bob" and accepted[0]["kind"] == "action_accepted",
+          f"the accepted action: {accepted}")
+    taken = [e for e in ev if e["kind"] == "action" and e.get("target") == EDGE]
+    check(taken and taken[0]["by"] == "player:bob", f"the engine's record of the action: {taken}")
+    check(any(e["kind"] == "road_closed" for e in ev), "no road closed by the water in 10 min of spate")
+    check(any(e["kind"] == "clock" and e["by"] == "director:anne" for e in ev), "the clock changes are not events")
+    r = c.post("anne", f"/sessions/{sid}/clock", {"command": "resume"})
+    check(r.status_code == 200, f"resume: {r.text}")
+
+
+def t_stream_resume(ctx):
+    c, sid = ctx["c"], ctx["sid"]
+    started = time.time()
+    first = asyncio.run(stream(c, "eva", sid, 0, lambda got: sum(m["type"] == "event" for m in got) >= 20))
+    seqs = [m["seq"] for m in first if m["type"] == "event"]
+    check(seqs == list(range(1, len(seqs) + 1)), f"first stream: seqs {seqs[:30]}")
+    check(first[0]["type"] == "clock" and "sim_time_s" in first[0] and "seq" in first[0], f"first message: {first[0]}")
+    print(f"      first stream {time.time() - started:.1f} s", flush=True)
+    last = seqs[-1]
+    again = asyncio.run(stream(c, "eva", sid, last, lambda got: sum(m["type"] == "event" for m in got) >= 5))
+    seqs2 = [m["seq"] for m in again if m["type"] == "event"]
+    check(seqs2 == list(range(last + 1, last + 1 + len(seqs2))), f"resumed after {last}: {seqs2}")
+    check(all("seq" in m for m in first + again), "a message without seq")
+    print(f"      resumed stream {time.time() - started:.1f} s", flush=True)
+    # A page of another site cannot open the stream with the cookie.
+    try:
+        asyncio.run(stream(c, "eva", sid, 0, lambda got: True, {"Origin": "https://evil.example"}, timeout=10))
+        raise Fail("a foreign Origin opened the stream")
+    except websockets.exceptions.InvalidStatusCode as e:
+        check(e.status_code == 403, f"foreign Origin: {e.status_code}")
+
+
+def t_replay(ctx):
+    c, sid = ctx["c"], ctx["sid"]
+    r = c.post("anne", "/sessions", {"mode": "replay", "of": sid})
+    check(r.status_code == 201, f"replay: {r.text}")
+    rid = r.json()["id"]
+    r = c.post("bob", f"/sessions/{rid}/actions", {"verb": "close_road", "target": EDGE})
+    check(r.status_code == 403, f"an action into a replay: {r.status_code}")
+    r = c.post("root", f"/sessions/{rid}/actions", {"verb": "close_road", "target": EDGE})
+    check(r.status_code == 403, f"an admin's action into a replay: {r.status_code}")
+    check(c.post("anne", f"/sessions/{rid}/clock", {"command": "start", "speed": 60}).status_code == 200, "replay start")
+    wait_for("the replay to pass 05:00", lambda: session(c, "eva", rid)["sim_time_s"] >= 300, timeout=20)
+    shown = events(c, "eva", rid)
+    check(shown and all(e["t_s"] <= session(c, "eva", rid)["sim_time_s"] + 1e-6 for e in shown), "a replay shows the future")
+    r = c.post("anne", f"/sessions/{rid}/clock", {"command": "seek", "time_s": 60})
+    check(r.status_code == 200, f"seek: {r.text}")
+    d = session(c, "eva", rid)
+    check(60 <= d["sim_time_s"] < 120, f"after seek: {d['sim_time_s']}")
+    check(all(e["t_s"] <= 120 for e in events(c, "eva", rid)), "events after the seek point are still shown")
+    r = c.post("anne", f"/sessions/{sid}/clock", {"command": "seek", "time_s": 60})
+    check(r.status_code == 400, f"seek on an exercise: {r.status_code}")
+
+
+def t_live_apart(ctx):
+    c, sid = ctx["c"], ctx["sid"]
+    r = c.post("anne", "/sessions", {"mode": "live", "territory": "demo"})
+    check(r.status_code == 403, f"a director creating a live session: {r.status_code}")
+    r = c.post("olga", "/sessions", {"mode": "live", "territory": "demo"})
+    check(r.status_code == 201, f"live: {r.text}")
+    lid = r.json()["id"]
+    check(c.get("bob", f"/sessions/{lid}").status_code == 403, "a player reads a live session")
+    check(c.post("olga", f"/sessions/{lid}/clock", {"command": "start", "speed": 10}).status_code == 409, "a live clock sped up")
+    check(c.post("olga", f"/sessions/{lid}/clock", {"command": "start"}).status_code == 200, "live start")
+    check(c.post("olga", f"/sessions/{lid}/clock", {"command": "pause"}).status_code == 409, "a live clock paused")
+    check(c.post("olga", f"/sessions/{sid}/actions", {"verb": "close_road", "target": EDGE}).status_code == 403,
+          "an operator acting in an exercise")
+    wait_for("the live engine", lambda: session(c, "olga", lid)["worker"]["state"] == "ready" or None)
+    live_events = events(c, "olga", lid)
+    check(all(e.get("by", "").split(":")[0] not in ("player", "director") for e in live_events),
+          f"exercise data in a live session: {live_events}")
+    check(c.post("olga", f"/sessions/{lid}/clock", {"command": "stop"}).status_code == 200, "live stop")
+
+
+def t_hostile(ctx):
+    c = ctx["c"]
+    host, port = "127.0.0.1", int(c.server.url.rsplit(":", 1)[1])
+    tls = ssl.create_default_context(cafile=c.cert)
+
+    def raw(payload, read=True):
+        with socket.create_connection((host, port), timeout=15) as plain:
+            with tls.wrap_socket(plain, server_hostname=host) as s:
+                s.sendall(payload)
+                if not read:
+                    return b""
+                data = b""
+                try:
+                    while True:
+                        chunk = s.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                except (socket.timeout, ssl.SSLError, ConnectionResetError):
+                    pass
+                return data
+
+    def status(answer):
+        try:
+            return int(answer.split(b" ", 2)[1])
+        except (IndexError, ValueError):
+            return None
+
+    token = c.tokens["anne"].encode()
+    cases = {
+        "garbage": (b"\x00\x01\x02 NOT HTTP\r\n\r\n", (400,)),
+        "bad version": (b"GET /api/v1/health HTTP/9.9\r\nHost: x\r\n\r\n", (400, 505)),
+        "huge header": (b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * 20000 + b"\r\n\r\n", (431,)),
+        "huge body": (b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n" + b"{" * 100000, (413,)),
+        "bad json": (b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                     b"\r\nContent-Length: 9\r\nConnection: close\r\n\r\n{\"mode\":[", (400,)),
+        "dot dot": (b"GET /api/v1/sessions/../../../etc/passwd HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                    b"\r\nConnection: close\r\n\r\n", (404,)),
+        "encoded dot dot": (b"GET /api/v1/sessions/%2e%2e%2f%2e%2e/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                            token + b"\r\nConnection: close\r\n\r\n", (404,)),
+        "nul in token": (b"GET /api/v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\x00b\r\nConnection: close\r\n\r\n",
+                         (400, 401)),
+        "negative after": (b"GET /api/v1/sessions/" + ctx["sid"].encode() + b"/events?after=-1 HTTP/1.1\r\nHost: x\r\n"
+                           b"Authorization: Bearer " + token + b"\r\nConnection: close\r\n\r\n", (400,)),
+        "speed nan": (b"POST /api/v1/sessions/" + ctx["sid"].encode() + b"/clock HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                      token + b"\r\nContent-Length: 15\r\nConnection: close\r\n\r\n{\"speed\": NaN }", (400,)),
+    }
+    failures = []
+    for name, (payload, expected) in cases.items():
+        got = status(raw(payload))
+        if got not in expected:
+            failures.append(f"{name}: {got} (expected {expected})")
+    # A request that never ends (slowloris) is cut off, and a flood of
+    # connections does not stop the server.
+    started = time.time()
+    raw(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n", read=True)
+    check(time.time() - started < 40, "a slow request was not cut off")
+    check(not failures, "hostile requests: " + "; ".join(failures))
+    r = c.http().get(c.server.api("/health"), timeout=10)
+    check(r.status_code == 200, "the server is unwell after the hostile requests")
+
+
+def t_worker_killed(ctx):
+    c, sid = ctx["c"], ctx["sid"]
+    d = session(c, "anne", sid)
+    if d["state"] != "running":
+        c.post("anne", f"/sessions/{sid}/clock", {"command": "resume"})
+    # Past the first checkpoint (5 min), so that the worker restarts from one.
+    wait_for("sim time to pass 12:00", lambda: session(c, "eva", sid)["sim_time_s"] >= 720, timeout=40)
+    before = session(c, "anne", sid)
+    os.kill(before["worker"]["pid"], signal.SIGKILL)
+    d = wait_for("the worker to come back", lambda: (lambda s: s if s["worker"]["restarts"] == 1 and
+                                                    s["worker"]["state"] == "ready" else None)(session(c, "anne", sid)),
+                 timeout=60)
+    wait_for("time to run on past the kill", lambda: session(c, "eva", sid)["sim_time_s"] > before["sim_time_s"] + 60,
+             timeout=60)
+    ev = events(c, "eva", sid)
+    check([e["seq"] for e in ev] == list(range(1, len(ev) + 1)), "event seqs are not continuous after the kill")
+    check(any(e["kind"] == "engine_restarted" for e in ev), "no engine_restarted event")
+    check(any(e["seq"] == ctx["action_seq"] for e in ev), "the acknowledged action is gone")
+    records = [e["record"] for e in ev if "record" in e]
+    check(records == sorted(records) and len(records) == len(set(records)), "records told twice or out of order")
+    print(f"      worker killed at {before['sim_time_s']:.0f} s; {d['worker']['diverged_records']} re-run records differed")
+
+
+def t_server_killed(ctx):
+    c, sid, server = ctx["c"], ctx["sid"], ctx["server"]
+    before = session(c, "anne", sid)
+    seen = events(c, "eva", sid)
+    server.stop(signal.SIGKILL)
+    # Its workers follow it (they see their socket close).
+    wait_for("the workers to exit", lambda: subprocess.run(["pgrep", "-f", "worker --session " + server.data],
+                                                           capture_output=True).returncode != 0 or None, timeout=30)
+    server.start()
+    d = session(c, "anne", sid)  # the token survived
+    check(d["state"] == "paused", f"a running session came back {d['state']}")
+    check(d["sim_time_s"] >= before["sim_time_s"], f"time went back: {before['sim_time_s']} -> {d['sim_time_s']}")
+    ev = events(c, "eva", sid)
+    check(len(ev) >= len(seen) and ev[:len(seen)] == seen, "events changed across the kill")
+    check([e["seq"] for e in ev] == list(range(1, len(ev) + 1)), "seqs are not continuous after the server kill")
+    ready(c, sid)
+    check(c.post("anne", f"/sessions/{sid}/clock", {"command": "resume"}).status_code == 200, "resume after restart")
+    wait_for("time to run on", lambda: session(c, "eva", sid)["sim_time_s"] > d["sim_time_s"] + 30, timeout=30)
+    for f in sorted(os.listdir(os.path.join(server.data, "sessions", sid))):
+        if f.endswith(".h5"):
+            r = subprocess.run([server.binary, "replay", os.path.join(server.data, "sessions", sid, f), "--verify"],
+                               capture_output=True, text=True, timeout=120)
+            check(r.returncode == 0, f"{f} does not verify: {r.stdout} {r.stderr}")
+
+
+def t_sigterm(ctx):
+    c, sid, server = ctx["c"], ctx["sid"], ctx["server"]
+    code = server.stop(signal.SIGTERM, timeout=40)
+    check(code == 0, f"SIGTERM: exit {code}")
+    check(subprocess.run(["pgrep", "-f", "worker --session " + server.data], capture_output=True).returncode != 0,
+          "a worker outlived the server")
+    with open(os.path.join(server.data, "sessions", sid, "session.json")) as f:
+        state = json.load(f)["state"]
+    check(state == "paused", f"a running session was saved {state}")
+    with open(os.path.join(server.data, "audit.jsonl")) as f:
+        audit = [json.loads(line) for line in f]
+    actions = {a["action"] for a in audit}
+    for needed in ("login", "session.create", "session.clock", "session.actions"):
+        check(needed in actions, f"{needed} is not in the audit log")
+    check([a["seq"] for a in audit] == list(range(1, len(audit) + 1)), "audit seqs are not continuous")
+
+
+CHECKS = [t_health_and_login, t_login_throttle, t_create, t_permission_matrix, t_clock_and_actions, t_stream_resume,
+          t_replay, t_live_apart, t_hostile, t_worker_killed, t_server_killed, t_sigterm]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cadereau", required=True)
+    parser.add_argument("--territory", help="a demo territory folder to use rather than making one")
+    parser.add_argument("--only", help="run the checks whose name contains this (later ones need earlier ones)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="cadereau-api-") as tmp:
+        data = os.path.join(tmp, "data")
+        os.makedirs(os.path.join(data, "territories"))
+        if args.territory:
+            os.symlink(os.path.abspath(args.territory), os.path.join(data, "territories", "demo"))
+        for user, (role, cell) in USERS.items():
+            cmd = [args.cadereau, "user", "add", user, "--role", role, "--data", data] + (["--cell", cell] if cell else [])
+            subprocess.run(cmd, input=PASSWORD + "\n", text=True, check=True, capture_output=True)
+        cert, key = make_certificate(tmp)
+        server = Server(args.cadereau, data, cert, key)
+        ctx = {"server": server, "c": Client(server, cert)}
+        failures = 0
+        try:
+            server.start()
+            for t in CHECKS:
+                if args.only and args.only not in t.__name__:
+                    continue
+                started = time.time()
+                try:
+                    t(ctx)
+                    print(f"PASS {t.__name__} ({time.time() - started:.1f} s)", flush=True)
+                except Exception as e:  # a failed check, or a client error
+                    failures += 1
+                    print(f"FAIL {t.__name__}: {e}", flush=True)
+                    if not isinstance(e, Fail):
+                        traceback.print_exc()
+        finally:
+            try:
+                server.stop(signal.SIGKILL, timeout=10)
+            except Fail:
+                pass
+            log = os.path.join(tmp, "serve.log")
+            if failures and os.path.exists(log):
+                print("---- server log (last 40 lines)")
+                with open(log, errors="replace") as f:
+                    print("".join(f.readlines()[-40:]))
+        return failures
+
+
+if __name__ == "__main__":
+    sys.exit(main())
