@@ -585,6 +585,11 @@ void Engine::report_exchange(double t_s) {
     }
   std::vector<RecordedCommand> observations;
   observations.swap(im.observations_taken);
+  std::vector<EngineNote> notes;
+  {
+    std::lock_guard lock(im.pending_mutex);
+    notes.swap(im.notes);
+  }
   // Frames keep their cadence from the start, whoever is watching.
   const bool frame_due = t_s >= im.next_frame_s - 1e-9;
   if (frame_due) im.next_frame_s = t_s + setup_.frame_every_s;
@@ -595,6 +600,7 @@ void Engine::report_exchange(double t_s) {
   report.new_records = std::span<const impact::Impact>(log_.all()).subspan(first);
   report.record_commands = commands;
   report.observations = observations;
+  report.notes = notes;
   report.kpis.roads_closed = closed_edges().size();
   report.kpis.people_at_risk = people_at_risk_;
   for (std::size_t a = 0; a < territory_.assets.size(); ++a)

@@ -83,6 +83,11 @@ void Engine::submit(Command command) {
   impl_->pending.push_back(std::move(command));
 }
 
+void Engine::note(EngineNote note) {
+  std::lock_guard lock(impl_->pending_mutex);
+  impl_->notes.push_back(std::move(note));
+}
+
 void Engine::apply_commands() {
   auto& im = *impl_;
   std::vector<Command> pending;

@@ -66,6 +66,7 @@ struct Engine::Impl {
   std::size_t recorded = 0;          // records already reported to the observers
   std::unique_ptr<EngineRecording> recording;  // the built-in observer, when the setup names a file
   std::vector<EngineObserver*> observers;      // the recording first, then those added
+  std::vector<EngineNote> notes;  // given since the last step; under pending_mutex
   std::vector<RecordedCommand> observations_taken;  // at this step, for the observers
   // Submitted commands waiting for the next exchange (any thread adds).
   std::mutex pending_mutex;

@@ -84,6 +84,8 @@ void EngineRecording::on_exchange(const ExchangeReport& report) {
       if (const auto e = event_of_record_.find(r.causes.front()); e != event_of_record_.end()) cause_seq = e->second;
     event_of_record_[r.id] = recorder_.append(event_kind_of(r.kind), r.t_s, "engine", j.dump(), cause_seq);
   }
+  for (const auto& n : report.notes)
+    recorder_.append(twin::EventKind::audit, report.t_s, n.source.empty() ? "note" : n.source.substr(0, 64), n.payload);
   for (const auto& g : report.gauges) recorder_.append_sample(fmt::format("gauge_{}_wse_m", g.id), report.t_s, g.wse_m);
   recorder_.append_sample("roads_closed", report.t_s, static_cast<double>(report.kpis.roads_closed));
   recorder_.append_sample("people_at_risk", report.t_s, report.kpis.people_at_risk);

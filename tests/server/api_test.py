@@ -523,6 +523,21 @@ def t_sigterm(ctx):
     for needed in ("login", "session.create", "session.clock", "session.actions"):
         check(needed in actions, f"{needed} is not in the audit log")
     check([a["seq"] for a in audit] == list(range(1, len(audit) + 1)), "audit seqs are not continuous")
+    # The session's recordings hold the audit of what was done to it.
+    import h5py
+    noted = []
+    folder = os.path.join(server.data, "sessions", sid)
+    for f in sorted(os.listdir(folder)):
+        if f.endswith(".h5"):
+            with h5py.File(os.path.join(folder, f), "r", swmr=True) as h5:
+                index, payload = h5["/events/index"][:], h5["/events/payload"][:]
+                sources = h5["/events/source"].asstr()[:]
+                for row, source in zip(index, sources):
+                    if row["kind"] == 6:  # audit
+                        body = bytes(payload[row["payload_offset"]:row["payload_offset"] + row["payload_size"]])
+                        noted.append((source, json.loads(body)["action"]))
+    check(("director:anne", "session.clock") in noted and ("player:bob", "session.actions") in noted,
+          f"the recordings lack the audit of the session: {noted[:10]}")
 
 
 CHECKS = [t_health_and_login, t_login_throttle, t_create, t_permission_matrix, t_clock_and_actions, t_stream_resume,

@@ -167,7 +167,17 @@ void ApiHandler::audit(const Call& call, int status, const std::string& detail) 
   entry.result = status;
   entry.detail = detail.substr(0, 500);
   try {
-    s_.audit.append(entry, std::chrono::system_clock::now());
+    const auto record = s_.audit.append(entry, std::chrono::system_clock::now());
+    if (!call.session.empty() && call.who) {
+      // Into the session's recording as well, when it has one.
+      try {
+        s_.sessions.find(call.session)
+            ->note(fmt::format("{}:{}", service::to_string(call.who->role), call.who->user),
+                   {{"audit_seq", record.seq}, {"action", entry.action}, {"target", entry.target},
+                    {"result", entry.result}, {"detail", entry.detail}});
+      } catch (const Error&) {
+      }
+    }
   } catch (const std::exception& e) {
     spdlog::error("audit: {}", e.what());
   }

@@ -560,6 +560,13 @@ std::uint64_t Session::submit(sim::engine::Command command, const Principal& by,
   return answer["seq"].get<std::uint64_t>();
 }
 
+void Session::note(const std::string& source, const json& payload) {
+  std::lock_guard lock(mutex_);
+  if (worker_ && worker_state_ == WorkerState::ready)
+    worker_->send(json{{"type", "note"}, {"source", source}, {"payload", payload}}.dump(-1, ' ', false,
+                                                                                         json::error_handler_t::replace));
+}
+
 // ---- events and streams ----
 
 std::vector<std::string> Session::events_after(std::uint64_t after_seq, std::size_t limit) const {

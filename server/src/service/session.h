@@ -95,6 +95,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // and the engine's own refusal (not_found, bad_input).
   std::uint64_t submit(sim::engine::Command command, const Principal& by, const std::string& what);
 
+  // An audit note for the session's recording (who changed what, or was
+  // refused it), kept with the engine's next step. Lost when no engine runs:
+  // the server's audit log has it anyway.
+  void note(const std::string& source, const nlohmann::json& payload);
+
   // Events with seq > after (at most limit) as JSON text; a replay's stop at
   // its clock.
   std::vector<std::string> events_after(std::uint64_t after_seq, std::size_t limit) const;

@@ -241,6 +241,8 @@ void EngineWorker::handle(const json& message) {
     pacing_.restart(engine_->time_s());
   } else if (type == "submit") {
     submit(message);
+  } else if (type == "note") {
+    engine_->note({message.value("source", std::string()), message.value("payload", json::object()).dump()});
   } else if (type == "catch_up") {
     catch_up_to_s_ = message.value("to_s", -1.0);
   } else if (type == "stop") {

@@ -10,6 +10,7 @@
 //   {"type":"submit","ticket":N,"command":{...},"at_s":T}   a command re-fed after a restart: submitted
 //                                                            when the engine's time reaches T, no answer
 //   {"type":"catch_up","to_s":T}                            run unpaced to T (after a restart)
+//   {"type":"note","source":WHO,"payload":{...}}            an audit note for the recording
 //   {"type":"stop"}                                         close the recording and exit 0
 // End of file on the socket (the server died) is a stop.
 //

@@ -161,6 +161,10 @@ class Engine {
   // that time is past; observations recorded as they are. Every applied
   // command is recorded with the time it took effect (recorded_commands()).
   void submit(Command command);
+  // Queues a note for the record, given to the observers with the next
+  // exchange step (the recording keeps it as an audit event at that step's
+  // time). May be called from any thread.
+  void note(EngineNote note);
   // Adds an observer, told after every exchange step from now on (not owned:
   // it must outlive the engine's run). The recording is one, built in.
   void add_observer(EngineObserver& observer);

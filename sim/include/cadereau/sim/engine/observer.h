@@ -27,6 +27,13 @@ struct GaugeLevel {
   double wse_m = 0.0;  // water-surface elevation, the DEM's vertical datum
 };
 
+// A note for the record that the engine itself does not make: who changed
+// the clock, who was refused what (the server's audit of a session).
+struct EngineNote {
+  std::string source;   // "director:anne"; at most 64 bytes are kept
+  std::string payload;  // JSON text
+};
+
 struct ExchangeReport {
   double t_s = 0.0;  // the step's end, s since the start
   std::span<const impact::Impact> new_records;  // added during the step, in order
@@ -35,6 +42,8 @@ struct ExchangeReport {
   std::span<const std::string> record_commands;
   // Observations taken at this step, each with the engine time it was taken.
   std::span<const RecordedCommand> observations;
+  // Notes given since the last step (Engine::note), in order.
+  std::span<const EngineNote> notes;
   Kpis kpis;
   std::span<const GaugeLevel> gauges;
   // The water depth now (m, the flood grid, nodata outside the domain) when
