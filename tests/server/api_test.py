@@ -302,20 +302,37 @@ def t_clock_and_actions(ctx):
     check(r.status_code == 200 and r.json()["state"] == "running", f"start: {r.text}")
     r = c.post("anne", f"/sessions/{sid}/clock", {"command": "start"})
     check(r.status_code == 409, f"a second start: {r.status_code}")
-    wait_for("sim time to pass 04:00", lambda: session(c, "eva", sid)["sim_time_s"] >= 240, timeout=30)
+    wait_for("sim time to pass 04:00", lambda: session(c, "eva", sid)["sim_time_s"] >= 240, timeout=120)
     r = c.post("bob", f"/sessions/{sid}/actions", {"verb": "close_road", "target": EDGE})
     check(r.status_code == 202, f"action: {r.status_code} {r.text}")
     ctx["action_seq"] = r.json()["seq"]
     r = c.post("bob", f"/sessions/{sid}/actions", {"verb": "close_road", "target": "no-such-edge"})
     check(r.status_code == 404 and r.json()["error"]["code"] == "not_found", f"unknown edge: {r.text}")
-    wait_for("sim time to pass 10:00", lambda: session(c, "eva", sid)["sim_time_s"] >= 600, timeout=30)
+    lagged = []
+
+    def past_ten_minutes():
+        d = session(c, "eva", sid)
+        lagged.append(d["clock"]["lagging"])
+        return d["sim_time_s"] >= 600
+
+    wait_for("sim time to pass 10:00", past_ten_minutes, timeout=120)
     d = session(c, "eva", sid)
     rate = d["sim_time_s"] / (time.time() - t0)
-    check(40 <= rate <= 70, f"x60 ran at x{rate:.1f}")
-    check(d["clock"]["elapsed_s"] > 0 and not d["clock"]["lagging"], f"clock: {d['clock']}")
+    # The clock never runs ahead of its speed; behind it (a busy machine), it says so.
+    check(rate <= 63, f"x60 ran at x{rate:.1f}")
+    check(rate >= 45 or any(lagged), f"x60 ran at x{rate:.1f} and never said it was lagging")
+    check(d["clock"]["elapsed_s"] > 0, f"clock: {d['clock']}")
     r = c.post("anne", f"/sessions/{sid}/clock", {"command": "pause"})
     check(r.status_code == 200 and r.json()["state"] == "paused", f"pause: {r.text}")
-    time.sleep(0.5)  # an exchange step under way when paused ends
+    # An exchange step under way when the pause came ends first.
+    previous = [None]
+
+    def settled():
+        t = session(c, "eva", sid)["sim_time_s"]
+        same, previous[0] = t == previous[0], t
+        return same
+
+    wait_for("the engine to stop at the pause", settled, timeout=20, every=0.5)
     held, elapsed = session(c, "eva", sid)["sim_time_s"], session(c, "eva", sid)["clock"]["elapsed_s"]
     time.sleep(2)
     d = session(c, "eva", sid)
@@ -347,6 +364,13 @@ def t_stream_resume(ctx):
     seqs2 = [m["seq"] for m in again if m["type"] == "event"]
     check(seqs2 == list(range(last + 1, last + 1 + len(seqs2))), f"resumed after {last}: {seqs2}")
     check(all("seq" in m for m in first + again), "a message without seq")
+    for messages, after in ((first, 0), (again, last)):
+        seen = after
+        for m in messages:
+            if m["type"] == "event":
+                seen = m["seq"]
+            else:
+                check(m["seq"] <= seen, f"a {m['type']} message names seq {m['seq']} before event {seen} was sent")
     print(f"      resumed stream {time.time() - started:.1f} s", flush=True)
     # A page of another site cannot open the stream with the cookie.
     try:
@@ -366,7 +390,7 @@ def t_replay(ctx):
     r = c.post("root", f"/sessions/{rid}/actions", {"verb": "close_road", "target": EDGE})
     check(r.status_code == 403, f"an admin's action into a replay: {r.status_code}")
     check(c.post("anne", f"/sessions/{rid}/clock", {"command": "start", "speed": 60}).status_code == 200, "replay start")
-    wait_for("the replay to pass 05:00", lambda: session(c, "eva", rid)["sim_time_s"] >= 300, timeout=20)
+    wait_for("the replay to pass 05:00", lambda: session(c, "eva", rid)["sim_time_s"] >= 300, timeout=60)
     shown = events(c, "eva", rid)
     check(shown and all(e["t_s"] <= session(c, "eva", rid)["sim_time_s"] + 1e-6 for e in shown), "a replay shows the future")
     r = c.post("anne", f"/sessions/{rid}/clock", {"command": "seek", "time_s": 60})
@@ -466,14 +490,14 @@ def t_worker_killed(ctx):
     if d["state"] != "running":
         c.post("anne", f"/sessions/{sid}/clock", {"command": "resume"})
     # Past the first checkpoint (5 min), so that the worker restarts from one.
-    wait_for("sim time to pass 12:00", lambda: session(c, "eva", sid)["sim_time_s"] >= 720, timeout=40)
+    wait_for("sim time to pass 12:00", lambda: session(c, "eva", sid)["sim_time_s"] >= 720, timeout=120)
     before = session(c, "anne", sid)
     os.kill(before["worker"]["pid"], signal.SIGKILL)
     d = wait_for("the worker to come back", lambda: (lambda s: s if s["worker"]["restarts"] == 1 and
                                                     s["worker"]["state"] == "ready" else None)(session(c, "anne", sid)),
-                 timeout=60)
+                 timeout=120)
     wait_for("time to run on past the kill", lambda: session(c, "eva", sid)["sim_time_s"] > before["sim_time_s"] + 60,
-             timeout=60)
+             timeout=120)
     ev = events(c, "eva", sid)
     check([e["seq"] for e in ev] == list(range(1, len(ev) + 1)), "event seqs are not continuous after the kill")
     check(any(e["kind"] == "engine_restarted" for e in ev), "no engine_restarted event")
@@ -500,7 +524,7 @@ def t_server_killed(ctx):
     check([e["seq"] for e in ev] == list(range(1, len(ev) + 1)), "seqs are not continuous after the server kill")
     ready(c, sid)
     check(c.post("anne", f"/sessions/{sid}/clock", {"command": "resume"}).status_code == 200, "resume after restart")
-    wait_for("time to run on", lambda: session(c, "eva", sid)["sim_time_s"] > d["sim_time_s"] + 30, timeout=30)
+    wait_for("time to run on", lambda: session(c, "eva", sid)["sim_time_s"] > d["sim_time_s"] + 30, timeout=120)
     for f in sorted(os.listdir(os.path.join(server.data, "sessions", sid))):
         if f.endswith(".h5"):
             r = subprocess.run([server.binary, "replay", os.path.join(server.data, "sessions", sid, f), "--verify"],

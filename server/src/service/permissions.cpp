@@ -15,9 +15,14 @@ Decision allow() { return {true, {}}; }
 
 Decision refuse(std::string reason) { return {false, std::move(reason)}; }
 
+// "an exercise session", "a live session".
+std::string a_session(SessionMode mode) {
+  return fmt::format("{} {} session", mode == SessionMode::exercise ? "an" : "a", to_string(mode));
+}
+
 Decision refuse_role(const Principal& who, Permission permission, SessionMode mode) {
-  return refuse(fmt::format("a user with role {} may not {} in a {} session", to_string(who.role),
-                            to_string(permission), to_string(mode)));
+  return refuse(fmt::format("a user with role {} may not {} in {}", to_string(who.role), to_string(permission),
+                            a_session(mode)));
 }
 
 // Whether `mode` is among `modes`.
@@ -56,8 +61,8 @@ Decision run_sessions(const Principal& who, Permission p, SessionMode mode) {
 // Injects and MSELs: exercise material, whoever asks.
 Decision exercise_control(const Principal& who, Permission p, SessionMode mode) {
   if (mode != exercise)
-    return refuse(fmt::format("{} exists only in exercise sessions: exercise material never enters a {} session",
-                              to_string(p), to_string(mode)));
+    return refuse(fmt::format("{} exists only in exercise sessions: exercise material never enters {}", to_string(p),
+                              a_session(mode)));
   return who.role == admin || who.role == director ? allow() : refuse_role(who, p, mode);
 }
 

@@ -27,6 +27,8 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr auto kAnswerWait = std::chrono::seconds(10);
 // A stream client whose queue stays half full this long is dropped.
 constexpr auto kStuckLimit = std::chrono::seconds(30);
+// A worker that has not loaded its territory and scenario by then is stuck.
+constexpr auto kStartLimit = std::chrono::seconds(300);
 // A worker that dies this many times within a minute is not started again.
 constexpr int kMaxRestartsPerMinute = 5;
 
@@ -266,6 +268,7 @@ void Session::close() {
 
 void Session::start_worker_locked() {
   worker_state_ = WorkerState::starting;
+  worker_started_ = SteadyClock::now();
   std::weak_ptr<Session> weak = weak_from_this();
   worker_ = supervisor_->start(dir_, {[weak](std::string line) {
                                         if (auto self = weak.lock()) self->on_worker_line(line);
@@ -309,7 +312,7 @@ void Session::on_worker_line(const std::string& line) {
     journal_locked({{"t_s", sim_time_s_}, {"kind", "session_ended"}, {"by", "engine"}, {"detail", "the scenario's end"}});
     if (worker_) worker_->send(json{{"type", "stop"}}.dump());
     save_locked();
-    broadcast_locked(clock_json_locked().dump(), "clock");
+    broadcast_locked(clock_json_locked(), "clock");
     pump_all_locked();
   } else if (type == "failed") {
     worker_problem_ = message.value("message", std::string());
@@ -413,11 +416,9 @@ void Session::on_exchange(const json& message) {
     events.push_back(std::move(event));
   }
   if (!events.empty()) journal_->append_all(std::move(events));
-  const auto head = head_locked();
-  broadcast_locked(json{{"type", "kpi"}, {"seq", head}, {"t_s", sim_time_s_}, {"kpis", kpis_}}.dump(), "kpi");
-  if (message.value("frame", false))
-    broadcast_locked(json{{"type", "frame"}, {"seq", head}, {"t_s", sim_time_s_}}.dump(), "frame");
-  pump_all_locked();
+  pump_all_locked();  // the step's events before the state they lead to
+  broadcast_locked(json{{"type", "kpi"}, {"t_s", sim_time_s_}, {"kpis", kpis_}}, "kpi");
+  if (message.value("frame", false)) broadcast_locked(json{{"type", "frame"}, {"t_s", sim_time_s_}}, "frame");
 }
 
 void Session::on_worker_exit(int status) {
@@ -437,7 +438,7 @@ void Session::on_worker_exit(int status) {
     if (state_ == SessionState::running) set_state_locked(SessionState::paused);
     journal_locked({{"t_s", sim_time_s_}, {"kind", "engine_failed"}, {"by", "server"}, {"detail", worker_problem_}});
     save_locked();
-    broadcast_locked(clock_json_locked().dump(), "clock");
+    broadcast_locked(clock_json_locked(), "clock");
     pump_all_locked();
     return;
   }
@@ -527,7 +528,7 @@ json Session::control_clock(const ClockRequest& request, const Principal& by) {
   }
   spdlog::info("session {}: clock {} by {} at {:.0f} s, speed {}", id_, command_name(request.command), by_text(by), now_s, speed_);
   save_locked();
-  broadcast_locked(clock_json_locked().dump(), "clock");
+  broadcast_locked(clock_json_locked(), "clock");
   pump_all_locked();
   return describe_locked();
 }
@@ -578,9 +579,11 @@ std::vector<std::string> Session::events_after(std::uint64_t after_seq, std::siz
 
 void Session::subscribe(std::shared_ptr<http::StreamSink> sink, std::uint64_t after_seq) {
   std::lock_guard lock(mutex_);
-  sink->push(clock_json_locked().dump(), "clock");
+  json clock = clock_json_locked();
+  clock["seq"] = after_seq;
+  sink->push(clock.dump(), "clock");
   if (!kpis_.empty())
-    sink->push(json{{"type", "kpi"}, {"seq", head_locked()}, {"t_s", sim_time_s_}, {"kpis", kpis_}}.dump(), "kpi");
+    sink->push(json{{"type", "kpi"}, {"seq", after_seq}, {"t_s", sim_time_s_}, {"kpis", kpis_}}.dump(), "kpi");
   subscribers_.push_back({std::move(sink), after_seq + 1, {}});
   pump_locked(subscribers_.back());
 }
@@ -611,8 +614,13 @@ void Session::pump_all_locked() {
   for (auto& s : subscribers_) pump_locked(s);
 }
 
-void Session::broadcast_locked(const std::string& message, std::string_view key) {
-  for (auto& s : subscribers_) s.sink->push(message, key);
+void Session::broadcast_locked(json message, std::string_view key) {
+  // A state message carries the seq of the last event its client was sent,
+  // so that it never names an event the client has not had yet.
+  for (auto& s : subscribers_) {
+    message["seq"] = s.next_seq - 1;
+    s.sink->push(message.dump(), key);
+  }
 }
 
 void Session::tick(bool broadcast_clock) {
@@ -625,7 +633,14 @@ void Session::tick(bool broadcast_clock) {
     }
   }
   pump_all_locked();
-  if (broadcast_clock) broadcast_locked(clock_json_locked().dump(), "clock");
+  if (broadcast_clock) broadcast_locked(clock_json_locked(), "clock");
+  if (worker_ && worker_state_ == WorkerState::starting && SteadyClock::now() - worker_started_ > kStartLimit &&
+      worker_problem_.empty()) {
+    // A worker that never says it is ready is ended; its exit decides what follows.
+    worker_problem_ = fmt::format("the engine did not start within {} s", kStartLimit.count());
+    spdlog::error("session {}: {}", id_, worker_problem_);
+    worker_->signal(SIGKILL);
+  }
   const auto now = SteadyClock::now();
   if (state_ == SessionState::running && now - last_save_ >= std::chrono::seconds(1)) {
     last_save_ = now;

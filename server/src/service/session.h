@@ -134,7 +134,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void save_locked() const;
   void pump_locked(Subscriber& s);
   void pump_all_locked();
-  void broadcast_locked(const std::string& message, std::string_view key);
+  void broadcast_locked(nlohmann::json message, std::string_view key);
   double elapsed_s_locked() const;
   double replay_time_s_locked() const;
   std::uint64_t head_locked() const;
@@ -173,6 +173,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<worker::WorkerHandle> worker_;
   enum class WorkerState { none, starting, ready, failed } worker_state_ = WorkerState::none;
   std::string worker_problem_;
+  std::chrono::steady_clock::time_point worker_started_{};
   int restarts_ = 0;
   std::vector<std::chrono::steady_clock::time_point> recent_restarts_;
   bool closing_ = false;
