@@ -4,7 +4,7 @@
 Starts `cadereau serve` on 127.0.0.1 (port 0, a self-signed certificate made
 with the openssl CLI), adds one user per role, and checks the contract of
 DESIGN.md ("The server"): login and cookies, the permission matrix (every
-endpoint x every role), an exercise on the demo territory run at x60 and
+endpoint x every role), the flagship exercise run at x60, acted on and
 paused, the WebSocket stream resumed without gaps, actions recorded with
 their author, a replay with seek, a live session kept apart from exercise
 data, hostile requests, a worker killed mid-run, the whole server killed and
@@ -42,8 +42,8 @@ USERS = {  # name: (role, cell)
     "rita": ("player", "reports"),
     "eva": ("observer", None),
 }
-# A short exercise on the demo territory: 30 simulated minutes, a coarse
-# flood grid, a stream in spate from the start.
+# An exercise uploaded as YAML: a stream in spate on the demo territory, on a
+# coarse flood grid (the bad-input checks edit it).
 SCENARIO = """name: Short spate for the API test
 territory: demo
 start: 1988-10-03T07:00:00
@@ -244,6 +244,10 @@ def t_create(ctx):
     r = c.post("anne", "/sessions", {"mode": "drill", "scenario_yaml": SCENARIO})
     check(r.status_code == 400, f"unknown mode: {r.status_code}")
     r = c.post("anne", "/sessions", {"mode": "exercise", "scenario_yaml": SCENARIO})
+    check(r.status_code == 201, f"create from YAML: {r.status_code} {r.text}")
+    check(r.json()["name"] == "Short spate for the API test", f"the uploaded scenario's name: {r.text}")
+    # The rest runs on the flagship, by its name.
+    r = c.post("anne", "/sessions", {"mode": "exercise", "scenario": "flash-flood-1988"})
     check(r.status_code == 201, f"create: {r.status_code} {r.text}")
     sid = r.json()["id"]
     check(r.headers.get("Location", "").endswith(sid), f"Location: {r.headers}")
@@ -251,6 +255,10 @@ def t_create(ctx):
     ready(c, sid)
     r = c.get("eva", "/sessions")
     check(any(s["id"] == sid and s["state"] == "created" for s in r.json()), f"list: {r.text}")
+    # The uploaded one is stopped at once: one engine is enough on two cores.
+    first = [s["id"] for s in r.json() if s["name"] == "Short spate for the API test"][0]
+    check(c.post("anne", f"/sessions/{first}/clock", {"command": "stop"}).status_code == 200, "stop")
+    check(c.post("anne", f"/sessions/{first}/clock", {"command": "start"}).status_code == 409, "a stopped session started")
 
 
 def t_permission_matrix(ctx):
