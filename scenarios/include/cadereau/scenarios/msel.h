@@ -1,0 +1,76 @@
+#pragma once
+// A Master Scenario Events List (MSEL) in CSV with the ten HSEEP columns:
+//
+//   Event Number, Designated Scenario Time, Event Type, Inject Mode, From, To,
+//   Message, Expected Participant Response, Exercise Objective, Notes
+//
+// read as RFC 4180 CSV (quoted fields with commas, quotes and line breaks
+// inside, CRLF or LF, a UTF-8 byte-order mark) with the header on the first
+// line (column names matched without regard to case or spacing, in any
+// order; further columns such as the export's state columns are ignored).
+//
+// Designated Scenario Time says when the inject is delivered:
+//   "07:40" or "07:40:30"    a clock time of the scenario's day (or seconds since the start)
+//   "manual"                 only when the director fires it
+//   "after 12" / "after 12 +5min"  when inject 12 is delivered, plus a delay
+// To names the cells it goes to, separated by ';' or ',' or '/': police,
+// traffic, crisis, flood, reports, or "all".
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cadereau::scenarios {
+
+inline constexpr const char* kMselCells[] = {"police", "traffic", "crisis", "flood", "reports"};
+
+struct Inject {
+  std::string number;  // Event Number: unique in the list
+  enum class Trigger { at_time, manual, after };
+  Trigger trigger = Trigger::at_time;
+  double time_s = 0.0;          // at_time: seconds since the scenario's start
+  std::string after;            // after: the Event Number it follows
+  double delay_s = 0.0;         // after: delay once that one is delivered
+  std::string when;             // Designated Scenario Time as written
+  std::string type;             // Event Type ("message", "sensor", "report", ...)
+  std::string mode;             // Inject Mode ("phone", "radio", "email", ...)
+  std::string from;
+  std::vector<std::string> to;  // cells, or {"all"}
+  std::string message;
+  std::string expected;         // Expected Participant Response
+  std::string objective;        // Exercise Objective
+  std::string notes;
+  int line = 0;                 // the CSV line where its row starts
+};
+
+// Reads an MSEL. `start_clock_s` is the scenario's start time of day
+// (seconds after midnight) for clock times. Throws cadereau::Error
+// "WHERE:LINE: what is wrong" (bad_input) for a missing column, a bad time,
+// an unknown cell, a duplicate or missing Event Number, an "after" naming
+// no inject or making a cycle, an unterminated quote.
+std::vector<Inject> parse_msel(std::string_view csv, const std::string& where, double start_clock_s);
+
+// One inject as exported, with what happened to it.
+struct InjectOutcome {
+  std::string state;        // scheduled, on_hold, delivered, acknowledged, cancelled
+  std::string delivered;    // clock time, empty when not delivered
+  std::string acknowledged; // clock time and who
+  std::string response;     // the acknowledging player's comment
+};
+
+// The MSEL as CSV (CRLF, every field quoted when needed): the ten HSEEP
+// columns, then State, Delivered, Acknowledged and Response when `outcomes`
+// is given (one per inject). parse_msel() reads it back.
+std::string msel_csv(const std::vector<Inject>& injects, const std::vector<InjectOutcome>* outcomes = nullptr);
+
+// RFC 4180 fields of `csv`, one vector per record, each with the line where
+// it starts. Throws Error "WHERE:LINE: ..." for an unterminated quote or a
+// character after a closing quote.
+struct CsvRecord {
+  int line = 0;
+  std::vector<std::string> fields;
+};
+std::vector<CsvRecord> read_csv(std::string_view csv, const std::string& where);
+
+}  // namespace cadereau::scenarios
