@@ -73,7 +73,7 @@ void read_trigger(Inject& inject, const std::string& where, double start_clock_s
   }
   if (when.rfind("after ", 0) == 0) {
     inject.trigger = Inject::Trigger::after;
-    std::string rest = trim(when.substr(6));
+    std::string rest = trim(trim(inject.when).substr(6));  // Event Numbers keep their case
     const auto plus = rest.find('+');
     if (plus != std::string::npos) {
       const auto delay = parse_duration_s(trim(rest.substr(plus + 1)));

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace cadereau::scenarios;
 using cadereau::Error;
 using cadereau::ErrorCategory;
@@ -58,6 +60,9 @@ TEST_CASE("An MSEL with a BOM, CRLF, quotes, commas, accents and line breaks in 
   CHECK(injects[2].line == 6);
   CHECK(injects[3].time_s == 1800.0);
   CHECK(injects[3].to == std::vector<std::string>{"all"});
+  const auto named = parse_msel(kHeader + "\nINJ-a,07:40,message,,,crisis,a,,,\nINJ-b,AFTER INJ-a,message,,,crisis,b,,,\n",
+                                "msel.csv", k0700);
+  CHECK(named[1].after == "INJ-a");
 }
 
 TEST_CASE("Bad MSEL rows are refused with their line", "[unit][msel]") {
@@ -93,4 +98,22 @@ TEST_CASE("An exported MSEL with its outcomes is read back the same", "[unit][ms
   CHECK(again[1].delay_s == 300.0);
   CHECK(again[1].to == injects[1].to);
   CHECK(read_csv(csv, "export.csv")[1].fields[13] == "On it, \"now\"");
+}
+
+TEST_CASE("The flagship MSEL reads, fits its exercise and keeps every cell busy", "[unit][msel]") {
+  const auto injects = parse_msel(flagship_msel_text(), "scenarios/flash-flood-1988.msel.csv", k0700);
+  CHECK(injects.size() >= 25);
+  for (const char* cell : kMselCells) {
+    const auto n = std::count_if(injects.begin(), injects.end(), [&](const Inject& i) {
+      return std::find(i.to.begin(), i.to.end(), cell) != i.to.end() || i.to == std::vector<std::string>{"all"};
+    });
+    INFO(cell);
+    CHECK(n >= 3);
+  }
+  for (const auto& i : injects) {
+    INFO(i.number);
+    CHECK(!i.expected.empty());
+    CHECK(!i.objective.empty());
+    if (i.trigger == Inject::Trigger::at_time) CHECK(i.time_s <= 2 * 3600.0);  // the exercise lasts 2 h
+  }
 }

@@ -252,6 +252,16 @@ def t_create(ctx):
     sid = r.json()["id"]
     check(r.headers.get("Location", "").endswith(sid), f"Location: {r.headers}")
     ctx["sid"] = sid
+    # The flagship comes with its MSEL: the director holds one inject and cancels another.
+    injects = c.get("anne", f"/sessions/{sid}/injects").json()
+    check(len(injects) >= 25 and all(i["state"] == "scheduled" for i in injects), f"the flagship's injects: {injects[:2]}")
+    check(c.get("bob", f"/sessions/{sid}/injects").json() == [], "a player sees injects before they are delivered")
+    check(c.post("bob", f"/sessions/{sid}/injects/6", {"command": "cancel"}).status_code == 403, "a player cancels")
+    check(c.post("anne", f"/sessions/{sid}/injects/6", {"command": "cancel"}).json()["state"] == "cancelled", "cancel")
+    check(c.post("anne", f"/sessions/{sid}/injects/7", {"command": "hold"}).json()["state"] == "on_hold", "hold")
+    check(c.post("anne", f"/sessions/{sid}/injects/6", {"command": "release"}).status_code == 409, "release a cancelled one")
+    check(c.post("anne", f"/sessions/{sid}/injects/99", {"command": "fire"}).status_code == 404, "fire an unknown one")
+    check(c.post("anne", f"/sessions/{sid}/injects/7", {"command": "explode"}).status_code == 400, "an unknown command")
     ready(c, sid)
     r = c.get("eva", "/sessions")
     check(any(s["id"] == sid and s["state"] == "created" for s in r.json()), f"list: {r.text}")
@@ -362,20 +372,21 @@ def t_clock_and_actions(ctx):
 def t_stream_resume(ctx):
     c, sid = ctx["c"], ctx["sid"]
     started = time.time()
-    first = asyncio.run(stream(c, "eva", sid, 0, lambda got: sum(m["type"] == "event" for m in got) >= 20))
-    seqs = [m["seq"] for m in first if m["type"] == "event"]
+    journal = ("event", "inject")  # what the journal holds; the rest is state
+    first = asyncio.run(stream(c, "eva", sid, 0, lambda got: sum(m["type"] in journal for m in got) >= 20))
+    seqs = [m["seq"] for m in first if m["type"] in journal]
     check(seqs == list(range(1, len(seqs) + 1)), f"first stream: seqs {seqs[:30]}")
     check(first[0]["type"] == "clock" and "sim_time_s" in first[0] and "seq" in first[0], f"first message: {first[0]}")
     print(f"      first stream {time.time() - started:.1f} s", flush=True)
     last = seqs[-1]
-    again = asyncio.run(stream(c, "eva", sid, last, lambda got: sum(m["type"] == "event" for m in got) >= 5))
-    seqs2 = [m["seq"] for m in again if m["type"] == "event"]
+    again = asyncio.run(stream(c, "eva", sid, last, lambda got: sum(m["type"] in journal for m in got) >= 5))
+    seqs2 = [m["seq"] for m in again if m["type"] in journal]
     check(seqs2 == list(range(last + 1, last + 1 + len(seqs2))), f"resumed after {last}: {seqs2}")
     check(all("seq" in m for m in first + again), "a message without seq")
     for messages, after in ((first, 0), (again, last)):
         seen = after
         for m in messages:
-            if m["type"] == "event":
+            if m["type"] in journal:
                 seen = m["seq"]
             else:
                 check(m["seq"] <= seen, f"a {m['type']} message names seq {m['seq']} before event {seen} was sent")
@@ -572,8 +583,82 @@ def t_sigterm(ctx):
           f"the recordings lack the audit of the session: {noted[:10]}")
 
 
+def t_injects(ctx):
+    """Each cell receives its injects only, in order, on time; held and cancelled ones wait or never come."""
+    c, sid = ctx["c"], ctx["sid"]
+    now = session(c, "anne", sid)["sim_time_s"]
+    check(now >= 1800, f"the exercise is not past 07:30 yet ({now} s)")
+    book = {i["id"]: i for i in c.get("anne", f"/sessions/{sid}/injects").json()}
+    staff = [e for e in events(c, "anne", sid) if e["kind"] == "inject_delivered"]
+    delivered = [e["inject"] for e in staff]
+    check(len(delivered) == len(set(delivered)), f"an inject delivered twice: {delivered}")
+    check("6" not in delivered and book["6"]["state"] == "cancelled", "a cancelled inject was delivered")
+    check("7" not in delivered and book["7"]["state"] == "on_hold", "a held inject was delivered")
+    for e in staff:
+        i = book[e["inject"]]
+        if i["trigger"] == "time":
+            check(0 <= e["t_s"] - i["time_s"] <= 10, f"inject {i['id']} due at {i['time_s']} came at {e['t_s']}")
+        if i["trigger"] == "after":
+            parent = next(p for p in staff if p["inject"] == i["after"])
+            check(0 <= e["t_s"] - parent["t_s"] - i["delay_s"] <= 10, f"inject {i['id']} after {i['after']}: {e['t_s']}")
+    due = [k for k, i in book.items() if i["trigger"] == "time" and i["time_s"] <= now - 10 and k not in ("6", "7")]
+    check(set(due) <= set(delivered), f"due but not delivered: {set(due) - set(delivered)}")
+    for user, cell in (("bob", "police"), ("tina", "traffic"), ("rita", "reports")):
+        seen = [e for e in events(c, user, sid) if e["type"] == "inject"]
+        check(seen, f"{user} ({cell}) got no inject")
+        check(all(cell in e["to"] or e["to"] == ["all"] for e in seen), f"{user} got another cell's inject")
+        mine = [e["inject"] for e in staff if cell in e["to"] or e["to"] == ["all"]]
+        check([e["inject"] for e in seen] == mine, f"{user}: {[e['inject'] for e in seen]} against {mine}")
+        check(not any(e.get("staff_only") for e in events(c, user, sid)), f"{user} sees the staff's notes")
+        listed = c.get(user, f"/sessions/{sid}/injects").json()
+        check({i["id"] for i in listed} == set(mine) and all("expected" not in i for i in listed),
+              f"{user}'s inject list: {listed[:2]}")
+    # The stream filters the same way.
+    bobs = events(c, "bob", sid)
+    got = asyncio.run(stream(c, "bob", sid, 0, lambda got: sum(m["type"] in ("event", "inject") for m in got) >= len(bobs)))
+    streamed = [m for m in got if m["type"] in ("event", "inject")][:len(bobs)]
+    check([m["seq"] for m in streamed] == [e["seq"] for e in bobs], "bob's stream and bob's events differ")
+    check(all("police" in m["to"] or m["to"] == ["all"] for m in streamed if m["type"] == "inject"),
+          "another cell's inject on bob's stream")
+    # Released, it comes at once (its time is past); acknowledged by its cell only.
+    check(c.post("anne", f"/sessions/{sid}/injects/7", {"command": "release"}).status_code == 200, "release")
+    wait_for("the released inject", lambda: c.get("anne", f"/sessions/{sid}/injects").json()[6]["state"] == "delivered" or None,
+             timeout=10)
+    check(c.post("rita", f"/sessions/{sid}/injects/4/ack", {"comment": "x"}).status_code == 404, "ack by another cell")
+    r = c.post("bob", f"/sessions/{sid}/injects/4/ack", {"comment": "Closure kit ready, patrols 7 and 12 on the way"})
+    check(r.status_code == 202, f"ack: {r.status_code} {r.text}")
+    check(c.post("bob", f"/sessions/{sid}/injects/4/ack", {"comment": "again"}).status_code == 409, "a second ack")
+    acked = [e for e in events(c, "tina", sid) if e["kind"] == "inject_acknowledged"]
+    check(acked and acked[-1]["by"] == "player:bob", f"the traffic cell (also addressed) does not see the ack: {acked}")
+    csv = c.get("anne", f"/sessions/{sid}/msel")
+    check(csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv"), f"export: {csv.status_code}")
+    rows = list(__import__("csv").reader(csv.text.splitlines()))
+    check(rows[0][-4:] == ["State", "Delivered", "Acknowledged", "Response"], f"export header: {rows[0]}")
+    states = {r[0]: r[10] for r in rows[1:]}
+    check(states["4"] == "acknowledged" and states["6"] == "cancelled" and states["7"] == "delivered", f"export: {states}")
+    check(c.get("bob", f"/sessions/{sid}/msel").status_code == 403, "a player exports the MSEL")
+
+
+def t_msel_upload(ctx):
+    c = ctx["c"]
+    sid = [s["id"] for s in c.get("anne", "/sessions").json() if s["name"] == "Short spate for the API test"][0]
+    awkward = ("\ufeffEvent Number,Designated Scenario Time,Event Type,Inject Mode,From,To,Message,"
+               "Expected Participant Response,Exercise Objective,Notes\r\n"
+               "A-1,07:05,message,phone,\"Préfecture, COD\",crisis,\"Say \"\"hello\"\",\r\nthen act\",,OBJ-1,\r\n"
+               "A-2,after A-1 +1min,message,radio,Police,police / traffic,Second,,,\r\n")
+    headers = {"Authorization": "Bearer " + c.tokens["anne"], "Content-Type": "text/csv"}
+    url = c.server.api(f"/sessions/{sid}/msel")
+    r = c.http().post(url, data=awkward.encode("utf-8"), headers=headers, timeout=20)
+    check(r.status_code == 200 and r.json() == {"injects": 2}, f"upload: {r.status_code} {r.text}")
+    listed = c.get("anne", f"/sessions/{sid}/injects").json()
+    check(listed[0]["from"] == "Préfecture, COD" and listed[0]["message"] == 'Say "hello",\r\nthen act', f"{listed[0]}")
+    bad = awkward + "A-3,31:99,message,,,crisis,x,,,\r\n"
+    r = c.http().post(url, data=bad.encode("utf-8"), headers=headers, timeout=20)
+    check(r.status_code == 400 and "msel.csv:5" in r.json()["error"]["message"], f"a bad row: {r.status_code} {r.text}")
+
+
 CHECKS = [t_health_and_login, t_login_throttle, t_create, t_permission_matrix, t_clock_and_actions, t_stream_resume,
-          t_replay, t_live_apart, t_hostile, t_worker_killed, t_server_killed, t_sigterm]
+          t_replay, t_live_apart, t_hostile, t_worker_killed, t_server_killed, t_injects, t_msel_upload, t_sigterm]
 
 
 def main():

@@ -224,7 +224,7 @@ HttpResponse ApiHandler::route(Call& call) {
     method_is("GET");
     return list_sessions(call);
   }
-  static const std::regex session_path(R"(/sessions/([A-Za-z0-9_-]{1,64})(/[a-z]+)?)");
+  static const std::regex session_path(R"(/sessions/([A-Za-z0-9_-]{1,64})((/[a-z]+)(/[A-Za-z0-9._-]{1,64})?(/ack)?)?)");
   std::smatch m;
   if (std::regex_match(rest, m, session_path)) return session_route(call, m[1].str(), m[2].str());
   fail_as(ErrorCategory::not_found, path, "no such endpoint");
@@ -298,18 +298,66 @@ HttpResponse ApiHandler::create_session(Call& call) {
 HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const std::string& rest) {
   const auto& r = call.request;
   const bool post = r.method == "POST";
-  if (post) call.action = rest.empty() ? "session.post" : "session" + std::string(rest).replace(0, 1, ".");
+  // "/injects/12/ack" -> resource "injects", item "12", ack.
+  std::string resource, item;
+  bool ack = false;
+  if (!rest.empty()) {
+    const auto second = rest.find('/', 1);
+    resource = rest.substr(1, second == std::string::npos ? std::string::npos : second - 1);
+    if (second != std::string::npos) {
+      const auto third = rest.find('/', second + 1);
+      item = rest.substr(second + 1, third == std::string::npos ? std::string::npos : third - second - 1);
+      ack = third != std::string::npos;
+    }
+  }
+  if (post) call.action = "session." + (resource.empty() ? std::string("post") : resource) + (ack ? ".ack" : "");
   call.session = id.substr(0, 64);
+  call.target = item;
   const auto session = s_.sessions.find(id);
   if (r.method != (post ? "POST" : "GET")) fail(r.path, "takes GET or POST, not {}", r.method);
-  if (rest.empty() && !post) {
+  if (resource.empty() && !post) {
     require(*call.who, Permission::read_session, session->mode());
     return json_answer(200, session->describe());
   }
-  if (rest == "/clock" && post) return clock(call, *session);
-  if (rest == "/actions" && post) return action(call, *session);
-  if (rest == "/events" && !post) return events(call, *session);
+  if (item.empty()) {
+    if (resource == "clock" && post) return clock(call, *session);
+    if (resource == "actions" && post) return action(call, *session);
+    if (resource == "events" && !post) return events(call, *session);
+    if (resource == "msel") return msel(call, *session);
+    if (resource == "injects" && !post) {
+      require(*call.who, Permission::read_session, session->mode());
+      return json_answer(200, session->injects(*call.who));
+    }
+  } else if (resource == "injects" && post) {
+    return inject(call, *session, item, ack);
+  }
   fail_as(ErrorCategory::not_found, r.path, "no such endpoint ({} {})", r.method, rest.empty() ? "/" : rest);
+}
+
+HttpResponse ApiHandler::msel(Call& call, service::Session& session) {
+  require(*call.who, Permission::upload_msel, session.mode());
+  if (call.request.method == "GET") {
+    http::HttpResponse response;
+    response.content_type = "text/csv; charset=utf-8";
+    response.body = session.msel_csv();
+    response.headers.emplace_back("Content-Disposition", "attachment; filename=\"msel-" + session.id() + ".csv\"");
+    return response;
+  }
+  if (call.request.body.empty()) fail("body", "is empty: send the MSEL as CSV (text/csv)");
+  return json_answer(200, {{"injects", session.load_msel(call.request.body, *call.who)}});
+}
+
+HttpResponse ApiHandler::inject(Call& call, service::Session& session, const std::string& id, bool ack) {
+  if (ack) {
+    require(*call.who, Permission::read_events, session.mode());
+    const json body = call.request.body.empty() ? json::object() : parse_body(call.request);
+    const std::string comment = text_field(body, "comment", false);
+    if (comment.size() > 2000) fail("comment", "is longer than 2000 bytes");
+    return json_answer(202, {{"seq", session.acknowledge_inject(id, *call.who, comment)}});
+  }
+  require(*call.who, Permission::fire_inject, session.mode());
+  const json body = parse_body(call.request);
+  return json_answer(200, session.inject_command(id, service::parse_inject_command(text_field(body, "command")), *call.who));
 }
 
 HttpResponse ApiHandler::clock(Call& call, service::Session& session) {
@@ -334,7 +382,7 @@ HttpResponse ApiHandler::events(Call& call, service::Session& session) {
   const auto limit = std::min<std::uint64_t>(seq_query(call.request, "limit", kMaxEventsPerPage), kMaxEventsPerPage);
   std::string body = "[";
   bool first = true;
-  for (const auto& line : session.events_after(after, limit)) {
+  for (const auto& line : session.events_after(after, limit, service::viewer_of(*call.who))) {
     if (!first) body += ',';
     body += line;
     first = false;
@@ -354,7 +402,7 @@ std::optional<HttpResponse> ApiHandler::open_stream(const HttpRequest& request, 
     const Principal who = authenticate(request);
     const auto session = s_.sessions.find(m[1].str());
     require(who, Permission::open_stream, session->mode());
-    session->subscribe(std::move(sink), seq_query(request, "after", 0));
+    session->subscribe(std::move(sink), seq_query(request, "after", 0), service::viewer_of(who));
     return std::nullopt;
   } catch (const Error& e) {
     return http::error_response(e);

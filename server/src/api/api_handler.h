@@ -14,6 +14,11 @@
 //   POST /api/v1/sessions/{id}/clock   {"command":"start|pause|resume|stop|seek","speed","time_s"}
 //   POST /api/v1/sessions/{id}/actions {"verb","target",["value"],["program"],["t_s"]} -> 202 {"seq"}
 //   GET  /api/v1/sessions/{id}/events?after=SEQ[&limit=N]
+//   POST /api/v1/sessions/{id}/msel    the MSEL as CSV (HSEEP columns) -> {"injects": N}
+//   GET  /api/v1/sessions/{id}/msel    the MSEL with the outcomes so far, as CSV
+//   GET  /api/v1/sessions/{id}/injects  (players: those delivered to their cell)
+//   POST /api/v1/sessions/{id}/injects/{n}      {"command":"fire|hold|release|cancel"}
+//   POST /api/v1/sessions/{id}/injects/{n}/ack  {"comment"} -> 202 {"seq"}
 //   WS   /api/v1/sessions/{id}/stream?after=SEQ
 //
 // Credentials: "Authorization: Bearer TOKEN", or the cookie login sets
@@ -63,6 +68,8 @@ class ApiHandler final : public http::Handler {
   http::HttpResponse clock(Call& call, service::Session& session);
   http::HttpResponse action(Call& call, service::Session& session);
   http::HttpResponse events(Call& call, service::Session& session);
+  http::HttpResponse msel(Call& call, service::Session& session);
+  http::HttpResponse inject(Call& call, service::Session& session, const std::string& id, bool ack);
   service::Principal authenticate(const http::HttpRequest& request) const;
   void audit(const Call& call, int status, const std::string& detail);
 

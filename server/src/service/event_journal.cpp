@@ -10,6 +10,39 @@
 #include <unistd.h>
 
 namespace cadereau::server::service {
+namespace {
+
+constexpr std::uint8_t kStaffOnly = 0x80;
+
+std::uint8_t cell_bit(Cell cell) { return static_cast<std::uint8_t>(1u << static_cast<unsigned>(cell)); }
+
+std::uint8_t audience_of(const nlohmann::json& event) {
+  if (event.value("staff_only", false)) return kStaffOnly;
+  const auto to = event.find("to");
+  if (to == event.end() || !to->is_array()) return 0;
+  std::uint8_t mask = kStaffOnly;
+  for (const auto& c : *to) {
+    if (!c.is_string()) continue;
+    if (c == "all") return 0;
+    try {
+      mask |= cell_bit(parse_cell(c.get<std::string>()));
+    } catch (const Error&) {
+    }
+  }
+  return mask;
+}
+
+bool sees(const Viewer& viewer, std::uint8_t audience) {
+  if (viewer.staff || audience == 0) return true;
+  return viewer.cell && (audience & cell_bit(*viewer.cell)) != 0;
+}
+
+}  // namespace
+
+Viewer viewer_of(const Principal& who) {
+  if (who.role != Role::player) return {true, std::nullopt};
+  return {false, who.cell};
+}
 
 EventJournal::EventJournal(std::filesystem::path file) : file_(std::move(file)) {
   std::ifstream in(file_, std::ios::binary);
@@ -25,6 +58,7 @@ EventJournal::EventJournal(std::filesystem::path file) : file_(std::move(file)) 
       fail_as(ErrorCategory::internal, fmt::format("{}:{}", file_.string(), line_number),
               "not event {} of the journal", lines_.size() + 1);
     t_s_.push_back(event.value("t_s", 0.0));
+    audience_.push_back(audience_of(event));
     lines_.push_back(std::move(line));
     start = end + 1;
     kept_bytes = start;
@@ -64,6 +98,7 @@ std::uint64_t EventJournal::append_all(std::vector<nlohmann::json> events) {
   }
   for (std::size_t i = 0; i < lines.size(); ++i) {
     t_s_.push_back(events[i].value("t_s", 0.0));
+    audience_.push_back(audience_of(events[i]));
     lines_.push_back(std::move(lines[i]));
   }
   return lines_.size();
@@ -74,10 +109,15 @@ std::uint64_t EventJournal::last_seq() const {
   return lines_.size();
 }
 
-std::vector<std::string> EventJournal::after(std::uint64_t after_seq, std::size_t limit) const {
+std::vector<std::string> EventJournal::after(std::uint64_t after_seq, std::size_t limit, const Viewer& viewer,
+                                            std::uint64_t up_to_seq, std::uint64_t* next_seq) const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> out;
-  for (std::uint64_t i = after_seq; i < lines_.size() && out.size() < limit; ++i) out.push_back(lines_[i]);
+  const std::uint64_t end = std::min<std::uint64_t>(lines_.size(), up_to_seq);
+  std::uint64_t i = after_seq;
+  for (; i < end && out.size() < limit; ++i)
+    if (sees(viewer, audience_[i])) out.push_back(lines_[i]);
+  if (next_seq) *next_seq = i + 1;
   return out;
 }
 

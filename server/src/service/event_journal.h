@@ -4,16 +4,31 @@
 // its sim time "t_s". Appended and written through before append() returns,
 // so an event whose seq a client was given survives a killed server. A line
 // torn by a crash is dropped when the journal is opened again.
+//
+// Some events are not for everyone: an inject delivered to the police cell
+// ("to": ["police"]) is seen by the police players and the exercise staff
+// only, and the staff's own notes ("staff_only": true) by the staff only.
+
+#include "roles.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace cadereau::server::service {
+
+// Who reads: the staff (admin, director, observer, operator) see every
+// event, a player those for everyone and those addressed to their cell.
+struct Viewer {
+  bool staff = true;
+  std::optional<Cell> cell;
+};
+Viewer viewer_of(const Principal& who);
 
 class EventJournal {
  public:
@@ -32,8 +47,11 @@ class EventJournal {
   // last seq.
   std::uint64_t append_all(std::vector<nlohmann::json> events);
   std::uint64_t last_seq() const;
-  // The events with seq > after, at most `limit`, as JSON text.
-  std::vector<std::string> after(std::uint64_t after_seq, std::size_t limit) const;
+  // The events with seq > after_seq and <= up_to_seq that `viewer` may see,
+  // at most `limit`, as JSON text; `next_seq` (when given) is set past the
+  // last event looked at.
+  std::vector<std::string> after(std::uint64_t after_seq, std::size_t limit, const Viewer& viewer = {},
+                                 std::uint64_t up_to_seq = UINT64_MAX, std::uint64_t* next_seq = nullptr) const;
   // The seq of the last event with t_s <= t_s (0 when none).
   std::uint64_t last_seq_until(double t_s) const;
   // Sim time of the last event (0 when none).
@@ -45,6 +63,7 @@ class EventJournal {
   mutable std::mutex mutex_;
   std::vector<std::string> lines_;
   std::vector<double> t_s_;
+  std::vector<std::uint8_t> audience_;  // 0: everyone; cell bits; kStaffOnly
 };
 
 }  // namespace cadereau::server::service

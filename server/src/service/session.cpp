@@ -2,6 +2,8 @@
 
 #include "data_files.h"
 
+#include "cadereau/scenarios/scenario.h"
+
 #include "../worker/session_files.h"
 #include "cadereau/twin/error.h"
 
@@ -119,6 +121,7 @@ Session::Session(std::filesystem::path dir, json record, std::shared_ptr<EventJo
     reached_s_ = std::max({reached_s_, journal_->last_t_s(), read_reached(dir_ / kReachedFile)});
     sim_time_s_ = reached_s_;
     reached_fd_ = ::open((dir_ / kReachedFile).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (mode_ == SessionMode::exercise) injects_ = std::make_unique<InjectBook>(dir_);
   }
 }
 
@@ -231,7 +234,7 @@ void Session::save_locked() const {
 }
 
 std::uint64_t Session::journal_locked(json event) {
-  event["type"] = "event";
+  if (!event.contains("type")) event["type"] = "event";
   return journal_->append(std::move(event));
 }
 
@@ -416,6 +419,7 @@ void Session::on_exchange(const json& message) {
     events.push_back(std::move(event));
   }
   if (!events.empty()) journal_->append_all(std::move(events));
+  deliver_due_locked();
   pump_all_locked();  // the step's events before the state they lead to
   broadcast_locked(json{{"type", "kpi"}, {"t_s", sim_time_s_}, {"kpis", kpis_}}, "kpi");
   if (message.value("frame", false)) broadcast_locked(json{{"type", "frame"}, {"t_s", sim_time_s_}}, "frame");
@@ -570,21 +574,19 @@ void Session::note(const std::string& source, const json& payload) {
 
 // ---- events and streams ----
 
-std::vector<std::string> Session::events_after(std::uint64_t after_seq, std::size_t limit) const {
+std::vector<std::string> Session::events_after(std::uint64_t after_seq, std::size_t limit, const Viewer& viewer) const {
   std::lock_guard lock(mutex_);
-  const std::uint64_t head = head_locked();
-  if (after_seq >= head) return {};
-  return journal_->after(after_seq, std::min<std::uint64_t>(limit, head - after_seq));
+  return journal_->after(after_seq, limit, viewer, head_locked());
 }
 
-void Session::subscribe(std::shared_ptr<http::StreamSink> sink, std::uint64_t after_seq) {
+void Session::subscribe(std::shared_ptr<http::StreamSink> sink, std::uint64_t after_seq, const Viewer& viewer) {
   std::lock_guard lock(mutex_);
   json clock = clock_json_locked();
   clock["seq"] = after_seq;
   sink->push(clock.dump(), "clock");
   if (!kpis_.empty())
     sink->push(json{{"type", "kpi"}, {"seq", after_seq}, {"t_s", sim_time_s_}, {"kpis", kpis_}}.dump(), "kpi");
-  subscribers_.push_back({std::move(sink), after_seq + 1, {}});
+  subscribers_.push_back({std::move(sink), viewer, after_seq + 1, {}});
   pump_locked(subscribers_.back());
 }
 
@@ -592,12 +594,12 @@ void Session::pump_locked(Subscriber& s) {
   const std::uint64_t head = head_locked();
   const std::size_t room = s.sink->capacity() / 2;
   while (s.next_seq <= head && s.sink->queued() < room) {
-    const auto batch = journal_->after(s.next_seq - 1, std::min<std::uint64_t>(room - s.sink->queued(), head - s.next_seq + 1));
-    if (batch.empty()) break;
-    for (const auto& line : batch) {
+    std::uint64_t next = s.next_seq;
+    const auto batch = journal_->after(s.next_seq - 1, room - s.sink->queued(), s.viewer, head, &next);
+    for (const auto& line : batch)
       if (!s.sink->push(line)) return;
-      ++s.next_seq;
-    }
+    s.next_seq = next;
+    if (batch.empty()) break;
   }
   const auto now = SteadyClock::now();
   if (s.next_seq > head) {
@@ -632,6 +634,7 @@ void Session::tick(bool broadcast_clock) {
       save_locked();
     }
   }
+  deliver_due_locked();
   pump_all_locked();
   if (broadcast_clock) broadcast_locked(clock_json_locked(), "clock");
   if (worker_ && worker_state_ == WorkerState::starting && SteadyClock::now() - worker_started_ > kStartLimit &&
@@ -646,6 +649,115 @@ void Session::tick(bool broadcast_clock) {
     last_save_ = now;
     save_locked();
   }
+}
+
+}  // namespace cadereau::server::service
+
+namespace cadereau::server::service {
+
+// ---- injects ----
+
+InjectBook& Session::book_locked() const {
+  if (!injects_) fail_as(ErrorCategory::conflict, id_, "is a {} session: injects belong to exercises", to_string(mode_));
+  return *injects_;
+}
+
+void Session::deliver_locked(std::size_t index, const std::string& by) {
+  auto& book = *injects_;
+  book.deliver(index, sim_time_s_);
+  const auto& i = book.entries()[index].inject;
+  journal_locked({{"type", "inject"},
+                  {"kind", "inject_delivered"},
+                  {"t_s", sim_time_s_},
+                  {"by", by},
+                  {"inject", i.number},
+                  {"inject_type", i.type},
+                  {"mode", i.mode},
+                  {"from", i.from},
+                  {"to", i.to},
+                  {"message", i.message}});
+  spdlog::info("session {}: inject {} delivered to {} at {:.0f} s", id_, i.number, fmt::join(i.to, ", "), sim_time_s_);
+}
+
+void Session::deliver_due_locked() {
+  if (!injects_ || injects_->empty() || state_ == SessionState::created) return;
+  // An inject delivered now may make another due ("after"): until none is.
+  for (int round = 0; round < 1000; ++round) {
+    const auto due = injects_->due(sim_time_s_);
+    if (due.empty()) return;
+    for (const auto k : due) deliver_locked(k, "msel");
+  }
+}
+
+std::size_t Session::load_msel(const std::string& csv, const Principal& by) {
+  std::lock_guard lock(mutex_);
+  auto& book = book_locked();
+  const std::string start = record_.value("start", std::string());
+  auto injects = scenarios::parse_msel(csv, "msel.csv", scenarios::clock_of_iso(start).value_or(0.0));
+  for (const auto& i : injects)
+    if (i.trigger == scenarios::Inject::Trigger::at_time && i.time_s > duration_s_ + 1e-9)
+      fail(fmt::format("msel.csv:{}", i.line), "inject {} at {} s is after the end of the exercise ({} s)", i.number,
+           i.time_s, duration_s_);
+  const std::size_t n = injects.size();
+  book.load(std::move(injects));
+  journal_locked({{"t_s", sim_time_s_}, {"kind", "msel_loaded"}, {"by", by_text(by)}, {"injects", n}, {"staff_only", true}});
+  pump_all_locked();
+  return n;
+}
+
+std::string Session::msel_csv() const {
+  std::lock_guard lock(mutex_);
+  return book_locked().csv(record_.value("start", std::string()));
+}
+
+json Session::injects(const Principal& who) const {
+  std::lock_guard lock(mutex_);
+  const auto& book = book_locked();
+  json list = json::array();
+  for (std::size_t k = 0; k < book.entries().size(); ++k) {
+    const auto& e = book.entries()[k];
+    if (who.role == Role::player && (!e.delivered_s || !InjectBook::addressed_to(e.inject, who))) continue;
+    list.push_back(book.view(k, who, record_.value("start", std::string())));
+  }
+  return list;
+}
+
+json Session::inject_command(const std::string& id, InjectCommand command, const Principal& by) {
+  std::lock_guard lock(mutex_);
+  auto& book = book_locked();
+  if (state_ == SessionState::stopped) fail_as(ErrorCategory::conflict, id_, "is stopped");
+  const auto k = book.find(id);
+  book.command(k, command);
+  if (command == InjectCommand::fire) {
+    deliver_locked(k, by_text(by));
+    deliver_due_locked();
+  } else {
+    static constexpr const char* kKinds[] = {"inject_fired", "inject_held", "inject_released", "inject_cancelled"};
+    journal_locked({{"t_s", sim_time_s_},
+                    {"kind", kKinds[static_cast<int>(command)]},
+                    {"by", by_text(by)},
+                    {"inject", id},
+                    {"staff_only", true}});
+  }
+  pump_all_locked();
+  return book.view(k, by, record_.value("start", std::string()));
+}
+
+std::uint64_t Session::acknowledge_inject(const std::string& id, const Principal& player, const std::string& comment) {
+  std::lock_guard lock(mutex_);
+  auto& book = book_locked();
+  const auto k = book.find(id);
+  if (player.role == Role::player && !InjectBook::addressed_to(book.entries()[k].inject, player))
+    fail_as(ErrorCategory::not_found, "inject", "no inject '{}'", id);  // what a player may not see does not exist
+  book.acknowledge(k, player, sim_time_s_, comment);
+  const auto seq = journal_locked({{"t_s", sim_time_s_},
+                                   {"kind", "inject_acknowledged"},
+                                   {"by", by_text(player)},
+                                   {"inject", id},
+                                   {"comment", comment},
+                                   {"to", book.entries()[k].inject.to}});
+  pump_all_locked();
+  return seq;
 }
 
 }  // namespace cadereau::server::service

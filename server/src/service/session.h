@@ -17,6 +17,7 @@
 // handler threads, the supervisor's thread).
 
 #include "event_journal.h"
+#include "injects.h"
 #include "roles.h"
 
 #include "../http/transport.h"
@@ -100,12 +101,26 @@ class Session : public std::enable_shared_from_this<Session> {
   // the server's audit log has it anyway.
   void note(const std::string& source, const nlohmann::json& payload);
 
-  // Events with seq > after (at most limit) as JSON text; a replay's stop at
-  // its clock.
-  std::vector<std::string> events_after(std::uint64_t after_seq, std::size_t limit) const;
-  // A client of the stream: sent the events after `after_seq`, then
-  // everything new.
-  void subscribe(std::shared_ptr<http::StreamSink> sink, std::uint64_t after_seq);
+  // Events with seq > after (at most limit) that `viewer` may see, as JSON
+  // text; a replay's stop at its clock.
+  std::vector<std::string> events_after(std::uint64_t after_seq, std::size_t limit, const Viewer& viewer) const;
+  // A client of the stream: sent the events after `after_seq` it may see,
+  // then everything new it may see.
+  void subscribe(std::shared_ptr<http::StreamSink> sink, std::uint64_t after_seq, const Viewer& viewer);
+
+  // ---- injects (exercises) ----
+  // Replaces the MSEL (HSEEP CSV). Returns the number of injects. Throws
+  // Error: bad_input naming the line, conflict outside an exercise or once
+  // an inject was delivered.
+  std::size_t load_msel(const std::string& csv, const Principal& by);
+  // The MSEL with the outcomes so far.
+  std::string msel_csv() const;
+  // The injects `who` may see (players: those delivered to their cell).
+  nlohmann::json injects(const Principal& who) const;
+  // fire, hold, release or cancel inject `id`; returns its view.
+  nlohmann::json inject_command(const std::string& id, InjectCommand command, const Principal& by);
+  // A player acknowledges inject `id`; returns the seq of the event.
+  std::uint64_t acknowledge_inject(const std::string& id, const Principal& player, const std::string& comment);
 
   // Every tick (the supervisor's thread): clock broadcasts, replay playback,
   // clients catching up, the clock saved.
@@ -114,6 +129,7 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   struct Subscriber {
     std::shared_ptr<http::StreamSink> sink;
+    Viewer viewer;
     std::uint64_t next_seq = 1;
     std::chrono::steady_clock::time_point stuck_since{};
   };
@@ -140,6 +156,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t head_locked() const;
   void append_command_line(const nlohmann::json& line);
   void set_state_locked(SessionState state);
+  void deliver_due_locked();
+  void deliver_locked(std::size_t index, const std::string& by);
+  InjectBook& book_locked() const;
   void note_reached_locked();
 
   const std::filesystem::path dir_;
@@ -161,6 +180,7 @@ class Session : public std::enable_shared_from_this<Session> {
   nlohmann::json kpis_ = nlohmann::json::object();
 
   std::shared_ptr<EventJournal> journal_;  // own (exercise, live) or the replayed one's
+  std::unique_ptr<InjectBook> injects_;    // exercises only
   std::uint64_t last_record_id_ = 0;       // records journalled, by engine id
   std::unordered_map<std::uint64_t, std::string> record_keys_;  // what each of them was
   std::uint64_t diverged_ = 0;             // told again by a restarted worker, but different

@@ -6,6 +6,7 @@
 
 #include "../worker/session_files.h"
 #include "cadereau/data/demo_territory.h"
+#include "cadereau/scenarios/msel.h"
 #include "cadereau/scenarios/scenario.h"
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/territory.h"
@@ -145,6 +146,9 @@ std::shared_ptr<Session> SessionRegistry::create(const json& request, SessionMod
   ensure_private_dir(dir);
   write_private_file(dir / worker::kSessionFile, record.dump(2));
   auto session = open_session(dir, std::move(record));
+  // The flagship comes with its MSEL; another scenario's is uploaded.
+  if (mode == SessionMode::exercise && request.value("scenario", std::string()) == kFlagshipScenarioName)
+    session->load_msel(scenarios::flagship_msel_text(), by);
   spdlog::info("session {}: {} created by {}:{}", id, to_string(mode), to_string(by.role), by.user);
   return session;
 }

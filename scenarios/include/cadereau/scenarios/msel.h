@@ -73,4 +73,8 @@ struct CsvRecord {
 };
 std::vector<CsvRecord> read_csv(std::string_view csv, const std::string& where);
 
+// The flagship exercise's MSEL (scenarios/flash-flood-1988.msel.csv): the
+// 1988 flood seen by the five cells of a Nîmes-type crisis room.
+std::string flagship_msel_text();
+
 }  // namespace cadereau::scenarios
