@@ -37,9 +37,11 @@ USERS = {  # name: (role, cell)
     "root": ("admin", None),
     "anne": ("director", None),
     "olga": ("operator", None),
+    "omar": ("operator", None),
     "bob": ("player", "police"),
     "tina": ("player", "traffic"),
     "rita": ("player", "reports"),
+    "cora": ("player", "crisis"),
     "eva": ("observer", None),
 }
 # An exercise uploaded as YAML: a stream in spate on the demo territory, on a
@@ -276,11 +278,12 @@ def t_permission_matrix(ctx):
     c, sid = ctx["c"], ctx["sid"]
     allowed = {  # endpoint: roles allowed on an exercise (permissions.h)
         "list": set(USERS),
-        "read": {"root", "anne", "bob", "tina", "rita", "eva"},
-        "events": {"root", "anne", "bob", "tina", "rita", "eva"},
-        "stream": {"root", "anne", "bob", "tina", "rita", "eva"},
+        "read": {"root", "anne", "bob", "tina", "rita", "cora", "eva"},
+        "events": {"root", "anne", "bob", "tina", "rita", "cora", "eva"},
+        "stream": {"root", "anne", "bob", "tina", "rita", "cora", "eva"},
         "clock": {"root", "anne"},
-        "action": {"root", "bob"},  # bob: police may close roads; tina (traffic) may not, rita (reports) neither
+        # police and crisis may close roads; traffic (tina) may not, reports (rita) neither
+        "action": {"root", "bob", "cora"},
         "create": {"root", "anne"},
     }
     failures = []
@@ -578,7 +581,7 @@ def t_sigterm(ctx):
                 for row, source in zip(index, sources):
                     if row["kind"] == 6:  # audit
                         body = bytes(payload[row["payload_offset"]:row["payload_offset"] + row["payload_size"]])
-                        noted.append((source, json.loads(body)["action"]))
+                        noted.append((source, json.loads(body).get("action")))
     check(("director:anne", "session.clock") in noted and ("player:bob", "session.actions") in noted,
           f"the recordings lack the audit of the session: {noted[:10]}")
 
@@ -657,8 +660,59 @@ def t_msel_upload(ctx):
     check(r.status_code == 400 and "msel.csv:5" in r.json()["error"]["message"], f"a bad row: {r.status_code} {r.text}")
 
 
+ALERT = {"event": "Flash flood", "headline": "Flash flood: stay upstairs, do not drive",
+         "description": "The cadereaux are overflowing through the town.", "instruction": "Go upstairs. Do not use your car.",
+         "category": "Met", "severity": "Extreme", "urgency": "Immediate", "certainty": "Observed", "response_type": "Shelter",
+         "area": {"description": "Nîmes, along the cadereaux",
+                  "polygon": [[4.30, 43.78], [4.43, 43.78], [4.43, 43.88], [4.30, 43.88]]}}
+
+
+def t_alerts(ctx):
+    """CAP 1.2 alerts: Exercise in an exercise, validated by the OASIS schema; Actual in live after a second operator."""
+    c, sid = ctx["c"], ctx["sid"]
+    check(c.post("bob", f"/sessions/{sid}/alerts", ALERT).status_code == 403, "a police player sends an alert")
+    check(c.post("cora", f"/sessions/{sid}/alerts", dict(ALERT, status="Actual")).status_code == 403, "an Actual exercise alert")
+    bad = dict(ALERT, area={"description": "x", "polygon": [[4.3, 43.8], [4.4, 43.8], [4.3, 43.8]]})
+    r = c.post("cora", f"/sessions/{sid}/alerts", bad)
+    check(r.status_code == 400 and "polygon" in r.json()["error"]["message"], f"a two-point polygon: {r.text}")
+    check(c.post("cora", f"/sessions/{sid}/alerts", dict(ALERT, severity="Huge")).status_code == 400, "a bad severity")
+    r = c.post("cora", f"/sessions/{sid}/alerts", ALERT)
+    check(r.status_code == 201, f"alert: {r.status_code} {r.text}")
+    alert = r.json()
+    check(alert["status"] == "Exercise" and alert["state"] == "sent", f"the alert: {alert}")
+    reach = alert["reach"]
+    check(0 < reach["people"] <= 200000 and reach["zones"], f"reach: {reach}")
+    check(reach["people_in_flooded_buildings"] > 0, f"an hour into the flood nobody is in flooded buildings: {reach}")
+    cap = c.get("eva", f"/sessions/{sid}/alerts/{alert['id']}.cap")
+    check(cap.status_code == 200 and "<status>Exercise</status>" in cap.text, f"CAP: {cap.status_code} {cap.text[:300]}")
+    check("<polygon>43.780000,4.300000 43.780000,4.430000" in cap.text, "the CAP polygon is not lat,lon and closed")
+    schema = os.path.join(os.environ.get("CADEREAU_SHARED_DATA", os.path.join(os.path.dirname(__file__), "../../../shared/data")),
+                          "standards", "cap12.xsd")
+    if os.path.exists(schema):
+        with tempfile.NamedTemporaryFile("w", suffix=".cap", delete=False) as f:
+            f.write(cap.text)
+        v = subprocess.run(["xmllint", "--noout", "--schema", schema, f.name], capture_output=True, text=True)
+        os.unlink(f.name)
+        check(v.returncode == 0, f"the CAP alert does not validate: {v.stderr}")
+    else:
+        print(f"      CAP schema not found ({schema}): schema validation skipped")
+    seen = [e for e in events(c, "bob", sid) if e["type"] == "alert"]
+    check(seen and seen[-1]["reach"]["people"] == reach["people"], "the players do not see the alert")
+    # Live: an Actual alert waits for a second operator.
+    lid = c.post("olga", "/sessions", {"mode": "live", "territory": "demo"}).json()["id"]
+    r = c.post("olga", f"/sessions/{lid}/alerts", ALERT)
+    check(r.status_code == 201 and r.json()["status"] == "Actual" and r.json()["state"] == "awaiting_approval", f"live: {r.text}")
+    aid = r.json()["id"]
+    check(c.post("olga", f"/sessions/{lid}/alerts/{aid}/approve", {}).status_code == 403, "an author approves her own alert")
+    r = c.post("omar", f"/sessions/{lid}/alerts/{aid}/approve", {})
+    check(r.status_code == 200 and r.json()["state"] == "sent" and r.json()["approved_by"] == "operator:omar", f"approve: {r.text}")
+    check(c.post("omar", f"/sessions/{lid}/alerts/{aid}/approve", {}).status_code == 409, "approved twice")
+    check(c.post("olga", f"/sessions/{lid}/alerts", dict(ALERT, status="Exercise")).status_code == 400, "an Exercise alert in live")
+    check(c.post("olga", f"/sessions/{lid}/clock", {"command": "stop"}).status_code == 200, "live stop")
+
+
 CHECKS = [t_health_and_login, t_login_throttle, t_create, t_permission_matrix, t_clock_and_actions, t_stream_resume,
-          t_replay, t_live_apart, t_hostile, t_worker_killed, t_server_killed, t_injects, t_msel_upload, t_sigterm]
+          t_replay, t_live_apart, t_hostile, t_worker_killed, t_server_killed, t_injects, t_msel_upload, t_alerts, t_sigterm]
 
 
 def main():

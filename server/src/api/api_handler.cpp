@@ -1,5 +1,6 @@
 #include "api_handler.h"
 
+#include "../service/alerts.h"
 #include "../service/permissions.h"
 #include "cadereau/sim/engine/action.h"
 #include "cadereau/twin/error.h"
@@ -224,7 +225,7 @@ HttpResponse ApiHandler::route(Call& call) {
     method_is("GET");
     return list_sessions(call);
   }
-  static const std::regex session_path(R"(/sessions/([A-Za-z0-9_-]{1,64})((/[a-z]+)(/[A-Za-z0-9._-]{1,64})?(/ack)?)?)");
+  static const std::regex session_path(R"(/sessions/([A-Za-z0-9_-]{1,64})((/[a-z]+)(/[A-Za-z0-9._-]{1,64})?(/ack|/approve)?)?)");
   std::smatch m;
   if (std::regex_match(rest, m, session_path)) return session_route(call, m[1].str(), m[2].str());
   fail_as(ErrorCategory::not_found, path, "no such endpoint");
@@ -300,6 +301,7 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
   const bool post = r.method == "POST";
   // "/injects/12/ack" -> resource "injects", item "12", ack.
   std::string resource, item;
+  std::string verb;  // "ack", "approve"
   bool ack = false;
   if (!rest.empty()) {
     const auto second = rest.find('/', 1);
@@ -308,9 +310,10 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
       const auto third = rest.find('/', second + 1);
       item = rest.substr(second + 1, third == std::string::npos ? std::string::npos : third - second - 1);
       ack = third != std::string::npos;
+      if (ack) verb = rest.substr(third + 1);
     }
   }
-  if (post) call.action = "session." + (resource.empty() ? std::string("post") : resource) + (ack ? ".ack" : "");
+  if (post) call.action = "session." + (resource.empty() ? std::string("post") : resource) + (ack ? "." + verb : "");
   call.session = id.substr(0, 64);
   call.target = item;
   const auto session = s_.sessions.find(id);
@@ -328,8 +331,25 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
       require(*call.who, Permission::read_session, session->mode());
       return json_answer(200, session->injects(*call.who));
     }
-  } else if (resource == "injects" && post) {
+    if (resource == "alerts") {
+      if (!post) {
+        require(*call.who, Permission::read_session, session->mode());
+        return json_answer(200, session->alerts());
+      }
+      require(*call.who, Permission::send_alert, session->mode());
+      return json_answer(201, session->send_alert(service::parse_alert(parse_body(r)), *call.who));
+    }
+  } else if (resource == "injects" && post && verb != "approve") {
     return inject(call, *session, item, ack);
+  } else if (resource == "alerts" && post && verb == "approve") {
+    require(*call.who, Permission::send_alert, session->mode());
+    return json_answer(200, session->approve_alert(item, *call.who));
+  } else if (resource == "alerts" && !post && !ack && item.size() > 4 && item.substr(item.size() - 4) == ".cap") {
+    require(*call.who, Permission::read_session, session->mode());
+    http::HttpResponse response;
+    response.content_type = "application/cap+xml; charset=utf-8";
+    response.body = session->alert_cap(item.substr(0, item.size() - 4));
+    return response;
   }
   fail_as(ErrorCategory::not_found, r.path, "no such endpoint ({} {})", r.method, rest.empty() ? "/" : rest);
 }

@@ -122,6 +122,7 @@ Session::Session(std::filesystem::path dir, json record, std::shared_ptr<EventJo
     sim_time_s_ = reached_s_;
     reached_fd_ = ::open((dir_ / kReachedFile).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (mode_ == SessionMode::exercise) injects_ = std::make_unique<InjectBook>(dir_);
+    alert_book_ = std::make_unique<AlertBook>(dir_, record_.value("territory", std::string()));
   }
 }
 
@@ -567,6 +568,10 @@ std::uint64_t Session::submit(sim::engine::Command command, const Principal& by,
 
 void Session::note(const std::string& source, const json& payload) {
   std::lock_guard lock(mutex_);
+  note_locked(source, payload);
+}
+
+void Session::note_locked(const std::string& source, const json& payload) {
   if (worker_ && worker_state_ == WorkerState::ready)
     worker_->send(json{{"type", "note"}, {"source", source}, {"payload", payload}}.dump(-1, ' ', false,
                                                                                          json::error_handler_t::replace));

@@ -16,6 +16,7 @@
 // Thread-safety: every public member may be called from any thread (HTTP
 // handler threads, the supervisor's thread).
 
+#include "alert_book.h"
 #include "event_journal.h"
 #include "injects.h"
 #include "roles.h"
@@ -122,6 +123,15 @@ class Session : public std::enable_shared_from_this<Session> {
   // A player acknowledges inject `id`; returns the seq of the event.
   std::uint64_t acknowledge_inject(const std::string& id, const Principal& player, const std::string& comment);
 
+  // ---- population alerts (session_alerts.cpp) ----
+  // Keeps and announces an alert with the twin's estimate of its reach. In
+  // an exercise its status is Exercise (asking for Actual is forbidden); in
+  // a live session an Actual alert waits for a second operator's approval.
+  nlohmann::json send_alert(const AlertRequest& alert, const Principal& by);
+  nlohmann::json approve_alert(const std::string& id, const Principal& by);
+  nlohmann::json alerts() const;
+  std::string alert_cap(const std::string& id) const;
+
   // Every tick (the supervisor's thread): clock broadcasts, replay playback,
   // clients catching up, the clock saved.
   void tick(bool broadcast_clock);
@@ -159,6 +169,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void deliver_due_locked();
   void deliver_locked(std::size_t index, const std::string& by);
   InjectBook& book_locked() const;
+  AlertBook& alert_book_locked() const;
+  void note_locked(const std::string& source, const nlohmann::json& payload);
   void note_reached_locked();
 
   const std::filesystem::path dir_;
@@ -181,6 +193,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   std::shared_ptr<EventJournal> journal_;  // own (exercise, live) or the replayed one's
   std::unique_ptr<InjectBook> injects_;    // exercises only
+  std::unique_ptr<AlertBook> alert_book_;  // exercises and live sessions
   std::uint64_t last_record_id_ = 0;       // records journalled, by engine id
   std::unordered_map<std::uint64_t, std::string> record_keys_;  // what each of them was
   std::uint64_t diverged_ = 0;             // told again by a restarted worker, but different
