@@ -17,7 +17,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev
   libtbb-dev libpugixml-dev
   libsodium-dev libssl-dev openssl
-  python3-websockets python3-requests jq curl
+  python3-websockets python3-requests jq curl libxml2-utils
   xvfb xauth libgl1-mesa-dri libglx-mesa0 libgl-dev mesa-utils
 )
 
