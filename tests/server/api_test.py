@@ -711,8 +711,43 @@ def t_alerts(ctx):
     check(c.post("olga", f"/sessions/{lid}/clock", {"command": "stop"}).status_code == 200, "live stop")
 
 
+def t_aar(ctx):
+    """The after-action review: injects with their answers, actions with their inject and consequences, ratings."""
+    c, sid = ctx["c"], ctx["sid"]
+    r = c.post("cora", f"/sessions/{sid}/actions", {"verb": "close_road", "target": "v1_10", "inject": "4"})
+    check(r.status_code == 202, f"an action answering inject 4: {r.text}")
+    wait_for("the engine to apply it", lambda: any(e["kind"] == "action" and e.get("target") == "v1_10"
+                                                   for e in events(c, "eva", sid, r.json()["seq"])) or None, timeout=60)
+    aar = c.get("eva", f"/sessions/{sid}/aar")
+    check(aar.status_code == 200, f"aar: {aar.status_code} {aar.text[:200]}")
+    aar = aar.json()
+    four = next(i for i in aar["injects"] if i["number"] == "4")
+    check(four["acknowledged_by"] == "player:bob" and any(a["by"] == "player:cora" for a in four["actions"]),
+          f"inject 4 in the review: {four}")
+    check("response_delay_s" in four, "no response delay for inject 4")
+    bobs = [a for a in aar["actions"] if a["by"] == "player:bob" and a["target"] == EDGE]
+    check(bobs and any(x["kind"] == "road_closed" and x["target"] == EDGE for x in bobs[0]["consequences"]),
+          f"bob's closure and its consequences: {bobs}")
+    cancelled = next(i for i in aar["injects"] if i["number"] == "6")
+    check(cancelled["state"] == "cancelled" and not cancelled["actions"], "the cancelled inject in the review")
+    check(aar["objectives"] and all(o["rating"] in "PSMU" for o in aar["objectives"]), f"objectives: {aar['objectives']}")
+    kinds = {t["what"] for t in aar["timeline"]}
+    check({"inject", "acknowledgement", "action", "alert", "impact"} <= kinds, f"the timeline lacks some: {kinds}")
+    objective = aar["objectives"][0]["objective"]
+    check(c.post("bob", f"/sessions/{sid}/aar", {"ratings": {objective: "P"}}).status_code == 403, "a player rates")
+    check(c.post("anne", f"/sessions/{sid}/aar", {"ratings": {objective: "Q"}}).status_code == 400, "a bad rating")
+    r = c.post("anne", f"/sessions/{sid}/aar", {"ratings": {objective: "M"}})
+    rated = next(o for o in r.json()["objectives"] if o["objective"] == objective)
+    check(rated["rating"] == "M" and rated["rated_by_director"], f"rating: {rated}")
+    check(any(p["objective"] == objective for p in r.json()["improvement_plan"]), "an M without an improvement-plan row")
+    page = c.get("eva", f"/sessions/{sid}/aar.html")
+    check(page.status_code == 200 and page.headers["Content-Type"].startswith("text/html") and EDGE in page.text,
+          f"aar.html: {page.status_code}")
+
+
 CHECKS = [t_health_and_login, t_login_throttle, t_create, t_permission_matrix, t_clock_and_actions, t_stream_resume,
-          t_replay, t_live_apart, t_hostile, t_worker_killed, t_server_killed, t_injects, t_msel_upload, t_alerts, t_sigterm]
+          t_replay, t_live_apart, t_hostile, t_worker_killed, t_server_killed, t_injects, t_msel_upload, t_alerts, t_aar,
+          t_sigterm]
 
 
 def main():

@@ -1,5 +1,6 @@
 #include "api_handler.h"
 
+#include "../service/after_action.h"
 #include "../service/alerts.h"
 #include "../service/permissions.h"
 #include "cadereau/sim/engine/action.h"
@@ -225,7 +226,7 @@ HttpResponse ApiHandler::route(Call& call) {
     method_is("GET");
     return list_sessions(call);
   }
-  static const std::regex session_path(R"(/sessions/([A-Za-z0-9_-]{1,64})((/[a-z]+)(/[A-Za-z0-9._-]{1,64})?(/ack|/approve)?)?)");
+  static const std::regex session_path(R"(/sessions/([A-Za-z0-9_-]{1,64})((/[a-z]+(\.html)?)(/[A-Za-z0-9._-]{1,64})?(/ack|/approve)?)?)");
   std::smatch m;
   if (std::regex_match(rest, m, session_path)) return session_route(call, m[1].str(), m[2].str());
   fail_as(ErrorCategory::not_found, path, "no such endpoint");
@@ -331,6 +332,20 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
       require(*call.who, Permission::read_session, session->mode());
       return json_answer(200, session->injects(*call.who));
     }
+    if (resource == "aar" || resource == "aar.html") {
+      if (post) {
+        require(*call.who, Permission::fire_inject, session->mode());
+        const json body = parse_body(r);
+        if (!body.contains("ratings")) fail("body", "needs \"ratings\": {{\"OBJECTIVE\": \"P|S|M|U\"}}");
+        return json_answer(200, session->rate_objectives(body["ratings"], *call.who));
+      }
+      require(*call.who, Permission::read_session, session->mode());
+      if (resource == "aar") return json_answer(200, session->after_action());
+      http::HttpResponse response;
+      response.content_type = "text/html; charset=utf-8";
+      response.body = service::after_action_html(session->after_action());
+      return response;
+    }
     if (resource == "alerts") {
       if (!post) {
         require(*call.who, Permission::read_session, session->mode());
@@ -392,7 +407,9 @@ HttpResponse ApiHandler::action(Call& call, service::Session& session) {
   const json body = parse_body(call.request);
   auto action = parse_action(body, *call.who);
   call.target = fmt::format("{} {}", sim::engine::to_string(action.verb), action.target);
-  const auto seq = session.submit(std::move(action), *call.who, "action_accepted");
+  json extra = json::object();
+  if (body.contains("inject")) extra["inject"] = text_field(body, "inject").substr(0, 64);  // the inject it answers
+  const auto seq = session.submit(std::move(action), *call.who, "action_accepted", extra);
   return json_answer(202, {{"seq", seq}});
 }
 

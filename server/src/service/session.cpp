@@ -538,7 +538,8 @@ json Session::control_clock(const ClockRequest& request, const Principal& by) {
   return describe_locked();
 }
 
-std::uint64_t Session::submit(sim::engine::Command command, const Principal& by, const std::string& what) {
+std::uint64_t Session::submit(sim::engine::Command command, const Principal& by, const std::string& what,
+                              const json& extra) {
   std::unique_lock lock(mutex_);
   if (mode_ == SessionMode::replay) fail_as(ErrorCategory::conflict, id_, "is a replay: nothing is written into history");
   if (state_ == SessionState::stopped) fail_as(ErrorCategory::conflict, id_, "is stopped");
@@ -548,6 +549,8 @@ std::uint64_t Session::submit(sim::engine::Command command, const Principal& by,
   const std::uint64_t ticket = next_ticket_++;
   json command_json = json::parse(sim::engine::command_json(command));
   json event = {{"t_s", sim_time_s_}, {"kind", what}, {"by", by_text(by)}, {"command", command_json}, {"ticket", ticket}};
+  if (by.cell) event["cell"] = std::string(to_string(*by.cell));
+  if (extra.is_object()) event.update(extra);
   append_command_line({{"ticket", ticket}, {"command", command_json}, {"event", event}});
   pending_[ticket].answer = std::move(event);
   worker_->send(json{{"type", "submit"}, {"ticket", ticket}, {"command", command_json}}.dump(

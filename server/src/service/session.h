@@ -95,7 +95,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // time). Returns the seq of the event that records it. Throws Error:
   // conflict (stopped, a replay), unavailable (the worker is not ready),
   // and the engine's own refusal (not_found, bad_input).
-  std::uint64_t submit(sim::engine::Command command, const Principal& by, const std::string& what);
+  // `extra` goes into that event (the inject the player answers).
+  std::uint64_t submit(sim::engine::Command command, const Principal& by, const std::string& what,
+                       const nlohmann::json& extra = nlohmann::json::object());
 
   // An audit note for the session's recording (who changed what, or was
   // refused it), kept with the engine's next step. Lost when no engine runs:
@@ -123,7 +125,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // A player acknowledges inject `id`; returns the seq of the event.
   std::uint64_t acknowledge_inject(const std::string& id, const Principal& player, const std::string& comment);
 
-  // ---- population alerts (session_alerts.cpp) ----
+  // ---- population alerts (session_exercise.cpp) ----
   // Keeps and announces an alert with the twin's estimate of its reach. In
   // an exercise its status is Exercise (asking for Actual is forbidden); in
   // a live session an Actual alert waits for a second operator's approval.
@@ -131,6 +133,11 @@ class Session : public std::enable_shared_from_this<Session> {
   nlohmann::json approve_alert(const std::string& id, const Principal& by);
   nlohmann::json alerts() const;
   std::string alert_cap(const std::string& id) const;
+
+  // ---- after-action review (exercises; after_action.h) ----
+  nlohmann::json after_action() const;
+  // The director's ratings, by objective ("P", "S", "M", "U").
+  nlohmann::json rate_objectives(const nlohmann::json& ratings, const Principal& by);
 
   // Every tick (the supervisor's thread): clock broadcasts, replay playback,
   // clients catching up, the clock saved.

@@ -1,15 +1,22 @@
-// Session: its population alerts (see session.h).
+// Session: its population alerts and its after-action review (see session.h).
 
 #include "session.h"
+
+#include "after_action.h"
+#include "data_files.h"
 
 #include "cadereau/twin/error.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <fstream>
+
 namespace cadereau::server::service {
 
 using json = nlohmann::json;
+
+std::string by_text_of(const Principal& p) { return fmt::format("{}:{}", to_string(p.role), p.user); }
 
 AlertBook& Session::alert_book_locked() const {
   if (!alert_book_) fail_as(ErrorCategory::conflict, id_, "is a replay: nothing is sent from history");
@@ -79,6 +86,54 @@ json Session::alerts() const {
 std::string Session::alert_cap(const std::string& id) const {
   std::lock_guard lock(mutex_);
   return alert_book_locked().cap(id);
+}
+
+namespace {
+
+constexpr const char* kRatingsFile = "aar_ratings.json";
+
+std::map<std::string, std::string> read_ratings(const std::filesystem::path& file) {
+  std::map<std::string, std::string> out;
+  std::ifstream in(file);
+  const json j = in ? json::parse(in, nullptr, false) : json();
+  if (j.is_object())
+    for (const auto& [k, v] : j.items())
+      if (v.is_string()) out[k] = v.get<std::string>();
+  return out;
+}
+
+}  // namespace
+
+json Session::after_action() const {
+  std::lock_guard lock(mutex_);
+  const auto& book = book_locked();
+  const auto events = journal_->after(0, SIZE_MAX, Viewer{}, head_locked());
+  AfterActionInputs in;
+  in.session = describe_locked();
+  in.events = &events;
+  in.injects = &book.entries();
+  in.alerts = alert_book_ ? alert_book_->list() : json::array();
+  in.ratings = read_ratings(dir_ / kRatingsFile);
+  in.start_iso = record_.value("start", std::string());
+  return after_action_review(in);
+}
+
+json Session::rate_objectives(const json& ratings, const Principal& by) {
+  {
+    std::lock_guard lock(mutex_);
+    book_locked();
+    if (!ratings.is_object()) fail("ratings", "must be {{\"OBJECTIVE\": \"P|S|M|U\"}}");
+    auto current = read_ratings(dir_ / kRatingsFile);
+    for (const auto& [objective, rating] : ratings.items()) {
+      if (!rating.is_string()) fail("ratings." + objective, "must be P, S, M or U");
+      current[objective] = parse_rating(rating.get<std::string>());
+    }
+    write_private_file(dir_ / kRatingsFile, json(current).dump(1));
+    journal_locked({{"t_s", sim_time_s_}, {"kind", "objectives_rated"}, {"by", by_text_of(by)}, {"ratings", ratings},
+                    {"staff_only", true}});
+    pump_all_locked();
+  }
+  return after_action();
 }
 
 }  // namespace cadereau::server::service
