@@ -208,8 +208,19 @@ int run_command(Args& args, std::ostream& out, std::ostream& err) {
   options.threads = static_cast<int>(args.take_number("threads", 0, 0, 256));
   options.snapshots = !args.take_flag("no-snapshots");
   const auto save_state_at = args.take("save-state-at");
+  const auto until = args.take("until");
   args.finish();
-  const scenarios::Scenario scenario = scenarios::read_scenario(args.positional()[1]);
+  scenarios::Scenario scenario = scenarios::read_scenario(args.positional()[1]);
+  if (until) {
+    // A shorter run of the same scenario (a counterfactual to a session's time).
+    const auto until_s = scenarios::time_since_start_s(*until, scenario.start_clock_s);
+    if (!until_s || !(*until_s > 0.0) || *until_s > scenario.duration_s)
+      throw UsageError{fmt::format("--until {}: expected HH:MM[:SS] or seconds after the start and at most the scenario's "
+                                   "end ({} s)",
+                                   *until, scenario.duration_s)};
+    scenario.duration_s = *until_s;
+    std::erase_if(scenario.events, [&](const auto& e) { return e.t_s > scenario.duration_s; });
+  }
   if (save_state_at) {
     options.save_state_at_s = scenarios::time_since_start_s(*save_state_at, scenario.start_clock_s);
     if (!options.save_state_at_s)

@@ -740,6 +740,16 @@ def t_aar(ctx):
     rated = next(o for o in r.json()["objectives"] if o["objective"] == objective)
     check(rated["rating"] == "M" and rated["rated_by_director"], f"rating: {rated}")
     check(any(p["objective"] == objective for p in r.json()["improvement_plan"]), "an M without an improvement-plan row")
+    # What the players changed: the same scenario without their actions, to the same time.
+    check(c.post("anne", f"/sessions/{sid}/clock", {"command": "pause"}).status_code == 200, "pause for the counterfactual")
+    r = c.post("anne", f"/sessions/{sid}/aar", {"counterfactual": True})
+    check(r.status_code == 200 and r.json()["counterfactual"]["state"] == "running", f"counterfactual: {r.text[:300]}")
+    check(c.post("anne", f"/sessions/{sid}/aar", {"counterfactual": True}).status_code == 409, "two counterfactuals")
+    cf = wait_for("the counterfactual", lambda: (lambda x: x if x["state"] in ("done", "failed") else None)(
+        c.get("eva", f"/sessions/{sid}/aar").json()["counterfactual"]), timeout=400, every=2)
+    check(cf["state"] == "done", f"the counterfactual failed: {cf}")
+    print(f"      at {cf['until_s']:.0f} s with actions {cf['with_actions']}, without {cf['without_actions']}")
+    check(any(v != 0 for v in cf["difference"].values()), f"the players' closures changed nothing: {cf}")
     page = c.get("eva", f"/sessions/{sid}/aar.html")
     check(page.status_code == 200 and page.headers["Content-Type"].startswith("text/html") and EDGE in page.text,
           f"aar.html: {page.status_code}")

@@ -336,8 +336,11 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
       if (post) {
         require(*call.who, Permission::fire_inject, session->mode());
         const json body = parse_body(r);
-        if (!body.contains("ratings")) fail("body", "needs \"ratings\": {{\"OBJECTIVE\": \"P|S|M|U\"}}");
-        return json_answer(200, session->rate_objectives(body["ratings"], *call.who));
+        if (!body.contains("ratings") && !body.contains("counterfactual"))
+          fail("body", "needs \"ratings\": {{\"OBJECTIVE\": \"P|S|M|U\"}} or \"counterfactual\": true");
+        if (body.value("counterfactual", false)) session->start_counterfactual(*call.who);
+        return json_answer(200, body.contains("ratings") ? session->rate_objectives(body["ratings"], *call.who)
+                                                         : session->after_action());
       }
       require(*call.who, Permission::read_session, session->mode());
       if (resource == "aar") return json_answer(200, session->after_action());

@@ -138,6 +138,10 @@ class Session : public std::enable_shared_from_this<Session> {
   nlohmann::json after_action() const;
   // The director's ratings, by objective ("P", "S", "M", "U").
   nlohmann::json rate_objectives(const nlohmann::json& ratings, const Principal& by);
+  // Starts the run of the same scenario without the players' actions, to
+  // the time the exercise reached (counterfactual.h); the review shows it
+  // once done. Throws Error (conflict) while one runs or before the start.
+  void start_counterfactual(const Principal& by);
 
   // Every tick (the supervisor's thread): clock broadcasts, replay playback,
   // clients catching up, the clock saved.
@@ -201,6 +205,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<EventJournal> journal_;  // own (exercise, live) or the replayed one's
   std::unique_ptr<InjectBook> injects_;    // exercises only
   std::unique_ptr<AlertBook> alert_book_;  // exercises and live sessions
+  std::shared_ptr<worker::WorkerHandle> counterfactual_run_;
   std::uint64_t last_record_id_ = 0;       // records journalled, by engine id
   std::unordered_map<std::uint64_t, std::string> record_keys_;  // what each of them was
   std::uint64_t diverged_ = 0;             // told again by a restarted worker, but different

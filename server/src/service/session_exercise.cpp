@@ -3,6 +3,9 @@
 #include "session.h"
 
 #include "after_action.h"
+#include "counterfactual.h"
+
+#include "../worker/session_files.h"
 #include "data_files.h"
 
 #include "cadereau/twin/error.h"
@@ -11,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <sys/wait.h>
 
 namespace cadereau::server::service {
 
@@ -91,6 +95,13 @@ std::string Session::alert_cap(const std::string& id) const {
 namespace {
 
 constexpr const char* kRatingsFile = "aar_ratings.json";
+constexpr const char* kCounterfactualDir = "counterfactual";
+
+json read_json_file(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  const json j = in ? json::parse(in, nullptr, false) : json();
+  return j.is_object() ? j : json::object();
+}
 
 std::map<std::string, std::string> read_ratings(const std::filesystem::path& file) {
   std::map<std::string, std::string> out;
@@ -115,7 +126,60 @@ json Session::after_action() const {
   in.alerts = alert_book_ ? alert_book_->list() : json::array();
   in.ratings = read_ratings(dir_ / kRatingsFile);
   in.start_iso = record_.value("start", std::string());
-  return after_action_review(in);
+  json review = after_action_review(in);
+  const auto dir = dir_ / kCounterfactualDir;
+  json cf = read_json_file(dir / "state.json");
+  if (cf.empty()) cf = {{"state", "none"}};
+  if (cf["state"] == "done") {
+    try {
+      const double until_s = cf["until_s"].get<double>();
+      const json with = figures_at(worker::session_recordings(dir_), events, until_s);
+      const json without = figures_at({dir / "recording.h5"}, recording_records(dir / "recording.h5"), until_s);
+      json difference = json::object();
+      for (const auto& [k, v] : with.items()) difference[k] = v.get<double>() - without[k].get<double>();
+      cf["with_actions"] = with;
+      cf["without_actions"] = without;
+      cf["difference"] = difference;
+    } catch (const Error& e) {
+      cf["state"] = "failed";
+      cf["problem"] = e.what();
+    }
+  }
+  review["counterfactual"] = cf;
+  return review;
+}
+
+void Session::start_counterfactual(const Principal& by) {
+  std::lock_guard lock(mutex_);
+  book_locked();
+  const auto dir = dir_ / kCounterfactualDir;
+  if (counterfactual_run_) fail_as(ErrorCategory::conflict, id_, "its counterfactual is running");
+  if (!(reached_s_ > 0.0)) fail_as(ErrorCategory::conflict, id_, "has not started: nothing to compare yet");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  write_private_file(dir / "scenario.yaml", record_.value("scenario_yaml", std::string()));
+  const double until_s = reached_s_;
+  const json state = {{"state", "running"}, {"until_s", until_s}, {"started_by", by_text_of(by)}};
+  write_private_file(dir / "state.json", state.dump());
+  std::weak_ptr<Session> weak = weak_from_this();
+  counterfactual_run_ = supervisor_->run(
+      {"run", (dir / "scenario.yaml").string(), "--out", dir.string(), "--territory",
+       record_.value("territory", std::string()), "--no-snapshots", "--until", fmt::format("{:.0f}", until_s)},
+      dir / "run.log", {nullptr, [weak, dir, state](int status) {
+                          auto self = weak.lock();
+                          if (!self) return;
+                          std::lock_guard lock(self->mutex_);
+                          self->counterfactual_run_.reset();
+                          json done = state;
+                          const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+                          done["state"] = ok ? "done" : "failed";
+                          if (!ok) done["problem"] = "the run failed: see " + (dir / "run.log").string();
+                          write_private_file(dir / "state.json", done.dump());
+                          spdlog::info("session {}: counterfactual {}", self->id_, done["state"].get<std::string>());
+                        }});
+  journal_locked({{"t_s", sim_time_s_}, {"kind", "counterfactual_started"}, {"by", by_text_of(by)}, {"until_s", until_s},
+                  {"staff_only", true}});
+  pump_all_locked();
 }
 
 json Session::rate_objectives(const json& ratings, const Principal& by) {

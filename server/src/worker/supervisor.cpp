@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <map>
 #include <mutex>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -195,27 +194,35 @@ void Supervisor::every(std::chrono::milliseconds period, std::function<void()> t
 }
 
 std::shared_ptr<WorkerHandle> Supervisor::start(const std::filesystem::path& session_dir, WorkerCallbacks callbacks) {
+  return run({"worker", "--session", session_dir.string(), "--fd", "3"}, session_dir / "worker.log", std::move(callbacks));
+}
+
+std::shared_ptr<WorkerHandle> Supervisor::run(const std::vector<std::string>& arguments, const std::filesystem::path& log_file,
+                                              WorkerCallbacks callbacks) {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-    fail_as(ErrorCategory::unavailable, session_dir.string(), "cannot make a socket for its worker: {}", std::strerror(errno));
+    fail_as(ErrorCategory::unavailable, log_file.string(), "cannot make a socket for a child: {}", std::strerror(errno));
   // Everything the child needs is made before fork(): after it, only
   // async-signal-safe calls until exec.
   const std::string exe = impl_->executable.string();
-  const std::string dir = session_dir.string();
-  const std::string log = (session_dir / "worker.log").string();
-  const char* argv[] = {exe.c_str(), "worker", "--session", dir.c_str(), "--fd", "3", nullptr};
-  std::lock_guard lock(impl_->mutex);  // a fast exit is reaped only once the worker is registered
+  const std::string log = log_file.string();
+  std::vector<const char*> argv{exe.c_str()};
+  for (const auto& a : arguments) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
+  std::lock_guard lock(impl_->mutex);  // a fast exit is reaped only once the child is registered
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(fds[0]);
     ::close(fds[1]);
-    fail_as(ErrorCategory::unavailable, dir, "cannot start its worker: {}", std::strerror(errno));
+    fail_as(ErrorCategory::unavailable, log, "cannot start a child: {}", std::strerror(errno));
   }
   if (pid == 0) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);  // the server blocks SIGTERM to sigwait() for it
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    // No PR_SET_PDEATHSIG: it follows the thread that forked (an HTTP
+    // handler thread, gone at shutdown), not the server. A worker ends when
+    // its socket closes instead.
     ::dup2(fds[1], 3);  // dup2 clears close-on-exec on 3
     const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (out >= 0) {
@@ -224,7 +231,7 @@ std::shared_ptr<WorkerHandle> Supervisor::start(const std::filesystem::path& ses
     }
     const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null >= 0) ::dup2(null, 0);
-    ::execv(exe.c_str(), const_cast<char* const*>(argv));
+    ::execv(exe.c_str(), const_cast<char* const*>(argv.data()));
     ::_exit(127);
   }
   ::close(fds[1]);

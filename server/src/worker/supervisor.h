@@ -50,6 +50,10 @@ class Supervisor {
   // DIR/worker.log. Throws Error (unavailable) when the process cannot be
   // started.
   std::shared_ptr<WorkerHandle> start(const std::filesystem::path& session_dir, WorkerCallbacks callbacks);
+  // Starts another cadereau command (a counterfactual run) with these
+  // arguments, its output appended to `log`; told on_exit like a worker.
+  std::shared_ptr<WorkerHandle> run(const std::vector<std::string>& arguments, const std::filesystem::path& log,
+                                    WorkerCallbacks callbacks);
   // Calls `tick` every `period` on the supervisor's thread until stop().
   void every(std::chrono::milliseconds period, std::function<void()> tick);
   // Runs `work` on the supervisor's thread.
