@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cmath>
 #include <map>
+#include <regex>
 #include <set>
 
 namespace cadereau::scenarios {
@@ -86,10 +87,27 @@ void read_trigger(Inject& inject, const std::string& where, double start_clock_s
     inject.after = rest;
     return;
   }
+  if (when.rfind("when ", 0) == 0) {
+    // "when GAUGE > 2m [and EDGE open|closed]", ids keeping their case.
+    static const std::regex pattern(
+        R"(when\s+(\S+)\s*([<>])\s*([0-9]+(?:\.[0-9]+)?)\s*m?(?:\s+and\s+(\S+)\s+(open|closed))?\s*)",
+        std::regex::icase);
+    std::smatch m;
+    const std::string text = trim(inject.when);
+    if (!std::regex_match(text, m, pattern))
+      fail(where, "Designated Scenario Time '{}': expected 'when GAUGE > DEPTHm [and ROAD open|closed]'", inject.when);
+    inject.trigger = Inject::Trigger::on_state;
+    inject.gauge = m[1].str();
+    inject.rising = m[2].str() == ">";
+    inject.depth_m = std::stod(m[3].str());
+    inject.road = m[4].str();
+    inject.road_open = lower(m[5].str()) != "closed";
+    return;
+  }
   const auto t = time_since_start_s(trim(inject.when), start_clock_s);
   if (!t || !std::isfinite(*t) || *t < 0.0)
-    fail(where, "Designated Scenario Time '{}': expected HH:MM[:SS] (at or after the start), seconds, 'manual' or "
-                "'after N [+DELAY]'",
+    fail(where, "Designated Scenario Time '{}': expected HH:MM[:SS] (at or after the start), seconds, 'manual', "
+                "'after N [+DELAY]' or 'when GAUGE > DEPTHm [and ROAD open|closed]'",
          inject.when);
   inject.time_s = *t;
 }

@@ -607,7 +607,7 @@ void Engine::report_exchange(double t_s) {
     report.kpis.assets_out_of_service += impacts_->status(a) == impact::AssetStatus::out_of_service;
   report.kpis.vehicles_running = im.traffic ? im.traffic->expected_vehicles() : 0;
   std::vector<GaugeLevel> gauges;
-  for (const auto& g : gauges_) gauges.push_back({g.id, g.wse_m.back()});
+  for (const auto& g : gauges_) gauges.push_back({g.id, g.wse_m.back(), g.wse_m.back() - g.bed_m});
   report.gauges = gauges;
   std::optional<twin::Raster> depth;
   if (frame_due) {

@@ -63,6 +63,17 @@ TEST_CASE("An MSEL with a BOM, CRLF, quotes, commas, accents and line breaks in 
   const auto named = parse_msel(kHeader + "\nINJ-a,07:40,message,,,crisis,a,,,\nINJ-b,AFTER INJ-a,message,,,crisis,b,,,\n",
                                 "msel.csv", k0700);
   CHECK(named[1].after == "INJ-a");
+  const auto state = parse_msel(kHeader + "\n1,When lg-ales-ville > 2.5m and h9_9 open,message,,,crisis,a,,,\n"
+                                          "2,when lg-vistre-est < 0.2 m,message,,,crisis,b,,,\n",
+                                "msel.csv", k0700);
+  CHECK(state[0].trigger == Inject::Trigger::on_state);
+  CHECK(state[0].gauge == "lg-ales-ville");
+  CHECK(state[0].depth_m == 2.5);
+  CHECK(state[0].rising);
+  CHECK(state[0].road == "h9_9");
+  CHECK(state[0].road_open);
+  CHECK_FALSE(state[1].rising);
+  CHECK(state[1].road.empty());
 }
 
 TEST_CASE("Bad MSEL rows are refused with their line", "[unit][msel]") {
@@ -80,6 +91,7 @@ TEST_CASE("Bad MSEL rows are refused with their line", "[unit][msel]") {
   CHECK_THAT(refusal(kHeader + "\n1,07:40,message,,,crisis,\"a\"b,,,\n"), Catch::Contains("msel.csv:2") && Catch::Contains("after a closing quote"));
   CHECK_THAT(refusal(kHeader + "\n1,07:40,message,,,crisis,a,,,,,extra\n"), Catch::Contains("fields"));
   CHECK_THAT(refusal(""), Catch::Contains("empty"));
+  CHECK_THAT(refusal(kHeader + "\n1,when lg-ales-ville >> 2m,message,,,crisis,a,,,\n"), Catch::Contains("msel.csv:2") && Catch::Contains("when GAUGE"));
 }
 
 TEST_CASE("An exported MSEL with its outcomes is read back the same", "[unit][msel]") {

@@ -604,6 +604,9 @@ def t_injects(ctx):
         if i["trigger"] == "after":
             parent = next(p for p in staff if p["inject"] == i["after"])
             check(0 <= e["t_s"] - parent["t_s"] - i["delay_s"] <= 10, f"inject {i['id']} after {i['after']}: {e['t_s']}")
+    # Inject 28 waits for the water at the town gauge of the Alès cadereau to pass 1.5 m.
+    water = next((e for e in staff if e["inject"] == "28"), None)
+    check(water and 1200 <= water["t_s"] <= 3600, f"the state-triggered inject: {water}")
     due = [k for k, i in book.items() if i["trigger"] == "time" and i["time_s"] <= now - 10 and k not in ("6", "7")]
     check(set(due) <= set(delivered), f"due but not delivered: {set(due) - set(delivered)}")
     for user, cell in (("bob", "police"), ("tina", "traffic"), ("rita", "reports")):
@@ -658,6 +661,9 @@ def t_msel_upload(ctx):
     bad = awkward + "A-3,31:99,message,,,crisis,x,,,\r\n"
     r = c.http().post(url, data=bad.encode("utf-8"), headers=headers, timeout=20)
     check(r.status_code == 400 and "msel.csv:5" in r.json()["error"]["message"], f"a bad row: {r.status_code} {r.text}")
+    typo = awkward + "A-3,when lg-nowhere > 1m,message,,,crisis,x,,,\r\n"
+    r = c.http().post(url, data=typo.encode("utf-8"), headers=headers, timeout=20)
+    check(r.status_code == 400 and "lg-nowhere" in r.json()["error"]["message"], f"an unknown gauge: {r.status_code} {r.text}")
 
 
 ALERT = {"event": "Flash flood", "headline": "Flash flood: stay upstairs, do not drive",

@@ -45,8 +45,13 @@ void AlertBook::save() const {
   write_private_file(dir_ / kAlertsFile, json{{"version", 1}, {"alerts", alerts_}}.dump(1, ' ', false, json::error_handler_t::replace));
 }
 
-json AlertBook::reach(const AlertRequest& alert, const std::vector<std::string>& records) {
+const twin::Territory& AlertBook::territory() {
   if (!territory_) territory_ = std::make_unique<twin::Territory>(twin::Territory::load(territory_dir_));
+  return *territory_;
+}
+
+json AlertBook::reach(const AlertRequest& alert, const std::vector<std::string>& records) {
+  territory();
   const twin::CrsTransform to_map(twin::Crs::wgs84(), territory_->crs);
   twin::Polygon area;
   for (const auto& p : alert.polygon) {

@@ -39,6 +39,9 @@ class AlertBook {
   // conflict (not awaiting approval), forbidden (its own author).
   nlohmann::json approve(const std::string& id, const Principal& by);
   nlohmann::json list() const { return alerts_; }
+  // The session's territory, read on first use (also for checking an MSEL's
+  // gauges and roads). Throws Error naming the folder.
+  const twin::Territory& territory();
   // The CAP XML of alert `id`. Throws Error (not_found).
   std::string cap(const std::string& id) const;
 

@@ -30,6 +30,7 @@ const char* trigger_name(scenarios::Inject::Trigger t) {
     case scenarios::Inject::Trigger::at_time: return "time";
     case scenarios::Inject::Trigger::manual: return "manual";
     case scenarios::Inject::Trigger::after: return "after";
+    case scenarios::Inject::Trigger::on_state: return "state";
   }
   return "?";
 }
@@ -45,6 +46,8 @@ json inject_json(const InjectEntry& e) {
   const auto& i = e.inject;
   json j = {{"number", i.number},   {"trigger", static_cast<int>(i.trigger)}, {"time_s", i.time_s},
             {"after", i.after},     {"delay_s", i.delay_s},                   {"when", i.when},
+            {"gauge", i.gauge},     {"depth_m", i.depth_m},                   {"rising", i.rising},
+            {"road", i.road},       {"road_open", i.road_open},
             {"type", i.type},       {"mode", i.mode},                         {"from", i.from},
             {"to", i.to},           {"message", i.message},                   {"expected", i.expected},
             {"objective", i.objective}, {"notes", i.notes},                   {"line", i.line},
@@ -64,6 +67,11 @@ InjectEntry entry_from_json(const json& j) {
   i.after = j.at("after");
   i.delay_s = j.at("delay_s");
   i.when = j.at("when");
+  i.gauge = j.value("gauge", std::string());
+  i.depth_m = j.value("depth_m", 0.0);
+  i.rising = j.value("rising", true);
+  i.road = j.value("road", std::string());
+  i.road_open = j.value("road_open", true);
   i.type = j.at("type");
   i.mode = j.at("mode");
   i.from = j.at("from");
@@ -119,7 +127,7 @@ void InjectBook::load(std::vector<scenarios::Inject> injects) {
   save();
 }
 
-std::vector<std::size_t> InjectBook::due(double t_s) const {
+std::vector<std::size_t> InjectBook::due(double t_s, const TwinState& twin) const {
   std::vector<std::size_t> out;
   for (std::size_t k = 0; k < entries_.size(); ++k) {
     const auto& e = entries_[k];
@@ -129,6 +137,12 @@ std::vector<std::size_t> InjectBook::due(double t_s) const {
     if (i.trigger == scenarios::Inject::Trigger::after) {
       const auto& parent = entries_[find(i.after)];
       if (parent.delivered_s && *parent.delivered_s + i.delay_s <= t_s + 1e-9) out.push_back(k);
+    }
+    if (i.trigger == scenarios::Inject::Trigger::on_state) {
+      const auto depth = twin.gauge_depth_m(i.gauge);
+      const bool level = depth && (i.rising ? *depth > i.depth_m : *depth < i.depth_m);
+      const bool road = i.road.empty() || twin.road_closed(i.road) != i.road_open;
+      if (level && road) out.push_back(k);
     }
   }
   return out;

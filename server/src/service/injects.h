@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,9 +46,16 @@ class InjectBook {
   bool empty() const { return entries_.empty(); }
   const std::vector<InjectEntry>& entries() const { return entries_; }
 
+  // What state triggers look at: a gauge's water depth (nothing before the
+  // engine reported it) and whether a road edge is closed now.
+  struct TwinState {
+    std::function<std::optional<double>(const std::string&)> gauge_depth_m;
+    std::function<bool(const std::string&)> road_closed;
+  };
   // The injects due at sim time t_s, in MSEL order: scheduled ones whose time
-  // has come, and those after an inject delivered long enough ago.
-  std::vector<std::size_t> due(double t_s) const;
+  // has come, those after an inject delivered long enough ago, and those
+  // whose state of the twin is reached.
+  std::vector<std::size_t> due(double t_s, const TwinState& twin) const;
   void deliver(std::size_t index, double t_s);
   // Applies a director's command. Throws Error (conflict) when the state
   // does not allow it (a delivered inject cannot be held).

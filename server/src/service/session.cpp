@@ -113,6 +113,7 @@ Session::Session(std::filesystem::path dir, json record, std::shared_ptr<EventJo
     journal_ = std::make_shared<EventJournal>(dir_ / worker::kEventsFile);
     for (const auto& line : journal_->after(0, SIZE_MAX)) {
       const auto e = json::parse(line);
+      note_road(e);
       if (e.contains("record")) {
         last_record_id_ = std::max(last_record_id_, e["record"].get<std::uint64_t>());
         record_keys_[e["record"].get<std::uint64_t>()] = record_key(e);
@@ -128,6 +129,12 @@ Session::Session(std::filesystem::path dir, json record, std::shared_ptr<EventJo
 
 Session::~Session() {
   if (reached_fd_ >= 0) ::close(reached_fd_);
+}
+
+void Session::note_road(const json& record) {
+  const std::string kind = record.value("kind", std::string());
+  if (kind == "road_closed") closed_roads_.insert(record.value("target", std::string()));
+  if (kind == "road_reopened") closed_roads_.erase(record.value("target", std::string()));
 }
 
 void Session::note_reached_locked() {
@@ -388,6 +395,8 @@ void Session::on_exchange(const json& message) {
   lagging_ = message.value("lagging", false);
   achieved_speed_ = message.value("achieved_speed", 0.0);
   if (message.contains("kpis")) kpis_ = message["kpis"];
+  for (const auto& g : message.value("gauges", json::array()))
+    if (g.contains("depth_m")) gauge_depth_m_[g.value("id", std::string())] = g["depth_m"].get<double>();
   std::vector<json> events;
   for (const auto& r : message.value("records", json::array())) {
     json event = r;
@@ -417,6 +426,7 @@ void Session::on_exchange(const json& message) {
       record_keys_[last_record_id_] = record_key(r);
     }
     event["type"] = "event";
+    note_road(event);
     events.push_back(std::move(event));
   }
   if (!events.empty()) journal_->append_all(std::move(events));
@@ -690,8 +700,14 @@ void Session::deliver_locked(std::size_t index, const std::string& by) {
 void Session::deliver_due_locked() {
   if (!injects_ || injects_->empty() || state_ == SessionState::created) return;
   // An inject delivered now may make another due ("after"): until none is.
+  const InjectBook::TwinState twin{[this](const std::string& gauge) -> std::optional<double> {
+                                      const auto it = gauge_depth_m_.find(gauge);
+                                      if (it == gauge_depth_m_.end()) return std::nullopt;
+                                      return it->second;
+                                    },
+                                    [this](const std::string& road) { return closed_roads_.count(road) > 0; }};
   for (int round = 0; round < 1000; ++round) {
-    const auto due = injects_->due(sim_time_s_);
+    const auto due = injects_->due(sim_time_s_, twin);
     if (due.empty()) return;
     for (const auto k : due) deliver_locked(k, "msel");
   }
@@ -706,6 +722,17 @@ std::size_t Session::load_msel(const std::string& csv, const Principal& by) {
     if (i.trigger == scenarios::Inject::Trigger::at_time && i.time_s > duration_s_ + 1e-9)
       fail(fmt::format("msel.csv:{}", i.line), "inject {} at {} s is after the end of the exercise ({} s)", i.number,
            i.time_s, duration_s_);
+  // A state trigger must name what the twin has, or it would never fire.
+  for (const auto& i : injects) {
+    if (i.trigger != scenarios::Inject::Trigger::on_state) continue;
+    const auto& territory = alert_book_->territory();
+    const std::string at = fmt::format("msel.csv:{}", i.line);
+    const bool gauge = std::any_of(territory.sensors.begin(), territory.sensors.end(),
+                                   [&](const twin::Sensor& s) { return s.id == i.gauge && s.kind == twin::SensorKind::level_gauge; });
+    if (!gauge) fail(at, "inject {}: no level gauge '{}' in the territory", i.number, i.gauge);
+    if (!i.road.empty() && !(territory.network && territory.network->find_edge(i.road)))
+      fail(at, "inject {}: no road edge '{}' in the network", i.number, i.road);
+  }
   const std::size_t n = injects.size();
   book.load(std::move(injects));
   journal_locked({{"t_s", sim_time_s_}, {"kind", "msel_loaded"}, {"by", by_text(by)}, {"injects", n}, {"staff_only", true}});

@@ -37,6 +37,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace cadereau::server::service {
@@ -183,6 +184,7 @@ class Session : public std::enable_shared_from_this<Session> {
   AlertBook& alert_book_locked() const;
   void note_locked(const std::string& source, const nlohmann::json& payload);
   void note_reached_locked();
+  void note_road(const nlohmann::json& record);
 
   const std::filesystem::path dir_;
   std::string id_;
@@ -201,6 +203,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool lagging_ = false;
   double achieved_speed_ = 0.0;
   nlohmann::json kpis_ = nlohmann::json::object();
+  std::unordered_map<std::string, double> gauge_depth_m_;  // the latest step's
+  std::unordered_set<std::string> closed_roads_;           // from the records
 
   std::shared_ptr<EventJournal> journal_;  // own (exercise, live) or the replayed one's
   std::unique_ptr<InjectBook> injects_;    // exercises only

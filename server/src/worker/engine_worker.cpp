@@ -135,7 +135,8 @@ class StreamObserver final : public sim::engine::EngineObserver {
                          {"value", obs.value},    {"measured_s", obs.t_s}, {"by", obs.source}});
     }
     json gauges = json::array();
-    for (const auto& g : report.gauges) gauges.push_back({{"id", std::string(g.id)}, {"wse_m", g.wse_m}});
+    for (const auto& g : report.gauges)
+      gauges.push_back({{"id", std::string(g.id)}, {"wse_m", g.wse_m}, {"depth_m", g.depth_m}});
     const json message = {{"type", "exchange"},
                           {"sim_time_s", report.t_s},
                           {"records", std::move(records)},

@@ -13,6 +13,9 @@
 //   "07:40" or "07:40:30"    a clock time of the scenario's day (or seconds since the start)
 //   "manual"                 only when the director fires it
 //   "after 12" / "after 12 +5min"  when inject 12 is delivered, plus a delay
+//   "when lg-ales-ville > 2m [and h9_9 open|closed]"  when the water at a level
+//                            gauge passes (> or <) a depth, and a road is (still)
+//                            open or closed
 // To names the cells it goes to, separated by ';' or ',' or '/': police,
 // traffic, crisis, flood, reports, or "all".
 
@@ -27,11 +30,16 @@ inline constexpr const char* kMselCells[] = {"police", "traffic", "crisis", "flo
 
 struct Inject {
   std::string number;  // Event Number: unique in the list
-  enum class Trigger { at_time, manual, after };
+  enum class Trigger { at_time, manual, after, on_state };
   Trigger trigger = Trigger::at_time;
   double time_s = 0.0;          // at_time: seconds since the scenario's start
   std::string after;            // after: the Event Number it follows
   double delay_s = 0.0;         // after: delay once that one is delivered
+  std::string gauge;            // on_state: a level gauge's sensor id
+  double depth_m = 0.0;         // on_state: the water depth it passes
+  bool rising = true;           // on_state: '>' (passes above) or '<' (falls below)
+  std::string road;             // on_state: a road edge whose state is also required, or empty
+  bool road_open = true;        // on_state: the road must be open (else closed)
   std::string when;             // Designated Scenario Time as written
   std::string type;             // Event Type ("message", "sensor", "report", ...)
   std::string mode;             // Inject Mode ("phone", "radio", "email", ...)

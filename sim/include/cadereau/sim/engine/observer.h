@@ -24,7 +24,8 @@ struct Kpis {
 
 struct GaugeLevel {
   std::string_view id;
-  double wse_m = 0.0;  // water-surface elevation, the DEM's vertical datum
+  double wse_m = 0.0;    // water-surface elevation, the DEM's vertical datum
+  double depth_m = 0.0;  // water above the bed at the gauge
 };
 
 // A note for the record that the engine itself does not make: who changed
