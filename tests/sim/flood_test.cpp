@@ -595,3 +595,27 @@ TEST_CASE("Bad rain zones and factors get clear errors", "[unit][flood]") {
   // Zone 5 on the nodata walls has no hyetograph, and needs none: it never rains there.
   CHECK_NOTHROW(FloodModel(base()));
 }
+
+TEST_CASE("CSV series decide the header by its content and strip a byte-order mark", "[unit][flood]") {
+  TempDir tmp;
+  // A spreadsheet's BOM before a header-less first row: the row is data.
+  write_text(tmp / "bom.csv", "\xEF\xBB\xBF" "0,50\n600,10\n");
+  const TimeSeries bom = TimeSeries::read_csv(tmp / "bom.csv", "intensity_mm_h", 0.0);
+  REQUIRE(bom.times_s().size() == 2);
+  CHECK(bom.at(0.0) == 50.0);
+  write_text(tmp / "bom_header.csv", "\xEF\xBB\xBF" "time_s,intensity_mm_h\n0,5\n");
+  CHECK(TimeSeries::read_csv(tmp / "bom_header.csv", "intensity_mm_h", 0.0).at(0.0) == 5.0);
+  // A first row meant as numbers is checked, not skipped as a header.
+  for (const char* first : {"nan,50", "0O,50", "inf,50", "-nan,50", "0,nan", "1e,50"}) {
+    INFO(first);
+    write_text(tmp / "first.csv", std::string(first) + "\n600,10\n");
+    CHECK_THROWS_WITH(TimeSeries::read_csv(tmp / "first.csv", "intensity_mm_h", 0.0),
+                      Catch::Contains("first.csv:1") && Catch::Contains("not a finite number"));
+  }
+  // Only the first row may be a header.
+  write_text(tmp / "late.csv", "time_s,q\n0,1\ntime_s,q\n");
+  CHECK_THROWS_WITH(TimeSeries::read_csv(tmp / "late.csv", "q", 0.0), Catch::Contains("late.csv:3"));
+  write_text(tmp / "big.csv", "0,1\n60,2000\n");
+  CHECK_THROWS_WITH(TimeSeries::read_csv(tmp / "big.csv", "intensity_mm_h", 0.0, 1000.0),
+                    Catch::Contains("big.csv:2") && Catch::Contains("above 1000"));
+}
