@@ -1,5 +1,6 @@
 #include "cadereau/scenarios/scenario.h"
 
+#include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/twin/error.h"
 
 #include <fmt/format.h>
@@ -192,7 +193,7 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
   {
     const YAML::Node d = need("duration");
     auto v = d.IsScalar() ? duration_seconds(d.Scalar()) : std::nullopt;
-    if (!v || !(*v > 0.0) || *v > 7 * 86400.0)
+    if (!v || !(*v > 0.0) || *v > sim::flood::kMaxRunDuration_s)
       r.bad(d, fmt::format("duration '{}' is not a duration (7200, 2h, 90min, 1h30) up to 7 days",
                            d.IsScalar() ? d.Scalar() : std::string("?")));
     s.duration_s = *v;

@@ -179,8 +179,9 @@ int flood(Args& args, std::ostream& out) {
   if (!dem || !until || !dir) throw UsageError{"flood needs --dem FILE --until SECONDS --out DIR"};
   o.dem = *dem;
   const auto until_s = scenarios::parse_duration_s(*until);
-  if (!until_s || !std::isfinite(*until_s) || !(*until_s > 0.0))
-    throw UsageError{"--until " + *until + ": expected positive seconds or a duration such as 2h, 90min, 1h30"};
+  if (!until_s || !(*until_s > 0.0) || !(*until_s <= sim::flood::kMaxRunDuration_s))
+    throw UsageError{"--until " + *until +
+                     ": expected positive seconds or a duration such as 2h, 90min, 1h30, up to 7 days (as a scenario)"};
   o.until_s = *until_s;
   o.out = *dir;
   o.manning_n = args.take_number("manning", 0.03, 0.0, 1.0);
