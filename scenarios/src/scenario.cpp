@@ -220,7 +220,7 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
     s.start = r.text(start, "start");
     const auto tpos = s.start.find('T');
     auto clock = tpos == std::string::npos ? std::nullopt : clock_seconds(s.start.substr(tpos + 1));
-    if (!clock || tpos != 10)
+    if (!clock || tpos != 10 || *clock >= 86400.0)
       r.bad(start, fmt::format("start '{}' is not a date and time YYYY-MM-DDTHH:MM[:SS]", s.start));
     if (!real_date(s.start.substr(0, 10)))
       r.bad(start, fmt::format("start '{}': {} is not a day of the calendar", s.start, s.start.substr(0, 10)));

@@ -73,7 +73,8 @@ TimeSeries TimeSeries::read_csv(const std::filesystem::path& path, const std::st
     if (t.empty() || t[0] == '#') continue;
     const auto comma = t.find(',');
     const std::string where = fmt::format("{}:{}", file, line_number);
-    const bool header = first_row && !number_like(comma == std::string::npos ? t : t.substr(0, comma));
+    const std::string first_field = trim(comma == std::string::npos ? t : t.substr(0, comma));
+    const bool header = first_row && !first_field.empty() && !number_like(first_field);
     first_row = false;
     if (header) continue;
     if (comma == std::string::npos) fail(where, "expected 'time_s,{}', got '{}'", value_name, t);

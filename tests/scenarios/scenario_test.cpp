@@ -191,6 +191,7 @@ TEST_CASE("Scenarios refuse duplicate keys, impossible dates, bad seeds and twic
   refused(with(kGood, "1988-10-03T", "1988-02-30T"), "storm.yaml:3: start '1988-02-30T07:30:00': 1988-02-30 is not a day");
   refused(with(kGood, "1988-10-03T", "1988-13-01T"), "storm.yaml:3");
   refused(with(kGood, "1988-10-03T", "1989-02-29T"), "storm.yaml:3");
+  refused(with(kGood, "T07:30:00", "T24:30:00"), "storm.yaml:3");
   CHECK_NOTHROW(parse_scenario(with(kGood, "1988-10-03T", "1988-02-29T"), "storm.yaml"));
   for (const char* seed : {"9007199254740993", "18446744073709551617", "4.5", "1e3", "-1", "0x10", "abc"}) {
     INFO(seed);

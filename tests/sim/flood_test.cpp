@@ -606,7 +606,7 @@ TEST_CASE("CSV series decide the header by its content and strip a byte-order ma
   write_text(tmp / "bom_header.csv", "\xEF\xBB\xBF" "time_s,intensity_mm_h\n0,5\n");
   CHECK(TimeSeries::read_csv(tmp / "bom_header.csv", "intensity_mm_h", 0.0).at(0.0) == 5.0);
   // A first row meant as numbers is checked, not skipped as a header.
-  for (const char* first : {"nan,50", "0O,50", "inf,50", "-nan,50", "0,nan", "1e,50"}) {
+  for (const char* first : {"nan,50", "0O,50", "inf,50", "-nan,50", "0,nan", "1e,50", " ,50"}) {
     INFO(first);
     write_text(tmp / "first.csv", std::string(first) + "\n600,10\n");
     CHECK_THROWS_WITH(TimeSeries::read_csv(tmp / "first.csv", "intensity_mm_h", 0.0),
