@@ -245,7 +245,9 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
   }
   if (root["flood_cell_m"]) {
     s.flood_cell_m = r.number(root["flood_cell_m"], "flood_cell_m");
-    if (!(s.flood_cell_m > 0.0 && s.flood_cell_m <= 200.0)) r.bad(root["flood_cell_m"], "flood_cell_m must be between 0 and 200 m");
+    // A millimetre cell would make the run crawl as a DEM's would.
+    if (!(s.flood_cell_m >= sim::flood::kMinCell_m && s.flood_cell_m <= 200.0))
+      r.bad(root["flood_cell_m"], fmt::format("flood_cell_m must be between {:g} and 200 m", sim::flood::kMinCell_m));
   }
   if (root["seed"]) {
     // Digits only: a seed past 2^53 or written 4.2e1 would not be the seed it reads as.

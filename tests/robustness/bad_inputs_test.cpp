@@ -258,6 +258,7 @@ events:
       {"time going back", "[08:10, 480]", "[06:10, 480]"},
       {"unknown key", "seed: 42", "sed: 42"},
       {"flood cell of 0 m", "flood_cell_m: 20", "flood_cell_m: 0"},
+      {"flood cell of 1 mm", "flood_cell_m: 20", "flood_cell_m: 0.001"},
       {"flood cell of 1 km", "flood_cell_m: 20", "flood_cell_m: 1000"},
       {"tab indentation", "    at: [811000, 6302500]", "\tat: [811000, 6302500]"},
       {"unclosed list", "m3_s: [[0, 5]]", "m3_s: [[0, 5]"},

@@ -201,6 +201,8 @@ TEST_CASE("Scenarios refuse duplicate keys, impossible dates, bad seeds and twic
         9007199254740992ULL);
   refused(with(kGood, "[08:00, 40]", "[08:00, 4000]"), "storm.yaml:6: 4000 mm/h in 'mm_h' is above 1000 mm/h");
   refused(with(kGood, "[08:10, 480]", "[08:10, 2e5]"), "storm.yaml:13");
+  refused(with(kGood, "duration: 1h30\n", "duration: 1h30\nflood_cell_m: 0.001\n"),
+          "storm.yaml:5: flood_cell_m must be between 0.1 and 200 m");
   refused(with(kGood, "  - at: [810000, 6302000]\n", "  - name: cadereau d'Alès\n    at: [810000, 6302000]\n"),
           "storm.yaml:14: inflow name 'cadereau d'Alès' is used twice (first at storm.yaml:11)");
 }
