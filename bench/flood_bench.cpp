@@ -16,6 +16,7 @@
 // Each subcommand ends with one "benchmark: ..." line.
 
 #include "cadereau/sim/flood/flood_model.h"
+#include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/sim/flood/lisflood_case.h"
 #include "cadereau/twin/error.h"
 
@@ -159,7 +160,9 @@ RunStats run(FloodModel& m, double until_s, double sample_s, std::vector<Gauge>&
   double next = sample_s;
   while (m.time_s() < until_s) {
     const double target = std::min(next, until_s);
+    const double from_s = m.time_s();
     m.advance_to(target);
+    check_progress(m, from_s, target, label);
     for (auto& g : gauges) g.sample(m);
     next += sample_s;
     if (std::chrono::duration<double>(Clock::now() - last_report).count() > (tty ? 1.0 : 30.0)) {

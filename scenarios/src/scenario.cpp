@@ -1,5 +1,6 @@
 #include "cadereau/scenarios/scenario.h"
 
+#include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/twin/error.h"
 
 #include <fmt/format.h>
@@ -7,6 +8,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
 #include <cctype>
 #include <cmath>
 #include <fstream>
@@ -76,6 +79,36 @@ std::optional<double> duration_seconds(const std::string& text) {
   return total;
 }
 
+// yaml-cpp keeps the first of two equal keys and drops the second without a
+// word: a scenario edited twice would silently run its older value.
+void refuse_duplicate_keys(const YAML::Node& node, const std::filesystem::path& file) {
+  if (node.IsMap()) {
+    std::map<std::string, int> seen;  // key -> its first line
+    for (const auto& kv : node) {
+      if (kv.first.IsScalar()) {
+        const auto [it, fresh] = seen.emplace(kv.first.Scalar(), kv.first.Mark().line + 1);
+        if (!fresh)
+          fail(at(file, kv.first), "key '{}' is given twice (first at line {}); keep one", kv.first.Scalar(),
+               it->second);
+      }
+      refuse_duplicate_keys(kv.second, file);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) refuse_duplicate_keys(item, file);
+  }
+}
+
+// "YYYY-MM-DD" naming a day that exists (no 1988-02-30).
+bool real_date(const std::string& text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return false;
+  const std::chrono::year_month_day day{std::chrono::year{std::stoi(text.substr(0, 4))},
+                                        std::chrono::month{static_cast<unsigned>(std::stoi(text.substr(5, 2)))},
+                                        std::chrono::day{static_cast<unsigned>(std::stoi(text.substr(8, 2)))}};
+  return day.ok();
+}
+
 struct Reader {
   std::filesystem::path file;
   Scenario* scenario;
@@ -110,7 +143,7 @@ struct Reader {
     return number(node, key);
   }
 
-  TimeSeries series(const YAML::Node& node, const std::string& key, const std::string& unit) const {
+  TimeSeries series(const YAML::Node& node, const std::string& key, const std::string& unit, double max) const {
     if (!node.IsSequence() || node.size() == 0)
       bad(node, fmt::format("'{}' must be a list of [time, {}] pairs", key, unit));
     std::vector<double> times, values;
@@ -119,6 +152,7 @@ struct Reader {
       const double t = time(row[0], key);
       const double v = number(row[1], key);
       if (v < 0.0) bad(row[1], fmt::format("{} {} is negative in '{}'", v, unit, key));
+      if (v > max) bad(row[1], fmt::format("{} {} in '{}' is above {:g} {}, the most a run takes", v, unit, key, max, unit));
       if (!times.empty() && t <= times.back())
         bad(row[0], fmt::format("time goes back in '{}' ({} s after {} s)", key, t, times.back()));
       times.push_back(t);
@@ -163,6 +197,7 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
     fail(fmt::format("{}:{}", file.string(), e.mark.line + 1), "not valid YAML: {}", e.msg);
   }
   if (!root.IsMap()) fail(file.string(), "a scenario is a YAML mapping (name:, territory:, start:, duration:...)");
+  refuse_duplicate_keys(root, file);
   Scenario s;
   s.file = file;
   s.text = text;
@@ -185,14 +220,16 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
     s.start = r.text(start, "start");
     const auto tpos = s.start.find('T');
     auto clock = tpos == std::string::npos ? std::nullopt : clock_seconds(s.start.substr(tpos + 1));
-    if (!clock || tpos != 10)
+    if (!clock || tpos != 10 || *clock >= 86400.0)
       r.bad(start, fmt::format("start '{}' is not a date and time YYYY-MM-DDTHH:MM[:SS]", s.start));
+    if (!real_date(s.start.substr(0, 10)))
+      r.bad(start, fmt::format("start '{}': {} is not a day of the calendar", s.start, s.start.substr(0, 10)));
     s.start_clock_s = *clock;
   }
   {
     const YAML::Node d = need("duration");
     auto v = d.IsScalar() ? duration_seconds(d.Scalar()) : std::nullopt;
-    if (!v || !(*v > 0.0) || *v > 7 * 86400.0)
+    if (!v || !(*v > 0.0) || *v > sim::flood::kMaxRunDuration_s)
       r.bad(d, fmt::format("duration '{}' is not a duration (7200, 2h, 90min, 1h30) up to 7 days",
                            d.IsScalar() ? d.Scalar() : std::string("?")));
     s.duration_s = *v;
@@ -208,12 +245,20 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
   }
   if (root["flood_cell_m"]) {
     s.flood_cell_m = r.number(root["flood_cell_m"], "flood_cell_m");
-    if (!(s.flood_cell_m > 0.0 && s.flood_cell_m <= 200.0)) r.bad(root["flood_cell_m"], "flood_cell_m must be between 0 and 200 m");
+    // A millimetre cell would make the run crawl as a DEM's would.
+    if (!(s.flood_cell_m >= sim::flood::kMinCell_m && s.flood_cell_m <= 200.0))
+      r.bad(root["flood_cell_m"], fmt::format("flood_cell_m must be between {:g} and 200 m", sim::flood::kMinCell_m));
   }
   if (root["seed"]) {
-    const double seed = r.number(root["seed"], "seed");
-    if (seed < 0 || seed != std::floor(seed)) r.bad(root["seed"], "seed must be a whole number >= 0");
-    s.seed = static_cast<std::uint64_t>(seed);
+    // Digits only: a seed past 2^53 or written 4.2e1 would not be the seed it reads as.
+    constexpr std::uint64_t kMaxSeed = std::uint64_t{1} << 53;
+    const YAML::Node seed = root["seed"];
+    const std::string digits = seed.IsScalar() ? seed.Scalar() : std::string();
+    const bool whole = !digits.empty() && digits.size() <= 16 &&
+                       std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!whole || std::stoull(digits) > kMaxSeed)
+      r.bad(seed, fmt::format("seed '{}' must be a whole number in [0, 2^53]", seed.IsScalar() ? digits : "?"));
+    s.seed = std::stoull(digits);
   }
   if (root["traffic"]) {
     const std::string t = r.text(root["traffic"], "traffic");
@@ -238,7 +283,7 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
         spec.area = box;
       }
       if (!item["mm_h"]) r.bad(item, "a rain entry needs 'mm_h': [[time, mm/h], ...]");
-      spec.mm_h = r.series(item["mm_h"], "mm_h", "mm/h");
+      spec.mm_h = r.series(item["mm_h"], "mm_h", "mm/h", sim::flood::kMaxRain_mm_h);
       s.rain.push_back(std::move(spec));
     }
   }
@@ -259,7 +304,13 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
       }
       spec.name = item["name"] ? r.text(item["name"], "name") : spec.sensor.value_or("inflow");
       if (!item["m3_s"]) r.bad(item, "an inflow needs 'm3_s': [[time, m3/s], ...]");
-      spec.m3_s = r.series(item["m3_s"], "m3_s", "m3/s");
+      spec.m3_s = r.series(item["m3_s"], "m3_s", "m3/s", sim::flood::kMaxInflow_m3_s);
+      // Records and injects name an inflow: two with one name could not be told apart.
+      for (const auto& other : s.inflows)
+        if (other.name == spec.name)
+          r.bad(item["name"] ? item["name"] : item,
+                fmt::format("inflow name '{}' is used twice (first at {}); give each inflow its own name", spec.name,
+                            other.where));
       s.inflows.push_back(std::move(spec));
     }
   }

@@ -139,8 +139,9 @@ int territory_demo(Args& args, std::ostream& out) {
   if (!dir) throw UsageError{"territory demo needs --out DIR"};
   data::DemoOptions options;
   options.cell_size_m = args.take_number("cell-size", options.cell_size_m, 2.0, 100.0);
-  options.seed = static_cast<std::uint64_t>(args.take_number("seed", static_cast<double>(options.seed), 0, 1e15));
-  options.peak_vehicles = static_cast<int>(args.take_number("vehicles", options.peak_vehicles, 0, 200000));
+  options.seed = static_cast<std::uint64_t>(
+      args.take_integer("seed", static_cast<long long>(options.seed), 0, 1'000'000'000'000'000LL));
+  options.peak_vehicles = static_cast<int>(args.take_integer("vehicles", options.peak_vehicles, 0, 200000));
   args.finish();
   const auto start = std::chrono::steady_clock::now();
   const auto summary = data::write_demo_territory(*dir, options);
@@ -154,8 +155,8 @@ int territory_demo(Args& args, std::ostream& out) {
 }
 
 int territory_info(Args& args, std::ostream& out) {
-  args.finish();
-  if (args.positional().size() != 2) throw UsageError{"territory info needs one folder"};
+  if (args.positional().size() < 2) throw UsageError{"territory info needs one folder"};
+  args.finish(2);
   const auto territory = twin::Territory::load(args.positional()[1]);
   out << twin::describe(territory);
   return 0;
@@ -180,8 +181,9 @@ int flood(Args& args, std::ostream& out) {
   if (!dem || !until || !dir) throw UsageError{"flood needs --dem FILE --until SECONDS --out DIR"};
   o.dem = *dem;
   const auto until_s = scenarios::parse_duration_s(*until);
-  if (!until_s || !std::isfinite(*until_s) || !(*until_s > 0.0))
-    throw UsageError{"--until " + *until + ": expected positive seconds or a duration such as 2h, 90min, 1h30"};
+  if (!until_s || !(*until_s > 0.0) || !(*until_s <= sim::flood::kMaxRunDuration_s))
+    throw UsageError{"--until " + *until +
+                     ": expected positive seconds or a duration such as 2h, 90min, 1h30, up to 7 days (as a scenario)"};
   o.until_s = *until_s;
   o.out = *dir;
   o.manning_n = args.take_number("manning", 0.03, 0.0, 1.0);
@@ -194,8 +196,7 @@ int flood(Args& args, std::ostream& out) {
   if (auto z = args.take("rain-zones")) o.rain_zones = *z;
   for (const auto& spec : args.take_all("rain-zone")) {
     const auto f = fields(spec, 2, "rain-zone");
-    const double k = parse_number("rain-zone", f[0], 0.0, 65534.0);
-    if (k != std::floor(k)) throw UsageError{"--rain-zone " + spec + ": the zone K must be a whole number"};
+    const long long k = parse_integer("rain-zone", f[0], 0, 65534);
     o.rain_zone_csvs.push_back({static_cast<int>(k), f[1]});
   }
   if (!o.rain_zone_csvs.empty() && !o.rain_zones) throw UsageError{"--rain-zone needs --rain-zones RASTER"};
@@ -208,7 +209,7 @@ int flood(Args& args, std::ostream& out) {
     o.probes.push_back({f[0], {number(f[1], "probe"), number(f[2], "probe")}});
   }
   o.probe_every_s = args.take_number("probe-every", 60.0, 1e-3, 1e9);
-  o.threads = static_cast<int>(args.take_number("threads", 0, 0, 256));
+  o.threads = static_cast<int>(args.take_integer("threads", 0, 0, 256));
   o.open_boundaries = args.take_flag("open-boundaries");
   if (auto scheme = args.take("scheme")) {
     if (*scheme == "fv" || *scheme == "finite-volume")

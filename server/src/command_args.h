@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -28,6 +29,18 @@ inline double parse_number(const std::string& name, const std::string& text, dou
   } catch (const std::exception&) {
   }
   throw UsageError{fmt::format("--{} {}: expected a number in [{}, {}]", name, text, min, max)};
+}
+
+// The whole number in `text`, given for option --name, within [min, max]:
+// "1.5" or "2e0x" is refused rather than truncated.
+inline long long parse_integer(const std::string& name, const std::string& text, long long min, long long max) {
+  try {
+    std::size_t used = 0;
+    const long long v = std::stoll(text, &used, 10);
+    if (used == text.size() && v >= min && v <= max) return v;
+  } catch (const std::exception&) {
+  }
+  throw UsageError{fmt::format("--{} {}: expected a whole number in [{}, {}]", name, text, min, max)};
 }
 
 // The number in `text`, given for option --name, any finite value.
@@ -71,7 +84,12 @@ class Args {
         options_.emplace(name, "");
         continue;
       }
-      if (i + 1 >= args.size()) throw UsageError{"option " + a + " needs a value"};
+      // An option followed by another option has no value: an unknown flag
+      // such as --fast must not swallow the --out after it.
+      if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) {
+        options_.emplace(name, std::nullopt);
+        continue;
+      }
       options_.emplace(name, args[++i]);
     }
   }
@@ -88,6 +106,14 @@ class Args {
     return values;
   }
   bool take_flag(const std::string& name) { return take(name).has_value(); }
+  std::optional<long long> take_integer(const std::string& name, long long min, long long max) {
+    auto v = take(name);
+    if (!v) return std::nullopt;
+    return parse_integer(name, *v, min, max);
+  }
+  long long take_integer(const std::string& name, long long fallback, long long min, long long max) {
+    return take_integer(name, min, max).value_or(fallback);
+  }
   std::optional<double> take_number(const std::string& name, double min, double max) {
     auto v = take(name);
     if (!v) return std::nullopt;
@@ -98,21 +124,30 @@ class Args {
   }
 
   const std::vector<std::string>& positional() const { return positional_; }
-  // Refuses any option nobody took.
-  void finish() const {
+  // Refuses any option nobody took, and any positional word past the first
+  // `positional_words` (a single-dash "-threads" lands there: named as an option).
+  void finish(std::size_t positional_words = 0) const {
     if (!options_.empty()) throw UsageError{"unknown option --" + options_.begin()->first};
+    for (std::size_t i = positional_words; i < positional_.size(); ++i) {
+      const std::string& word = positional_[i];
+      if (word.size() > 1 && word[0] == '-' && !std::isdigit(static_cast<unsigned char>(word[1])))
+        throw UsageError{"unknown option " + word + " (options start with --)"};
+      throw UsageError{"unexpected argument '" + word + "'"};
+    }
   }
 
  private:
   std::optional<std::string> take_one(const std::string& name) {
     auto it = options_.find(name);
     if (it == options_.end()) return std::nullopt;
-    std::string v = it->second;
+    if (!it->second) throw UsageError{"option --" + name + " needs a value"};
+    std::string v = *it->second;
     options_.erase(it);
     return v;
   }
 
-  std::multimap<std::string, std::string> options_;
+  // nullopt: given without a value (last word, or followed by another option).
+  std::multimap<std::string, std::optional<std::string>> options_;
   std::vector<std::string> positional_;
 };
 

@@ -40,7 +40,7 @@ int greenwave_command(const std::vector<std::string>& args, std::ostream& out, s
     if (auto v = cmd.take_number("min-green-s", 1.0, 60.0)) o.min_green_s = *v;
     if (auto v = cmd.take_number("min-cycle-s", 10.0, 300.0)) o.min_cycle_s = *v;
     if (auto v = cmd.take_number("max-cycle-s", 10.0, 300.0)) o.max_cycle_s = *v;
-    if (auto v = cmd.take_number("seed", 0.0, 1e15)) o.seed = static_cast<std::uint64_t>(*v);
+    if (auto v = cmd.take_integer("seed", 0, 1'000'000'000'000'000LL)) o.seed = static_cast<std::uint64_t>(*v);
     cmd.finish();
     if (o.end_s && *o.end_s <= o.begin_s.value_or(0.0)) throw UsageError{"--end must come after --begin"};
   } catch (const UsageError& u) {

@@ -294,14 +294,14 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
     if (modes > 1) throw UsageError{"choose one of --verify, --export-frame, --export-events, --fork"};
 
     if (verify_flag) {
-      cmd.finish();
+      cmd.finish(1);
       return verify(twin::RecordingReader(file), out);
     }
     if (export_frame_at) {
       const auto path = cmd.take("out");
       if (!path) throw UsageError{"--export-frame needs --out FILE.tif"};
       const std::string channel = cmd.take("channel").value_or(sim::flood::kDepthFrame);
-      cmd.finish();
+      cmd.finish(1);
       const twin::RecordingReader reader(file);
       return export_frame(reader, recording_time_s(reader, "export-frame", *export_frame_at), channel, *path, out);
     }
@@ -309,7 +309,7 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
       const auto path = cmd.take("out");
       const auto from = cmd.take("from");
       const auto to = cmd.take("to");
-      cmd.finish();
+      cmd.finish(1);
       const twin::RecordingReader reader(file);
       std::optional<double> from_s, to_s;
       if (from) from_s.emplace(recording_time_s(reader, "from", *from));
@@ -340,7 +340,7 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
     } else if (!action_specs.empty()) {
       throw UsageError{"--action needs --fork TIME: actions make a what-if"};
     }
-    cmd.finish();
+    cmd.finish(1);
     if (d.record && std::filesystem::exists(*d.record) && std::filesystem::exists(file) &&
         std::filesystem::equivalent(*d.record, file))
       throw UsageError{"--record must name a new file, not the recording being replayed"};

@@ -199,17 +199,17 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
 }
 
 int run_command(Args& args, std::ostream& out, std::ostream& err) {
-  if (args.positional().size() != 2) throw UsageError{"run needs one scenario file: cadereau run SCENARIO.yaml --out DIR"};
+  if (args.positional().size() < 2) throw UsageError{"run needs one scenario file: cadereau run SCENARIO.yaml --out DIR"};
   RunOptions options;
   const auto dir = args.take("out");
   if (!dir) throw UsageError{"run needs --out DIR"};
   options.out = *dir;
   if (auto t = args.take("territory")) options.territory = *t;
-  options.threads = static_cast<int>(args.take_number("threads", 0, 0, 256));
+  options.threads = static_cast<int>(args.take_integer("threads", 0, 0, 256));
   options.snapshots = !args.take_flag("no-snapshots");
   const auto save_state_at = args.take("save-state-at");
   const auto until = args.take("until");
-  args.finish();
+  args.finish(2);
   scenarios::Scenario scenario = scenarios::read_scenario(args.positional()[1]);
   if (until) {
     // A shorter run of the same scenario (a counterfactual to a session's time).
@@ -242,7 +242,7 @@ int run_command(Args& args, std::ostream& out, std::ostream& err) {
 int demo_command(Args& args, std::ostream& out, std::ostream& err) {
   RunOptions options;
   options.out = args.take("out").value_or("cadereau-demo");
-  options.threads = static_cast<int>(args.take_number("threads", 0, 0, 256));
+  options.threads = static_cast<int>(args.take_integer("threads", 0, 0, 256));
   options.snapshots = !args.take_flag("no-snapshots");
   args.finish();
   const auto territory_dir = options.out / "territory";
@@ -260,7 +260,7 @@ int demo_command(Args& args, std::ostream& out, std::ostream& err) {
 }
 
 int forecast_command(Args& args, std::ostream& out, std::ostream& err) {
-  if (args.positional().size() != 2)
+  if (args.positional().size() < 2)
     throw UsageError{"forecast needs the scenario: cadereau forecast SCENARIO.yaml --state DIR --hours H --out OUT"};
   RunOptions options;
   const auto dir = args.take("out");
@@ -268,10 +268,10 @@ int forecast_command(Args& args, std::ostream& out, std::ostream& err) {
   const auto hours = args.take_number("hours", 1.0 / 60.0, 48.0);
   if (!dir || !state || !hours) throw UsageError{"forecast needs --state DIR, --hours H and --out OUT"};
   options.out = *dir;
-  options.threads = static_cast<int>(args.take_number("threads", 0, 0, 256));
+  options.threads = static_cast<int>(args.take_integer("threads", 0, 0, 256));
   options.snapshots = !args.take_flag("no-snapshots");
   auto territory_option = args.take("territory");
-  args.finish();
+  args.finish(2);
   scenarios::Scenario scenario = scenarios::read_scenario(args.positional()[1]);
 
   options.resume = sim::engine::read_engine_state(*state);

@@ -25,7 +25,7 @@ namespace {
 std::pair<std::string, std::uint16_t> parse_listen(const std::string& text) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0) throw UsageError{"--listen " + text + ": expected ADDR:PORT (127.0.0.1:8443)"};
-  const double port = parse_number("listen", text.substr(colon + 1), 0, 65535);
+  const auto port = parse_integer("listen", text.substr(colon + 1), 0, 65535);
   std::string address = text.substr(0, colon);
   if (address.size() > 2 && address.front() == '[' && address.back() == ']') address = address.substr(1, address.size() - 2);
   return {address, static_cast<std::uint16_t>(port)};

@@ -60,7 +60,7 @@ int add(Args& args, std::istream& in, std::ostream& out, std::ostream& err) {
   const auto role_text = args.take("role");
   const auto cell_text = args.take("cell");
   const auto data = args.take("data");
-  args.finish();
+  args.finish(1);
   if (args.positional().size() != 1 || !role_text || !data)
     throw UsageError{"user add needs NAME --role ROLE --data DIR"};
   const std::string& name = args.positional()[0];

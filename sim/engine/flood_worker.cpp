@@ -1,5 +1,7 @@
 #include "flood_worker.h"
 
+#include "cadereau/sim/flood/flood_run.h"
+
 #include <chrono>
 #include <utility>
 
@@ -45,7 +47,9 @@ void FloodWorker::loop() {
     const auto started = std::chrono::steady_clock::now();
     std::exception_ptr error;
     try {
+      const double t0 = model_.time_s();
       model_.advance_to(target);
+      flood::check_progress(model_, t0, target, "flood model");
     } catch (...) {
       error = std::current_exception();
     }

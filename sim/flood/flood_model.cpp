@@ -633,8 +633,31 @@ void FloodModel::advance_to(double t_s) {
       if (dt * rate <= 1.0) break;
       dt *= 0.5;
     }
+    if (dt < kMinStep_s && dt < remaining) {
+      if (++tiny_steps_in_a_row_ >= kMaxTinySteps) return;
+    } else {
+      tiny_steps_in_a_row_ = 0;
+    }
     step(dt);
   }
+}
+
+std::size_t FloodModel::fastest_cell() const {
+  std::size_t best = 0;
+  double best_rate = -1.0;
+  for (std::size_t i = 0; i < h_.size(); ++i) {
+    if (!inside_[i]) continue;
+    const double rate = cell_rate(i, 0.0);
+    if (rate > best_rate) best = i, best_rate = rate;
+  }
+  return best;
+}
+
+std::optional<std::size_t> FloodModel::first_non_finite_cell() const {
+  // Every cell, not the wet box: a NaN depth compares as dry and may have shrunk it.
+  for (std::size_t i = 0; i < h_.size(); ++i)
+    if (inside_[i] && (!std::isfinite(h_[i]) || !std::isfinite(qx_[i]) || !std::isfinite(qy_[i]))) return i;
+  return std::nullopt;
 }
 
 void FloodModel::step(double dt_s) {
@@ -853,6 +876,7 @@ void FloodModel::restore(const FloodState& state) {
         li_qy_[r * cols_ + c] = (r > 0 && r < rows_) ? 0.5 * (qy_[(r - 1) * cols_ + c] + qy_[r * cols_ + c]) : 0.0;
   }
   time_s_ = state.time_s;
+  tiny_steps_in_a_row_ = 0;
   initial_m3_ = stored * cell_area_m2_;
   rain_m3_ = inflow_m3_ = outflow_m3_ = 0.0;
   update_wet_box();

@@ -42,7 +42,7 @@ RainZones read_rain_zones(const FloodRunOptions& options, const twin::Raster& de
   for (const auto& z : options.rain_zone_csvs) {
     TimeSeries& mm_h = zones.mm_h[static_cast<std::size_t>(z.zone)];
     if (!mm_h.empty()) fail(fmt::format("--rain-zone {}", z.zone), "zone {} is given twice", z.zone);
-    mm_h = TimeSeries::read_csv(z.csv, "intensity_mm_h", 0.0);
+    mm_h = TimeSeries::read_csv(z.csv, "intensity_mm_h", 0.0, kMaxRain_mm_h);
   }
   const twin::GridSpec& grid = dem.grid();
   for (std::size_t i = 0; i < grid.cell_count(); ++i) {
@@ -61,38 +61,107 @@ RainZones read_rain_zones(const FloodRunOptions& options, const twin::Raster& de
   return zones;
 }
 
+// Refuses a raster value outside [min, max] inside the domain, naming the file and the cell.
+void require_within(const twin::Raster& r, const twin::Raster& dem, double min, double max, const std::string& file,
+                    const char* what, const char* unit) {
+  const twin::GridSpec& grid = dem.grid();
+  for (std::size_t i = 0; i < grid.cell_count(); ++i) {
+    const float v = r.values()[i];
+    if (dem.is_nodata(dem.values()[i]) || r.is_nodata(v) || (v >= min && v <= max)) continue;
+    const twin::CellIndex cell = grid.from_linear(i);
+    const twin::MapPoint p = grid.cell_centre(cell);
+    const std::string bound = v > max   ? fmt::format("is above {:g}{}, the most a run takes", max, unit)
+                              : v < min ? fmt::format("is below {:g}{}", min, unit)
+                                        : std::string("is not a number");
+    fail(file, "{} {}{} at cell ({}, {}) (x {:.2f}, y {:.2f}) {}", what, v, unit, cell.col, cell.row, p.x_m, p.y_m, bound);
+  }
+}
+
 }  // namespace
+
+void require_metric_dem(const twin::Raster& dem, const std::string& where) {
+  if (!dem.crs().empty() && dem.crs().is_geographic())
+    fail(where,
+         "the DEM's CRS {} is geographic: its cells are in degrees, not metres; reproject it to a projected CRS in "
+         "metres first, e.g. gdalwarp -t_srs EPSG:2154 in.tif out.tif",
+         dem.crs().label());
+  const twin::GridSpec& g = dem.grid();
+  for (const double size_m : {g.cell_w_m, g.cell_h_m})
+    if (!(size_m >= kMinCell_m && size_m <= kMaxCell_m))
+      fail(where,
+           "cells of {:g} x {:g} m are outside [{:g}, {:g}] m (degrees read as metres?); reproject it to a projected "
+           "CRS in metres, e.g. gdalwarp -t_srs EPSG:2154 in.tif out.tif",
+           g.cell_w_m, g.cell_h_m, kMinCell_m, kMaxCell_m);
+}
+
+void check_progress(const FloodModel& model, double t0_s, double target_s, const std::string& where) {
+  const twin::GridSpec& grid = model.grid();
+  auto cell_words = [&](std::size_t i) {
+    const twin::CellIndex cell = grid.from_linear(i);
+    const twin::MapPoint p = grid.cell_centre(cell);
+    return fmt::format("cell ({}, {}) at x {:.2f}, y {:.2f} with {:.3g} m of water moving at {:.3g} m/s", cell.col,
+                       cell.row, p.x_m, p.y_m, model.depth_m(i), model.speed_m_s(i));
+  };
+  if (const auto bad = model.first_non_finite_cell(); bad || !std::isfinite(model.time_s()))
+    fail_as(ErrorCategory::internal, where, "the water stopped being finite between {:g} s and {:g} s, first at {}",
+            t0_s, target_s, bad ? cell_words(*bad) : std::string("an unknown cell"));
+  if (model.stalled())
+    fail(where,
+         "the time step fell below {:g} s for {} steps in a row at {:g} s, limited by {}: the run would crawl; check "
+         "the inputs there (a spike or pit in the DEM, an inflow too large for one cell)",
+         FloodModel::kMinStep_s, FloodModel::kMaxTinySteps, model.time_s(), cell_words(model.fastest_cell()));
+  if (model.time_s() < target_s)
+    fail_as(ErrorCategory::internal, where, "stopped at {:g} s short of {:g} s", model.time_s(), target_s);
+}
 
 FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<void(double, double)>& progress) {
   if (!(options.until_s > 0.0)) fail("--until", "{} s: the run must last a positive time", options.until_s);
   if (!(options.probe_every_s > 0.0)) fail("--probe-every", "{} s must be positive", options.probe_every_s);
 
+  if (!(options.until_s <= kMaxRunDuration_s))
+    fail("--until", "{:g} s is longer than the {:g} s (7 days) a run may last", options.until_s, kMaxRunDuration_s);
+
   FloodSetup setup;
   setup.dem = twin::read_raster(options.dem);
+  require_metric_dem(setup.dem, options.dem.string());
   setup.manning_n = options.manning_n;
   setup.threads = options.threads;
   setup.scheme = options.scheme;
   setup.open_boundaries = options.open_boundaries;
-  if (options.manning_raster) setup.manning = on_dem_grid(*options.manning_raster, setup.dem, twin::Resampling::bilinear);
+  if (options.manning_raster) {
+    setup.manning = on_dem_grid(*options.manning_raster, setup.dem, twin::Resampling::bilinear);
+    require_within(*setup.manning, setup.dem, 0.0, 1.0, options.manning_raster->string(), "Manning n", "");
+  }
   for (const auto& inflow : options.inflows) {
     PointInflow p;
     p.label = inflow.csv.filename().string();
     p.location = inflow.location;
-    p.discharge_m3_s = TimeSeries::read_csv(inflow.csv, "discharge_m3_s", 0.0);
+    p.discharge_m3_s = TimeSeries::read_csv(inflow.csv, "discharge_m3_s", 0.0, kMaxInflow_m3_s);
     setup.inflows.push_back(std::move(p));
   }
-  if (options.rain_csv) setup.rain_mm_h = TimeSeries::read_csv(*options.rain_csv, "intensity_mm_h", 0.0);
+  if (options.rain_csv) setup.rain_mm_h = TimeSeries::read_csv(*options.rain_csv, "intensity_mm_h", 0.0, kMaxRain_mm_h);
   if (options.rain_zones)
     setup.rain_zones = read_rain_zones(options, setup.dem);
   else if (!options.rain_zone_csvs.empty())
     fail(fmt::format("--rain-zone {}", options.rain_zone_csvs.front().zone), "needs --rain-zones RASTER");
-  if (options.rain_factor) setup.rain_factor = on_dem_grid(*options.rain_factor, setup.dem, twin::Resampling::bilinear);
+  if (options.rain_factor) {
+    setup.rain_factor = on_dem_grid(*options.rain_factor, setup.dem, twin::Resampling::bilinear);
+    require_within(*setup.rain_factor, setup.dem, 0.0, kMaxRainFactor, options.rain_factor->string(), "rain factor", "");
+  }
   setup.initial_wse_m = options.initial_wse_m;
+  if (options.initial_wse_m) {
+    twin::Raster depth = setup.dem;
+    for (float& v : depth.values())
+      if (!depth.is_nodata(v)) v = static_cast<float>(std::max(0.0, *options.initial_wse_m - v));
+    require_within(depth, setup.dem, 0.0, kMaxInitialDepth_m, fmt::format("--initial-wse {:g}", *options.initial_wse_m),
+                    "initial depth", " m");
+  }
   if (options.initial_depth) {
     twin::Raster d = twin::read_raster(*options.initial_depth);
     if (!d.grid().same_as(setup.dem.grid(), 1e-6 * setup.dem.grid().cell_w_m))
       fail(options.initial_depth->string(), "initial depth raster is {} x {} cells; it must be on the DEM grid ({} x {})",
            d.grid().cols, d.grid().rows, setup.dem.grid().cols, setup.dem.grid().rows);
+    require_within(d, setup.dem, 0.0, kMaxInitialDepth_m, options.initial_depth->string(), "initial depth", " m");
     setup.initial_depth = std::move(d);
   }
 
@@ -263,7 +332,9 @@ FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<vo
   write_probes();
   while (model.time_s() < options.until_s) {
     const double target = std::min({options.until_s, next_probe, next_frame, next_key});
+    const double t0 = model.time_s();
     model.advance_to(target);
+    check_progress(model, t0, target, options.dem.string());
     const double t = model.time_s();
     const bool end = t >= options.until_s;
     if (std::abs(t - next_probe) < 1e-9 || end) write_probes();

@@ -3,7 +3,9 @@
 #include "cadereau/twin/error.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -38,30 +40,53 @@ TimeSeries::TimeSeries(std::vector<double> times_s, std::vector<double> values, 
       fail(where, "time goes back or repeats at point {} ({} s after {} s)", i + 1, times_s_[i], times_s_[i - 1]);
 }
 
-TimeSeries TimeSeries::read_csv(const std::filesystem::path& path, const std::string& value_name, double min_value) {
+namespace {
+
+// Whether a first field reads as a number was meant, even a bad one ("nan",
+// "0O", "-inf", "1e"): such a row is data to check, never a header to skip.
+bool number_like(const std::string& field) {
+  const std::string t = trim(field);
+  if (t.empty()) return false;
+  const char c = t[0];
+  if (std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.') return true;
+  std::string lower;
+  for (char ch : t) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return lower.rfind("nan", 0) == 0 || lower.rfind("inf", 0) == 0;
+}
+
+}  // namespace
+
+TimeSeries TimeSeries::read_csv(const std::filesystem::path& path, const std::string& value_name, double min_value,
+                                double max_value) {
   const std::string file = path.string();
   std::ifstream in(path);
   if (!in) fail(file, "cannot open (file not found or unreadable)");
   std::vector<double> times, values;
   std::string line;
   int line_number = 0;
+  bool first_row = true;
   while (std::getline(in, line)) {
     ++line_number;
+    // Spreadsheets save UTF-8 with a byte-order mark: it belongs to no field.
+    if (line_number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     const std::string t = trim(line);
     if (t.empty() || t[0] == '#') continue;
     const auto comma = t.find(',');
     const std::string where = fmt::format("{}:{}", file, line_number);
+    const std::string first_field = trim(comma == std::string::npos ? t : t.substr(0, comma));
+    const bool header = first_row && !first_field.empty() && !number_like(first_field);
+    first_row = false;
+    if (header) continue;
     if (comma == std::string::npos) fail(where, "expected 'time_s,{}', got '{}'", value_name, t);
     double time = 0.0, value = 0.0;
     const bool time_ok = parse_number(t.substr(0, comma), time);
     const bool value_ok = parse_number(t.substr(comma + 1), value);
-    if (!time_ok || !value_ok) {
-      if (times.empty() && !time_ok) continue;  // a header line
-      fail(where, "'{}' is not a number", trim(time_ok ? t.substr(comma + 1) : t.substr(0, comma)));
-    }
+    if (!time_ok || !value_ok)
+      fail(where, "'{}' is not a finite number", trim(time_ok ? t.substr(comma + 1) : t.substr(0, comma)));
     if (!times.empty() && !(time > times.back()))
       fail(where, "time {} s is not after the previous {} s (a time series must go forward)", time, times.back());
     if (value < min_value) fail(where, "{} {} is below {}", value_name, value, min_value);
+    if (value > max_value) fail(where, "{} {} is above {}, the most this model takes", value_name, value, max_value);
     times.push_back(time);
     values.push_back(value);
   }

@@ -173,3 +173,36 @@ TEST_CASE("Times and durations as users write them", "[unit][scenario]") {
   CHECK(clock_of_iso("2024-10-03T08:15:30.250+02:00") == 29730.0);
   CHECK_FALSE(clock_of_iso("2024-10-03"));
 }
+
+TEST_CASE("Scenarios refuse duplicate keys, impossible dates, bad seeds and twice-used inflow names",
+          "[unit][scenario]") {
+  auto refused = [](const std::string& text, const std::string& names) {
+    try {
+      parse_scenario(text, "storm.yaml");
+      FAIL("accepted, expected " << names);
+    } catch (const Error& e) {
+      CHECK(e.category() == ErrorCategory::bad_input);
+      CHECK_THAT(std::string(e.what()), Catch::Contains(names));
+    }
+  };
+  // yaml-cpp would keep the first and drop the second silently.
+  refused(with(kGood, "duration: 1h30\n", "duration: 1h30\nduration: 3h\n"), "storm.yaml:5: key 'duration' is given twice");
+  refused(with(kGood, "    by: police\n", "    by: police\n    by: traffic\n"), "storm.yaml:21: key 'by'");
+  refused(with(kGood, "1988-10-03T", "1988-02-30T"), "storm.yaml:3: start '1988-02-30T07:30:00': 1988-02-30 is not a day");
+  refused(with(kGood, "1988-10-03T", "1988-13-01T"), "storm.yaml:3");
+  refused(with(kGood, "1988-10-03T", "1989-02-29T"), "storm.yaml:3");
+  refused(with(kGood, "T07:30:00", "T24:30:00"), "storm.yaml:3");
+  CHECK_NOTHROW(parse_scenario(with(kGood, "1988-10-03T", "1988-02-29T"), "storm.yaml"));
+  for (const char* seed : {"9007199254740993", "18446744073709551617", "4.5", "1e3", "-1", "0x10", "abc"}) {
+    INFO(seed);
+    refused(with(kGood, "duration: 1h30\n", std::string("duration: 1h30\nseed: ") + seed + "\n"), "storm.yaml:5: seed");
+  }
+  CHECK(parse_scenario(with(kGood, "duration: 1h30\n", "duration: 1h30\nseed: 9007199254740992\n"), "storm.yaml").seed ==
+        9007199254740992ULL);
+  refused(with(kGood, "[08:00, 40]", "[08:00, 4000]"), "storm.yaml:6: 4000 mm/h in 'mm_h' is above 1000 mm/h");
+  refused(with(kGood, "[08:10, 480]", "[08:10, 2e5]"), "storm.yaml:13");
+  refused(with(kGood, "duration: 1h30\n", "duration: 1h30\nflood_cell_m: 0.001\n"),
+          "storm.yaml:5: flood_cell_m must be between 0.1 and 200 m");
+  refused(with(kGood, "  - at: [810000, 6302000]\n", "  - name: cadereau d'Alès\n    at: [810000, 6302000]\n"),
+          "storm.yaml:14: inflow name 'cadereau d'Alès' is used twice (first at storm.yaml:11)");
+}

@@ -5,6 +5,7 @@
 #include "test_support.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <catch2/catch.hpp>
@@ -43,6 +44,45 @@ TEST_CASE("Usage errors exit 2 with a message", "[unit][cli]") {
   CHECK(twice.code == 2);
   CHECK_THAT(twice.err, Catch::Contains("--dem given twice"));
   CHECK(run({"help"}).code == 0);
+}
+
+TEST_CASE("Command lines refuse unknown options, stray words and fractional counts", "[unit][cli]") {
+  const std::vector<std::string> flood{"flood", "--dem", "a.tif", "--until", "60", "--out", "x"};
+  auto with = [](std::vector<std::string> line, std::initializer_list<std::string> more) {
+    line.insert(line.end(), more);
+    return line;
+  };
+  struct Case {
+    std::vector<std::string> line;
+    std::string says;
+  };
+  const std::vector<Case> cases{
+      {with(flood, {"--fast"}), "unknown option --fast"},
+      // An unknown flag before a known option must not swallow it.
+      {{"flood", "--fast", "--dem", "a.tif", "--until", "60", "--out", "x"}, "unknown option --fast"},
+      {with(flood, {"-threads", "2"}), "unknown option -threads"},
+      {with(flood, {"stray"}), "unexpected argument 'stray'"},
+      {with(flood, {"--threads", "1.5"}), "--threads 1.5: expected a whole number"},
+      {with(flood, {"--threads", "2x"}), "--threads 2x: expected a whole number"},
+      {{"flood", "--dem", "a.tif", "--until", "800000", "--out", "x"}, "--until 800000: expected"},
+      {with(flood, {"--rain-zones", "z.tif", "--rain-zone", "1.5,r.csv"}), "--rain-zone 1.5: expected a whole number"},
+      {{"run", "x.yaml", "--out", "d", "--threads", "1.5"}, "--threads 1.5: expected a whole number"},
+      {{"run", "x.yaml", "--out", "d", "--fast"}, "unknown option --fast"},
+      {{"forecast", "x.yaml", "--state", "s", "--hours", "1", "--out", "d", "-v"}, "unknown option -v"},
+      {{"demo", "--out", "d", "extra"}, "unexpected argument 'extra'"},
+      {{"demo", "--out", "d", "--threads", "0.5"}, "expected a whole number"},
+      {{"territory", "demo", "--out", "d", "--seed", "4.2"}, "--seed 4.2: expected a whole number"},
+      {{"territory", "demo", "--out", "d", "--vehicles", "1e3"}, "--vehicles 1e3: expected a whole number"},
+      {{"territory", "info", "a", "b"}, "unexpected argument 'b'"},
+      {{"greenwave", "--net", "n", "--routes", "r", "--tls", "t", "--out", "o", "--seed", "1.5"},
+       "--seed 1.5: expected a whole number"},
+  };
+  for (const auto& c : cases) {
+    const Run r = run(c.line);
+    INFO(fmt::format("{}\n{}", fmt::join(c.line, " "), r.err));
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains(c.says));
+  }
 }
 
 TEST_CASE("Every command has its help", "[unit][cli]") {

@@ -595,3 +595,131 @@ TEST_CASE("Bad rain zones and factors get clear errors", "[unit][flood]") {
   // Zone 5 on the nodata walls has no hyetograph, and needs none: it never rains there.
   CHECK_NOTHROW(FloodModel(base()));
 }
+
+TEST_CASE("CSV series decide the header by its content and strip a byte-order mark", "[unit][flood]") {
+  TempDir tmp;
+  // A spreadsheet's BOM before a header-less first row: the row is data.
+  write_text(tmp / "bom.csv", "\xEF\xBB\xBF" "0,50\n600,10\n");
+  const TimeSeries bom = TimeSeries::read_csv(tmp / "bom.csv", "intensity_mm_h", 0.0);
+  REQUIRE(bom.times_s().size() == 2);
+  CHECK(bom.at(0.0) == 50.0);
+  write_text(tmp / "bom_header.csv", "\xEF\xBB\xBF" "time_s,intensity_mm_h\n0,5\n");
+  CHECK(TimeSeries::read_csv(tmp / "bom_header.csv", "intensity_mm_h", 0.0).at(0.0) == 5.0);
+  // A first row meant as numbers is checked, not skipped as a header.
+  for (const char* first : {"nan,50", "0O,50", "inf,50", "-nan,50", "0,nan", "1e,50", " ,50"}) {
+    INFO(first);
+    write_text(tmp / "first.csv", std::string(first) + "\n600,10\n");
+    CHECK_THROWS_WITH(TimeSeries::read_csv(tmp / "first.csv", "intensity_mm_h", 0.0),
+                      Catch::Contains("first.csv:1") && Catch::Contains("not a finite number"));
+  }
+  // Only the first row may be a header.
+  write_text(tmp / "late.csv", "time_s,q\n0,1\ntime_s,q\n");
+  CHECK_THROWS_WITH(TimeSeries::read_csv(tmp / "late.csv", "q", 0.0), Catch::Contains("late.csv:3"));
+  write_text(tmp / "big.csv", "0,1\n60,2000\n");
+  CHECK_THROWS_WITH(TimeSeries::read_csv(tmp / "big.csv", "intensity_mm_h", 0.0, kMaxRain_mm_h),
+                    Catch::Contains("big.csv:2") && Catch::Contains("above 1000"));
+}
+
+TEST_CASE("A run that stalls on tiny time steps stops and says where", "[unit][flood]") {
+  // One cell holds 100 000 km of water: its waves force steps of microseconds.
+  FloodSetup s;
+  s.dem = Raster(GridSpec{5, 5, 810000.0, 6302000.0, 1.0, 1.0}, Crs::lambert93(), 0.0f);
+  Raster depth(s.dem.grid(), Crs::lambert93(), 0.0f);
+  depth.at(2, 3) = 1e8f;
+  s.initial_depth = depth;
+  FloodModel model(s);
+  model.advance_to(3600.0);
+  CHECK(model.stalled());
+  CHECK(model.time_s() < 1.0);
+  try {
+    check_progress(model, 0.0, 3600.0, "dem.tif");
+    FAIL("no error");
+  } catch (const cadereau::Error& e) {
+    CHECK(e.category() == cadereau::ErrorCategory::bad_input);
+    const std::string text = e.what();
+    CHECK_THAT(text, Catch::Contains("dem.tif") && Catch::Contains("below 0.0001 s") &&
+                         Catch::Contains("at x 8100") && Catch::Contains(", y 63019") && Catch::Contains("m/s"));
+  }
+}
+
+TEST_CASE("A run whose water stops being finite fails rather than reporting it", "[unit][flood]") {
+  // 1e200 m of water squares to infinity in the fluxes.
+  FloodSetup s;
+  s.dem = Raster(GridSpec{5, 5, 810000.0, 6302000.0, 10.0, 10.0}, Crs::lambert93(), 0.0f);
+  s.dem.at(0, 0) = 5.0f;
+  s.initial_wse_m = 1e200;
+  FloodModel model(s);
+  model.advance_to(60.0);
+  REQUIRE(model.first_non_finite_cell());
+  try {
+    check_progress(model, 0.0, 60.0, "dem.tif");
+    FAIL("no error");
+  } catch (const cadereau::Error& e) {
+    CHECK(e.category() == cadereau::ErrorCategory::internal);
+    CHECK_THAT(std::string(e.what()), Catch::Contains("dem.tif") && Catch::Contains("stopped being finite") &&
+                                          Catch::Contains("between 0 s and 60 s"));
+  }
+}
+
+TEST_CASE("run_flood refuses geographic DEMs and implausible magnitudes naming the bound and the file",
+          "[integration][flood]") {
+  TempDir tmp;
+  const GridSpec grid{12, 10, 810000.0, 6302000.0, 10.0, 10.0};
+  Raster dem(grid, Crs::lambert93(), 0.0f);
+  for (int r = 0; r < grid.rows; ++r)
+    for (int c = 0; c < grid.cols; ++c) dem.at(c, r) = static_cast<float>(10.0 - 0.1 * c);
+  cadereau::twin::write_geotiff(dem, tmp / "dem.tif");
+  auto options = [&] {
+    FloodRunOptions o;
+    o.dem = tmp / "dem.tif";
+    o.until_s = 60.0;
+    o.out = tmp / "out";
+    return o;
+  };
+  auto refused = [&](const FloodRunOptions& o, const std::string& names, const std::string& says) {
+    try {
+      run_flood(o);
+      FAIL("accepted: " << names);
+    } catch (const cadereau::Error& e) {
+      CHECK(e.category() == cadereau::ErrorCategory::bad_input);
+      CHECK_THAT(std::string(e.what()), Catch::Contains(names) && Catch::Contains(says));
+    }
+  };
+  // Degrees read as metres: a geographic CRS, or (without one) cells of 1e-4.
+  Raster degrees(GridSpec{12, 10, 4.35, 43.84, 1e-4, 1e-4}, Crs::wgs84(), 0.0f);
+  cadereau::twin::write_geotiff(degrees, tmp / "wgs84.tif");
+  FloodRunOptions o = options();
+  o.dem = tmp / "wgs84.tif";
+  refused(o, "wgs84.tif", "gdalwarp -t_srs EPSG:2154 in.tif out.tif");
+  Raster tiny(GridSpec{12, 10, 810000.0, 6302000.0, 0.01, 0.01}, Crs::lambert93(), 0.0f);
+  cadereau::twin::write_geotiff(tiny, tmp / "tiny.tif");
+  o.dem = tmp / "tiny.tif";
+  refused(o, "tiny.tif", "outside [0.1, 1000] m");
+
+  write_text(tmp / "storm.csv", "0,1500\n");
+  o = options();
+  o.rain_csv = tmp / "storm.csv";
+  refused(o, "storm.csv:1", "above 1000");
+  write_text(tmp / "q.csv", "0,2e5\n");
+  o = options();
+  o.inflows.push_back({{810055.0, 6301955.0}, tmp / "q.csv"});
+  refused(o, "q.csv:1", "above 100000");
+  o = options();
+  o.initial_wse_m = 500.0;
+  refused(o, "--initial-wse 500", "above 100 m");
+  Raster deep(grid, Crs::lambert93(), 0.0f);
+  deep.at(3, 4) = 150.0f;
+  cadereau::twin::write_geotiff(deep, tmp / "deep.tif");
+  o = options();
+  o.initial_depth = tmp / "deep.tif";
+  refused(o, "deep.tif", "above 100 m");
+  Raster factor(grid, Crs::lambert93(), 1.0f);
+  factor.at(5, 5) = 250.0f;
+  cadereau::twin::write_geotiff(factor, tmp / "factor.tif");
+  o = options();
+  o.rain_factor = tmp / "factor.tif";
+  refused(o, "factor.tif", "above 100");
+  o = options();
+  o.until_s = 8 * 86400.0;
+  refused(o, "--until", "7 days");
+}

@@ -251,7 +251,8 @@ Territory Territory::load(const std::filesystem::path& folder) {
     fail(manifest_path.string(), "crs '{}' is not a CRS PROJ knows ({})", t.manifest.crs, e.what_only());
   }
   if (t.crs.is_geographic())
-    fail(manifest_path.string(), "crs '{}' is geographic; the working CRS must be projected in metres (e.g. EPSG:2154)",
+    fail(manifest_path.string(), "crs '{}' is geographic; the working CRS must be projected in metres (e.g. EPSG:2154, "
+         "and a DEM reprojected with gdalwarp -t_srs EPSG:2154 in.tif out.tif)",
          t.manifest.crs);
 
   Raster dem = read_raster(t.manifest.dem);

@@ -355,7 +355,7 @@ int EngineWorker::run() {
 int worker_command(Args& args, std::ostream& out, std::ostream& err) {
   const auto dir = args.take("session");
   if (!dir) throw UsageError{"worker needs --session DIR"};
-  const int fd = static_cast<int>(args.take_number("fd", 3, 0, 65535));
+  const int fd = static_cast<int>(args.take_integer("fd", 3, 0, 65535));
   args.finish();
   EngineWorker worker(*dir, fd, err);
   LineChannel report(fd);

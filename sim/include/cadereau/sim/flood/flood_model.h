@@ -101,7 +101,21 @@ class FloodModel {
   explicit FloodModel(FloodSetup setup);
 
   // Advances to t_s with adaptive sub-steps (the last one shortened to land on t_s).
+  // Stops short of t_s, without throwing (this is the solver's loop), once
+  // stalled(), or when the water stops being finite (the clock then is not
+  // finite either): the driver checks between calls (check_progress in
+  // flood_run.h) and says where.
   void advance_to(double t_s);
+
+  // A run crawls when stability forces steps below kMinStep_s: after
+  // kMaxTinySteps of them in a row it could take days to reach its end.
+  static constexpr double kMinStep_s = 1e-4;
+  static constexpr int kMaxTinySteps = 100;
+  bool stalled() const { return tiny_steps_in_a_row_ >= kMaxTinySteps; }
+  // The cell whose waves limit the time step most, for messages.
+  std::size_t fastest_cell() const;
+  // The first cell inside the domain whose depth or discharge is not finite.
+  std::optional<std::size_t> first_non_finite_cell() const;
 
   double time_s() const { return time_s_; }
   std::uint64_t steps() const { return steps_; }
@@ -215,6 +229,7 @@ class FloodModel {
 
   double time_s_ = 0.0;
   double next_dt_s_ = 0.0;
+  int tiny_steps_in_a_row_ = 0;
   std::uint64_t steps_ = 0;
   std::uint64_t cell_updates_ = 0;
   double rain_m3_ = 0.0, inflow_m3_ = 0.0, outflow_m3_ = 0.0, initial_m3_ = 0.0;

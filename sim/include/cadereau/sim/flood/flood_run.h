@@ -82,6 +82,27 @@ struct FloodRunSummary {
   double record_wall_s = 0.0;  // of wall_s, the time spent recording
 };
 
+// Bounds of the inputs a run accepts: past them the input is a mistake (degrees
+// read as metres, mm given as m, a typo), and the model would crawl on it.
+inline constexpr double kMaxRunDuration_s = 7 * 86400.0;  // a scenario's duration as well
+inline constexpr double kMinCell_m = 0.1;
+inline constexpr double kMaxCell_m = 1000.0;
+inline constexpr double kMaxRain_mm_h = 1000.0;
+inline constexpr double kMaxInitialDepth_m = 100.0;
+inline constexpr double kMaxRainFactor = 100.0;
+inline constexpr double kMaxInflow_m3_s = 1e5;
+
+// Throws cadereau::Error naming `where` (the file) unless the DEM has a
+// projected CRS (or none: then only its cell size can tell) and cells within
+// [kMinCell_m, kMaxCell_m].
+void require_metric_dem(const twin::Raster& dem, const std::string& where);
+
+// After model.advance_to(target_s) from t0_s: throws cadereau::Error naming
+// `where` and the cell (its x/y in the DEM's CRS, depth and speed) when the
+// model stalled on tiny steps (bad_input) or its water stopped being finite
+// (internal).
+void check_progress(const FloodModel& model, double t0_s, double target_s, const std::string& where);
+
 // Progress: (sim time reached, until). Throws cadereau::Error on bad input,
 // naming the file and line.
 FloodRunSummary run_flood(const FloodRunOptions& options,

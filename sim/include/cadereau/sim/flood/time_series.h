@@ -2,6 +2,7 @@
 // Piecewise-linear time series (hydrographs, hyetographs) read from CSV.
 
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -13,10 +14,13 @@ class TimeSeries {
   // Times must be strictly increasing. Throws cadereau::Error otherwise.
   TimeSeries(std::vector<double> times_s, std::vector<double> values, const std::string& where = "time series");
 
-  // Reads "time_s,VALUE" rows; a header line is allowed. Throws cadereau::Error
-  // "FILE:LINE: ..." on text where numbers belong, time going back, an empty
-  // file, or a value below min_value.
-  static TimeSeries read_csv(const std::filesystem::path& path, const std::string& value_name, double min_value);
+  // Reads "time_s,VALUE" rows after an optional UTF-8 byte-order mark. The
+  // first row is a header when its first field does not read as a number
+  // was meant ("time_s", not "nan" or "0O"). Throws cadereau::Error
+  // "FILE:LINE: ..." on a field that is not a finite number, time going back,
+  // an empty file, or a value outside [min_value, max_value].
+  static TimeSeries read_csv(const std::filesystem::path& path, const std::string& value_name, double min_value,
+                             double max_value = std::numeric_limits<double>::infinity());
   static TimeSeries constant(double value) { return TimeSeries({0.0}, {value}); }
 
   // Linear interpolation; held constant before the first and after the last point.
