@@ -22,11 +22,6 @@ constexpr double kPromptWindow_s = 15 * 60.0;
 const std::set<std::string> kMajor = {"asset_failed", "asset_cut_off", "zone_unreachable", "zone_flooded",
                                       "people_at_risk", "zone_without_power"};
 
-std::string clock_text(const std::string& start_iso, double t_s) {
-  const auto s = static_cast<long>(std::floor(scenarios::clock_of_iso(start_iso).value_or(0.0) + t_s));
-  return fmt::format("{:02}:{:02}", s / 3600, s / 60 % 60);
-}
-
 const char* rating_words(const std::string& r) {
   if (r == "P") return "Performed without challenges";
   if (r == "S") return "Performed with some challenges";
@@ -59,7 +54,7 @@ json after_action_review(const AfterActionInputs& in) {
     if (e.contains("record")) record[e["record"].get<std::uint64_t>()] = &e;
 
   json timeline = json::array();
-  const auto at = [&](double t) { return clock_text(in.start_iso, t); };
+  const auto at = [&](double t) { return scenario_clock(in.start_iso, t, false); };
   // Deliveries by inject, with the cells they reached.
   struct Delivery {
     double t_s;

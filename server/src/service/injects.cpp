@@ -35,13 +35,6 @@ const char* trigger_name(scenarios::Inject::Trigger t) {
   return "?";
 }
 
-// "07:40:00" for t_s after a start of "1988-10-03T07:00:00".
-std::string clock_text(const std::string& start_iso, double t_s) {
-  const double day_s = scenarios::clock_of_iso(start_iso).value_or(0.0) + t_s;
-  const auto s = static_cast<long>(std::floor(day_s));
-  return fmt::format("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
-}
-
 json inject_json(const InjectEntry& e) {
   const auto& i = e.inject;
   json j = {{"number", i.number},   {"trigger", static_cast<int>(i.trigger)}, {"time_s", i.time_s},
@@ -90,6 +83,12 @@ InjectEntry entry_from_json(const json& j) {
 }
 
 }  // namespace
+
+std::string scenario_clock(const std::string& start_iso, double t_s, bool seconds) {
+  const auto s = static_cast<long>(std::floor(scenarios::clock_of_iso(start_iso).value_or(0.0) + t_s));
+  return seconds ? fmt::format("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+                 : fmt::format("{:02}:{:02}", s / 3600, s / 60 % 60);
+}
 
 std::string_view to_string(InjectState state) { return kStateNames[static_cast<int>(state)]; }
 
@@ -216,7 +215,7 @@ json InjectBook::view(std::size_t index, const Principal& who, const std::string
             {"from", i.from},  {"to", i.to},         {"message", i.message}, {"state", std::string(to_string(e.state))}};
   if (e.delivered_s) {
     j["delivered_s"] = *e.delivered_s;
-    j["delivered"] = clock_text(start_iso, *e.delivered_s);
+    j["delivered"] = scenario_clock(start_iso, *e.delivered_s);
   }
   if (e.acknowledged_s) {
     j["acknowledged_s"] = *e.acknowledged_s;
@@ -228,7 +227,7 @@ json InjectBook::view(std::size_t index, const Principal& who, const std::string
   j["when"] = i.when;
   if (i.trigger == scenarios::Inject::Trigger::at_time) {
     j["time_s"] = i.time_s;
-    j["clock"] = clock_text(start_iso, i.time_s);
+    j["clock"] = scenario_clock(start_iso, i.time_s);
   }
   if (i.trigger == scenarios::Inject::Trigger::after) {
     j["after"] = i.after;
@@ -245,8 +244,8 @@ std::string InjectBook::csv(const std::string& start_iso) const {
   std::vector<scenarios::InjectOutcome> outcomes;
   for (const auto& e : entries_) {
     injects.push_back(e.inject);
-    outcomes.push_back({std::string(to_string(e.state)), e.delivered_s ? clock_text(start_iso, *e.delivered_s) : "",
-                        e.acknowledged_s ? clock_text(start_iso, *e.acknowledged_s) + " " + e.acknowledged_by : "",
+    outcomes.push_back({std::string(to_string(e.state)), e.delivered_s ? scenario_clock(start_iso, *e.delivered_s) : "",
+                        e.acknowledged_s ? scenario_clock(start_iso, *e.acknowledged_s) + " " + e.acknowledged_by : "",
                         e.response});
   }
   return scenarios::msel_csv(injects, &outcomes);

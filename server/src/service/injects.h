@@ -20,6 +20,10 @@
 
 namespace cadereau::server::service {
 
+// "07:40:00" (or "07:40" without seconds): sim time t_s after a start of
+// "1988-10-03T07:00:00", as the MSEL, its export and the review write it.
+std::string scenario_clock(const std::string& start_iso, double t_s, bool seconds = true);
+
 enum class InjectState { scheduled, on_hold, delivered, acknowledged, cancelled };
 std::string_view to_string(InjectState state);
 
