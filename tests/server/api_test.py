@@ -604,9 +604,11 @@ def t_injects(ctx):
         if i["trigger"] == "after":
             parent = next(p for p in staff if p["inject"] == i["after"])
             check(0 <= e["t_s"] - parent["t_s"] - i["delay_s"] <= 10, f"inject {i['id']} after {i['after']}: {e['t_s']}")
-    # Inject 28 waits for the water at the town gauge of the Alès cadereau to pass 1.5 m.
-    water = next((e for e in staff if e["inject"] == "28"), None)
-    check(water and 1200 <= water["t_s"] <= 3600, f"the state-triggered inject: {water}")
+    # Inject 28 waits for the water at the town gauge of the Alès cadereau to
+    # pass 1.5 m: in the flagship, between 07:20 and 08:00.
+    water = wait_for("the state-triggered inject", lambda: next(
+        (e for e in events(c, "anne", sid) if e["kind"] == "inject_delivered" and e["inject"] == "28"), None), timeout=180)
+    check(1200 <= water["t_s"] <= 3600, f"the state-triggered inject came at {water['t_s']} s")
     due = [k for k, i in book.items() if i["trigger"] == "time" and i["time_s"] <= now - 10 and k not in ("6", "7")]
     check(set(due) <= set(delivered), f"due but not delivered: {set(due) - set(delivered)}")
     for user, cell in (("bob", "police"), ("tina", "traffic"), ("rita", "reports")):
