@@ -589,6 +589,21 @@ def t_sigterm(ctx):
 def t_injects(ctx):
     """Each cell receives its injects only, in order, on time; held and cancelled ones wait or never come."""
     c, sid = ctx["c"], ctx["sid"]
+    # Inject 28 waits for the water at the town gauge of the Alès cadereau to
+    # pass 1.5 m: in the flagship, between 07:20 and 08:00. Then the clock
+    # stops, so that what is compared below does not move meanwhile.
+    water = wait_for("the state-triggered inject", lambda: next(
+        (e for e in events(c, "anne", sid) if e["kind"] == "inject_delivered" and e["inject"] == "28"), None), timeout=180)
+    check(1200 <= water["t_s"] <= 3600, f"the state-triggered inject came at {water['t_s']} s")
+    check(c.post("anne", f"/sessions/{sid}/clock", {"command": "pause"}).status_code == 200, "pause")
+    previous = [None]
+
+    def settled():  # a step under way when the pause came ends first
+        t = session(c, "anne", sid)["sim_time_s"]
+        same, previous[0] = t == previous[0], t
+        return same
+
+    wait_for("the engine to stop at the pause", settled, timeout=20, every=0.5)
     now = session(c, "anne", sid)["sim_time_s"]
     check(now >= 1800, f"the exercise is not past 07:30 yet ({now} s)")
     book = {i["id"]: i for i in c.get("anne", f"/sessions/{sid}/injects").json()}
@@ -604,11 +619,6 @@ def t_injects(ctx):
         if i["trigger"] == "after":
             parent = next(p for p in staff if p["inject"] == i["after"])
             check(0 <= e["t_s"] - parent["t_s"] - i["delay_s"] <= 10, f"inject {i['id']} after {i['after']}: {e['t_s']}")
-    # Inject 28 waits for the water at the town gauge of the Alès cadereau to
-    # pass 1.5 m: in the flagship, between 07:20 and 08:00.
-    water = wait_for("the state-triggered inject", lambda: next(
-        (e for e in events(c, "anne", sid) if e["kind"] == "inject_delivered" and e["inject"] == "28"), None), timeout=180)
-    check(1200 <= water["t_s"] <= 3600, f"the state-triggered inject came at {water['t_s']} s")
     due = [k for k, i in book.items() if i["trigger"] == "time" and i["time_s"] <= now - 10 and k not in ("6", "7")]
     check(set(due) <= set(delivered), f"due but not delivered: {set(due) - set(delivered)}")
     for user, cell in (("bob", "police"), ("tina", "traffic"), ("rita", "reports")):
@@ -645,6 +655,7 @@ def t_injects(ctx):
     states = {r[0]: r[10] for r in rows[1:]}
     check(states["4"] == "acknowledged" and states["6"] == "cancelled" and states["7"] == "delivered", f"export: {states}")
     check(c.get("bob", f"/sessions/{sid}/msel").status_code == 403, "a player exports the MSEL")
+    check(c.post("anne", f"/sessions/{sid}/clock", {"command": "resume"}).status_code == 200, "resume")
 
 
 def t_msel_upload(ctx):

@@ -1,4 +1,5 @@
-// Session: its population alerts and its after-action review (see session.h).
+// Session: what only exercises have (injects, the after-action review) and
+// population alerts (see session.h).
 
 #include "session.h"
 
@@ -8,11 +9,13 @@
 #include "../worker/session_files.h"
 #include "data_files.h"
 
+#include "cadereau/scenarios/scenario.h"
 #include "cadereau/twin/error.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sys/wait.h>
 
@@ -21,6 +24,129 @@ namespace cadereau::server::service {
 using json = nlohmann::json;
 
 std::string by_text_of(const Principal& p) { return fmt::format("{}:{}", to_string(p.role), p.user); }
+
+// ---- injects ----
+
+InjectBook& Session::book_locked() const {
+  if (!injects_) fail_as(ErrorCategory::conflict, id_, "is a {} session: injects belong to exercises", to_string(mode_));
+  return *injects_;
+}
+
+void Session::deliver_locked(std::size_t index, const std::string& by) {
+  auto& book = *injects_;
+  book.deliver(index, sim_time_s_);
+  const auto& i = book.entries()[index].inject;
+  journal_locked({{"type", "inject"},
+                  {"kind", "inject_delivered"},
+                  {"t_s", sim_time_s_},
+                  {"by", by},
+                  {"inject", i.number},
+                  {"inject_type", i.type},
+                  {"mode", i.mode},
+                  {"from", i.from},
+                  {"to", i.to},
+                  {"message", i.message}});
+  spdlog::info("session {}: inject {} delivered to {} at {:.0f} s", id_, i.number, fmt::join(i.to, ", "), sim_time_s_);
+}
+
+void Session::deliver_due_locked() {
+  if (!injects_ || injects_->empty() || state_ == SessionState::created) return;
+  // An inject delivered now may make another due ("after"): until none is.
+  const InjectBook::TwinState twin{[this](const std::string& gauge) -> std::optional<double> {
+                                      const auto it = gauge_depth_m_.find(gauge);
+                                      if (it == gauge_depth_m_.end()) return std::nullopt;
+                                      return it->second;
+                                    },
+                                    [this](const std::string& road) { return closed_roads_.count(road) > 0; }};
+  for (int round = 0; round < 1000; ++round) {
+    const auto due = injects_->due(sim_time_s_, twin);
+    if (due.empty()) return;
+    for (const auto k : due) deliver_locked(k, "msel");
+  }
+}
+
+std::size_t Session::load_msel(const std::string& csv, const Principal& by) {
+  std::lock_guard lock(mutex_);
+  auto& book = book_locked();
+  const std::string start = record_.value("start", std::string());
+  auto injects = scenarios::parse_msel(csv, "msel.csv", scenarios::clock_of_iso(start).value_or(0.0));
+  for (const auto& i : injects)
+    if (i.trigger == scenarios::Inject::Trigger::at_time && i.time_s > duration_s_ + 1e-9)
+      fail(fmt::format("msel.csv:{}", i.line), "inject {} at {} s is after the end of the exercise ({} s)", i.number,
+           i.time_s, duration_s_);
+  // A state trigger must name what the twin has, or it would never fire.
+  for (const auto& i : injects) {
+    if (i.trigger != scenarios::Inject::Trigger::on_state) continue;
+    const auto& territory = alert_book_->territory();
+    const std::string at = fmt::format("msel.csv:{}", i.line);
+    const bool gauge = std::any_of(territory.sensors.begin(), territory.sensors.end(),
+                                   [&](const twin::Sensor& s) { return s.id == i.gauge && s.kind == twin::SensorKind::level_gauge; });
+    if (!gauge) fail(at, "inject {}: no level gauge '{}' in the territory", i.number, i.gauge);
+    if (!i.road.empty() && !(territory.network && territory.network->find_edge(i.road)))
+      fail(at, "inject {}: no road edge '{}' in the network", i.number, i.road);
+  }
+  const std::size_t n = injects.size();
+  book.load(std::move(injects));
+  journal_locked({{"t_s", sim_time_s_}, {"kind", "msel_loaded"}, {"by", by_text_of(by)}, {"injects", n}, {"staff_only", true}});
+  pump_all_locked();
+  return n;
+}
+
+std::string Session::msel_csv() const {
+  std::lock_guard lock(mutex_);
+  return book_locked().csv(record_.value("start", std::string()));
+}
+
+json Session::injects(const Principal& who) const {
+  std::lock_guard lock(mutex_);
+  const auto& book = book_locked();
+  json list = json::array();
+  for (std::size_t k = 0; k < book.entries().size(); ++k) {
+    const auto& e = book.entries()[k];
+    if (who.role == Role::player && (!e.delivered_s || !InjectBook::addressed_to(e.inject, who))) continue;
+    list.push_back(book.view(k, who, record_.value("start", std::string())));
+  }
+  return list;
+}
+
+json Session::inject_command(const std::string& id, InjectCommand command, const Principal& by) {
+  std::lock_guard lock(mutex_);
+  auto& book = book_locked();
+  if (state_ == SessionState::stopped) fail_as(ErrorCategory::conflict, id_, "is stopped");
+  const auto k = book.find(id);
+  book.command(k, command);
+  if (command == InjectCommand::fire) {
+    deliver_locked(k, by_text_of(by));
+    deliver_due_locked();
+  } else {
+    static constexpr const char* kKinds[] = {"inject_fired", "inject_held", "inject_released", "inject_cancelled"};
+    journal_locked({{"t_s", sim_time_s_},
+                    {"kind", kKinds[static_cast<int>(command)]},
+                    {"by", by_text_of(by)},
+                    {"inject", id},
+                    {"staff_only", true}});
+  }
+  pump_all_locked();
+  return book.view(k, by, record_.value("start", std::string()));
+}
+
+std::uint64_t Session::acknowledge_inject(const std::string& id, const Principal& player, const std::string& comment) {
+  std::lock_guard lock(mutex_);
+  auto& book = book_locked();
+  const auto k = book.find(id);
+  if (player.role == Role::player && !InjectBook::addressed_to(book.entries()[k].inject, player))
+    fail_as(ErrorCategory::not_found, "inject", "no inject '{}'", id);  // what a player may not see does not exist
+  book.acknowledge(k, player, sim_time_s_, comment);
+  const auto seq = journal_locked({{"t_s", sim_time_s_},
+                                   {"kind", "inject_acknowledged"},
+                                   {"by", by_text_of(player)},
+                                   {"inject", id},
+                                   {"comment", comment},
+                                   {"to", book.entries()[k].inject.to}});
+  pump_all_locked();
+  return seq;
+}
+
 
 AlertBook& Session::alert_book_locked() const {
   if (!alert_book_) fail_as(ErrorCategory::conflict, id_, "is a replay: nothing is sent from history");
