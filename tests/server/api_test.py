@@ -264,6 +264,12 @@ def t_create(ctx):
     check(c.post("anne", f"/sessions/{sid}/injects/6", {"command": "release"}).status_code == 409, "release a cancelled one")
     check(c.post("anne", f"/sessions/{sid}/injects/99", {"command": "fire"}).status_code == 404, "fire an unknown one")
     check(c.post("anne", f"/sessions/{sid}/injects/7", {"command": "explode"}).status_code == 400, "an unknown command")
+    # A test-fire shows the staff what the cells would get, and changes nothing.
+    r = c.post("anne", f"/sessions/{sid}/injects/1", {"command": "test"})
+    check(r.status_code == 200 and r.json()["state"] == "scheduled", f"test-fire: {r.text}")
+    tested = [e for e in events(c, "eva", sid) if e["kind"] == "inject_test"]
+    check(tested and tested[-1]["inject"] == "1" and tested[-1]["by"] == "director:anne", f"test-fire event: {tested}")
+    check(not [e for e in events(c, "cora", sid) if e["kind"] == "inject_test"], "a player sees a test-fire")
     ready(c, sid)
     r = c.get("eva", "/sessions")
     check(any(s["id"] == sid and s["state"] == "created" for s in r.json()), f"list: {r.text}")

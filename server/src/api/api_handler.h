@@ -17,7 +17,7 @@
 //   POST /api/v1/sessions/{id}/msel    the MSEL as CSV (HSEEP columns) -> {"injects": N}
 //   GET  /api/v1/sessions/{id}/msel    the MSEL with the outcomes so far, as CSV
 //   GET  /api/v1/sessions/{id}/injects  (players: those delivered to their cell)
-//   POST /api/v1/sessions/{id}/injects/{n}      {"command":"fire|hold|release|cancel"}
+//   POST /api/v1/sessions/{id}/injects/{n}      {"command":"fire|hold|release|cancel|test"}
 //   POST /api/v1/sessions/{id}/injects/{n}/ack  {"comment"} -> 202 {"seq"}
 //   WS   /api/v1/sessions/{id}/stream?after=SEQ
 //

@@ -97,7 +97,8 @@ InjectCommand parse_inject_command(std::string_view text) {
   if (text == "hold") return InjectCommand::hold;
   if (text == "release") return InjectCommand::release;
   if (text == "cancel") return InjectCommand::cancel;
-  fail("command", "'{}' is not an inject command (fire, hold, release, cancel)", text);
+  if (text == "test") return InjectCommand::test;
+  fail("command", "'{}' is not an inject command (fire, hold, release, cancel, test)", text);
 }
 
 InjectBook::InjectBook(std::filesystem::path session_dir) : file_(session_dir / kInjectsFile) {
@@ -175,6 +176,8 @@ void InjectBook::command(std::size_t index, InjectCommand command) {
       if (e.state != InjectState::scheduled && e.state != InjectState::on_hold) refuse("cancel");
       e.state = InjectState::cancelled;
       break;
+    case InjectCommand::test:
+      return;  // nothing changes
   }
   save();
 }

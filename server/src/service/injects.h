@@ -27,8 +27,10 @@ std::string scenario_clock(const std::string& start_iso, double t_s, bool second
 enum class InjectState { scheduled, on_hold, delivered, acknowledged, cancelled };
 std::string_view to_string(InjectState state);
 
-enum class InjectCommand { fire, hold, release, cancel };
-// "fire", "hold", "release", "cancel"; throws Error (bad_input) otherwise.
+// test: shows the inject to the staff as it would be delivered, whatever its
+// state, and changes nothing (a director checking an MSEL before the start).
+enum class InjectCommand { fire, hold, release, cancel, test };
+// "fire", "hold", "release", "cancel", "test"; throws Error (bad_input) otherwise.
 InjectCommand parse_inject_command(std::string_view text);
 
 struct InjectEntry {

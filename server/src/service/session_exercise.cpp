@@ -112,12 +112,19 @@ json Session::injects(const Principal& who) const {
 json Session::inject_command(const std::string& id, InjectCommand command, const Principal& by) {
   std::lock_guard lock(mutex_);
   auto& book = book_locked();
-  if (state_ == SessionState::stopped) fail_as(ErrorCategory::conflict, id_, "is stopped");
+  if (state_ == SessionState::stopped && command != InjectCommand::test)
+    fail_as(ErrorCategory::conflict, id_, "is stopped");
   const auto k = book.find(id);
   book.command(k, command);
   if (command == InjectCommand::fire) {
     deliver_locked(k, by_text_of(by));
     deliver_due_locked();
+  } else if (command == InjectCommand::test) {
+    // What the cells would get, shown to the staff only.
+    const auto& i = book.entries()[k].inject;
+    journal_locked({{"type", "inject"}, {"kind", "inject_test"}, {"t_s", sim_time_s_}, {"by", by_text_of(by)},
+                    {"inject", i.number}, {"inject_type", i.type}, {"mode", i.mode}, {"from", i.from},
+                    {"addressed_to", i.to}, {"message", i.message}, {"staff_only", true}});
   } else {
     static constexpr const char* kKinds[] = {"inject_fired", "inject_held", "inject_released", "inject_cancelled"};
     journal_locked({{"t_s", sim_time_s_},
