@@ -114,7 +114,7 @@ sim::engine::TimedAction parse_action(const json& body, const Principal& who) {
     if (!std::isfinite(*t) || *t < 0.0) fail("t_s", "must be a time in seconds since the start");
     a.t_s = *t;
   }
-  a.by = fmt::format("{}:{}", service::to_string(who.role), who.user);
+  a.by = service::principal_text(who);
   a.where = "action";
   return a;
 }
@@ -174,7 +174,7 @@ void ApiHandler::audit(const Call& call, int status, const std::string& detail) 
       // Into the session's recording as well, when it has one.
       try {
         s_.sessions.find(call.session)
-            ->note(fmt::format("{}:{}", service::to_string(call.who->role), call.who->user),
+            ->note(service::principal_text(*call.who),
                    {{"audit_seq", record.seq}, {"action", entry.action}, {"target", entry.target},
                     {"result", entry.result}, {"detail", entry.detail}});
       } catch (const Error&) {

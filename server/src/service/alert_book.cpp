@@ -98,7 +98,7 @@ json AlertBook::add(const AlertRequest& alert, const std::string& status, const 
                 {"state", state},
                 {"sent", sent},
                 {"t_s", sim_time_s},
-                {"by", fmt::format("{}:{}", to_string(by.role), by.user)},
+                {"by", principal_text(by)},
                 {"event", alert.event},
                 {"headline", alert.headline},
                 {"severity", alert.severity},
@@ -116,7 +116,7 @@ json AlertBook::add(const AlertRequest& alert, const std::string& status, const 
 json AlertBook::approve(const std::string& id, const Principal& by) {
   for (auto& a : alerts_) {
     if (a["id"] != id) continue;
-    const std::string who = fmt::format("{}:{}", to_string(by.role), by.user);
+    const std::string who = principal_text(by);
     if (a["state"] != "awaiting_approval") fail_as(ErrorCategory::conflict, "alert " + id, "is {}, not awaiting approval", a["state"].get<std::string>());
     if (a["by"] == who) fail_as(ErrorCategory::forbidden, "alert " + id, "needs another operator's approval than its author's");
     a["state"] = "sent";

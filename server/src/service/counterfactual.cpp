@@ -22,9 +22,11 @@ json figures_at(const std::vector<std::filesystem::path>& recordings, const std:
   json out = json::object();
   {
     std::lock_guard lock(hdf5_mutex);
+    std::vector<twin::RecordingReader> readers;  // newest first, each opened once
+    for (auto it = recordings.rbegin(); it != recordings.rend(); ++it) readers.emplace_back(*it);
     for (const char* name : kSeries) {
-      for (auto it = recordings.rbegin(); it != recordings.rend(); ++it) {
-        const twin::RecordingReader reader(*it);
+      out[name] = 0.0;
+      for (const auto& reader : readers) {
         const auto series = reader.series(name);
         std::optional<double> value;
         for (std::size_t k = 0; k < series.time_s.size() && series.time_s[k] <= t_s + 1e-6; ++k) value = series.values[k];
@@ -33,7 +35,6 @@ json figures_at(const std::vector<std::filesystem::path>& recordings, const std:
           break;
         }
       }
-      if (!out.contains(name)) out[name] = 0.0;
     }
   }
   std::set<std::string> failed, cut_off, degraded;

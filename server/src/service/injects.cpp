@@ -123,7 +123,11 @@ void InjectBook::load(std::vector<scenarios::Inject> injects) {
   const bool started = std::any_of(entries_.begin(), entries_.end(), [](const InjectEntry& e) { return e.delivered_s.has_value(); });
   if (started) fail_as(ErrorCategory::conflict, "msel", "injects were delivered already: the MSEL can no longer be replaced");
   entries_.clear();
-  for (auto& i : injects) entries_.push_back({std::move(i)});
+  for (auto& i : injects) {
+    InjectEntry e;
+    e.inject = std::move(i);
+    entries_.push_back(std::move(e));
+  }
   save();
 }
 
@@ -200,7 +204,7 @@ void InjectBook::acknowledge(std::size_t index, const Principal& player, double 
     fail_as(ErrorCategory::conflict, "inject " + e.inject.number, "cannot be acknowledged: it is {}", to_string(e.state));
   e.state = InjectState::acknowledged;
   e.acknowledged_s = t_s;
-  e.acknowledged_by = fmt::format("{}:{}", to_string(player.role), player.user);
+  e.acknowledged_by = principal_text(player);
   e.response = std::move(comment);
   save();
 }

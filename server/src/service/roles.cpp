@@ -53,4 +53,6 @@ Role parse_role(std::string_view text) { return parse(kRoles, text, "role"); }
 Cell parse_cell(std::string_view text) { return parse(kCells, text, "cell"); }
 SessionMode parse_session_mode(std::string_view text) { return parse(kModes, text, "session mode"); }
 
+std::string principal_text(const Principal& who) { return std::string(to_string(who.role)) + ":" + who.user; }
+
 }  // namespace cadereau::server::service

@@ -44,4 +44,7 @@ struct Principal {
   bool operator==(const Principal&) const = default;
 };
 
+// "director:anne": how records, events and alerts name who did something.
+std::string principal_text(const Principal& who);
+
 }  // namespace cadereau::server::service

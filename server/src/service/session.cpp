@@ -82,8 +82,6 @@ std::string record_key(const json& r) {
                      r.value("detail", std::string()), r.value("t_s", 0.0));
 }
 
-std::string by_text(const Principal& p) { return fmt::format("{}:{}", to_string(p.role), p.user); }
-
 }  // namespace
 
 std::string_view to_string(SessionState state) {
@@ -155,7 +153,7 @@ json Session::summary() const {
           {"mode", std::string(to_string(mode_))},
           {"name", record_.value("name", std::string())},
           {"state", std::string(to_string(state_))},
-          {"sim_time_s", mode_ == SessionMode::replay ? replay_time_s_locked() : sim_time_s_},
+          {"sim_time_s", now_s_locked()},
           {"speed", speed_}};
 }
 
@@ -163,7 +161,7 @@ json Session::clock_json_locked() const {
   return {{"type", "clock"},
           {"seq", head_locked()},
           {"state", std::string(to_string(state_))},
-          {"sim_time_s", mode_ == SessionMode::replay ? replay_time_s_locked() : sim_time_s_},
+          {"sim_time_s", now_s_locked()},
           {"duration_s", duration_s_},
           {"start", record_.value("start", std::string())},
           {"elapsed_s", elapsed_s_locked()},
@@ -177,7 +175,7 @@ json Session::describe_locked() const {
             {"mode", std::string(to_string(mode_))},
             {"name", record_.value("name", std::string())},
             {"state", std::string(to_string(state_))},
-            {"sim_time_s", mode_ == SessionMode::replay ? replay_time_s_locked() : sim_time_s_},
+            {"sim_time_s", now_s_locked()},
             {"speed", speed_},
             {"clock", clock_json_locked()},
             {"kpis", kpis_},
@@ -211,6 +209,10 @@ double Session::elapsed_s_locked() const {
   return e;
 }
 
+double Session::now_s_locked() const {
+  return mode_ == SessionMode::replay ? replay_time_s_locked() : sim_time_s_;
+}
+
 double Session::replay_time_s_locked() const {
   if (state_ != SessionState::running) return sim_time_s_;
   const double wall_s = std::chrono::duration<double>(SteadyClock::now() - running_since_).count();
@@ -235,7 +237,7 @@ void Session::save_locked() const {
   json r = record_;
   r["state"] = std::string(to_string(state_));
   r["speed"] = speed_;
-  r["sim_time_s"] = mode_ == SessionMode::replay ? replay_time_s_locked() : sim_time_s_;
+  r["sim_time_s"] = now_s_locked();
   r["elapsed_s"] = elapsed_s_locked();
   r["duration_s"] = duration_s_;
   write_private_file(dir_ / worker::kSessionFile, r.dump(2));
@@ -535,13 +537,13 @@ json Session::control_clock(const ClockRequest& request, const Principal& by) {
     case C::none: break;
   }
   send_clock_locked();
-  const double now_s = mode_ == SessionMode::replay ? replay_time_s_locked() : sim_time_s_;
+  const double now_s = now_s_locked();
   if (mode_ != SessionMode::replay) {
-    json event = {{"t_s", now_s}, {"kind", "clock"}, {"by", by_text(by)}, {"command", command_name(request.command)},
+    json event = {{"t_s", now_s}, {"kind", "clock"}, {"by", principal_text(by)}, {"command", command_name(request.command)},
                   {"speed", speed_}, {"state", std::string(to_string(state_))}};
     journal_locked(std::move(event));
   }
-  spdlog::info("session {}: clock {} by {} at {:.0f} s, speed {}", id_, command_name(request.command), by_text(by), now_s, speed_);
+  spdlog::info("session {}: clock {} by {} at {:.0f} s, speed {}", id_, command_name(request.command), principal_text(by), now_s, speed_);
   save_locked();
   broadcast_locked(clock_json_locked(), "clock");
   pump_all_locked();
@@ -558,7 +560,7 @@ std::uint64_t Session::submit(sim::engine::Command command, const Principal& by,
     fail_as(ErrorCategory::unavailable, id_, "its engine is starting; try again in a few seconds");
   const std::uint64_t ticket = next_ticket_++;
   json command_json = json::parse(sim::engine::command_json(command));
-  json event = {{"t_s", sim_time_s_}, {"kind", what}, {"by", by_text(by)}, {"command", command_json}, {"ticket", ticket}};
+  json event = {{"t_s", sim_time_s_}, {"kind", what}, {"by", principal_text(by)}, {"command", command_json}, {"ticket", ticket}};
   if (by.cell) event["cell"] = std::string(to_string(*by.cell));
   if (extra.is_object()) event.update(extra);
   append_command_line({{"ticket", ticket}, {"command", command_json}, {"event", event}});

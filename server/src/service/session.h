@@ -175,6 +175,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void broadcast_locked(nlohmann::json message, std::string_view key);
   double elapsed_s_locked() const;
   double replay_time_s_locked() const;
+  // Sim time now: a replay's playhead, else the engine's last step.
+  double now_s_locked() const;
   std::uint64_t head_locked() const;
   void append_command_line(const nlohmann::json& line);
   void set_state_locked(SessionState state);

@@ -23,7 +23,6 @@ namespace cadereau::server::service {
 
 using json = nlohmann::json;
 
-std::string by_text_of(const Principal& p) { return fmt::format("{}:{}", to_string(p.role), p.user); }
 
 // ---- injects ----
 
@@ -87,7 +86,7 @@ std::size_t Session::load_msel(const std::string& csv, const Principal& by) {
   }
   const std::size_t n = injects.size();
   book.load(std::move(injects));
-  journal_locked({{"t_s", sim_time_s_}, {"kind", "msel_loaded"}, {"by", by_text_of(by)}, {"injects", n}, {"staff_only", true}});
+  journal_locked({{"t_s", sim_time_s_}, {"kind", "msel_loaded"}, {"by", principal_text(by)}, {"injects", n}, {"staff_only", true}});
   pump_all_locked();
   return n;
 }
@@ -117,19 +116,19 @@ json Session::inject_command(const std::string& id, InjectCommand command, const
   const auto k = book.find(id);
   book.command(k, command);
   if (command == InjectCommand::fire) {
-    deliver_locked(k, by_text_of(by));
+    deliver_locked(k, principal_text(by));
     deliver_due_locked();
   } else if (command == InjectCommand::test) {
     // What the cells would get, shown to the staff only.
     const auto& i = book.entries()[k].inject;
-    journal_locked({{"type", "inject"}, {"kind", "inject_test"}, {"t_s", sim_time_s_}, {"by", by_text_of(by)},
+    journal_locked({{"type", "inject"}, {"kind", "inject_test"}, {"t_s", sim_time_s_}, {"by", principal_text(by)},
                     {"inject", i.number}, {"inject_type", i.type}, {"mode", i.mode}, {"from", i.from},
                     {"addressed_to", i.to}, {"message", i.message}, {"staff_only", true}});
   } else {
     static constexpr const char* kKinds[] = {"inject_fired", "inject_held", "inject_released", "inject_cancelled"};
     journal_locked({{"t_s", sim_time_s_},
                     {"kind", kKinds[static_cast<int>(command)]},
-                    {"by", by_text_of(by)},
+                    {"by", principal_text(by)},
                     {"inject", id},
                     {"staff_only", true}});
   }
@@ -146,7 +145,7 @@ std::uint64_t Session::acknowledge_inject(const std::string& id, const Principal
   book.acknowledge(k, player, sim_time_s_, comment);
   const auto seq = journal_locked({{"t_s", sim_time_s_},
                                    {"kind", "inject_acknowledged"},
-                                   {"by", by_text_of(player)},
+                                   {"by", principal_text(player)},
                                    {"inject", id},
                                    {"comment", comment},
                                    {"to", book.entries()[k].inject.to}});
@@ -175,7 +174,7 @@ json Session::send_alert(const AlertRequest& alert, const Principal& by) {
     status = alert.status.empty() ? "Actual" : alert.status;
     if (status == "Actual") state = "awaiting_approval";
   }
-  const std::string by_name = fmt::format("{}:{}", to_string(by.role), by.user);
+  const std::string by_name = principal_text(by);
   const std::string note = mode_ == SessionMode::exercise
                                ? fmt::format("Exercise {}: not a real alert", record_.value("name", id_))
                                : std::string();
@@ -292,7 +291,7 @@ void Session::start_counterfactual(const Principal& by) {
   std::filesystem::create_directories(dir);
   write_private_file(dir / "scenario.yaml", record_.value("scenario_yaml", std::string()));
   const double until_s = reached_s_;
-  const json state = {{"state", "running"}, {"until_s", until_s}, {"started_by", by_text_of(by)}};
+  const json state = {{"state", "running"}, {"until_s", until_s}, {"started_by", principal_text(by)}};
   write_private_file(dir / "state.json", state.dump());
   std::weak_ptr<Session> weak = weak_from_this();
   counterfactual_run_ = supervisor_->run(
@@ -310,7 +309,7 @@ void Session::start_counterfactual(const Principal& by) {
                           write_private_file(dir / "state.json", done.dump());
                           spdlog::info("session {}: counterfactual {}", self->id_, done["state"].get<std::string>());
                         }});
-  journal_locked({{"t_s", sim_time_s_}, {"kind", "counterfactual_started"}, {"by", by_text_of(by)}, {"until_s", until_s},
+  journal_locked({{"t_s", sim_time_s_}, {"kind", "counterfactual_started"}, {"by", principal_text(by)}, {"until_s", until_s},
                   {"staff_only", true}});
   pump_all_locked();
 }
@@ -326,7 +325,7 @@ json Session::rate_objectives(const json& ratings, const Principal& by) {
       current[objective] = parse_rating(rating.get<std::string>());
     }
     write_private_file(dir_ / kRatingsFile, json(current).dump(1));
-    journal_locked({{"t_s", sim_time_s_}, {"kind", "objectives_rated"}, {"by", by_text_of(by)}, {"ratings", ratings},
+    journal_locked({{"t_s", sim_time_s_}, {"kind", "objectives_rated"}, {"by", principal_text(by)}, {"ratings", ratings},
                     {"staff_only", true}});
     pump_all_locked();
   }

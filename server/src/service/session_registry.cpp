@@ -127,7 +127,7 @@ std::shared_ptr<Session> SessionRegistry::create(const json& request, SessionMod
                  {"state", "created"},
                  {"speed", 1.0},
                  {"sim_time_s", 0.0},
-                 {"created_by", fmt::format("{}:{}", to_string(by.role), by.user)},
+                 {"created_by", principal_text(by)},
                  {"created_at", iso8601_utc(std::chrono::system_clock::now())}};
   if (mode == SessionMode::replay) {
     const auto of = find(request.value("of", std::string()));
@@ -149,7 +149,7 @@ std::shared_ptr<Session> SessionRegistry::create(const json& request, SessionMod
   // The flagship comes with its MSEL; another scenario's is uploaded.
   if (mode == SessionMode::exercise && request.value("scenario", std::string()) == kFlagshipScenarioName)
     session->load_msel(scenarios::flagship_msel_text(), by);
-  spdlog::info("session {}: {} created by {}:{}", id, to_string(mode), to_string(by.role), by.user);
+  spdlog::info("session {}: {} created by {}", id, to_string(mode), principal_text(by));
   return session;
 }
 

@@ -352,7 +352,7 @@ int EngineWorker::run() {
 
 }  // namespace
 
-int worker_command(Args& args, std::ostream& out, std::ostream& err) {
+int worker_command(Args& args, std::ostream& /*out*/, std::ostream& err) {
   const auto dir = args.take("session");
   if (!dir) throw UsageError{"worker needs --session DIR"};
   const int fd = static_cast<int>(args.take_integer("fd", 3, 0, 65535));
@@ -366,7 +366,6 @@ int worker_command(Args& args, std::ostream& out, std::ostream& err) {
     err << "cadereau worker: " << e.what() << "\n";
     return exit_code(e.category());
   }
-  (void)out;
 }
 
 }  // namespace cadereau::server::worker
