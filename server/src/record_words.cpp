@@ -30,6 +30,9 @@ std::string kind_in_words(const std::string& k) {
       {kind::zone_access_restored, "emergency access back"},
       {kind::zone_flooded, "homes flooded"},
       {kind::people_at_risk, "people caught in cars"},
+      {kind::unit_dispatched, "unit dispatched"},
+      {kind::unit_arrived, "unit arrived"},
+      {kind::unit_stopped, "unit stopped"},
   };
   const auto it = words.find(k);
   return it == words.end() ? k : it->second;

@@ -30,14 +30,16 @@ flood::TimeSeries series_from(const nlohmann::json& points, const std::string& w
 double command_time_s(const Command& command) {
   return std::visit(Overloaded{[](const TimedAction& a) { return a.t_s; },
                                [](const ForcingChange& f) { return f.from_s; },
-                               [](const Observation& o) { return o.t_s; }},
+                               [](const Observation& o) { return o.t_s; },
+                               [](const Dispatch&) { return 0.0; }},
                     command);
 }
 
 const std::string& command_by(const Command& command) {
   return std::visit(Overloaded{[](const TimedAction& a) -> const std::string& { return a.by; },
                                [](const ForcingChange& f) -> const std::string& { return f.by; },
-                               [](const Observation& o) -> const std::string& { return o.source; }},
+                               [](const Observation& o) -> const std::string& { return o.source; },
+                               [](const Dispatch& d) -> const std::string& { return d.by; }},
                     command);
 }
 
@@ -58,8 +60,16 @@ std::string command_json(const Command& command) {
                                          {"where", f.where}};
                  },
                  [](const Observation& o) {
-                   return nlohmann::json{{"command", "observation"}, {"sensor", o.sensor_id}, {"t_s", o.t_s},
-                                         {"value", o.value},         {"source", o.source}};
+                   nlohmann::json j{{"command", "observation"}, {"sensor", o.sensor_id}, {"t_s", o.t_s},
+                                    {"value", o.value},         {"source", o.source}};
+                   if (o.failed) j["failed"] = true;
+                   return j;
+                 },
+                 [](const Dispatch& d) {
+                   nlohmann::json j{{"command", "dispatch"}, {"unit", d.unit}, {"from", d.from},
+                                    {"to", d.to},            {"by", d.by},     {"where", d.where}};
+                   if (d.to_point) j["to_xy"] = {d.to_point->x_m, d.to_point->y_m};
+                   return j;
                  }},
       command);
   return j.dump();
@@ -101,9 +111,20 @@ Command command_from_json(const std::string& text, const std::string& where) {
       o.t_s = j.at("t_s").get<double>();
       o.value = j.at("value").get<double>();
       o.source = j.value("source", std::string());
+      o.failed = j.value("failed", false);
       return o;
     }
-    fail(where, "unknown command '{}' (action, forcing or observation)", type);
+    if (type == "dispatch") {
+      Dispatch d;
+      d.unit = j.at("unit").get<std::string>();
+      d.from = j.at("from").get<std::string>();
+      d.to = j.value("to", std::string());
+      if (j.contains("to_xy")) d.to_point = twin::MapPoint{j["to_xy"].at(0).get<double>(), j["to_xy"].at(1).get<double>()};
+      d.by = j.value("by", std::string());
+      d.where = j.value("where", std::string());
+      return d;
+    }
+    fail(where, "unknown command '{}' (action, forcing, observation or dispatch)", type);
   } catch (const nlohmann::json::exception& e) {
     fail(where, "not a command: {}", e.what());
   }

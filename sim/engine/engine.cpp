@@ -271,6 +271,7 @@ void Engine::exchange(double t_s) {
 
   started = Clock::now();
   sample_water(t_s);
+  if (im.traffic) follow_units(t_s);
   timings_.coupling_s += seconds_since(started);
 
   started = Clock::now();
@@ -419,7 +420,10 @@ void Engine::sample_water(double t_s) {
           log_.add(t_s, impact::kind::road_closed, id, place,
                    net.edges()[e].name.empty() ? "impassable" : net.edges()[e].name + ", impassable", {ef.water_record});
       if (!caught.empty()) {
-        for (const auto& v : caught) im.traffic->remove_vehicle(v.id);
+        for (const auto& v : caught) {
+          im.traffic->remove_vehicle(v.id);
+          unit_caught(v.id, id, place, ef.closure_record);
+        }
         stalled_vehicles_ += static_cast<long>(caught.size());
         const double people = static_cast<double>(caught.size()) * setup_.vehicle_occupancy;
         people_at_risk_ += people;

@@ -20,6 +20,8 @@ namespace {
 
 constexpr const char* kUniformRain = "territory";
 
+std::string where_of_dispatch(const Dispatch& d) { return d.where.empty() ? "dispatch of " + d.unit : d.where; }
+
 }  // namespace
 
 std::string Engine::action_where(const TimedAction& a) const {
@@ -73,13 +75,20 @@ void Engine::check_command(const Command& command) const {
             if (!known) fail_as(ErrorCategory::not_found, "observation", "no sensor '{}' in the territory", o.sensor_id);
             if (!std::isfinite(o.value) || !std::isfinite(o.t_s))
               fail("observation of " + o.sensor_id, "value {} at {} s is not a finite number", o.value, o.t_s);
-          }},
+          },
+          [&](const Dispatch& d) { check_dispatch(d); }},
       command);
 }
 
 void Engine::submit(Command command) {
   check_command(command);
   std::lock_guard lock(impl_->pending_mutex);
+  if (const auto* d = std::get_if<Dispatch>(&command)) {
+    auto& names = impl_->unit_names;
+    if (std::find(names.begin(), names.end(), d->unit) != names.end())
+      fail_as(ErrorCategory::conflict, where_of_dispatch(*d), "unit '{}' is already on its way", d->unit);
+    names.push_back(d->unit);
+  }
   impl_->pending.push_back(std::move(command));
 }
 
@@ -107,7 +116,8 @@ void Engine::apply_commands() {
                             im.action_taken_s.insert(im.action_taken_s.begin() + index, time_s_);
                           },
                           [&](ForcingChange& f) { apply_forcing(std::move(f)); },
-                          [&](Observation& o) { record_observation(o); }},
+                          [&](Observation& o) { record_observation(o); },
+                          [&](Dispatch& d) { dispatch_unit(d); }},
                command);
   }
 }

@@ -73,6 +73,24 @@ struct Engine::Impl {
   std::vector<Command> pending;
   // The command (JSON) behind a record, until the record reaches the file.
   std::map<std::uint64_t, std::string> command_of_record;
+  // Emergency units on their way (engine_units.cpp).
+  struct UnitTrip {
+    std::string unit;         // as the dispatcher named it
+    std::string vehicle;      // its SUMO vehicle
+    std::string from, to;     // as asked: asset ids, an edge id, or "x,y"
+    std::string from_edge, to_edge;
+    twin::MapPoint to_place;
+    double depart_s = 0.0;    // engine time
+    double sumo_depart_s = 0.0;
+    double free_flow_s = 0.0; // the fastest way with every road open and empty
+    std::vector<std::size_t> free_flow_edges;
+    std::uint64_t dispatch_record = 0;
+    std::vector<std::uint64_t> closures;  // closure records on its free-flow way
+  };
+  std::vector<UnitTrip> units;
+  std::uint64_t units_sent = 0;
+  // Names of the units on their way or queued to go; under pending_mutex.
+  std::vector<std::string> unit_names;
   double next_frame_s = 0.0;
   double next_keyframe_s = 0.0;
 };

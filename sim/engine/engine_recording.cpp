@@ -42,7 +42,8 @@ twin::RecordingLayout layout_of(const EngineSetup& setup, const twin::Territory&
 }
 
 twin::EventKind event_kind_of(const std::string& record_kind) {
-  if (record_kind == impact::kind::action) return twin::EventKind::operator_action;
+  if (record_kind == impact::kind::action || record_kind == impact::kind::unit_dispatched)
+    return twin::EventKind::operator_action;
   if (record_kind == impact::kind::inflow || record_kind == impact::kind::rain ||
       record_kind == impact::kind::forcing_changed)
     return twin::EventKind::inject;

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -154,6 +156,15 @@ EngineState Engine::capture_state() const {
   j["next_access_s"] = im.next_access_s;
   j["baseline_route"] = im.baseline_route;
   j["stalled_count"] = stalled_vehicles_;
+  j["units_sent"] = im.units_sent;
+  nlohmann::json units = nlohmann::json::array();
+  for (const auto& u : im.units)
+    units.push_back({{"unit", u.unit}, {"vehicle", u.vehicle}, {"from", u.from}, {"to", u.to},
+                     {"from_edge", u.from_edge}, {"to_edge", u.to_edge}, {"to_xy", {u.to_place.x_m, u.to_place.y_m}},
+                     {"depart_s", u.depart_s}, {"sumo_depart_s", u.sumo_depart_s}, {"free_flow_s", std::isfinite(u.free_flow_s) ? u.free_flow_s : -1.0},
+                     {"free_flow_edges", u.free_flow_edges}, {"dispatch_record", u.dispatch_record},
+                     {"closures", u.closures}});
+  j["units"] = std::move(units);
   j["impacts"] = impacts_->save_state();
   j["log"] = log_.save();
   state.engine_json = j.dump();
@@ -219,6 +230,34 @@ void Engine::resume(const EngineState& state, const std::string& where) {
     im.next_access_s = j.at("next_access_s").get<double>();
     im.baseline_route = j.at("baseline_route").get<std::vector<std::vector<std::size_t>>>();
     stalled_vehicles_ = j.at("stalled_count").get<long>();
+    // Units on their way (states from before units existed have none).
+    im.units_sent = j.value("units_sent", std::uint64_t{0});
+    im.units.clear();
+    for (const auto& u : j.value("units", nlohmann::json::array())) {
+      Impl::UnitTrip trip;
+      trip.unit = u.at("unit").get<std::string>();
+      trip.vehicle = u.at("vehicle").get<std::string>();
+      trip.from = u.at("from").get<std::string>();
+      trip.to = u.at("to").get<std::string>();
+      trip.from_edge = u.at("from_edge").get<std::string>();
+      trip.to_edge = u.at("to_edge").get<std::string>();
+      trip.to_place = {u.at("to_xy").at(0).get<double>(), u.at("to_xy").at(1).get<double>()};
+      trip.depart_s = u.at("depart_s").get<double>();
+      trip.sumo_depart_s = u.at("sumo_depart_s").get<double>();
+      const double free_flow = u.at("free_flow_s").get<double>();
+      trip.free_flow_s = free_flow < 0.0 ? std::numeric_limits<double>::infinity() : free_flow;
+      trip.free_flow_edges = u.at("free_flow_edges").get<std::vector<std::size_t>>();
+      trip.dispatch_record = u.at("dispatch_record").get<std::uint64_t>();
+      trip.closures = u.at("closures").get<std::vector<std::uint64_t>>();
+      for (std::size_t e : trip.free_flow_edges)
+        if (e >= im.edges.size()) fail(where, "unit {} goes by edge index {}, past the network's {}", trip.unit, e, im.edges.size());
+      im.units.push_back(std::move(trip));
+    }
+    {
+      std::lock_guard lock(im.pending_mutex);
+      im.unit_names.clear();
+      for (const auto& u : im.units) im.unit_names.push_back(u.unit);
+    }
     for (const auto& r : log_.all())
       if (r.kind == impact::kind::people_at_risk) people_at_risk_ += r.people;
     for (const auto& es : j.at("edge_states")) {
@@ -246,6 +285,7 @@ void Engine::resume(const EngineState& state, const std::string& where) {
         write_file(scratch.path() / "sumo_state.xml", state.sumo_state, "SUMO's state");
         teleports_put_back_ = im.traffic->load_state(scratch.path() / "sumo_state.xml");
       }
+      for (const auto& u : im.units) im.traffic->follow_emergency({u.vehicle, u.from_edge, u.to_edge, u.sumo_depart_s, std::nullopt});
       const auto& net = *territory_.network;
       for (std::size_t e = 0; e < im.edges.size(); ++e) {
         const auto& ef = im.edges[e];

@@ -131,8 +131,10 @@ class StreamObserver final : public sim::engine::EngineObserver {
                                     i < report.record_commands.size() ? report.record_commands[i] : std::string()));
     for (const auto& o : report.observations) {
       const auto& obs = std::get<sim::engine::Observation>(o.command);
-      records.push_back({{"kind", "observation"}, {"t_s", o.taken_s}, {"target", obs.sensor_id},
-                         {"value", obs.value},    {"measured_s", obs.t_s}, {"by", obs.source}});
+      json record = {{"kind", "observation"}, {"t_s", o.taken_s}, {"target", obs.sensor_id},
+                     {"value", obs.value},    {"measured_s", obs.t_s}, {"by", obs.source}};
+      if (obs.failed) record["failed"] = true;
+      records.push_back(std::move(record));
     }
     json gauges = json::array();
     for (const auto& g : report.gauges)

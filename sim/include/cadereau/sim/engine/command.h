@@ -8,7 +8,9 @@
 
 #include "cadereau/sim/engine/action.h"
 #include "cadereau/sim/flood/time_series.h"
+#include "cadereau/twin/geo.h"
 
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -32,10 +34,26 @@ struct Observation {
   std::string sensor_id;
   double t_s = 0.0;    // when it was measured, since the start
   double value = 0.0;  // in the sensor's unit: m above the gauge's datum, mm of rain, vehicles
-  std::string source;  // where it came from: "mqtt", "sensorthings", "report"
+  std::string source;  // where it came from: "mqtt", "sensorthings", "report", "inject 12"
+  bool failed = false; // the sensor reports a fault instead of a value (value is then 0)
 };
 
-using Command = std::variant<TimedAction, ForcingChange, Observation>;
+// An emergency unit sent now from a fire station or a hospital to a place:
+// driven in SUMO as a blue-light vehicle (it may use roads closed to
+// private traffic) on the fastest route on current travel times, rerouted
+// as roads close. Its arrival, or its failure to arrive, is a record.
+struct Dispatch {
+  std::string unit;  // "VSAV 2": unique among the units still on their way
+  std::string from;  // an asset id: a fire station or a hospital
+  // Where to: an asset id or a road edge id, or a point (working CRS) when
+  // `to` is empty.
+  std::string to;
+  std::optional<twin::MapPoint> to_point;
+  std::string by;
+  std::string where;
+};
+
+using Command = std::variant<TimedAction, ForcingChange, Observation, Dispatch>;
 
 // A command as the engine took it: re-submitted when a run reaches
 // taken_s, it takes effect as it did.
@@ -44,13 +62,14 @@ struct RecordedCommand {
   Command command;
 };
 
-// When the command asks to take effect (seconds since the start).
+// When the command asks to take effect (seconds since the start; 0 for a
+// dispatch, which leaves at once).
 double command_time_s(const Command& command);
 // Who gave it.
 const std::string& command_by(const Command& command);
 
-// A command as JSON text ({"command": "action" | "forcing" | "observation",
-// ...}) and back. command_from_json throws Error naming `where` when the text
+// A command as JSON text ({"command": "action" | "forcing" | "observation" |
+// "dispatch", ...}) and back. command_from_json throws Error naming `where` when the text
 // is not a command.
 std::string command_json(const Command& command);
 Command command_from_json(const std::string& json, const std::string& where);

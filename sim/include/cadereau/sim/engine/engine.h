@@ -211,6 +211,14 @@ class Engine {
   void apply_forcing(ForcingChange change);
   void record_observation(const Observation& observation);
   void note_command(std::uint64_t record, const TimedAction& action);
+  // Emergency units (engine_units.cpp).
+  void check_dispatch(const Dispatch& dispatch) const;
+  void dispatch_unit(const Dispatch& dispatch);
+  // Arrivals since the last step, and closures met on the way.
+  void follow_units(double t_s);
+  // A vehicle caught by the water on `edge`: when it is a unit, its trip ends
+  // there (a record caused by `closure`). Returns whether it was one.
+  bool unit_caught(const std::string& vehicle, const std::string& edge, twin::MapPoint place, std::uint64_t closure);
   std::vector<std::uint64_t> water_causes(std::size_t cell);
 
   const twin::Territory& territory_;

@@ -37,6 +37,9 @@ inline constexpr const char* zone_unreachable = "zone_unreachable";
 inline constexpr const char* zone_access_restored = "zone_access_restored";
 inline constexpr const char* zone_flooded = "zone_flooded";        // people in flooded buildings
 inline constexpr const char* people_at_risk = "people_at_risk";    // vehicles caught in deep water
+inline constexpr const char* unit_dispatched = "unit_dispatched";  // an emergency unit sent (an act, like action)
+inline constexpr const char* unit_arrived = "unit_arrived";        // it reached its destination: travel time
+inline constexpr const char* unit_stopped = "unit_stopped";        // it will not arrive: no route, or caught by water
 }  // namespace kind
 
 struct Impact {

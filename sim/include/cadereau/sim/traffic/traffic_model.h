@@ -262,6 +262,9 @@ class TrafficModel {
   // now; its trip appears in emergency_trips() and gets arrival_s on arrival.
   void dispatch_emergency(const std::string& vehicle_id, const std::string& from_edge, const std::string& to_edge);
   const std::vector<EmergencyTrip>& emergency_trips() const { return emergency_trips_; }
+  // Follows again a trip whose vehicle a loaded state holds (a resumed run):
+  // its arrival is noted as for one dispatched here.
+  void follow_emergency(EmergencyTrip trip) { emergency_trips_.push_back(std::move(trip)); }
 
   // --- state files ---------------------------------------------------------
   // SUMO's own state format (vehicles, lights, rerouting statistics).
