@@ -347,6 +347,30 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
       s.events.push_back(std::move(a));
     }
   }
+  if (const YAML::Node injects = root["injects"]) {
+    if (!injects.IsSequence()) r.bad(injects, "'injects' must be a list");
+    for (const auto& item : injects) {
+      if (!item.IsMap()) r.bad(item, "each inject is a mapping (number:, time:, to:, message:...)");
+      r.check_keys(item, {"number", "time", "type", "mode", "from", "to", "message", "expected", "objective", "notes", "effect"},
+                   "an inject");
+      const auto field = [&](const char* key) { return item[key] ? r.text(item[key], key) : std::string(); };
+      InjectText text{field("number"), field("time"), field("type"),      field("mode"),  field("from"), "",
+                      field("message"), field("expected"), field("objective"), field("notes"), field("effect")};
+      if (const YAML::Node to = item["to"]; to && to.IsSequence()) {
+        for (const auto& cell : to) text.to += (text.to.empty() ? "" : ";") + r.text(cell, "to");
+      } else {
+        text.to = field("to");
+      }
+      if (!item["time"]) r.bad(item, "an inject needs 'time' (07:40, manual, after N [+5min], when GAUGE > 2m)");
+      Inject inject = read_inject(text, at(file, item), s.start_clock_s);
+      inject.line = item.Mark().line + 1;
+      if (inject.trigger == Inject::Trigger::at_time && (inject.time_s < 0.0 || inject.time_s > s.duration_s))
+        r.bad(item["time"], fmt::format("inject at '{}' is outside the run ({} to {})", item["time"].Scalar(),
+                                         clock_of(s, 0.0), clock_of(s, s.duration_s)));
+      s.injects.push_back(std::move(inject));
+    }
+    check_injects(s.injects, file.string());
+  }
   return s;
 }
 

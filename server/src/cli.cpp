@@ -51,14 +51,16 @@ constexpr CommandHelp kCommands[] = {
                                         morning traffic peak (DIR/report.html)
 )"},
     {"run", R"(  run SCENARIO.yaml --out DIR [--territory DIR] [--threads N] [--no-snapshots]
-        [--save-state-at TIME] [--until TIME]
+        [--save-state-at TIME] [--until TIME] [--commands FILE]
                                         run a scenario headless: flood, traffic and their
                                         consequences; writes recording.h5 (with keyframes every
                                         10 min for replay --seek and --fork), impacts.json,
                                         max_depth.tif, summary.json and report.html (and
                                         DIR/state, the state at TIME, for forecasts); --until
                                         stops early; TIME is HH:MM[:SS] on the scenario's day
-                                        or seconds
+                                        or seconds; --commands feeds commands taken during a
+                                        session (JSON lines {"at_s": S, "command": {...}}) at
+                                        their times
 )"},
     {"forecast", R"(  forecast SCENARIO.yaml --state DIR --hours H --out OUT [--territory DIR] [--threads N]
         [--no-snapshots]

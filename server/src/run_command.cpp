@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <ostream>
@@ -133,12 +134,25 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
   set_crash_context(doing + ", loading");
   sim::engine::Engine engine(territory, std::move(setup));
   const double from_s = engine.time_s();
+  std::size_t next_command = 0;
+  // Each command is given when the run reaches the time it was taken, as the
+  // session's engine took it; it applies at the next exchange step.
+  const auto feed_until = [&](double t_s) {
+    for (; next_command < options.commands.size() && options.commands[next_command].taken_s <= t_s; ++next_command) {
+      const auto& c = options.commands[next_command];
+      if (c.taken_s > scenario.duration_s) break;
+      engine.advance_to(c.taken_s);
+      engine.submit(c.command);
+    }
+  };
   if (options.save_state_at_s) {
+    feed_until(*options.save_state_at_s);
     engine.advance_to(*options.save_state_at_s);
     engine.save_state(options.out / "state");
     progress << "state at " << scenarios::clock_of(scenario, engine.time_s()) << " saved in "
              << (options.out / "state").string() << "\n";
   }
+  feed_until(scenario.duration_s);
   engine.run();
 
   twin::write_geotiff(engine.flood().max_depth_raster(), options.out / "max_depth.tif");
@@ -198,6 +212,25 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
   return 0;
 }
 
+std::vector<sim::engine::RecordedCommand> read_command_lines(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) fail_as(ErrorCategory::not_found, file.string(), "cannot read the commands file");
+  std::vector<sim::engine::RecordedCommand> out;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = fmt::format("{}:{}", file.string(), n);
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("at_s") || !j["at_s"].is_number() || !j.contains("command"))
+      fail(where, "expected {{\"at_s\": seconds, \"command\": {{...}}}}");
+    const double at_s = j["at_s"].get<double>();
+    if (!std::isfinite(at_s) || at_s < 0.0) fail(where, "at_s {} is not a time since the start", at_s);
+    out.push_back({at_s, sim::engine::command_from_json(j["command"].dump(), where)});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.taken_s < b.taken_s; });
+  return out;
+}
+
 int run_command(Args& args, std::ostream& out, std::ostream& err) {
   if (args.positional().size() < 2) throw UsageError{"run needs one scenario file: cadereau run SCENARIO.yaml --out DIR"};
   RunOptions options;
@@ -209,6 +242,7 @@ int run_command(Args& args, std::ostream& out, std::ostream& err) {
   options.snapshots = !args.take_flag("no-snapshots");
   const auto save_state_at = args.take("save-state-at");
   const auto until = args.take("until");
+  if (const auto commands = args.take("commands")) options.commands = read_command_lines(*commands);
   args.finish(2);
   scenarios::Scenario scenario = scenarios::read_scenario(args.positional()[1]);
   if (until) {

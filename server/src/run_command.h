@@ -31,7 +31,14 @@ struct RunOptions {
   // Actions added to the scenario's events (a what-if), recorded with the run.
   std::vector<sim::engine::TimedAction> added_actions;
   double speed = 0.0;  // > 0: sim time runs at most this many times the wall clock (a paced replay)
+  // Commands submitted to the engine at their times (an exercise's injects
+  // re-run for its counterfactual), sorted by taken_s.
+  std::vector<sim::engine::RecordedCommand> commands;
 };
+
+// Reads JSON lines {"at_s": S, "command": {...}} (sim/engine/command.h).
+// Throws Error "FILE:LINE: ..." on a line that is not one.
+std::vector<sim::engine::RecordedCommand> read_command_lines(const std::filesystem::path& file);
 
 // What a recording of a scenario run keeps in its run_options_json to be
 // re-driven: {"kind": "scenario", "scenario_file", "scenario_yaml",

@@ -129,3 +129,67 @@ TEST_CASE("The flagship MSEL reads, fits its exercise and keeps every cell busy"
     if (i.trigger == Inject::Trigger::at_time) CHECK(i.time_s <= 2 * 3600.0);  // the exercise lasts 2 h
   }
 }
+
+TEST_CASE("Inject effects change the hazard, fake a sensor, place a report and block roads", "[unit][msel]") {
+  const std::string header = kHeader + ",Effect";
+  const auto injects = parse_msel(
+      header + "\n"
+               "1,07:40,hazard,radio,Flood officer,flood,Alès rising,,,,\"inflow cadereau-ales 250 m3/s, 400 m3/s at +20min, 50 m3/s at +1h\"\n"
+               "2,07:45,sensor,,,flood,Gauge reads 3.2 m,,,,sensor lg-ales-ville 3.2 m\n"
+               "3,07:50,sensor,,,flood,Gauge silent,,,,sensor lg-ales-ville failed\n"
+               "4,07:55,report,phone,Resident,reports,Water in the street,,,,at 4.3601 43.8367\n"
+               "5,08:00,report,phone,Resident,reports,Water at the school,,,,at school-amoureux\n"
+               "6,08:05,incident,radio,Patrol,police,Crash on the avenue,,,,block h9_9 -h9_9\n"
+               "7,08:10,hazard,,,crisis,Rain doubles,,,,rain territory 80 mm/h\n"
+               "8,08:15,message,,,crisis,Just words,,,,\n",
+      "msel.csv", k0700);
+  REQUIRE(injects.size() == 8);
+  using K = InjectEffect::Kind;
+  CHECK(injects[0].effect.kind == K::inflow);
+  CHECK(injects[0].effect.target == "cadereau-ales");
+  CHECK(injects[0].effect.offsets_s == std::vector<double>{0.0, 1200.0, 3600.0});
+  CHECK(injects[0].effect.values == std::vector<double>{250.0, 400.0, 50.0});
+  CHECK(injects[1].effect.kind == K::sensor_reading);
+  CHECK(injects[1].effect.values == std::vector<double>{3.2});
+  CHECK(injects[2].effect.kind == K::sensor_failure);
+  CHECK(injects[3].effect.kind == K::report);
+  CHECK(injects[3].effect.lon == Approx(4.3601));
+  CHECK(injects[3].effect.lat == Approx(43.8367));
+  CHECK(injects[4].effect.target == "school-amoureux");
+  CHECK(injects[5].effect.roads == std::vector<std::string>{"h9_9", "-h9_9"});
+  CHECK(injects[6].effect.kind == K::rain);
+  CHECK(injects[6].effect.target == "territory");
+  CHECK(injects[7].effect.kind == K::none);
+  // The export keeps the effects and reads back the same.
+  const auto again = parse_msel(msel_csv(injects), "export.csv", k0700);
+  REQUIRE(again.size() == 8);
+  for (std::size_t k = 0; k < again.size(); ++k) {
+    CHECK(again[k].effect.text == injects[k].effect.text);
+    CHECK(again[k].effect.values == injects[k].effect.values);
+  }
+  // Without effects, the export stays the ten HSEEP columns.
+  CHECK_THAT(msel_csv({injects[7]}), Catch::StartsWith(kHeader + "\r\n"));
+}
+
+TEST_CASE("Bad inject effects are refused with their line and what is wrong", "[unit][msel]") {
+  const std::string header = kHeader + ",Effect\n";
+  const auto row = [&](const std::string& type, const std::string& effect) {
+    return refusal(header + "1,07:40," + type + ",,,flood,a,,,,\"" + effect + "\"\n");
+  };
+  CHECK_THAT(row("message", "inflow x 10 m3/s"), Catch::Contains("msel.csv:2") && Catch::Contains("Event Type hazard"));
+  CHECK_THAT(row("hazard", ""), Catch::Contains("msel.csv:2") && Catch::Contains("needs an Effect"));
+  CHECK_THAT(row("incident", ""), Catch::Contains("block EDGE"));
+  CHECK_THAT(row("hazard", "inflow x 10 l/s"), Catch::Contains("unit is m3/s"));
+  CHECK_THAT(row("hazard", "inflow x -5 m3/s"), Catch::Contains("-5"));
+  CHECK_THAT(row("hazard", "inflow x 1e7 m3/s"), Catch::Contains("from 0 to 20000"));
+  CHECK_THAT(row("hazard", "inflow x 10 m3/s, 20 m3/s"), Catch::Contains("says when"));
+  CHECK_THAT(row("hazard", "inflow x 10 m3/s, 20 m3/s at +1h, 5 m3/s at +30min"), Catch::Contains("increase"));
+  CHECK_THAT(row("hazard", "inflow x 10 m3/s, 20 m3/s at +soon"), Catch::Contains("not a duration"));
+  CHECK_THAT(row("hazard", "rain territory 900 mm/h"), Catch::Contains("from 0 to 500"));
+  CHECK_THAT(row("hazard", "flood everything"), Catch::Contains("expected 'inflow"));
+  CHECK_THAT(row("sensor", "sensor g high"), Catch::Contains("'high' is not a reading"));
+  CHECK_THAT(row("sensor", "sensor g"), Catch::Contains("sensor ID VALUE"));
+  CHECK_THAT(row("report", "at 400 43.8"), Catch::Contains("WGS84"));
+  CHECK_THAT(row("report", "at"), Catch::Contains("at ID"));
+  CHECK_THAT(row("incident", "block"), Catch::Contains("block EDGE"));
+}

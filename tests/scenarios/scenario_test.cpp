@@ -206,3 +206,50 @@ TEST_CASE("Scenarios refuse duplicate keys, impossible dates, bad seeds and twic
   refused(with(kGood, "  - at: [810000, 6302000]\n", "  - name: cadereau d'Alès\n    at: [810000, 6302000]\n"),
           "storm.yaml:14: inflow name 'cadereau d'Alès' is used twice (first at storm.yaml:11)");
 }
+
+TEST_CASE("A scenario's injects read as an MSEL's, and bad ones are refused with file and line", "[unit][scenario]") {
+  const std::string injects = R"(injects:
+  - number: A1
+    time: "07:40"
+    type: hazard
+    from: Flood officer
+    to: [flood, crisis]
+    message: The Alès cadereau doubles.
+    expected: Warn the police.
+    objective: OBJ-2
+    effect: inflow cadereau d'Alès 400 m3/s
+  - number: A2
+    time: after A1 +5min
+    to: police
+    message: Close the underpass.
+)";
+  const auto s = parse_scenario(with(kGood, "roles: [director, traffic]\n", injects), "s.yaml");
+  REQUIRE(s.injects.size() == 2);
+  CHECK(s.injects[0].time_s == 600.0);  // 07:40 with a start at 07:30
+  CHECK(s.injects[0].to == std::vector<std::string>{"flood", "crisis"});
+  CHECK(s.injects[0].effect.kind == InjectEffect::Kind::inflow);
+  CHECK(s.injects[0].effect.target == "cadereau d'Alès");
+  CHECK(s.injects[1].after == "A1");
+  CHECK(s.injects[1].delay_s == 300.0);
+
+  const auto refused = [&](const std::string& entry) {
+    try {
+      parse_scenario(with(kGood, "roles: [director, traffic]\n", "injects:\n" + entry), "s.yaml");
+    } catch (const cadereau::Error& e) {
+      return std::string(e.what());
+    }
+    FAIL("accepted: " << entry);
+    return std::string();
+  };
+  CHECK_THAT(refused("  - number: 1\n    time: '07:40'\n    to: crisis\n    message: m\n    colour: red\n"),
+             Catch::Contains("s.yaml:") && Catch::Contains("unknown key 'colour'"));
+  CHECK_THAT(refused("  - number: 1\n    to: crisis\n    message: m\n"), Catch::Contains("needs 'time'"));
+  CHECK_THAT(refused("  - number: 1\n    time: '11:00'\n    to: crisis\n    message: m\n"), Catch::Contains("outside the run"));
+  CHECK_THAT(refused("  - number: 1\n    time: '07:40'\n    to: firemen\n    message: m\n"),
+             Catch::Contains("s.yaml:") && Catch::Contains("firemen"));
+  CHECK_THAT(refused("  - number: 1\n    time: '07:40'\n    type: sensor\n    to: flood\n    message: m\n"),
+             Catch::Contains("needs an Effect"));
+  CHECK_THAT(refused("  - number: 1\n    time: '07:40'\n    to: crisis\n    message: m\n"
+                     "  - number: 1\n    time: '07:50'\n    to: crisis\n    message: n\n"),
+             Catch::Contains("given twice"));
+}

@@ -780,9 +780,133 @@ def t_aar(ctx):
           f"aar.html: {page.status_code}")
 
 
+# The same spate with injects that act on the twin (scenario YAML `injects:`).
+INJECT_SCENARIO = SCENARIO.replace("name: Short spate for the API test", "name: Spate with acting injects") + """injects:
+  - number: H1
+    time: "07:02"
+    type: hazard
+    from: Flood-prevention officer
+    to: flood
+    message: The Alès cadereau doubles at the garrigues outlet.
+    effect: inflow cadereau d'Alès 600 m3/s, 100 m3/s at +1h
+  - number: S1
+    time: "07:03"
+    type: sensor
+    to: flood
+    message: The town gauge of the Alès cadereau stops answering.
+    effect: sensor lg-ales-ville failed
+  - number: S2
+    time: "07:03"
+    type: sensor
+    to: flood
+    message: The Uzès gauge jumps.
+    effect: sensor lg-uzes-amont 4.5 m
+  - number: R1
+    time: "07:04"
+    type: report
+    mode: phone
+    from: A nurse
+    to: reports
+    message: Water in the car park of the hospital.
+    effect: at hosp-chu
+  - number: I1
+    time: "07:05"
+    type: incident
+    from: Police patrol 3
+    to: police
+    message: A lorry overturned on the avenue, both ways blocked.
+    effect: block h1_8
+"""
+
+
+def t_acting_injects_and_dispatch(ctx):
+    """Injects change the hazard, fake a sensor, place a report and block a road; the crisis cell sends a unit."""
+    c = ctx["c"]
+    # An effect naming what the scenario does not have is refused, and leaves no session behind.
+    before = len(c.get("anne", "/sessions").json())
+    bad = INJECT_SCENARIO.replace("inflow cadereau d'Alès 600", "inflow cadereau du Vistre 600")
+    r = c.post("anne", "/sessions", {"mode": "exercise", "scenario_yaml": bad})
+    check(r.status_code == 400 and "cadereau du Vistre" in r.json()["error"]["message"] and "scenario.yaml:" in
+          r.json()["error"]["message"], f"an unknown inflow: {r.status_code} {r.text}")
+    check(len(c.get("anne", "/sessions").json()) == before, "a refused scenario left a session")
+    r = c.post("anne", "/sessions", {"mode": "exercise", "scenario_yaml": INJECT_SCENARIO})
+    check(r.status_code == 201, f"create: {r.status_code} {r.text}")
+    sid = r.json()["id"]
+    listed = c.get("anne", f"/sessions/{sid}/injects").json()
+    check([i["id"] for i in listed] == ["H1", "S1", "S2", "R1", "I1"] and listed[0]["effect"].startswith("inflow"),
+          f"the scenario's injects: {listed}")
+    ready(c, sid)
+    check(c.post("anne", f"/sessions/{sid}/clock", {"command": "start", "speed": 60}).status_code == 200, "start")
+
+    def all_effects():
+        ev = events(c, "anne", sid)
+        kinds = {(e["kind"], e.get("target")) for e in ev}
+        return ev if (("forcing_changed", "cadereau d'Alès") in kinds and ("observation", "lg-ales-ville") in kinds
+                      and ("observation", "lg-uzes-amont") in kinds and ("action", "h1_8") in kinds) else None
+
+    ev = wait_for("the injects' effects", all_effects, timeout=120)
+    forcing = next(e for e in ev if e["kind"] == "forcing_changed")
+    check("600 m3/s" in forcing["detail"] and forcing["by"] == "inject H1", f"the hazard change: {forcing}")
+    failed = next(e for e in ev if e["kind"] == "observation" and e["target"] == "lg-ales-ville")
+    check(failed.get("failed") is True and failed["by"] == "feed", f"the failing gauge: {failed}")
+    false_reading = next(e for e in ev if e["kind"] == "observation" and e["target"] == "lg-uzes-amont")
+    check(false_reading["value"] == 4.5 and not false_reading.get("failed"), f"the false reading: {false_reading}")
+    blocked = next(e for e in ev if e["kind"] == "action" and e["target"] == "h1_8")
+    check(blocked["by"] == "inject I1", f"the crash: {blocked}")
+    check(any(e["kind"] == "road_closed" and e["target"] == "h1_8" and blocked["record"] in e["causes"] for e in ev),
+          "the crash closed no road")
+    effects = [e for e in ev if e["kind"] == "inject_effect"]
+    check(sorted(e["inject"] for e in effects) == ["H1", "I1", "S1", "S2"], f"the staff's effect events: {effects}")
+    ritas = events(c, "rita", sid)
+    report = [e for e in ritas if e["kind"] == "inject_delivered"]
+    check(len(report) == 1 and report[0]["place"] == {"id": "hosp-chu"}, f"the report's place: {report}")
+    check(not [e for e in ritas if e["kind"] == "inject_effect"], "a player sees the injects' effects")
+
+    # The crisis cell sends units; other cells may not.
+    unit = {"verb": "dispatch_unit", "unit": "VSAV 1", "from": "sdis-nord", "to": "hosp-chu"}
+    r = c.post("bob", f"/sessions/{sid}/actions", unit)
+    check(r.status_code == 403 and "crisis" in r.json()["error"]["message"], f"police dispatches: {r.status_code} {r.text}")
+    r = c.post("cora", f"/sessions/{sid}/actions", dict(unit, **{"from": "school-jean-zay"}))
+    check(r.status_code == 400 and "fire station or a hospital" in r.json()["error"]["message"], f"from a school: {r.text}")
+    r = c.post("cora", f"/sessions/{sid}/actions", dict(unit, to={"lon": 4.36}))
+    check(r.status_code == 400, f"a place without latitude: {r.status_code} {r.text}")
+    r = c.post("cora", f"/sessions/{sid}/actions", dict(unit, inject="R1"))
+    check(r.status_code == 202, f"dispatch: {r.status_code} {r.text}")
+    r = c.post("cora", f"/sessions/{sid}/actions", unit)
+    check(r.status_code == 409 and "already on its way" in r.json()["error"]["message"], f"the same unit twice: {r.text}")
+    smur = {"verb": "dispatch_unit", "unit": "SMUR 2", "from": "hosp-kennedy", "to": {"lon": 4.3601, "lat": 43.8367}}
+    r = c.post("cora", f"/sessions/{sid}/actions", smur)  # 1 km north of the territory's DEM
+    check(r.status_code == 400 and "outside the territory" in r.json()["error"]["message"], f"a place outside: {r.text}")
+    r = c.post("cora", f"/sessions/{sid}/actions", dict(smur, to={"lon": 4.3601, "lat": 43.80}))
+    check(r.status_code == 202, f"dispatch to a place: {r.status_code} {r.text}")
+    ends = wait_for("both units to arrive or stop", lambda: (lambda x: x if len(x) == 2 else None)(
+        [e for e in events(c, "anne", sid) if e["kind"] in ("unit_arrived", "unit_stopped")]), timeout=180)
+    for end in ends:
+        sent = next(e for e in events(c, "anne", sid) if e["kind"] == "unit_dispatched" and e["target"] == end["target"])
+        check(sent["record"] == end["causes"][0] and sent["by"] == "player:cora", f"{end} does not answer to {sent}")
+    arrived = next((e for e in ends if e["target"] == "VSAV 1"), None)
+    check(arrived and arrived["kind"] == "unit_arrived" and "CHU Carémeau in" in arrived["detail"], f"VSAV 1: {ends}")
+    print(f"      {arrived['detail']}")
+    aar = c.get("eva", f"/sessions/{sid}/aar").json()
+    sent = [a for a in aar["actions"] if a["verb"] == "dispatch_unit" and a["target"] == "VSAV 1"]
+    check(sent and sent[0]["inject"] == "R1" and any(x["kind"] == "unit_arrived" for x in sent[0]["consequences"]),
+          f"the dispatch in the review: {sent}")
+    # The counterfactual re-runs the injects' effects, not the players' acts.
+    check(c.post("anne", f"/sessions/{sid}/clock", {"command": "pause"}).status_code == 200, "pause")
+    check(c.post("anne", f"/sessions/{sid}/aar", {"counterfactual": True}).status_code == 200, "counterfactual")
+    cf = wait_for("the counterfactual", lambda: (lambda x: x if x["state"] in ("done", "failed") else None)(
+        c.get("eva", f"/sessions/{sid}/aar").json()["counterfactual"]), timeout=400, every=2)
+    check(cf["state"] == "done", f"the counterfactual failed: {cf}")
+    with open(os.path.join(ctx["server"].data, "sessions", sid, "counterfactual", "commands.jsonl")) as f:
+        fed = [json.loads(line)["command"] for line in f]
+    check(sorted(x.get("by") or x.get("source") for x in fed) == ["feed", "feed", "inject H1", "inject I1"],
+          f"the counterfactual's commands: {fed}")
+    check(c.post("anne", f"/sessions/{sid}/clock", {"command": "stop"}).status_code == 200, "stop")
+
+
 CHECKS = [t_health_and_login, t_login_throttle, t_create, t_permission_matrix, t_clock_and_actions, t_stream_resume,
           t_replay, t_live_apart, t_hostile, t_worker_killed, t_server_killed, t_injects, t_msel_upload, t_alerts, t_aar,
-          t_sigterm]
+          t_acting_injects_and_dispatch, t_sigterm]
 
 
 def main():

@@ -119,6 +119,33 @@ sim::engine::TimedAction parse_action(const json& body, const Principal& who) {
   return a;
 }
 
+// {"verb": "dispatch_unit", "unit", "from", "to": an asset or road edge id,
+// or {"lon", "lat"}}.
+sim::engine::Dispatch parse_dispatch(const json& body, const Principal& who, const service::Session& session) {
+  if (!service::may_dispatch(who))
+    fail_as(ErrorCategory::forbidden, "verb", "{}",
+            who.cell ? fmt::format("the {} cell may not dispatch_unit (the crisis cell sends units)", service::to_string(*who.cell))
+                     : fmt::format("a {} may not dispatch_unit", service::to_string(who.role)));
+  sim::engine::Dispatch d;
+  d.unit = text_field(body, "unit");
+  if (d.unit.empty() || d.unit.size() > 64) fail("unit", "must name the unit (1 to 64 characters)");
+  d.from = text_field(body, "from");
+  if (d.from.empty() || d.from.size() > 256) fail("from", "must name a fire station or a hospital of the territory");
+  if (!body.contains("to")) fail("to", "is missing: an asset or road edge id, or {{\"lon\", \"lat\"}}");
+  if (body["to"].is_object()) {
+    const auto lon = number_field(body["to"], "lon");
+    const auto lat = number_field(body["to"], "lat");
+    if (!lon || !lat) fail("to", "a place is {{\"lon\": degrees, \"lat\": degrees}}");
+    d.to_point = session.map_point(*lon, *lat);
+  } else {
+    d.to = text_field(body, "to");
+    if (d.to.empty() || d.to.size() > 256) fail("to", "must name an asset or a road edge, or be {{\"lon\", \"lat\"}}");
+  }
+  d.by = service::principal_text(who);
+  d.where = "action";
+  return d;
+}
+
 service::ClockRequest parse_clock(const json& body) {
   using C = service::ClockRequest::Command;
   service::ClockRequest r;
@@ -408,10 +435,15 @@ HttpResponse ApiHandler::clock(Call& call, service::Session& session) {
 HttpResponse ApiHandler::action(Call& call, service::Session& session) {
   require(*call.who, Permission::post_action, session.mode());
   const json body = parse_body(call.request);
-  auto action = parse_action(body, *call.who);
-  call.target = fmt::format("{} {}", sim::engine::to_string(action.verb), action.target);
   json extra = json::object();
   if (body.contains("inject")) extra["inject"] = text_field(body, "inject").substr(0, 64);  // the inject it answers
+  if (body.is_object() && body.value("verb", json()) == "dispatch_unit") {
+    auto dispatch = parse_dispatch(body, *call.who, session);
+    call.target = "dispatch_unit " + dispatch.unit;
+    return json_answer(202, {{"seq", session.submit(std::move(dispatch), *call.who, "action_accepted", extra)}});
+  }
+  auto action = parse_action(body, *call.who);
+  call.target = fmt::format("{} {}", sim::engine::to_string(action.verb), action.target);
   const auto seq = session.submit(std::move(action), *call.who, "action_accepted", extra);
   return json_answer(202, {{"seq", seq}});
 }

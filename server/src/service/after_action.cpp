@@ -20,7 +20,7 @@ using json = nlohmann::json;
 constexpr double kPromptWindow_s = 15 * 60.0;
 // The consequences a crisis cell reviews (the rest is in the recording).
 const std::set<std::string> kMajor = {"asset_failed", "asset_cut_off", "zone_unreachable", "zone_flooded",
-                                      "people_at_risk", "zone_without_power"};
+                                      "people_at_risk", "zone_without_power", "unit_arrived", "unit_stopped"};
 
 const char* rating_words(const std::string& r) {
   if (r == "P") return "Performed without challenges";
@@ -36,6 +36,19 @@ std::string draft_rating(int answered, int total, double mean_delay_s) {
   if (share >= 0.6) return "S";
   if (share >= 0.3) return "M";
   return "U";
+}
+
+// An action's verb, target and the kind of the engine's record of it: a
+// network verb, or a dispatch (its unit is the target).
+std::string verb_of(const json& command) {
+  return command.value("command", std::string()) == "dispatch" ? "dispatch_unit" : command.value("verb", std::string());
+}
+std::string target_of(const json& command) {
+  return command.value("command", std::string()) == "dispatch" ? command.value("unit", std::string())
+                                                                 : command.value("target", std::string());
+}
+std::string record_kind_of(const json& command) {
+  return command.value("command", std::string()) == "dispatch" ? "unit_dispatched" : "action";
 }
 
 }  // namespace
@@ -83,7 +96,7 @@ json after_action_review(const AfterActionInputs& in) {
     } else if (kind == "action_accepted") {
       const auto& c = e["command"];
       timeline.push_back({{"t_s", t}, {"clock", at(t)}, {"what", "action"}, {"by", e["by"]},
-                          {"text", fmt::format("{} {}", c.value("verb", std::string()), c.value("target", std::string()))}});
+                          {"text", fmt::format("{} {}", verb_of(c), target_of(c))}});
     } else if (kMajor.count(kind)) {
       timeline.push_back({{"t_s", t}, {"clock", at(t)}, {"what", "impact"}, {"by", "twin"},
                           {"text", fmt::format("{} {}: {}", kind, e.value("target", std::string()),
@@ -112,9 +125,8 @@ json after_action_review(const AfterActionInputs& in) {
     json consequences = json::array();
     std::set<std::uint64_t> chain;
     for (const auto& [id, r] : record) {
-      if (r->value("kind", std::string()) == "action" && r->value("by", std::string()) == e.value("by", std::string()) &&
-          r->value("target", std::string()) == c.value("target", std::string()) && r->value("t_s", 0.0) >= t &&
-          chain.empty())
+      if (r->value("kind", std::string()) == record_kind_of(c) && r->value("by", std::string()) == e.value("by", std::string()) &&
+          r->value("target", std::string()) == target_of(c) && r->value("t_s", 0.0) >= t && chain.empty())
         chain.insert(id);
       if (chain.empty() || chain.count(id)) continue;
       for (const auto& cause : r->value("causes", std::vector<std::uint64_t>{}))
@@ -126,7 +138,7 @@ json after_action_review(const AfterActionInputs& in) {
         }
     }
     json a = {{"seq", e["seq"]}, {"t_s", t}, {"clock", at(t)}, {"by", e["by"]}, {"cell", cell},
-              {"verb", c.value("verb", std::string())}, {"target", c.value("target", std::string())},
+              {"verb", verb_of(c)}, {"target", target_of(c)},
               {"inject", inject}, {"inject_named_by_player", e.contains("inject")}, {"consequences", consequences}};
     if (!inject.empty()) prompted[inject].push_back(a);
     actions.push_back(std::move(a));

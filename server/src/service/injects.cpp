@@ -44,6 +44,7 @@ json inject_json(const InjectEntry& e) {
             {"type", i.type},       {"mode", i.mode},                         {"from", i.from},
             {"to", i.to},           {"message", i.message},                   {"expected", i.expected},
             {"objective", i.objective}, {"notes", i.notes},                   {"line", i.line},
+            {"effect", i.effect.text},
             {"state", kStateNames[static_cast<int>(e.state)]},
             {"acknowledged_by", e.acknowledged_by}, {"response", e.response}};
   if (e.delivered_s) j["delivered_s"] = *e.delivered_s;
@@ -74,6 +75,7 @@ InjectEntry entry_from_json(const json& j) {
   i.objective = j.at("objective");
   i.notes = j.at("notes");
   i.line = j.at("line");
+  i.effect = scenarios::parse_effect(j.value("effect", std::string()), "injects.json, inject " + i.number);
   e.state = parse_state(j.at("state"));
   e.acknowledged_by = j.at("acknowledged_by");
   e.response = j.at("response");
@@ -243,6 +245,7 @@ json InjectBook::view(std::size_t index, const Principal& who, const std::string
   j["expected"] = i.expected;
   j["objective"] = i.objective;
   j["notes"] = i.notes;
+  if (!i.effect.text.empty()) j["effect"] = i.effect.text;  // players never see that a reading is false
   return j;
 }
 

@@ -159,4 +159,15 @@ bool may_use_verb(const Principal& who, sim::engine::Verb verb) {
   return false;
 }
 
+bool may_dispatch(const Principal& who) {
+  switch (who.role) {
+    case admin:
+    case live_operator: return true;
+    case director:
+    case observer: return false;
+    case player: return who.cell && *who.cell == Cell::crisis;
+  }
+  return false;
+}
+
 }  // namespace cadereau::server::service

@@ -41,7 +41,8 @@
 //            raise_bollard
 //   traffic  speed_limit, restore_speed_limit, light_program, light_off,
 //            light_flashing, restore_light
-//   crisis   every verb above
+//   crisis   every verb above, and dispatch_unit (the crisis cell holds the
+//            liaison with the fire and rescue service and the SAMU)
 //   flood, reports: none (they post observations and citizen reports).
 // Admins and operators may use every verb; directors and observers none.
 
@@ -98,5 +99,7 @@ Decision authorize(const Principal& who, Permission permission, SessionMode mode
 // text is parsed into a Verb where it comes in). Says nothing about the
 // session: ask authorize(post_action) as well.
 bool may_use_verb(const Principal& who, sim::engine::Verb verb);
+// Whether `who` may send an emergency unit (dispatch_unit).
+bool may_dispatch(const Principal& who);
 
 }  // namespace cadereau::server::service

@@ -314,9 +314,16 @@ void Session::on_worker_line(const std::string& line) {
       const std::uint64_t seq = journal_locked(std::move(event));
       it->second.answer = json{{"seq", seq}};
       pump_all_locked();
+    } else if (it->second.async) {
+      // An inject's effect the engine would not take: the staff are told.
+      json event = it->second.answer.value_or(json::object());
+      journal_locked({{"t_s", sim_time_s_}, {"kind", "inject_effect_refused"}, {"by", "engine"},
+                      {"inject", event.value("inject", std::string())}, {"detail", outcome["refused"]}, {"staff_only", true}});
+      pump_all_locked();
     } else {
       it->second.answer = json{{"code", message.value("code", std::string("bad_input"))}, {"message", outcome["refused"]}};
     }
+    if (it->second.async) pending_.erase(it);
     answered_.notify_all();
   } else if (type == "ended") {
     sim_time_s_ = message.value("sim_time_s", sim_time_s_);
@@ -376,6 +383,7 @@ void Session::refeed_locked() {
     } else if (!pending_.count(ticket)) {
       // Its request is gone: the answer is journalled when it comes.
       pending_[ticket].answer = j.value("event", json::object());
+      pending_[ticket].async = true;
     }
     worker_->send(submit.dump(-1, ' ', false, json::error_handler_t::replace));
   }
@@ -579,6 +587,19 @@ std::uint64_t Session::submit(sim::engine::Command command, const Principal& by,
   if (answer.contains("code"))
     throw Error(id_, answer.value("message", std::string()), category_of(answer["code"].get<std::string>()));
   return answer["seq"].get<std::uint64_t>();
+}
+
+void Session::submit_async_locked(sim::engine::Command command, json event) {
+  const std::uint64_t ticket = next_ticket_++;
+  json command_json = json::parse(sim::engine::command_json(command));
+  event["command"] = command_json;
+  event["ticket"] = ticket;
+  append_command_line({{"ticket", ticket}, {"command", command_json}, {"event", event}});
+  pending_[ticket] = Pending{std::move(event), true};
+  // A worker starting (again) is sent it with the others when ready.
+  if (worker_ && worker_state_ == WorkerState::ready)
+    worker_->send(json{{"type", "submit"}, {"ticket", ticket}, {"command", command_json}}.dump(
+        -1, ' ', false, json::error_handler_t::replace));
 }
 
 void Session::note(const std::string& source, const json& payload) {

@@ -117,6 +117,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Error: bad_input naming the line, conflict outside an exercise or once
   // an inject was delivered.
   std::size_t load_msel(const std::string& csv, const Principal& by);
+  // The same from a scenario's `injects:` (errors name `where`).
+  std::size_t load_injects(std::vector<scenarios::Inject> injects, const std::string& where, const Principal& by);
   // The MSEL with the outcomes so far.
   std::string msel_csv() const;
   // The injects `who` may see (players: those delivered to their cell).
@@ -125,6 +127,10 @@ class Session : public std::enable_shared_from_this<Session> {
   nlohmann::json inject_command(const std::string& id, InjectCommand command, const Principal& by);
   // A player acknowledges inject `id`; returns the seq of the event.
   std::uint64_t acknowledge_inject(const std::string& id, const Principal& player, const std::string& comment);
+
+  // A point given as WGS84 longitude and latitude, in the territory's
+  // working CRS (a dispatch to a place on the map).
+  twin::MapPoint map_point(double lon, double lat) const;
 
   // ---- population alerts (session_exercise.cpp) ----
   // Keeps and announces an alert with the twin's estimate of its reach. In
@@ -157,6 +163,7 @@ class Session : public std::enable_shared_from_this<Session> {
   };
   struct Pending {
     std::optional<nlohmann::json> answer;  // the worker's ack or refusal
+    bool async = false;                    // nobody waits: an inject's effect
   };
 
   void start_worker_locked();
@@ -182,6 +189,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void set_state_locked(SessionState state);
   void deliver_due_locked();
   void deliver_locked(std::size_t index, const std::string& by);
+  // What a delivered inject does to the twin, sent to the engine without
+  // waiting (kept in commands.jsonl first, so a worker starting again gets it).
+  void apply_effect_locked(const scenarios::Inject& inject);
+  void submit_async_locked(sim::engine::Command command, nlohmann::json event);
+  // Refuses injects whose state trigger or effect names what this session's
+  // territory or scenario does not have.
+  void check_injects_locked(const std::vector<scenarios::Inject>& injects, const std::string& where);
   InjectBook& book_locked() const;
   AlertBook& alert_book_locked() const;
   void note_locked(const std::string& source, const nlohmann::json& payload);

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sys/wait.h>
 
@@ -35,17 +36,69 @@ void Session::deliver_locked(std::size_t index, const std::string& by) {
   auto& book = *injects_;
   book.deliver(index, sim_time_s_);
   const auto& i = book.entries()[index].inject;
-  journal_locked({{"type", "inject"},
-                  {"kind", "inject_delivered"},
-                  {"t_s", sim_time_s_},
-                  {"by", by},
-                  {"inject", i.number},
-                  {"inject_type", i.type},
-                  {"mode", i.mode},
-                  {"from", i.from},
-                  {"to", i.to},
-                  {"message", i.message}});
+  json event = {{"type", "inject"},     {"kind", "inject_delivered"}, {"t_s", sim_time_s_}, {"by", by},
+                {"inject", i.number},   {"inject_type", i.type},      {"mode", i.mode},     {"from", i.from},
+                {"to", i.to},           {"message", i.message}};
+  // Where a citizen report comes from: what the reports cell puts on the map.
+  if (i.effect.kind == scenarios::InjectEffect::Kind::report) {
+    if (i.effect.lon)
+      event["place"] = {{"lon", *i.effect.lon}, {"lat", *i.effect.lat}};
+    else
+      event["place"] = {{"id", i.effect.target}};
+  }
+  journal_locked(std::move(event));
   spdlog::info("session {}: inject {} delivered to {} at {:.0f} s", id_, i.number, fmt::join(i.to, ", "), sim_time_s_);
+  apply_effect_locked(i);
+}
+
+void Session::apply_effect_locked(const scenarios::Inject& i) {
+  using Kind = scenarios::InjectEffect::Kind;
+  const auto& e = i.effect;
+  if (e.kind == Kind::none || e.kind == Kind::report) return;
+  const std::string by = "inject " + i.number;
+  // Seen by the staff only: a player must not learn that a reading is false.
+  const json event = {{"t_s", sim_time_s_}, {"kind", "inject_effect"}, {"by", by},
+                      {"inject", i.number}, {"effect", e.text},        {"staff_only", true}};
+  switch (e.kind) {
+    case Kind::inflow:
+    case Kind::rain: {
+      sim::engine::ForcingChange f;
+      f.kind = e.kind == Kind::inflow ? sim::engine::ForcingChange::Kind::inflow : sim::engine::ForcingChange::Kind::rain;
+      f.target = e.target;
+      f.from_s = sim_time_s_;
+      std::vector<double> times;
+      for (double offset : e.offsets_s) times.push_back(sim_time_s_ + offset);
+      f.series = sim::flood::TimeSeries(std::move(times), e.values, "inject " + i.number);
+      f.by = by;
+      f.where = by;
+      submit_async_locked(std::move(f), event);
+      break;
+    }
+    case Kind::sensor_reading:
+    case Kind::sensor_failure: {
+      sim::engine::Observation o;
+      o.sensor_id = e.target;
+      o.t_s = sim_time_s_;
+      o.value = e.kind == Kind::sensor_reading ? e.values.at(0) : 0.0;
+      o.failed = e.kind == Kind::sensor_failure;
+      o.source = "feed";  // as the sensor's own readings come
+      submit_async_locked(std::move(o), event);
+      break;
+    }
+    case Kind::road_blocked:
+      for (const auto& road : e.roads) {
+        sim::engine::TimedAction a;
+        a.t_s = sim_time_s_;
+        a.verb = sim::engine::Verb::close_road;
+        a.target = road;
+        a.by = by;
+        a.where = by;
+        submit_async_locked(std::move(a), event);
+      }
+      break;
+    case Kind::none:
+    case Kind::report: break;
+  }
 }
 
 void Session::deliver_due_locked() {
@@ -64,29 +117,85 @@ void Session::deliver_due_locked() {
   }
 }
 
+void Session::check_injects_locked(const std::vector<scenarios::Inject>& injects, const std::string& where) {
+  using Kind = scenarios::InjectEffect::Kind;
+  const auto& territory = alert_book_locked().territory();
+  const scenarios::Scenario scenario =
+      scenarios::parse_scenario(record_.value("scenario_yaml", std::string()), record_.value("scenario_file", std::string("scenario.yaml")));
+  const auto sensor = [&](const std::string& id) -> const twin::Sensor* {
+    for (const auto& s : territory.sensors)
+      if (s.id == id) return &s;
+    return nullptr;
+  };
+  const auto road = [&](const std::string& id) { return territory.network && territory.network->find_edge(id); };
+  for (const auto& i : injects) {
+    const std::string at = fmt::format("{}:{}", where, i.line);
+    if (i.trigger == scenarios::Inject::Trigger::at_time && i.time_s > duration_s_ + 1e-9)
+      fail(at, "inject {} at {} s is after the end of the exercise ({} s)", i.number, i.time_s, duration_s_);
+    // A state trigger must name what the twin has, or it would never fire.
+    if (i.trigger == scenarios::Inject::Trigger::on_state) {
+      const twin::Sensor* gauge = sensor(i.gauge);
+      if (!gauge || gauge->kind != twin::SensorKind::level_gauge)
+        fail(at, "inject {}: no level gauge '{}' in the territory", i.number, i.gauge);
+      if (!i.road.empty() && !road(i.road)) fail(at, "inject {}: no road edge '{}' in the network", i.number, i.road);
+    }
+    const auto& e = i.effect;
+    switch (e.kind) {
+      case Kind::inflow: {
+        std::vector<std::string> names;
+        for (const auto& in : scenario.inflows) names.push_back(in.name);
+        if (std::find(names.begin(), names.end(), e.target) == names.end())
+          fail(at, "inject {}: no inflow '{}' in scenario '{}' (its inflows: {})", i.number, e.target, scenario.name,
+               names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", ")));
+        break;
+      }
+      case Kind::rain: {
+        std::vector<std::string> zones{"territory"};
+        for (const auto& r : scenario.rain)
+          if (r.over != scenarios::RainSpec::Over::territory) zones.push_back(r.id);
+        if (std::find(zones.begin(), zones.end(), e.target) == zones.end())
+          fail(at, "inject {}: no rain zone '{}' in scenario '{}' (its rain zones: {})", i.number, e.target, scenario.name,
+               fmt::join(zones, ", "));
+        break;
+      }
+      case Kind::sensor_reading:
+      case Kind::sensor_failure:
+        if (!sensor(e.target)) fail(at, "inject {}: no sensor '{}' in the territory", i.number, e.target);
+        break;
+      case Kind::report:
+        if (!e.lon && !sensor(e.target) && !road(e.target) && !territory.find_asset(e.target))
+          fail(at, "inject {}: no asset, road edge or sensor '{}' where the report comes from", i.number, e.target);
+        break;
+      case Kind::road_blocked:
+        for (const auto& r : e.roads)
+          if (!road(r)) fail(at, "inject {}: no road edge '{}' in the network", i.number, r);
+        break;
+      case Kind::none: break;
+    }
+  }
+}
+
 std::size_t Session::load_msel(const std::string& csv, const Principal& by) {
   std::lock_guard lock(mutex_);
-  auto& book = book_locked();
+  book_locked();
   const std::string start = record_.value("start", std::string());
   auto injects = scenarios::parse_msel(csv, "msel.csv", scenarios::clock_of_iso(start).value_or(0.0));
-  for (const auto& i : injects)
-    if (i.trigger == scenarios::Inject::Trigger::at_time && i.time_s > duration_s_ + 1e-9)
-      fail(fmt::format("msel.csv:{}", i.line), "inject {} at {} s is after the end of the exercise ({} s)", i.number,
-           i.time_s, duration_s_);
-  // A state trigger must name what the twin has, or it would never fire.
-  for (const auto& i : injects) {
-    if (i.trigger != scenarios::Inject::Trigger::on_state) continue;
-    const auto& territory = alert_book_->territory();
-    const std::string at = fmt::format("msel.csv:{}", i.line);
-    const bool gauge = std::any_of(territory.sensors.begin(), territory.sensors.end(),
-                                   [&](const twin::Sensor& s) { return s.id == i.gauge && s.kind == twin::SensorKind::level_gauge; });
-    if (!gauge) fail(at, "inject {}: no level gauge '{}' in the territory", i.number, i.gauge);
-    if (!i.road.empty() && !(territory.network && territory.network->find_edge(i.road)))
-      fail(at, "inject {}: no road edge '{}' in the network", i.number, i.road);
-  }
+  check_injects_locked(injects, "msel.csv");
   const std::size_t n = injects.size();
-  book.load(std::move(injects));
+  book_locked().load(std::move(injects));
   journal_locked({{"t_s", sim_time_s_}, {"kind", "msel_loaded"}, {"by", principal_text(by)}, {"injects", n}, {"staff_only", true}});
+  pump_all_locked();
+  return n;
+}
+
+std::size_t Session::load_injects(std::vector<scenarios::Inject> injects, const std::string& where, const Principal& by) {
+  std::lock_guard lock(mutex_);
+  book_locked();
+  check_injects_locked(injects, where);
+  const std::size_t n = injects.size();
+  book_locked().load(std::move(injects));
+  journal_locked({{"t_s", sim_time_s_}, {"kind", "msel_loaded"}, {"by", principal_text(by)}, {"injects", n},
+                  {"source", where}, {"staff_only", true}});
   pump_all_locked();
   return n;
 }
@@ -123,7 +232,7 @@ json Session::inject_command(const std::string& id, InjectCommand command, const
     const auto& i = book.entries()[k].inject;
     journal_locked({{"type", "inject"}, {"kind", "inject_test"}, {"t_s", sim_time_s_}, {"by", principal_text(by)},
                     {"inject", i.number}, {"inject_type", i.type}, {"mode", i.mode}, {"from", i.from},
-                    {"addressed_to", i.to}, {"message", i.message}, {"staff_only", true}});
+                    {"addressed_to", i.to}, {"message", i.message}, {"effect", i.effect.text}, {"staff_only", true}});
   } else {
     static constexpr const char* kKinds[] = {"inject_fired", "inject_held", "inject_released", "inject_cancelled"};
     journal_locked({{"t_s", sim_time_s_},
@@ -153,6 +262,16 @@ std::uint64_t Session::acknowledge_inject(const std::string& id, const Principal
   return seq;
 }
 
+
+twin::MapPoint Session::map_point(double lon, double lat) const {
+  std::lock_guard lock(mutex_);
+  if (!std::isfinite(lon) || !std::isfinite(lat) || lon < -180.0 || lon > 180.0 || lat < -90.0 || lat > 90.0)
+    fail("to", "({}, {}) is not a longitude and a latitude in degrees", lon, lat);
+  auto& book = alert_book_locked();
+  const twin::CrsTransform to_map(twin::Crs::wgs84(), book.territory().crs);
+  const auto xy = to_map.forward({lon, lat});
+  return {xy.x, xy.y};
+}
 
 AlertBook& Session::alert_book_locked() const {
   if (!alert_book_) fail_as(ErrorCategory::conflict, id_, "is a replay: nothing is sent from history");
@@ -291,12 +410,34 @@ void Session::start_counterfactual(const Principal& by) {
   std::filesystem::create_directories(dir);
   write_private_file(dir / "scenario.yaml", record_.value("scenario_yaml", std::string()));
   const double until_s = reached_s_;
+  // The injects' effects are the scenario, not the players': they run again,
+  // at the times the engine took them.
+  {
+    std::ifstream in(dir_ / worker::kCommandsFile);
+    std::map<std::uint64_t, json> effects;
+    std::string text;
+    while (std::getline(in, text)) {
+      const json j = json::parse(text, nullptr, false);
+      if (!j.is_object() || !j.contains("ticket")) continue;
+      const auto ticket = j["ticket"].get<std::uint64_t>();
+      if (j.contains("event") && j["event"].value("kind", std::string()) == "inject_effect")
+        effects[ticket] = {{"command", j["command"]}};
+      else if (j.contains("at_s") && effects.count(ticket))
+        effects[ticket]["at_s"] = j["at_s"];
+    }
+    std::string lines;
+    for (const auto& [ticket, e] : effects)
+      if (e.contains("at_s") && e["at_s"].get<double>() <= until_s)
+        lines += e.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    write_private_file(dir / "commands.jsonl", lines);
+  }
   const json state = {{"state", "running"}, {"until_s", until_s}, {"started_by", principal_text(by)}};
   write_private_file(dir / "state.json", state.dump());
   std::weak_ptr<Session> weak = weak_from_this();
   counterfactual_run_ = supervisor_->run(
       {"run", (dir / "scenario.yaml").string(), "--out", dir.string(), "--territory",
-       record_.value("territory", std::string()), "--no-snapshots", "--until", fmt::format("{:.0f}", until_s)},
+       record_.value("territory", std::string()), "--no-snapshots", "--until", fmt::format("{:.0f}", until_s),
+       "--commands", (dir / "commands.jsonl").string()},
       dir / "run.log", {nullptr, [weak, dir, state](int status) {
                           auto self = weak.lock();
                           if (!self) return;

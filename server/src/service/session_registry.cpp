@@ -145,10 +145,28 @@ std::shared_ptr<Session> SessionRegistry::create(const json& request, SessionMod
   if (record.contains("name") && !record["name"].is_string()) fail("name", "must be text");
   ensure_private_dir(dir);
   write_private_file(dir / worker::kSessionFile, record.dump(2));
+  const std::string scenario_yaml = record.value("scenario_yaml", std::string());
+  const std::string scenario_file = record.value("scenario_file", std::string("scenario.yaml"));
   auto session = open_session(dir, std::move(record));
   // The flagship comes with its MSEL; another scenario's is uploaded.
-  if (mode == SessionMode::exercise && request.value("scenario", std::string()) == kFlagshipScenarioName)
+  if (mode == SessionMode::exercise && request.value("scenario", std::string()) == kFlagshipScenarioName) {
     session->load_msel(scenarios::flagship_msel_text(), by);
+  } else if (mode == SessionMode::exercise) {
+    auto scenario = scenarios::parse_scenario(scenario_yaml, scenario_file);
+    try {
+      if (!scenario.injects.empty()) session->load_injects(std::move(scenario.injects), scenario_file, by);
+    } catch (...) {
+      // Injects that do not fit the territory: no session is left behind.
+      session->close();
+      {
+        std::lock_guard lock(mutex_);
+        sessions_.erase(id);
+      }
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+      throw;
+    }
+  }
   spdlog::info("session {}: {} created by {}", id, to_string(mode), principal_text(by));
   return session;
 }

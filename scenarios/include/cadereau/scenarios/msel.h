@@ -18,6 +18,22 @@
 //                            open or closed
 // To names the cells it goes to, separated by ';' or ',' or '/': police,
 // traffic, crisis, flood, reports, or "all".
+//
+// An eleventh column, Effect (not HSEEP's), says what the inject does to the
+// twin when it is delivered, after its Event Type:
+//   hazard    "inflow NAME 250 m3/s[, 400 m3/s at +20min, ...]"  a stream's flow
+//             "rain ZONE 80 mm/h[, 0 mm/h at +1h]"  the rain over a rain gauge's
+//             or zone's area, or "territory" for the rain everywhere
+//             (times from the delivery; linear between the points, the last
+//             value held)
+//   sensor    "sensor ID 3.2"  a false reading of a sensor (in its unit)
+//             "sensor ID failed"  the sensor reports a fault
+//   report    "at ID" or "at LON LAT"  where the citizen report comes from
+//             (an asset, a road edge or a sensor id, or WGS84 degrees)
+//   incident  "block EDGE [EDGE...]"  roads blocked by a crash (closed to
+//             every vehicle until a player reopens them)
+// Other types (message, ...) have no effect. A hazard, sensor or incident
+// needs its effect.
 
 #include <optional>
 #include <string>
@@ -27,6 +43,23 @@
 namespace cadereau::scenarios {
 
 inline constexpr const char* kMselCells[] = {"police", "traffic", "crisis", "flood", "reports"};
+
+// What an inject does to the twin (the Effect column).
+struct InjectEffect {
+  enum class Kind { none, inflow, rain, sensor_reading, sensor_failure, report, road_blocked };
+  Kind kind = Kind::none;
+  std::string target;               // the inflow, rain zone, sensor, or the report's place id
+  std::vector<double> offsets_s;    // inflow, rain: times after the delivery, increasing from 0
+  std::vector<double> values;       // m3/s or mm/h at those times; sensor_reading: the value
+  std::optional<double> lon, lat;   // report: a place in WGS84 degrees
+  std::vector<std::string> roads;   // road_blocked: road edge ids
+  std::string text;                 // as written
+};
+
+// Reads an Effect. Throws Error naming `where` when it does not read.
+InjectEffect parse_effect(const std::string& text, const std::string& where);
+// The Event Type an effect belongs to: hazard, sensor, report, incident ("" for none).
+const char* effect_type(InjectEffect::Kind kind);
 
 struct Inject {
   std::string number;  // Event Number: unique in the list
@@ -49,8 +82,20 @@ struct Inject {
   std::string expected;         // Expected Participant Response
   std::string objective;        // Exercise Objective
   std::string notes;
+  InjectEffect effect;
   int line = 0;                 // the CSV line where its row starts
 };
+
+// One inject as written (an MSEL row, a scenario's `injects:` entry).
+struct InjectText {
+  std::string number, when, type, mode, from, to, message, expected, objective, notes, effect;
+};
+// Reads one inject. Throws Error (bad_input) naming `where` for a bad time,
+// an unknown cell, an Event Type that does not match its Effect, or no Message.
+Inject read_inject(const InjectText& text, const std::string& where, double start_clock_s);
+// Refuses a list with an Event Number twice, an "after" naming no inject or
+// making a cycle (errors name `where` and the line).
+void check_injects(const std::vector<Inject>& injects, const std::string& where);
 
 // Reads an MSEL. `start_clock_s` is the scenario's start time of day
 // (seconds after midnight) for clock times. Throws cadereau::Error
@@ -68,7 +113,7 @@ struct InjectOutcome {
 };
 
 // The MSEL as CSV (CRLF, every field quoted when needed): the ten HSEEP
-// columns, then State, Delivered, Acknowledged and Response when `outcomes`
+// columns, Effect when an inject has one, then State, Delivered, Acknowledged and Response when `outcomes`
 // is given (one per inject). parse_msel() reads it back.
 std::string msel_csv(const std::vector<Inject>& injects, const std::vector<InjectOutcome>* outcomes = nullptr);
 

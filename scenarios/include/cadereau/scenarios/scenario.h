@@ -33,6 +33,7 @@
 // objectives) are accepted and kept for them. Every error names the file and
 // the line: "scenario.yaml:12: unknown gauge 'rg-x'".
 
+#include "cadereau/scenarios/msel.h"
 #include "cadereau/sim/engine/engine.h"
 #include "cadereau/sim/flood/time_series.h"
 #include "cadereau/twin/territory.h"
@@ -78,6 +79,10 @@ struct Scenario {
   std::vector<RainSpec> rain;
   std::vector<InflowSpec> inflows;
   std::vector<sim::engine::TimedAction> events;
+  // An exercise's injects, as an MSEL would give them (msel.h): each entry
+  // has number, time (the Designated Scenario Time), type, mode, from, to
+  // (a cell or a list of cells), message, expected, objective, notes, effect.
+  std::vector<Inject> injects;
 
   // The territory folder: the scenario's, resolved against its file, or
   // demo_folder when it says "demo".
