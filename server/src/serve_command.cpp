@@ -10,6 +10,7 @@
 #include "service/users.h"
 #include "worker/supervisor.h"
 
+#include "cadereau/scenarios/procedures.h"
 #include "cadereau/twin/error.h"
 
 #include <fmt/format.h>
@@ -69,6 +70,12 @@ int serve_command(Args& args, std::ostream& out, std::ostream& err) {
     err << "cadereau serve: no users yet in " << dir.string() << ": add one with `cadereau user add NAME --role admin --data "
         << dir.string() << "`\n";
   worker::Supervisor supervisor(worker::current_executable());
+  // The site's own procedures (DATA/procedures/*.yaml) are checked now: a
+  // broken one stops the start, not a session later.
+  if (std::filesystem::is_directory(dir / "procedures")) {
+    const auto site = scenarios::read_procedures(dir / "procedures");
+    spdlog::info("{} procedures of the site in {}", site.size(), (dir / "procedures").string());
+  }
   service::SessionRegistry sessions(dir, supervisor);
   sessions.demo_territory();
   sessions.load();

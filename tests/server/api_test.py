@@ -58,6 +58,8 @@ inflows:
     m3_s: [[07:00, 300], [10:00, 300]]
 """
 EDGE = "h1_8"  # a street of the demo territory
+# Stream messages that are journal events (with a seq); the rest (clock, kpi, frame) is state.
+JOURNAL = ("event", "inject", "alert", "procedure")
 
 
 class Fail(Exception):
@@ -381,7 +383,7 @@ def t_clock_and_actions(ctx):
 def t_stream_resume(ctx):
     c, sid = ctx["c"], ctx["sid"]
     started = time.time()
-    journal = ("event", "inject")  # what the journal holds; the rest is state
+    journal = JOURNAL
     first = asyncio.run(stream(c, "eva", sid, 0, lambda got: sum(m["type"] in journal for m in got) >= 20))
     seqs = [m["seq"] for m in first if m["type"] in journal]
     check(seqs == list(range(1, len(seqs) + 1)), f"first stream: seqs {seqs[:30]}")
@@ -639,8 +641,8 @@ def t_injects(ctx):
               f"{user}'s inject list: {listed[:2]}")
     # The stream filters the same way.
     bobs = events(c, "bob", sid)
-    got = asyncio.run(stream(c, "bob", sid, 0, lambda got: sum(m["type"] in ("event", "inject") for m in got) >= len(bobs)))
-    streamed = [m for m in got if m["type"] in ("event", "inject")][:len(bobs)]
+    got = asyncio.run(stream(c, "bob", sid, 0, lambda got: sum(m["type"] in JOURNAL for m in got) >= len(bobs)))
+    streamed = [m for m in got if m["type"] in JOURNAL][:len(bobs)]
     check([m["seq"] for m in streamed] == [e["seq"] for e in bobs], "bob's stream and bob's events differ")
     check(all("police" in m["to"] or m["to"] == ["all"] for m in streamed if m["type"] == "inject"),
           "another cell's inject on bob's stream")
@@ -862,6 +864,28 @@ def t_acting_injects_and_dispatch(ctx):
     check(len(report) == 1 and report[0]["place"] == {"id": "hosp-chu"}, f"the report's place: {report}")
     check(not [e for e in ritas if e["kind"] == "inject_effect"], "a player sees the injects' effects")
 
+    # Guided procedures: proposed to the cell their trigger concerns, ticked by it.
+    mine = c.get("rita", f"/sessions/{sid}/procedures").json()
+    check([p["id"] for p in mine] == ["citizen-report"] and mine[0]["reason"] == "inject R1 (report) delivered",
+          f"the reports cell's procedures: {mine}")
+    check(any(p["id"] == "road-blocked" and p["state"] == "proposed" for p in c.get("tina", f"/sessions/{sid}/procedures").json()),
+          "the crash proposed nothing to the traffic cell")
+    check(all(p["cell"] == "police" for p in c.get("bob", f"/sessions/{sid}/procedures").json()), "bob sees another cell's")
+    staff = {p["id"]: p["state"] for p in c.get("anne", f"/sessions/{sid}/procedures").json()}
+    check(staff.get("cadereau-rising") == "proposed" and staff.get("population-alert") == "waiting", f"the staff's: {staff}")
+    step = f"/sessions/{sid}/procedures/citizen-report/steps/1"
+    r = c.post("rita", step, {"done": True, "comment": "Nurse at the CHU car park, nobody in danger"})
+    check(r.status_code == 200 and r.json()["steps"][0]["by"] == "player:rita", f"tick: {r.status_code} {r.text}")
+    check(c.post("rita", step, {"done": True}).status_code == 409, "a step ticked twice")
+    check(c.post("rita", f"/sessions/{sid}/procedures/citizen-report/steps/9", {}).status_code == 404, "step 9")
+    check(c.post("rita", step, {"done": "yes"}).status_code == 400, "done: 'yes'")
+    check(c.post("anne", step, {"done": False}).status_code == 403, "the director ticks a cell's step")
+    check(c.post("bob", step, {"done": False}).status_code == 404, "police ticks the reports cell's procedure")
+    ticked = [e for e in events(c, "rita", sid) if e["kind"] == "procedure_step"]
+    check(len(ticked) == 1 and ticked[0]["comment"].startswith("Nurse"), f"the tick on rita's events: {ticked}")
+    check(not [e for e in events(c, "bob", sid) if e["type"] == "procedure" and e["procedure"] == "citizen-report"],
+          "police sees the reports cell's procedure")
+
     # The crisis cell sends units; other cells may not.
     unit = {"verb": "dispatch_unit", "unit": "VSAV 1", "from": "sdis-nord", "to": "hosp-chu"}
     r = c.post("bob", f"/sessions/{sid}/actions", unit)
@@ -891,6 +915,8 @@ def t_acting_injects_and_dispatch(ctx):
     sent = [a for a in aar["actions"] if a["verb"] == "dispatch_unit" and a["target"] == "VSAV 1"]
     check(sent and sent[0]["inject"] == "R1" and any(x["kind"] == "unit_arrived" for x in sent[0]["consequences"]),
           f"the dispatch in the review: {sent}")
+    guided = {p["id"]: p for p in aar["procedures"]}
+    check(guided["citizen-report"]["steps_done"] == 1 and "road-blocked" in guided, f"procedures in the review: {guided}")
     # The counterfactual re-runs the injects' effects, not the players' acts.
     check(c.post("anne", f"/sessions/{sid}/clock", {"command": "pause"}).status_code == 200, "pause")
     check(c.post("anne", f"/sessions/{sid}/aar", {"counterfactual": True}).status_code == 200, "counterfactual")

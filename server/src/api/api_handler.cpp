@@ -253,7 +253,7 @@ HttpResponse ApiHandler::route(Call& call) {
     method_is("GET");
     return list_sessions(call);
   }
-  static const std::regex session_path(R"(/sessions/([A-Za-z0-9_-]{1,64})((/[a-z]+(\.html)?)(/[A-Za-z0-9._-]{1,64})?(/ack|/approve)?)?)");
+  static const std::regex session_path(R"(/sessions/([A-Za-z0-9_-]{1,64})((/[a-z]+(\.html)?)(/[A-Za-z0-9._-]{1,64})?(/ack|/approve|/steps/[0-9]{1,3})?)?)");
   std::smatch m;
   if (std::regex_match(rest, m, session_path)) return session_route(call, m[1].str(), m[2].str());
   fail_as(ErrorCategory::not_found, path, "no such endpoint");
@@ -355,6 +355,11 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
     if (resource == "actions" && post) return action(call, *session);
     if (resource == "events" && !post) return events(call, *session);
     if (resource == "msel") return msel(call, *session);
+    if (resource == "procedures" && !post) {
+      require(*call.who, Permission::read_session, session->mode());
+      if (session->mode() == service::SessionMode::replay) fail_as(ErrorCategory::not_found, r.path, "a replay has no procedures");
+      return json_answer(200, session->procedures(*call.who));
+    }
     if (resource == "injects" && !post) {
       require(*call.who, Permission::read_session, session->mode());
       return json_answer(200, session->injects(*call.who));
@@ -384,6 +389,16 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
       require(*call.who, Permission::send_alert, session->mode());
       return json_answer(201, session->send_alert(service::parse_alert(parse_body(r)), *call.who));
     }
+  } else if (resource == "procedures" && post && verb.rfind("steps/", 0) == 0) {
+    require(*call.who, Permission::read_session, session->mode());
+    if (session->mode() == service::SessionMode::replay) fail_as(ErrorCategory::forbidden, "procedure", "a replay is read-only");
+    const std::string n = verb.substr(6);
+    if (n.empty() || n.size() > 3 || !std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      fail_as(ErrorCategory::not_found, r.path, "steps are numbered from 1");
+    const json body = parse_body(r);
+    const bool done = body.is_object() && body.contains("done") ? body["done"].is_boolean() && body["done"].get<bool>() : true;
+    if (body.is_object() && body.contains("done") && !body["done"].is_boolean()) fail("done", "must be true or false");
+    return json_answer(200, session->tick_procedure(item, std::stoi(n), done, text_field(body, "comment", false), *call.who));
   } else if (resource == "injects" && post && verb != "approve") {
     return inject(call, *session, item, ack);
   } else if (resource == "alerts" && post && verb == "approve") {

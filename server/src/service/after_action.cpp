@@ -241,6 +241,19 @@ std::string after_action_html(const json& r) {
   h += "</table><h2>Timeline</h2><table><tr><th>Time</th><th>What</th><th>Who</th><th></th></tr>";
   for (const auto& t : r["timeline"])
     h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", esc(t["clock"]), esc(t["what"]), esc(t["by"]), esc(t["text"]));
+  if (r.contains("procedures") && !r["procedures"].empty()) {
+    h += "</table><h2>Guided procedures</h2><table><tr><th>Proposed</th><th>Cell</th><th>Procedure</th><th>Why</th>"
+         "<th>Steps done</th></tr>";
+    for (const auto& p : r["procedures"]) {
+      std::string steps;
+      for (const auto& st : p["steps"])
+        steps += fmt::format("{} {}. {}{}<br>", st.value("done", false) ? "&#9745;" : "&#9744;", st["n"].get<int>(),
+                             esc(st["text"]),
+                             st.contains("by") ? fmt::format(" <i>({} {}: {})</i>", esc(st["by"]), esc(st["clock"]), esc(st["comment"])) : "");
+      h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", esc(p["clock"]), esc(p["cell"]),
+                       esc(p["title"]), esc(p["reason"]), steps);
+    }
+  }
   h += "</table><h2>Improvement plan</h2><table><tr><th>Objective</th><th>Issue</th><th>Corrective action</th><th>Owner</th>"
        "<th>Due</th></tr>";
   for (const auto& p : r["improvement_plan"])

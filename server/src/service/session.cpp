@@ -441,6 +441,15 @@ void Session::on_exchange(const json& message) {
   }
   if (!events.empty()) journal_->append_all(std::move(events));
   deliver_due_locked();
+  if (alert_book_ && !gauge_depth_m_.empty()) {
+    try {
+      propose_locked(procedure_book_locked().on_gauges({gauge_depth_m_.begin(), gauge_depth_m_.end()}, sim_time_s_));
+    } catch (const Error& e) {
+      // Checked when the server starts; a procedure file broken since then
+      // must not stop the session.
+      if (!procedures_failed_++) spdlog::error("session {}: procedures: {}", id_, e.what());
+    }
+  }
   pump_all_locked();  // the step's events before the state they lead to
   broadcast_locked(json{{"type", "kpi"}, {"t_s", sim_time_s_}, {"kpis", kpis_}}, "kpi");
   if (message.value("frame", false)) broadcast_locked(json{{"type", "frame"}, {"t_s", sim_time_s_}}, "frame");

@@ -19,6 +19,7 @@
 #include "alert_book.h"
 #include "event_journal.h"
 #include "injects.h"
+#include "procedure_book.h"
 #include "roles.h"
 
 #include "../http/transport.h"
@@ -141,6 +142,13 @@ class Session : public std::enable_shared_from_this<Session> {
   nlohmann::json alerts() const;
   std::string alert_cap(const std::string& id) const;
 
+  // ---- guided procedures (exercises and live sessions) ----
+  // The procedures `who` may see: players those proposed to their cell.
+  nlohmann::json procedures(const Principal& who) const;
+  // Ticks (or unticks) step n of procedure `id` with a comment; recorded.
+  nlohmann::json tick_procedure(const std::string& id, int step, bool done, const std::string& comment,
+                                const Principal& who);
+
   // ---- after-action review (exercises; after_action.h) ----
   nlohmann::json after_action() const;
   // The director's ratings, by objective ("P", "S", "M", "U").
@@ -197,6 +205,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // territory or scenario does not have.
   void check_injects_locked(const std::vector<scenarios::Inject>& injects, const std::string& where);
   InjectBook& book_locked() const;
+  ProcedureBook& procedure_book_locked() const;
+  // Announces procedures just proposed to their cells.
+  void propose_locked(const std::vector<std::size_t>& proposed);
   AlertBook& alert_book_locked() const;
   void note_locked(const std::string& source, const nlohmann::json& payload);
   void note_reached_locked();
@@ -220,6 +231,8 @@ class Session : public std::enable_shared_from_this<Session> {
   double achieved_speed_ = 0.0;
   nlohmann::json kpis_ = nlohmann::json::object();
   std::unordered_map<std::string, double> gauge_depth_m_;  // the latest step's
+  mutable std::unique_ptr<ProcedureBook> procedure_book_;  // made when first needed
+  int procedures_failed_ = 0;
   std::unordered_set<std::string> closed_roads_;           // from the records
 
   std::shared_ptr<EventJournal> journal_;  // own (exercise, live) or the replayed one's

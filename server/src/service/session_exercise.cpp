@@ -25,6 +25,77 @@ namespace cadereau::server::service {
 using json = nlohmann::json;
 
 
+// ---- guided procedures ----
+
+ProcedureBook& Session::procedure_book_locked() const {
+  if (!procedure_book_) {
+    auto& book = alert_book_locked();  // a replay has neither
+    std::vector<std::string> gauges;
+    for (const auto& sensor : book.territory().sensors)
+      if (sensor.kind == twin::SensorKind::level_gauge) gauges.push_back(sensor.id);
+    // The library, then the site's own (DATA/procedures), which may replace one by its id.
+    auto library = scenarios::builtin_procedures();
+    const auto site = dir_.parent_path().parent_path() / "procedures";
+    if (std::filesystem::is_directory(site))
+      for (auto& p : scenarios::read_procedures(site)) {
+        std::erase_if(library, [&](const scenarios::Procedure& q) { return q.id == p.id; });
+        library.push_back(std::move(p));
+      }
+    procedure_book_ = std::make_unique<ProcedureBook>(dir_, std::move(library), gauges);
+  }
+  return *procedure_book_;
+}
+
+void Session::propose_locked(const std::vector<std::size_t>& proposed) {
+  for (const auto k : proposed) {
+    const json view = procedure_book_->view(k);
+    journal_locked({{"type", "procedure"},
+                    {"kind", "procedure_proposed"},
+                    {"t_s", sim_time_s_},
+                    {"by", "twin"},
+                    {"procedure", view["id"]},
+                    {"title", view["title"]},
+                    {"reason", view["reason"]},
+                    {"steps", view["steps"]},
+                    {"to", json::array({view["cell"]})}});
+    spdlog::info("session {}: procedure {} proposed to {} ({})", id_, view["id"].get<std::string>(),
+                 view["cell"].get<std::string>(), view["reason"].get<std::string>());
+  }
+}
+
+json Session::procedures(const Principal& who) const {
+  std::lock_guard lock(mutex_);
+  auto& book = procedure_book_locked();
+  json list = json::array();
+  for (std::size_t k = 0; k < book.size(); ++k)
+    if (book.visible_to(k, who)) list.push_back(book.view(k));
+  return list;
+}
+
+json Session::tick_procedure(const std::string& id, int step, bool done, const std::string& comment, const Principal& who) {
+  std::lock_guard lock(mutex_);
+  if (state_ == SessionState::stopped) fail_as(ErrorCategory::conflict, id_, "is stopped");
+  auto& book = procedure_book_locked();
+  const auto k = book.find(id);
+  if (!book.visible_to(k, who)) fail_as(ErrorCategory::not_found, "procedure", "no procedure '{}' proposed to you", id);
+  json view = book.tick(k, step, done, comment, who, sim_time_s_);
+  const std::string by = principal_text(who);
+  const auto& s = view["steps"][static_cast<std::size_t>(step - 1)];
+  journal_locked({{"type", "procedure"},
+                  {"kind", "procedure_step"},
+                  {"t_s", sim_time_s_},
+                  {"by", by},
+                  {"procedure", id},
+                  {"step", step},
+                  {"text", s["text"]},
+                  {"done", done},
+                  {"comment", comment},
+                  {"to", json::array({view["cell"]})}});
+  note_locked(by, {{"procedure", id}, {"step", step}, {"done", done}, {"comment", comment}});
+  pump_all_locked();
+  return view;
+}
+
 // ---- injects ----
 
 InjectBook& Session::book_locked() const {
@@ -49,6 +120,7 @@ void Session::deliver_locked(std::size_t index, const std::string& by) {
   journal_locked(std::move(event));
   spdlog::info("session {}: inject {} delivered to {} at {:.0f} s", id_, i.number, fmt::join(i.to, ", "), sim_time_s_);
   apply_effect_locked(i);
+  propose_locked(procedure_book_locked().on_inject(i.type, i.number, sim_time_s_));
 }
 
 void Session::apply_effect_locked(const scenarios::Inject& i) {
@@ -312,6 +384,7 @@ json Session::send_alert(const AlertRequest& alert, const Principal& by) {
   note_locked(by_name, {{"alert", entry}});
   spdlog::info("session {}: alert {} ({}, {}) by {}, reaching {:.0f} people", id_, entry["id"].get<std::string>(),
                status, state, by_name, entry["reach"]["people"].get<double>());
+  propose_locked(procedure_book_locked().on_alert(alert.event, sim_time_s_));
   pump_all_locked();
   return entry;
 }
@@ -378,6 +451,23 @@ json Session::after_action() const {
   in.ratings = read_ratings(dir_ / kRatingsFile);
   in.start_iso = record_.value("start", std::string());
   json review = after_action_review(in);
+  // The procedures proposed, with the steps ticked and when.
+  json procedures = json::array();
+  auto& guided = procedure_book_locked();
+  for (std::size_t k = 0; k < guided.size(); ++k) {
+    json p = guided.view(k);
+    if (!p.contains("proposed_s")) continue;
+    p["clock"] = scenario_clock(in.start_iso, p["proposed_s"].get<double>());
+    int done = 0;
+    for (auto& st : p["steps"])
+      if (st.contains("t_s")) {
+        st["clock"] = scenario_clock(in.start_iso, st["t_s"].get<double>());
+        done += st["done"].get<bool>() ? 1 : 0;
+      }
+    p["steps_done"] = done;
+    procedures.push_back(std::move(p));
+  }
+  review["procedures"] = std::move(procedures);
   const auto dir = dir_ / kCounterfactualDir;
   json cf = read_json_file(dir / "state.json");
   if (cf.empty()) cf = {{"state", "none"}};
