@@ -660,7 +660,9 @@ def t_injects(ctx):
     check(csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv"), f"export: {csv.status_code}")
     rows = list(__import__("csv").reader(csv.text.splitlines()))
     check(rows[0][-4:] == ["State", "Delivered", "Acknowledged", "Response"], f"export header: {rows[0]}")
-    states = {r[0]: r[10] for r in rows[1:]}
+    state = rows[0].index("State")
+    check(rows[0][10] == "Effect", f"the flagship's effects are not exported: {rows[0]}")
+    states = {r[0]: r[state] for r in rows[1:]}
     check(states["4"] == "acknowledged" and states["6"] == "cancelled" and states["7"] == "delivered", f"export: {states}")
     check(c.get("bob", f"/sessions/{sid}/msel").status_code == 403, "a player exports the MSEL")
     check(c.post("anne", f"/sessions/{sid}/clock", {"command": "resume"}).status_code == 200, "resume")
