@@ -17,6 +17,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev
   libtbb-dev libpugixml-dev
   libsodium-dev libssl-dev openssl
+  libpaho-mqtt-dev libpaho-mqttpp-dev mosquitto mosquitto-clients
   python3-websockets python3-requests jq curl libxml2-utils
   xvfb xauth libgl1-mesa-dri libglx-mesa0 libgl-dev mesa-utils
 )

@@ -449,6 +449,12 @@ std::vector<twin::Sensor> make_sensors(const TerrainModel& terrain, const Street
                   {(a.x_m + b.x_m) / 2, (a.y_m + b.y_m) / 2});
     s->edge_id = (reverse ? "-" : "") + segment;
   }
+  // Each sensor reports through a LoRaWAN device and a SensorThings datastream
+  // of its own, numbered in this order (the feed simulator and the tests name them).
+  for (std::size_t k = 0; k < sensors.size(); ++k) {
+    sensors[k].dev_eui = fmt::format("70B3D57ED0{:06X}", k + 1);
+    sensors[k].datastream = std::to_string(k + 1);
+  }
   return sensors;
 }
 

@@ -87,11 +87,13 @@ constexpr CommandHelp kCommands[] = {
     {"greenwave", nullptr},  // kGreenwaveUsage
     {"replay", nullptr},     // kReplayUsage
     {"serve", R"(  serve --data DIR [--listen ADDR:PORT] (--tls-cert FILE --tls-key FILE | --plain-http)
+        [--mqtt HOST:PORT]
                                         the crisis server: sessions (exercise, live, replay),
                                         game clock, roles, audit, a live stream over
                                         WebSocket; one engine process per session; DIR holds
                                         users, sessions and the audit log (default listen
-                                        127.0.0.1:8443)
+                                        127.0.0.1:8443); --mqtt subscribes to the ChirpStack
+                                        uplinks of a broker for the live sessions' sensors
 )"},
     {"user", R"(  user add NAME --role ROLE [--cell CELL] --data DIR
                                         add a server user; the password is one line on

@@ -1,8 +1,11 @@
 #include "serve_command.h"
 
 #include "api/api_handler.h"
+#include "feeds/mqtt_feed.h"
 #include "http/http_server.h"
 #include "service/audit_log.h"
+#include "service/crypto.h"
+#include "service/feed_hub.h"
 #include "service/data_files.h"
 #include "service/session_registry.h"
 #include "service/throttle.h"
@@ -49,6 +52,7 @@ int serve_command(Args& args, std::ostream& out, std::ostream& err) {
     throw UsageError{"serve needs --tls-cert FILE and --tls-key FILE (or --plain-http, only on a trusted network)"};
   if (cert) options.tls_certificate_file = *cert;
   if (key) options.tls_key_file = *key;
+  const auto mqtt = args.take("mqtt");
   args.finish();
 
   // SIGTERM and SIGINT are taken by sigwait() below: blocked in every thread
@@ -80,7 +84,20 @@ int serve_command(Args& args, std::ostream& out, std::ostream& err) {
   sessions.demo_territory();
   sessions.load();
   supervisor.every(std::chrono::milliseconds(200), [&sessions] { sessions.tick(); });
-  api::ApiHandler handler({users, tokens, throttle, audit, sessions, !options.plain_http});
+  service::FeedHub feeds(sessions);
+  std::unique_ptr<feeds::MqttFeed> subscription;
+  if (mqtt) {
+    // One client id per data folder: the broker keeps its persistent session across restarts.
+    const std::string client_id = "cadereau-" + service::sha256_hex(std::filesystem::absolute(dir).string()).substr(0, 12);
+    subscription = std::make_unique<feeds::MqttFeed>(
+        *mqtt, client_id, [&feeds](const std::string& topic, const std::string& payload) { feeds.uplink(topic, payload); });
+    feeds.set_broker_status([s = subscription.get()] {
+      return nlohmann::json{{"configured", true}, {"uri", s->uri()}, {"connected", s->connected()},
+                            {"connections", s->connections()}, {"messages", s->messages()}};
+    });
+    subscription->start();
+  }
+  api::ApiHandler handler({users, tokens, throttle, audit, sessions, !options.plain_http, &feeds});
   http::HttpServer server(options, handler);
   const auto bound = server.start();
   const std::string url = fmt::format("{}://{}:{}", options.plain_http ? "http" : "https",
@@ -92,6 +109,7 @@ int serve_command(Args& args, std::ostream& out, std::ostream& err) {
   sigwait(&stop_signals, &signal);
   spdlog::info("{}: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   server.stop();
+  if (subscription) subscription->stop();
   sessions.close_all();
   sessions.wait_for_workers(std::chrono::seconds(20));
   supervisor.stop();

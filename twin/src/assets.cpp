@@ -3,6 +3,7 @@
 #include "cadereau/twin/error.h"
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <cmath>
 #include <functional>
@@ -223,8 +224,19 @@ std::vector<Sensor> sensors_from(const VectorLayer& layer, const std::filesystem
     s.location = point_of(f);
     s.edge_id = f.text("edge_id").value_or("");
     s.watercourse = f.text("watercourse").value_or("");
+    s.dev_eui = f.text("dev_eui").value_or("");
+    for (char& c : s.dev_eui) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (!s.dev_eui.empty() && (s.dev_eui.size() != 16 || s.dev_eui.find_first_not_of("0123456789ABCDEF") != std::string::npos))
+      fail(f.locate(file), "sensor {}: dev_eui '{}' is not a device EUI (16 hexadecimal digits)", s.id, s.dev_eui);
+    s.datastream = f.text("datastream").value_or("");
     if (s.kind == SensorKind::traffic_counter && s.edge_id.empty())
       fail(f.locate(file), "a traffic_counter needs 'edge_id' (the road edge it counts)");
+    for (const auto& other : out) {
+      if (!s.dev_eui.empty() && other.dev_eui == s.dev_eui)
+        fail(f.locate(file), "sensors {} and {} have one dev_eui {}", other.id, s.id, s.dev_eui);
+      if (!s.datastream.empty() && other.datastream == s.datastream)
+        fail(f.locate(file), "sensors {} and {} have one datastream {}", other.id, s.id, s.datastream);
+    }
     out.push_back(std::move(s));
   }
   return out;
@@ -331,6 +343,8 @@ std::vector<Feature> to_features(const std::vector<Sensor>& sensors) {
     f.attributes["kind"] = std::string(to_string(s.kind));
     f.attributes["edge_id"] = s.edge_id;
     f.attributes["watercourse"] = s.watercourse;
+    f.attributes["dev_eui"] = s.dev_eui;
+    f.attributes["datastream"] = s.datastream;
     out.push_back(std::move(f));
   }
   return out;

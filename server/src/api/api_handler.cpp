@@ -230,11 +230,25 @@ HttpResponse ApiHandler::handle(const HttpRequest& request) {
 HttpResponse ApiHandler::route(Call& call) {
   const auto& r = call.request;
   const std::string& path = r.path;
-  if (path.rfind(kPrefix, 0) != 0) fail_as(ErrorCategory::not_found, path, "no such page");
-  const std::string rest = path.substr(std::string(kPrefix).size());
   const auto method_is = [&](const char* m) {
     if (r.method != m) throw Error(path, fmt::format("takes {}, not {}", m, r.method), ErrorCategory::bad_input);
   };
+  // OGC SensorThings v1.1, for partners who push readings over HTTP.
+  static const std::regex sensorthings(R"(/v1\.1/Datastreams\('?([A-Za-z0-9_-]{1,64})'?\)/Observations)");
+  std::smatch st;
+  if (std::regex_match(path, st, sensorthings)) {
+    call.action = "sensorthings.observation";
+    call.target = st[1].str();
+    method_is("POST");
+    call.who = authenticate(r);
+    require(*call.who, Permission::post_observation, service::SessionMode::live);
+    if (!s_.feeds) fail_as(ErrorCategory::unavailable, path, "this server takes no feeds");
+    const int sessions = s_.feeds->sensorthings(st[1].str(), r.body);
+    auto response = json_answer(201, {{"datastream", st[1].str()}, {"sessions", sessions}});
+    return response;
+  }
+  if (path.rfind(kPrefix, 0) != 0) fail_as(ErrorCategory::not_found, path, "no such page");
+  const std::string rest = path.substr(std::string(kPrefix).size());
   if (rest == "/health") {
     method_is("GET");
     return json_answer(200, {{"status", "ok"}, {"version", CADEREAU_VERSION}});
@@ -355,6 +369,12 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
     if (resource == "actions" && post) return action(call, *session);
     if (resource == "events" && !post) return events(call, *session);
     if (resource == "msel") return msel(call, *session);
+    if (resource == "feeds" && !post) {
+      require(*call.who, Permission::read_session, session->mode());
+      json feeds = session->feeds();
+      if (s_.feeds) feeds["server"] = s_.feeds->counters();
+      return json_answer(200, feeds);
+    }
     if (resource == "procedures" && !post) {
       require(*call.who, Permission::read_session, session->mode());
       if (session->mode() == service::SessionMode::replay) fail_as(ErrorCategory::not_found, r.path, "a replay has no procedures");

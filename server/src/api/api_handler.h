@@ -28,6 +28,7 @@
 
 #include "../http/transport.h"
 #include "../service/audit_log.h"
+#include "../service/feed_hub.h"
 #include "../service/session_registry.h"
 #include "../service/throttle.h"
 #include "../service/tokens.h"
@@ -47,6 +48,7 @@ struct ApiServices {
   service::AuditLog& audit;
   service::SessionRegistry& sessions;
   bool tls = true;  // cookies are Secure over TLS
+  service::FeedHub* feeds = nullptr;  // the live feeds (SensorThings, the feeds' state)
 };
 
 class ApiHandler final : public http::Handler {

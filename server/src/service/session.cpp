@@ -409,6 +409,10 @@ void Session::on_exchange(const json& message) {
     if (g.contains("depth_m")) gauge_depth_m_[g.value("id", std::string())] = g["depth_m"].get<double>();
   std::vector<json> events;
   for (const auto& r : message.value("records", json::array())) {
+    // A feed's reading was journalled when the engine took it, with its device and digest.
+    if (r.value("kind", std::string()) == "observation" &&
+        (r.value("by", std::string()) == "mqtt" || r.value("by", std::string()) == "sensorthings"))
+      continue;
     json event = r;
     if (r.value("t_s", 0.0) <= retold_until_s_) {
       // A restarted worker telling again what is journalled: checked, not kept.

@@ -142,6 +142,27 @@ class Session : public std::enable_shared_from_this<Session> {
   nlohmann::json alerts() const;
   std::string alert_cap(const std::string& id) const;
 
+  // ---- live feeds (session_feeds.cpp) ----
+  // A reading from a feed for one of this live session's sensors: checked
+  // (the sensor's kind, a plausible value, a time neither in the future nor
+  // before the last one) then recorded as an observation event and given to
+  // the engine, or recorded as observation_rejected with its reason. Returns
+  // false when no sensor of its territory has this device (or datastream).
+  struct FeedReading {
+    std::string source;       // "mqtt", "sensorthings"
+    std::string device;       // a devEui, or a datastream id (source sensorthings)
+    double measured_epoch_s = 0.0;
+    double received_epoch_s = 0.0;
+    std::optional<double> water_level_m, rain_mm, vehicles, result;  // result: SensorThings, in the sensor's unit
+    std::string digest;       // of the raw payload
+  };
+  bool observe(const FeedReading& reading);
+  // A repeated uplink of a device of this session's (counted, not recorded).
+  bool count_duplicate(const std::string& device);
+  // Per sensor: last value and time, readings, duplicates, rejections by
+  // reason, stale when not heard for three expected intervals.
+  nlohmann::json feeds() const;
+
   // ---- guided procedures (exercises and live sessions) ----
   // The procedures `who` may see: players those proposed to their cell.
   nlohmann::json procedures(const Principal& who) const;
@@ -234,6 +255,20 @@ class Session : public std::enable_shared_from_this<Session> {
   mutable std::unique_ptr<ProcedureBook> procedure_book_;  // made when first needed
   int procedures_failed_ = 0;
   std::unordered_set<std::string> closed_roads_;           // from the records
+  struct FeedHealth {
+    std::string sensor;
+    std::string kind;
+    std::string device;      // devEui
+    std::string datastream;  // SensorThings
+    std::optional<double> last_value;
+    std::optional<double> last_measured_epoch_s;
+    std::optional<double> last_received_epoch_s;
+    long readings = 0;
+    long duplicates = 0;
+    std::map<std::string, long> rejected;  // by reason
+  };
+  std::map<std::string, FeedHealth> feed_health_;  // by sensor id; made when first needed
+  void feed_health_init_locked();
 
   std::shared_ptr<EventJournal> journal_;  // own (exercise, live) or the replayed one's
   std::unique_ptr<InjectBook> injects_;    // exercises only

@@ -76,6 +76,10 @@ struct Sensor {
   MapPoint location;
   std::string edge_id;     // traffic_counter: the road edge it counts
   std::string watercourse; // level_gauge: the stream it watches
+  // Live feeds: its LoRaWAN device (16 hex digits, ChirpStack's devEui) and
+  // its OGC SensorThings datastream id; empty when it has none.
+  std::string dev_eui;
+  std::string datastream;
 };
 
 struct PopulationZone {

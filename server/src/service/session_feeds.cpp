@@ -1,0 +1,169 @@
+// Session: readings from the live feeds (see session.h, "live feeds").
+
+#include "session.h"
+
+#include "cadereau/twin/error.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+
+namespace cadereau::server::service {
+
+using json = nlohmann::json;
+
+namespace {
+
+// A reading is expected this often; a sensor not heard for three intervals is stale.
+constexpr double kExpectedInterval_s = 300.0;
+// How far ahead of the server's clock a measurement may be (clocks drift).
+constexpr double kFutureTolerance_s = 300.0;
+
+double wall_epoch_s() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string iso_utc(double epoch_s) {
+  const auto t = static_cast<std::time_t>(std::floor(epoch_s));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03d}Z", text, static_cast<int>((epoch_s - std::floor(epoch_s)) * 1000.0));
+}
+
+// The session's start ("2026-12-01T05:10:00", the server's local time) in seconds since the epoch.
+std::optional<double> local_epoch_s(const std::string& iso) {
+  std::tm tm{};
+  if (!strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
+  tm.tm_isdst = -1;
+  const std::time_t t = std::mktime(&tm);
+  if (t == static_cast<std::time_t>(-1)) return std::nullopt;
+  return static_cast<double>(t);
+}
+
+}  // namespace
+
+void Session::feed_health_init_locked() {
+  if (!feed_health_.empty() || !alert_book_) return;
+  for (const auto& s : alert_book_->territory().sensors) {
+    if (s.dev_eui.empty() && s.datastream.empty()) continue;
+    FeedHealth h;
+    h.sensor = s.id;
+    h.kind = std::string(twin::to_string(s.kind));
+    h.device = s.dev_eui;
+    h.datastream = s.datastream;
+    feed_health_[s.id] = std::move(h);
+  }
+}
+
+bool Session::observe(const FeedReading& r) {
+  std::lock_guard lock(mutex_);
+  if (mode_ != SessionMode::live || state_ == SessionState::stopped || !alert_book_) return false;
+  const auto& territory = alert_book_->territory();
+  const twin::Sensor* sensor = nullptr;
+  for (const auto& s : territory.sensors)
+    if (r.source == "sensorthings" ? s.datastream == r.device : s.dev_eui == r.device) sensor = &s;
+  if (!sensor) return false;
+  feed_health_init_locked();
+  auto& health = feed_health_[sensor->id];
+  const auto reject = [&](const std::string& reason) {
+    ++health.rejected[reason];
+    journal_locked({{"t_s", sim_time_s_}, {"kind", "observation_rejected"}, {"by", r.source}, {"target", sensor->id},
+                    {"device", r.device}, {"reason", reason}, {"digest", r.digest}});
+    pump_all_locked();
+    return true;
+  };
+  // The reading this sensor gives.
+  std::optional<double> value = r.result;
+  const char* quantity = "result";
+  const char* unit = "";
+  double low = 0.0, high = 0.0;
+  switch (sensor->kind) {
+    case twin::SensorKind::level_gauge:
+      if (!value) value = r.water_level_m;
+      quantity = "water_level_m", unit = "m", low = -2.0, high = 30.0;
+      break;
+    case twin::SensorKind::rain_gauge:
+      if (!value) value = r.rain_mm;
+      quantity = "rain_mm", unit = "mm", low = 0.0, high = 200.0;
+      break;
+    case twin::SensorKind::traffic_counter:
+      if (!value) value = r.vehicles;
+      quantity = "vehicles", unit = "vehicles", low = 0.0, high = 10000.0;
+      break;
+    case twin::SensorKind::camera: return reject("a camera gives no reading the twin uses");
+  }
+  if (!value) return reject(fmt::format("a {} reports {}, which this uplink does not hold", health.kind, quantity));
+  if (*value < low || *value > high)
+    return reject(fmt::format("{} {} {} is implausible (from {} to {})", quantity, *value, unit, low, high));
+  const double now_epoch = wall_epoch_s();
+  if (r.measured_epoch_s > now_epoch + kFutureTolerance_s)
+    return reject(fmt::format("measured at {}, {:.0f} s in the future", iso_utc(r.measured_epoch_s), r.measured_epoch_s - now_epoch));
+  const auto start = local_epoch_s(record_.value("start", std::string()));
+  const double measured_s = start ? r.measured_epoch_s - *start : sim_time_s_;
+  if (measured_s < 0.0) return reject(fmt::format("measured at {}, before the session started", iso_utc(r.measured_epoch_s)));
+  if (health.last_measured_epoch_s && r.measured_epoch_s <= *health.last_measured_epoch_s)
+    return reject(fmt::format("measured at {}, not after the last reading ({})", iso_utc(r.measured_epoch_s),
+                              iso_utc(*health.last_measured_epoch_s)));
+  health.last_value = value;
+  health.last_measured_epoch_s = r.measured_epoch_s;
+  health.last_received_epoch_s = r.received_epoch_s;
+  ++health.readings;
+  sim::engine::Observation o;
+  o.sensor_id = sensor->id;
+  o.t_s = measured_s;
+  o.value = *value;
+  o.source = r.source;
+  submit_async_locked(std::move(o), {{"t_s", sim_time_s_},
+                                     {"kind", "observation"},
+                                     {"by", r.source},
+                                     {"target", sensor->id},
+                                     {"device", r.device},
+                                     {"value", *value},
+                                     {"unit", unit},
+                                     {"measured_s", measured_s},
+                                     {"measured", iso_utc(r.measured_epoch_s)},
+                                     {"received", iso_utc(r.received_epoch_s)},
+                                     {"digest", r.digest}});
+  return true;
+}
+
+bool Session::count_duplicate(const std::string& device) {
+  std::lock_guard lock(mutex_);
+  if (mode_ != SessionMode::live || !alert_book_) return false;
+  feed_health_init_locked();
+  for (auto& [id, h] : feed_health_)
+    if (!device.empty() && h.device == device) {
+      ++h.duplicates;
+      return true;
+    }
+  return false;
+}
+
+json Session::feeds() const {
+  std::lock_guard lock(mutex_);
+  if (mode_ != SessionMode::live) fail_as(ErrorCategory::conflict, id_, "is a {} session: feeds go to live sessions", to_string(mode_));
+  const_cast<Session*>(this)->feed_health_init_locked();
+  const double now = wall_epoch_s();
+  json sensors = json::array();
+  long stale = 0;
+  for (const auto& [id, h] : feed_health_) {
+    const bool is_stale = !h.last_received_epoch_s || now - *h.last_received_epoch_s > 3 * kExpectedInterval_s;
+    stale += is_stale ? 1 : 0;
+    json j = {{"sensor", id},         {"kind", h.kind},           {"device", h.device}, {"datastream", h.datastream},
+              {"readings", h.readings},
+              {"duplicates", h.duplicates}, {"rejected", h.rejected}, {"expected_interval_s", kExpectedInterval_s},
+              {"stale", is_stale}};
+    if (h.last_value) j["last_value"] = *h.last_value;
+    if (h.last_measured_epoch_s) j["last_measured"] = iso_utc(*h.last_measured_epoch_s);
+    if (h.last_received_epoch_s) j["last_seen"] = iso_utc(*h.last_received_epoch_s);
+    sensors.push_back(std::move(j));
+  }
+  return {{"sensors", sensors}, {"stale", stale}};
+}
+
+}  // namespace cadereau::server::service

@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""Live feeds through a real broker: mosquitto, ChirpStack uplinks, SensorThings.
+
+Starts mosquitto (Debian's) on a free port of 127.0.0.1 with persistence in
+a temporary folder, and `cadereau serve --mqtt` subscribed to it; opens a live
+session on the demo territory and publishes uplinks with mosquitto_pub at
+QoS 1. Checks: an uplink becomes an observation event with its device, value
+and digest; a repeated deduplicationId counts once; unknown devices,
+malformed payloads, implausible values, times in the future or out of order
+are rejected with a reason and the feed goes on; a sensor never heard is
+stale; a broker restart loses nothing published with QoS 1 after it comes
+back; a SensorThings POST lands, and bad ones are refused.
+
+    feeds_test.py --cadereau BUILD/server/cadereau --territory DIR
+
+Each check prints PASS or FAIL; the exit status is the number of failures.
+Every wait is bounded; the server and the broker are killed whatever happens.
+"""
+
+import argparse
+import datetime
+import getpass
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+
+import requests
+
+PASSWORD = "correct horse battery"
+USERS = {"olga": ("operator", None), "eva": ("observer", None)}
+
+
+class Fail(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Fail(message)
+
+
+def wait_for(what, predicate, timeout=30, every=0.2):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(every)
+    raise Fail(f"timed out after {timeout} s waiting for {what} (last: {last})")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def now_iso(offset_s=0.0):
+    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset_s)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def uplink(dev_eui, obj, time_iso=None, dedup=None):
+    return {"deduplicationId": dedup or str(uuid.uuid4()), "time": time_iso or now_iso(),
+            "deviceInfo": {"tenantId": "t", "applicationId": "nimes", "deviceName": dev_eui, "devEui": dev_eui.lower()},
+            "fCnt": 1, "fPort": 2, "data": "AAE=", "object": obj}
+
+
+class Broker:
+    def __init__(self, folder, port):
+        self.folder, self.port, self.proc = folder, port, None
+        with open(os.path.join(folder, "mosquitto.conf"), "w") as f:
+            # Run as root, mosquitto would become user "mosquitto", which cannot write here.
+            f.write(f"user {getpass.getuser()}\nlistener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+                    f"persistence_location {folder}/\nautosave_interval 1\nlog_dest file {folder}/mosquitto.log\n")
+
+    def start(self):
+        self.proc = subprocess.Popen(["mosquitto", "-c", os.path.join(self.folder, "mosquitto.conf")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for("mosquitto to listen", lambda: self._listening(), timeout=10)
+
+    def _listening(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()  # mosquitto saves its persistence file on SIGTERM
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def publish(self, payload, dev_eui="0000000000000000"):
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port), "-q", "1",
+                        "-t", f"application/nimes/device/{dev_eui.lower()}/event/up", "-m", text],
+                       check=True, timeout=10)
+
+
+class Server:
+    def __init__(self, binary, data, mqtt_port):
+        self.binary, self.data, self.mqtt_port, self.proc, self.url = binary, data, mqtt_port, None, None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--data", self.data, "--listen", "127.0.0.1:0", "--plain-http",
+             "--mqtt", f"127.0.0.1:{self.mqtt_port}"],
+            stdout=subprocess.PIPE, stderr=open(os.path.join(self.data, "..", "serve.log"), "ab"), text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if line.startswith("listening on "):
+                self.url = line.split()[-1].strip() + "/api/v1"
+                return
+            if self.proc.poll() is not None:
+                break
+        raise Fail("the server did not start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Client:
+    def __init__(self, server):
+        self.server, self.tokens = server, {}
+
+    def http(self):
+        s = requests.Session()
+        s.trust_env = False
+        return s
+
+    def login(self, user):
+        r = self.http().post(self.server.url + "/login", json={"user": user, "password": PASSWORD}, timeout=20)
+        check(r.status_code == 200, f"login {user}: {r.status_code} {r.text}")
+        self.tokens[user] = r.json()["token"]
+
+    def headers(self, user):
+        return {"Authorization": "Bearer " + self.tokens[user]}
+
+    def get(self, user, path):
+        return self.http().get(self.server.url + path, headers=self.headers(user), timeout=20)
+
+    def post(self, user, path, body, raw=None, root=False):
+        url = (self.server.url[:-len("/api/v1")] if root else self.server.url) + path
+        if raw is not None:
+            return self.http().post(url, headers=dict(self.headers(user), **{"Content-Type": "application/json"}),
+                                    data=raw, timeout=20)
+        return self.http().post(url, headers=self.headers(user), json=body, timeout=20)
+
+
+def events(c, sid, kind=None):
+    out, after = [], 0
+    while True:
+        r = c.get("olga", f"/sessions/{sid}/events?after={after}")
+        check(r.status_code == 200, f"events: {r.status_code}")
+        page = r.json()
+        if not page:
+            return [e for e in out if kind is None or e["kind"] == kind]
+        out += page
+        after = page[-1]["seq"]
+
+
+def feeds(c, sid):
+    r = c.get("olga", f"/sessions/{sid}/feeds")
+    check(r.status_code == 200, f"feeds: {r.status_code} {r.text}")
+    return r.json()
+
+
+def sensor(c, sid, sensor_id):
+    return next(s for s in feeds(c, sid)["sensors"] if s["sensor"] == sensor_id)
+
+
+def t_uplinks(ctx):
+    """An uplink becomes an observation; a repeat counts once; bad ones are rejected with a reason."""
+    c, b, sid = ctx["c"], ctx["broker"], ctx["sid"]
+    gauge = sensor(c, sid, "lg-ales-ville")
+    rain = sensor(c, sid, "rg-mas-de-ponge")
+    check(gauge["stale"] and gauge["readings"] == 0 and len(gauge["device"]) == 16, f"before any reading: {gauge}")
+    dev = gauge["device"]
+    first = uplink(dev, {"water_level_m": 0.42})
+    b.publish(first, dev)
+    obs = wait_for("the observation", lambda: events(c, sid, "observation"))
+    o = obs[0]
+    check(o["target"] == "lg-ales-ville" and o["device"] == dev and o["value"] == 0.42 and o["by"] == "mqtt"
+          and len(o["digest"]) == 64 and "measured" in o and "received" in o, f"the observation: {o}")
+    # The same uplink again (a gateway's repeat): counted, not recorded.
+    b.publish(first, dev)
+    wait_for("the duplicate to be counted", lambda: sensor(c, sid, "lg-ales-ville")["duplicates"] == 1)
+    check(len(events(c, sid, "observation")) == 1, "a duplicate was recorded twice")
+    g = sensor(c, sid, "lg-ales-ville")
+    check(g["readings"] == 1 and g["last_value"] == 0.42 and not g["stale"], f"after one reading: {g}")
+    # Bad ones: each rejected with its reason, and the feed goes on.
+    b.publish("{not json", dev)
+    b.publish(uplink("FFFFFFFFFFFFFFFF", {"water_level_m": 1.0}), "FFFFFFFFFFFFFFFF")
+    b.publish(uplink(dev, {"water_level_m": 50.0}), dev)
+    b.publish(uplink(dev, {"water_level_m": 0.5}, time_iso=now_iso(3600)), dev)
+    b.publish(uplink(dev, {"water_level_m": 0.5}, time_iso=first["time"]), dev)  # not after the first
+    b.publish(uplink(dev, {"rain_mm": 2.0}), dev)  # a level gauge does not measure rain
+    b.publish(uplink(rain["device"], {"rain_mm": -3.0}), rain["device"])
+    b.publish(uplink(dev, {"water_level_m": 0.61}), dev)
+    wait_for("the good uplink after the bad ones", lambda: len(events(c, sid, "observation")) == 2)
+    rejected = events(c, sid, "observation_rejected")
+    reasons = " | ".join(e["reason"] for e in rejected)
+    check(len(rejected) == 5, f"rejections: {reasons}")
+    for word in ("implausible", "in the future", "not after the last reading", "does not hold"):
+        check(word in reasons, f"no rejection saying '{word}': {reasons}")
+    check(any(e["target"] == "rg-mas-de-ponge" and "implausible" in e["reason"] for e in rejected), "negative rain")
+    server = feeds(c, sid)["server"]
+    check(server["malformed"] == 1 and server["unknown_devices"] == 1 and server["duplicates"] == 1,
+          f"the server's counters: {server}")
+    check(server["broker"]["connected"], f"the broker: {server['broker']}")
+    g = sensor(c, sid, "lg-ales-ville")
+    check(g["readings"] == 2 and g["last_value"] == 0.61 and sum(g["rejected"].values()) == 4, f"the gauge's health: {g}")
+    check(sensor(c, sid, "lg-uzes-ville")["stale"], "a gauge never heard is not stale")
+
+
+def t_broker_restart(ctx):
+    """A broker restart loses nothing published with QoS 1 after it comes back."""
+    c, b, sid = ctx["c"], ctx["broker"], ctx["sid"]
+    dev = sensor(c, sid, "lg-uzes-ville")["device"]
+    before = feeds(c, sid)["server"]["broker"]["connections"]
+    b.stop()
+    wait_for("the server to see the broker gone", lambda: not feeds(c, sid)["server"]["broker"]["connected"], timeout=30)
+    b.start()
+    # Published at once, before the server is back: the broker keeps it for the persistent session.
+    b.publish(uplink(dev, {"water_level_m": 0.33}), dev)
+    wait_for("the server to reconnect", lambda: feeds(c, sid)["server"]["broker"]["connections"] > before, timeout=60)
+    wait_for("the uplink published during the outage",
+             lambda: any(e["target"] == "lg-uzes-ville" for e in events(c, sid, "observation")), timeout=30)
+    b.publish(uplink(dev, {"water_level_m": 0.35}), dev)
+    wait_for("an uplink after the restart", lambda: sensor(c, sid, "lg-uzes-ville")["readings"] == 2, timeout=30)
+
+
+def t_sensorthings(ctx):
+    """A SensorThings observation lands; bad ones are refused; only operators push."""
+    c, sid = ctx["c"], ctx["sid"]
+    datastream = sensor(c, sid, "lg-vistre-est")["datastream"]
+    path = f"/v1.1/Datastreams({datastream})/Observations"
+    r = c.post("olga", path, {"phenomenonTime": now_iso(), "result": 0.27}, root=True)
+    check(r.status_code == 201 and r.json()["sessions"] == 1, f"SensorThings: {r.status_code} {r.text}")
+    wait_for("the SensorThings observation", lambda: any(
+        e["target"] == "lg-vistre-est" and e["by"] == "sensorthings" for e in events(c, sid, "observation")))
+    check(c.post("olga", "/v1.1/Datastreams(9999)/Observations", {"result": 1.0}, root=True).status_code == 404, "unknown")
+    check(c.post("olga", path, None, raw="{", root=True).status_code == 400, "a broken body")
+    check(c.post("olga", path, {"result": "high"}, root=True).status_code == 400, "a result that is not a number")
+    check(c.post("olga", path, {"result": 1.0, "phenomenonTime": "yesterday"}, root=True).status_code == 400, "a bad time")
+    check(c.post("eva", path, {"result": 1.0}, root=True).status_code == 403, "an observer pushed a reading")
+
+
+CHECKS = [t_uplinks, t_broker_restart, t_sensorthings]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cadereau", required=True)
+    parser.add_argument("--territory", required=True)
+    args = parser.parse_args()
+    if not shutil.which("mosquitto") or not shutil.which("mosquitto_pub"):
+        print("SKIP: mosquitto and mosquitto_pub are not installed (scripts/setup.sh installs them)")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="cadereau-feeds-") as tmp:
+        data = os.path.join(tmp, "data")
+        os.makedirs(os.path.join(data, "territories"))
+        os.symlink(os.path.abspath(args.territory), os.path.join(data, "territories", "demo"))
+        for user, (role, cell) in USERS.items():
+            subprocess.run([args.cadereau, "user", "add", user, "--role", role, "--data", data],
+                           input=PASSWORD + "\n", text=True, check=True, capture_output=True)
+        broker_dir = os.path.join(tmp, "broker")
+        os.makedirs(broker_dir)
+        broker = Broker(broker_dir, free_port())
+        server = Server(args.cadereau, data, broker.port)
+        failures = 0
+        try:
+            broker.start()
+            server.start()
+            c = Client(server)
+            for user in USERS:
+                c.login(user)
+            r = c.post("olga", "/sessions", {"mode": "live", "territory": "demo"})
+            check(r.status_code == 201, f"live session: {r.status_code} {r.text}")
+            sid = r.json()["id"]
+            wait_for("the engine", lambda: c.get("olga", f"/sessions/{sid}").json()["worker"]["state"] == "ready", 60)
+            check(c.post("olga", f"/sessions/{sid}/clock", {"command": "start"}).status_code == 200, "start the live clock")
+            wait_for("the server's subscription", lambda: feeds(c, sid)["server"]["broker"]["connected"], timeout=30)
+            ctx = {"c": c, "broker": broker, "sid": sid}
+            for t in CHECKS:
+                started = time.time()
+                try:
+                    t(ctx)
+                    print(f"PASS {t.__name__} ({time.time() - started:.1f} s)", flush=True)
+                except Exception as e:
+                    failures += 1
+                    print(f"FAIL {t.__name__}: {e}", flush=True)
+                    if not isinstance(e, Fail):
+                        traceback.print_exc()
+        except Exception as e:
+            failures += 1
+            print(f"FAIL setting up: {e}", flush=True)
+        finally:
+            server.stop()
+            broker.stop()
+            if failures:
+                for log in (os.path.join(tmp, "serve.log"), os.path.join(broker_dir, "mosquitto.log")):
+                    if os.path.exists(log):
+                        print(f"---- {log} (last 30 lines)")
+                        with open(log, errors="replace") as f:
+                            print("".join(f.readlines()[-30:]))
+        return failures
+
+
+if __name__ == "__main__":
+    sys.exit(main())
