@@ -59,7 +59,7 @@ inflows:
 """
 EDGE = "h1_8"  # a street of the demo territory
 # Stream messages that are journal events (with a seq); the rest (clock, kpi, frame) is state.
-JOURNAL = ("event", "inject", "alert", "procedure")
+JOURNAL = ("event", "inject", "alert", "procedure", "report")
 
 
 class Fail(Exception):

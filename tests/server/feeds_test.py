@@ -9,7 +9,8 @@ and digest; a repeated deduplicationId counts once; unknown devices,
 malformed payloads, implausible values, times in the future or out of order
 are rejected with a reason and the feed goes on; a sensor never heard is
 stale; a broker restart loses nothing published with QoS 1 after it comes
-back; a SensorThings POST lands, and bad ones are refused.
+back; a SensorThings POST lands, and bad ones are refused; a citizen's report
+is placed on the twin (its zone, the nearest street) for the reports cell.
 
     feeds_test.py --cadereau BUILD/server/cadereau --territory DIR
 
@@ -267,7 +268,27 @@ def t_sensorthings(ctx):
     check(c.post("eva", path, {"result": 1.0}, root=True).status_code == 403, "an observer pushed a reading")
 
 
-CHECKS = [t_uplinks, t_broker_restart, t_sensorthings]
+def t_citizen_reports(ctx):
+    """A citizen's report is placed on the twin and given to the reports cell; bad ones are refused."""
+    c, sid = ctx["c"], ctx["sid"]
+    report = {"point": {"type": "Point", "coordinates": [4.3601, 43.8100]}, "category": "stranded_vehicle",
+              "text": "A car is stuck in the water, the driver is on the roof", "photo": "mms://+33600000000/1"}
+    r = c.post("olga", f"/sessions/{sid}/reports", report)
+    check(r.status_code == 201, f"report: {r.status_code} {r.text}")
+    placed = r.json()
+    check(placed["zone"] and placed["street"] and placed["to"] == ["reports"] and placed["by"] == "operator:olga",
+          f"the report placed: {placed}")
+    check(any(e["kind"] == "citizen_report" and e["report"] == placed["report"] for e in events(c, sid)), "not journalled")
+    outside = dict(report, point={"type": "Point", "coordinates": [4.3601, 43.90]})
+    r = c.post("olga", f"/sessions/{sid}/reports", outside)
+    check(r.status_code == 400 and "outside the territory" in r.text, f"outside: {r.status_code} {r.text}")
+    check(c.post("olga", f"/sessions/{sid}/reports", dict(report, category="ufo")).status_code == 400, "a bad category")
+    check(c.post("olga", f"/sessions/{sid}/reports", dict(report, point=[4.36, 43.81])).status_code == 400, "not GeoJSON")
+    check(c.post("olga", f"/sessions/{sid}/reports", dict(report, text="")).status_code == 400, "no text")
+    check(c.post("eva", f"/sessions/{sid}/reports", report).status_code == 403, "an observer reported")
+
+
+CHECKS = [t_uplinks, t_broker_restart, t_sensorthings, t_citizen_reports]
 
 
 def main():

@@ -11,7 +11,9 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <cmath>
 #include <regex>
+#include <set>
 
 #ifndef CADEREAU_VERSION
 #define CADEREAU_VERSION "unknown"
@@ -144,6 +146,31 @@ sim::engine::Dispatch parse_dispatch(const json& body, const Principal& who, con
   d.by = service::principal_text(who);
   d.where = "action";
   return d;
+}
+
+// {"point": {"type": "Point", "coordinates": [lon, lat]}, "category", "text", "photo"}.
+service::Session::CitizenReport parse_report(const json& body) {
+  static const std::set<std::string> kCategories = {"flooding",   "stranded_vehicle", "person_in_danger",
+                                                     "road_blocked", "power_cut",      "other"};
+  service::Session::CitizenReport report;
+  if (!body.is_object() || !body.contains("point") || !body["point"].is_object())
+    fail("point", "is missing: a GeoJSON Point {{\"type\": \"Point\", \"coordinates\": [lon, lat]}}");
+  const json& point = body["point"];
+  if (point.value("type", json()) != "Point" || !point.contains("coordinates") || !point["coordinates"].is_array() ||
+      point["coordinates"].size() < 2 || !point["coordinates"][0].is_number() || !point["coordinates"][1].is_number())
+    fail("point", "must be a GeoJSON Point with coordinates [lon, lat]");
+  report.lon = point["coordinates"][0].get<double>();
+  report.lat = point["coordinates"][1].get<double>();
+  if (!std::isfinite(report.lon) || !std::isfinite(report.lat) || std::abs(report.lon) > 180.0 || std::abs(report.lat) > 90.0)
+    fail("point", "[{}, {}] is not a longitude and a latitude in degrees", report.lon, report.lat);
+  report.category = text_field(body, "category");
+  if (!kCategories.count(report.category))
+    fail("category", "'{}' is not one of {}", report.category.substr(0, 40), fmt::join(kCategories, ", "));
+  report.text = text_field(body, "text");
+  if (report.text.empty() || report.text.size() > 2000) fail("text", "says what the caller reports (1 to 2000 characters)");
+  report.photo = text_field(body, "photo", false);
+  if (report.photo.size() > 500) fail("photo", "a reference of at most 500 characters");
+  return report;
 }
 
 service::ClockRequest parse_clock(const json& body) {
@@ -369,6 +396,10 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
     if (resource == "actions" && post) return action(call, *session);
     if (resource == "events" && !post) return events(call, *session);
     if (resource == "msel") return msel(call, *session);
+    if (resource == "reports" && post) {
+      require(*call.who, Permission::post_citizen_report, session->mode());
+      return json_answer(201, session->citizen_report(parse_report(parse_body(r)), *call.who));
+    }
     if (resource == "feeds" && !post) {
       require(*call.who, Permission::read_session, session->mode());
       json feeds = session->feeds();

@@ -157,6 +157,16 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string digest;       // of the raw payload
   };
   bool observe(const FeedReading& reading);
+  // A citizen's report at a place (WGS84): placed on the twin (its zone, the
+  // nearest street), given to the reports cell and the staff, recorded.
+  // Throws Error (bad_input) for a place outside the territory.
+  struct CitizenReport {
+    double lon = 0.0, lat = 0.0;
+    std::string category;  // flooding, stranded_vehicle, person_in_danger, road_blocked, power_cut, other
+    std::string text;
+    std::string photo;     // a reference to a photo, when there is one
+  };
+  nlohmann::json citizen_report(const CitizenReport& report, const Principal& by);
   // A repeated uplink of a device of this session's (counted, not recorded).
   bool count_duplicate(const std::string& device);
   // Per sensor: last value and time, readings, duplicates, rejections by
@@ -268,6 +278,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::map<std::string, long> rejected;  // by reason
   };
   std::map<std::string, FeedHealth> feed_health_;  // by sensor id; made when first needed
+  std::uint64_t citizen_reports_ = 0;
   void feed_health_init_locked();
 
   std::shared_ptr<EventJournal> journal_;  // own (exercise, live) or the replayed one's

@@ -132,6 +132,41 @@ bool Session::observe(const FeedReading& r) {
   return true;
 }
 
+json Session::citizen_report(const CitizenReport& report, const Principal& by) {
+  std::lock_guard lock(mutex_);
+  if (mode_ == SessionMode::replay) fail_as(ErrorCategory::conflict, id_, "is a replay: nothing is written into history");
+  if (state_ == SessionState::stopped) fail_as(ErrorCategory::conflict, id_, "is stopped");
+  auto& book = alert_book_locked();
+  const auto& territory = book.territory();
+  const twin::CrsTransform to_map(twin::Crs::wgs84(), territory.crs);
+  const auto xy = to_map.forward({report.lon, report.lat});
+  const twin::MapPoint at{xy.x, xy.y};
+  if (!territory.grid().extent().contains(at)) fail("point", "({}, {}) is outside the territory", report.lon, report.lat);
+  // Where it is, in words the reports cell uses: the zone and the nearest street.
+  std::string zone, street;
+  for (const auto& z : territory.zones)
+    if (z.area.contains(at)) zone = z.name;
+  if (territory.network) {
+    double best = 1e300;
+    for (const auto& e : territory.network->edges())
+      for (const auto& p : e.shape) {
+        const double d = std::hypot(p.x_m - at.x_m, p.y_m - at.y_m);
+        if (d < best) best = d, street = e.name.empty() ? e.id : e.name;
+      }
+  }
+  const std::uint64_t number = ++citizen_reports_;
+  json event = {{"type", "report"},   {"kind", "citizen_report"}, {"t_s", sim_time_s_},
+                {"by", principal_text(by)}, {"report", number}, {"category", report.category},
+                {"text", report.text},  {"place", {{"lon", report.lon}, {"lat", report.lat}}},
+                {"x_m", at.x_m},        {"y_m", at.y_m},            {"zone", zone},
+                {"street", street},     {"to", json::array({"reports"})}};
+  if (!report.photo.empty()) event["photo"] = report.photo;
+  journal_locked(event);
+  note_locked(principal_text(by), {{"citizen_report", event}});
+  pump_all_locked();
+  return event;
+}
+
 bool Session::count_duplicate(const std::string& device) {
   std::lock_guard lock(mutex_);
   if (mode_ != SessionMode::live || !alert_book_) return false;
