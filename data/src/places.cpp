@@ -395,6 +395,39 @@ std::vector<twin::Asset> make_assets(const TerrainModel& terrain, const std::vec
   return assets;
 }
 
+namespace {
+
+// The rating curve of a cadereau at northing y, from the ground itself:
+// Manning's formula on the cross-section of the valley (1 m slices across
+// it, n = 0.035 as the land cover gives channels, the bed's slope over
+// 400 m), stages above the thalweg. A live session turns the gauge's
+// readings into the inflow this section carries.
+std::vector<std::pair<double, double>> channel_rating(const TerrainModel& terrain, const Stream& s, double y) {
+  const double n = 0.035;
+  const double slope = std::max(1e-4, (terrain.thalweg_m(s, y + 200.0) - terrain.thalweg_m(s, y - 200.0)) / 400.0);
+  const double bed = terrain.thalweg_m(s, y);
+  const double centre = s.centre_x_m(y);
+  std::vector<std::pair<double, double>> rating;
+  for (double stage : {0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0}) {
+    double area = 0.0, perimeter = 0.0, previous = 0.0;
+    for (double x = centre - 150.0; x <= centre + 150.0; x += 1.0) {
+      const double depth = std::max(0.0, bed + stage - terrain.elevation_m(x, y));
+      area += depth;
+      if (depth > 0.0 || previous > 0.0) perimeter += std::hypot(1.0, depth - previous);
+      previous = depth;
+    }
+    const double q = perimeter > 0.0 ? area * std::pow(area / perimeter, 2.0 / 3.0) * std::sqrt(slope) / n : 0.0;
+    rating.emplace_back(stage, round_to(q, 0.1));
+  }
+  // Stages whose discharge rounds to the previous one add nothing.
+  std::vector<std::pair<double, double>> kept{rating.front()};
+  for (std::size_t k = 1; k < rating.size(); ++k)
+    if (rating[k].second > kept.back().second) kept.push_back(rating[k]);
+  return kept;
+}
+
+}  // namespace
+
 std::vector<twin::Sensor> make_sensors(const TerrainModel& terrain, const StreetPlan& plan) {
   std::vector<twin::Sensor> sensors;
   auto add = [&](std::string id, std::string name, twin::SensorKind kind, MapPoint where) {
@@ -415,8 +448,10 @@ std::vector<twin::Sensor> make_sensors(const TerrainModel& terrain, const Street
   for (const auto& s : terrain.streams()) {
     const double y_hills = 6303800.0;
     const double y_town = 6301500.0;
-    add(fmt::format("lg-{}-amont", s.id), s.name + " (sortie des garrigues)", SensorKind::level_gauge,
-        {s.centre_x_m(y_hills), y_hills})->watercourse = s.name;
+    auto* upstream = add(fmt::format("lg-{}-amont", s.id), s.name + " (sortie des garrigues)", SensorKind::level_gauge,
+                         {s.centre_x_m(y_hills), y_hills});
+    upstream->watercourse = s.name;
+    upstream->rating = channel_rating(terrain, s, y_hills);
     add(fmt::format("lg-{}-ville", s.id), s.name + " (traversée urbaine)", SensorKind::level_gauge,
         {s.centre_x_m(y_town), y_town})->watercourse = s.name;
   }

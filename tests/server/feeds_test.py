@@ -268,6 +268,39 @@ def t_sensorthings(ctx):
     check(c.post("eva", path, {"result": 1.0}, root=True).status_code == 403, "an observer pushed a reading")
 
 
+def t_twin_follows(ctx):
+    """A rain gauge's reading becomes the rain over its area; a rated gauge's level, the inflow of its stream."""
+    c, b, sid = ctx["c"], ctx["broker"], ctx["sid"]
+    with open(os.path.join(ctx["territory"], "sensors.geojson")) as f:
+        props = {x["properties"]["id"]: x["properties"] for x in json.load(f)["features"]}
+    rating = [tuple(map(float, p.split(":"))) for p in props["lg-ales-amont"]["rating"].split()]
+    stage = 1.2
+    lower = max(p for p in rating if p[0] <= stage)
+    upper = min(p for p in rating if p[0] > stage)
+    expected = lower[1] + (upper[1] - lower[1]) * (stage - lower[0]) / (upper[0] - lower[0])
+    b.publish(uplink(props["lg-ales-amont"]["dev_eui"], {"water_level_m": stage}), props["lg-ales-amont"]["dev_eui"])
+    b.publish(uplink(props["rg-mas-de-ponge"]["dev_eui"], {"rain_mm": 6.0}), props["rg-mas-de-ponge"]["dev_eui"])
+
+    def changed():
+        got = {e["target"]: e for e in events(c, sid, "forcing_changed")}
+        return got if {"lg-ales-amont", "rg-mas-de-ponge"} <= set(got) else None
+
+    try:
+        got = wait_for("the forcing from the feeds", changed, timeout=30)
+    except Fail:
+        raise Fail("the feeds drove no forcing; events: " +
+                   str([(e["kind"], e.get("target"), e.get("detail", e.get("reason"))) for e in events(c, sid) if e["kind"] not in ("observation", "observation_rejected")]))
+    check(f"{expected:.0f} m3/s" in got["lg-ales-amont"]["detail"] and got["lg-ales-amont"]["by"] == "mqtt",
+          f"the inflow from {stage} m (expected {expected:.1f} m3/s): {got['lg-ales-amont']}")
+    check("72 mm/h" in got["rg-mas-de-ponge"]["detail"], f"6 mm in 5 min is 72 mm/h: {got['rg-mas-de-ponge']}")
+    staff = {e["target"]: e["detail"] for e in events(c, sid, "feed_forcing")}
+    check("rating curve" in staff.get("lg-ales-amont", "") and "72.0 mm/h" in staff.get("rg-mas-de-ponge", ""),
+          f"what the feeds drove: {staff}")
+    # A rate no rain gauge measures is refused, and changes nothing.
+    b.publish(uplink(props["rg-mas-de-ponge"]["dev_eui"], {"rain_mm": 150.0}), props["rg-mas-de-ponge"]["dev_eui"])
+    wait_for("the rejection", lambda: any("mm/h, beyond" in e["reason"] for e in events(c, sid, "observation_rejected")))
+
+
 def t_citizen_reports(ctx):
     """A citizen's report is placed on the twin and given to the reports cell; bad ones are refused."""
     c, sid = ctx["c"], ctx["sid"]
@@ -288,7 +321,7 @@ def t_citizen_reports(ctx):
     check(c.post("eva", f"/sessions/{sid}/reports", report).status_code == 403, "an observer reported")
 
 
-CHECKS = [t_uplinks, t_broker_restart, t_sensorthings, t_citizen_reports]
+CHECKS = [t_uplinks, t_broker_restart, t_sensorthings, t_twin_follows, t_citizen_reports]
 
 
 def main():
@@ -323,7 +356,7 @@ def main():
             wait_for("the engine", lambda: c.get("olga", f"/sessions/{sid}").json()["worker"]["state"] == "ready", 60)
             check(c.post("olga", f"/sessions/{sid}/clock", {"command": "start"}).status_code == 200, "start the live clock")
             wait_for("the server's subscription", lambda: feeds(c, sid)["server"]["broker"]["connected"], timeout=30)
-            ctx = {"c": c, "broker": broker, "sid": sid}
+            ctx = {"c": c, "broker": broker, "sid": sid, "territory": args.territory}
             for t in CHECKS:
                 started = time.time()
                 try:

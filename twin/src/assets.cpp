@@ -2,8 +2,11 @@
 
 #include "cadereau/twin/error.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
+#include <sstream>
 #include <array>
 #include <cmath>
 #include <functional>
@@ -229,6 +232,29 @@ std::vector<Sensor> sensors_from(const VectorLayer& layer, const std::filesystem
     if (!s.dev_eui.empty() && (s.dev_eui.size() != 16 || s.dev_eui.find_first_not_of("0123456789ABCDEF") != std::string::npos))
       fail(f.locate(file), "sensor {}: dev_eui '{}' is not a device EUI (16 hexadecimal digits)", s.id, s.dev_eui);
     s.datastream = f.text("datastream").value_or("");
+    if (const auto rating = f.text("rating"); rating && !rating->empty()) {
+      std::istringstream in(*rating);
+      std::string pair;
+      while (in >> pair) {
+        const auto colon = pair.find(':');
+        double stage = 0.0, q = 0.0;
+        std::size_t used_stage = 0, used_q = 0;
+        try {
+          if (colon == std::string::npos) throw std::invalid_argument("no colon");
+          stage = std::stod(pair.substr(0, colon), &used_stage);
+          q = std::stod(pair.substr(colon + 1), &used_q);
+        } catch (const std::exception&) {
+          used_stage = 0;
+        }
+        if (used_stage != colon || used_q != pair.size() - colon - 1 || !std::isfinite(stage) || !std::isfinite(q))
+          fail(f.locate(file), "sensor {}: rating point '{}' is not STAGE:DISCHARGE (1.5:42)", s.id, pair);
+        if (q < 0.0 || (!s.rating.empty() && (stage <= s.rating.back().first || q < s.rating.back().second)))
+          fail(f.locate(file), "sensor {}: rating point '{}': stages must increase and discharges not fall", s.id, pair);
+        s.rating.emplace_back(stage, q);
+      }
+      if (s.rating.size() < 2) fail(f.locate(file), "sensor {}: a rating curve needs two points or more", s.id);
+      if (s.kind != SensorKind::level_gauge) fail(f.locate(file), "sensor {}: only a level gauge has a rating curve", s.id);
+    }
     if (s.kind == SensorKind::traffic_counter && s.edge_id.empty())
       fail(f.locate(file), "a traffic_counter needs 'edge_id' (the road edge it counts)");
     for (const auto& other : out) {
@@ -345,6 +371,9 @@ std::vector<Feature> to_features(const std::vector<Sensor>& sensors) {
     f.attributes["watercourse"] = s.watercourse;
     f.attributes["dev_eui"] = s.dev_eui;
     f.attributes["datastream"] = s.datastream;
+    std::string rating;
+    for (const auto& [stage, q] : s.rating) rating += fmt::format("{}{:g}:{:g}", rating.empty() ? "" : " ", stage, q);
+    f.attributes["rating"] = rating;
     out.push_back(std::move(f));
   }
   return out;
@@ -361,6 +390,15 @@ std::vector<Feature> to_features(const std::vector<PopulationZone>& zones) {
     out.push_back(std::move(f));
   }
   return out;
+}
+
+double rated_discharge_m3_s(const std::vector<std::pair<double, double>>& rating, double stage_m) {
+  if (rating.size() < 2 || stage_m <= rating.front().first) return rating.empty() ? 0.0 : rating.front().second;
+  std::size_t k = 1;
+  while (k + 1 < rating.size() && stage_m > rating[k].first) ++k;
+  const auto& [s0, q0] = rating[k - 1];
+  const auto& [s1, q1] = rating[k];
+  return std::max(0.0, q0 + (q1 - q0) * (stage_m - s0) / (s1 - s0));
 }
 
 }  // namespace cadereau::twin

@@ -344,7 +344,9 @@ void Session::on_ready(const json& message) {
   std::lock_guard lock(mutex_);
   worker_state_ = WorkerState::ready;
   worker_problem_.clear();
-  retold_until_s_ = reached_s_;
+  // What a restarted worker tells again is dropped; a first worker tells
+  // everything, its records at 0 s too.
+  retold_until_s_ = record_keys_.empty() && reached_s_ <= 0.0 ? -1.0 : reached_s_;
   first_new_id_.reset();
   id_offset_ = 0;
   duration_s_ = message.value("duration_s", duration_s_);

@@ -279,6 +279,7 @@ class Session : public std::enable_shared_from_this<Session> {
   };
   std::map<std::string, FeedHealth> feed_health_;  // by sensor id; made when first needed
   std::uint64_t citizen_reports_ = 0;
+  std::unordered_set<std::string> feed_forcing_;  // sensors whose readings drive the twin (rain zones, inflows)
   void feed_health_init_locked();
 
   std::shared_ptr<EventJournal> journal_;  // own (exercise, live) or the replayed one's

@@ -2,6 +2,8 @@
 
 #include "session.h"
 
+#include "cadereau/scenarios/scenario.h"
+#include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/twin/error.h"
 
 #include <fmt/format.h>
@@ -109,6 +111,46 @@ bool Session::observe(const FeedReading& r) {
   if (health.last_measured_epoch_s && r.measured_epoch_s <= *health.last_measured_epoch_s)
     return reject(fmt::format("measured at {}, not after the last reading ({})", iso_utc(r.measured_epoch_s),
                               iso_utc(*health.last_measured_epoch_s)));
+  // The twin follows: a rain gauge's rate over its area, a rated gauge's flow.
+  if (feed_forcing_.empty()) {
+    const scenarios::Scenario scenario = scenarios::parse_scenario(record_.value("scenario_yaml", std::string()), "scenario.yaml");
+    for (const auto& rain : scenario.rain)
+      if (rain.over == scenarios::RainSpec::Over::gauge) feed_forcing_.insert(rain.id);
+    for (const auto& inflow : scenario.inflows) feed_forcing_.insert(inflow.name);
+    feed_forcing_.insert("");  // read once
+  }
+  std::optional<sim::engine::ForcingChange> forcing;
+  std::string detail;
+  if (feed_forcing_.count(sensor->id)) {
+    sim::engine::ForcingChange f;
+    f.target = sensor->id;
+    f.from_s = measured_s;
+    f.by = r.source;
+    f.where = fmt::format("{} reading of {}", r.source, sensor->id);
+    if (sensor->kind == twin::SensorKind::rain_gauge) {
+      // rain_mm fell since the gauge's previous reading (the expected interval for the first).
+      const double interval_s = health.last_measured_epoch_s
+                                    ? std::max(1.0, r.measured_epoch_s - *health.last_measured_epoch_s)
+                                    : kExpectedInterval_s;
+      const double mm_h = *value * 3600.0 / interval_s;
+      f.kind = sim::engine::ForcingChange::Kind::rain;
+      f.series = sim::flood::TimeSeries::constant(mm_h);
+      detail = fmt::format("{:.1f} mm in {:.0f} s: {:.1f} mm/h over the gauge's area", *value, interval_s, mm_h);
+      if (mm_h > sim::flood::kMaxRain_mm_h)
+        return reject(fmt::format("{:.1f} mm in {:.0f} s is {:.0f} mm/h, beyond {} mm/h", *value, interval_s, mm_h,
+                                  sim::flood::kMaxRain_mm_h));
+      forcing = std::move(f);
+    } else if (sensor->kind == twin::SensorKind::level_gauge && !sensor->rating.empty()) {
+      const double q = twin::rated_discharge_m3_s(sensor->rating, *value);
+      f.kind = sim::engine::ForcingChange::Kind::inflow;
+      f.series = sim::flood::TimeSeries::constant(q);
+      detail = fmt::format("{:.2f} m on the rating curve: {:.1f} m3/s", *value, q);
+      if (q > sim::flood::kMaxInflow_m3_s)
+        return reject(fmt::format("{:.2f} m gives {:.0f} m3/s on the rating curve, beyond {} m3/s", *value, q,
+                                  sim::flood::kMaxInflow_m3_s));
+      forcing = std::move(f);
+    }
+  }
   health.last_value = value;
   health.last_measured_epoch_s = r.measured_epoch_s;
   health.last_received_epoch_s = r.received_epoch_s;
@@ -129,6 +171,9 @@ bool Session::observe(const FeedReading& r) {
                                      {"measured", iso_utc(r.measured_epoch_s)},
                                      {"received", iso_utc(r.received_epoch_s)},
                                      {"digest", r.digest}});
+  if (forcing)
+    submit_async_locked(std::move(*forcing), {{"t_s", sim_time_s_}, {"kind", "feed_forcing"}, {"by", r.source},
+                                              {"target", sensor->id}, {"detail", detail}});
   return true;
 }
 

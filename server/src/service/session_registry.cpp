@@ -106,10 +106,25 @@ json SessionRegistry::scenario_record(const json& request, SessionMode mode, con
   } else {
     fail("session", "an exercise needs \"scenario\" (a name) or \"scenario_yaml\" (the text)");
   }
-  const scenarios::Scenario scenario = scenarios::parse_scenario(text, file);
+  scenarios::Scenario scenario = scenarios::parse_scenario(text, file);
   const auto territory_dir = territory_folder(scenario.territory, file);
   // Checked here, so that a bad scenario is a 400 now rather than a worker that fails.
   const twin::Territory territory = twin::Territory::load(territory_dir);
+  if (mode == SessionMode::live) {
+    // The feeds drive a live twin: the rain of each rain gauge over its
+    // area (nearest gauge), and the flow of each rated level gauge as an
+    // inflow there, dry until the first readings.
+    std::string rain, inflows;
+    for (const auto& sensor : territory.sensors) {
+      if (sensor.kind == twin::SensorKind::rain_gauge)
+        rain += fmt::format("  - gauge: {}\n    mm_h: [[0, 0]]\n", sensor.id);
+      if (sensor.kind == twin::SensorKind::level_gauge && !sensor.rating.empty())
+        inflows += fmt::format("  - name: {0}\n    at: {0}\n    m3_s: [[0, 0]]\n", sensor.id);
+    }
+    if (!rain.empty()) text += "rain:\n" + rain;
+    if (!inflows.empty()) text += "inflows:\n" + inflows;
+    scenario = scenarios::parse_scenario(text, file);
+  }
   (void)scenarios::engine_setup(scenario, territory);
   return {{"scenario_yaml", text},
           {"scenario_file", file},

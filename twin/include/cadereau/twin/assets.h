@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cadereau::twin {
@@ -80,7 +81,15 @@ struct Sensor {
   // its OGC SensorThings datastream id; empty when it has none.
   std::string dev_eui;
   std::string datastream;
+  // level_gauge: its rating curve, stage above the gauge's datum (m) to
+  // discharge (m3/s), stages increasing (property rating: "0:0 0.5:3.1 1:11");
+  // empty when it has none. A live session turns its readings into an inflow.
+  std::vector<std::pair<double, double>> rating;
 };
+
+// The discharge a rating curve gives for a stage: linear between its points,
+// the first point's below it, the last segment's slope beyond the last.
+double rated_discharge_m3_s(const std::vector<std::pair<double, double>>& rating, double stage_m);
 
 struct PopulationZone {
   std::string id;
