@@ -156,6 +156,19 @@ EngineState Engine::capture_state() const {
   j["next_access_s"] = im.next_access_s;
   j["baseline_route"] = im.baseline_route;
   j["stalled_count"] = stalled_vehicles_;
+  // The forcing as it stands, changes by injects and feeds included: a run
+  // resumed from here goes on with it, not with the scenario's.
+  const auto series = [](const flood::TimeSeries& ts) {
+    nlohmann::json points = nlohmann::json::array();
+    for (std::size_t k = 0; k < ts.times_s().size(); ++k) points.push_back({ts.times_s()[k], ts.values()[k]});
+    return points;
+  };
+  nlohmann::json forcing = {{"inflows", nlohmann::json::array()}, {"zone_rain", nlohmann::json::array()}};
+  for (const auto& in : setup_.inflows) forcing["inflows"].push_back(series(in.discharge_m3_s));
+  if (setup_.rain_mm_h) forcing["rain"] = series(*setup_.rain_mm_h);
+  if (setup_.rain_zones)
+    for (const auto& z : setup_.rain_zones->mm_h) forcing["zone_rain"].push_back(z.empty() ? nlohmann::json::array() : series(z));
+  j["forcing"] = std::move(forcing);
   j["units_sent"] = im.units_sent;
   nlohmann::json units = nlohmann::json::array();
   for (const auto& u : im.units)
@@ -227,6 +240,32 @@ void Engine::resume(const EngineState& state, const std::string& where) {
     if (im.inflow_root.size() != setup_.inflows.size() || im.zone_rain_root.size() != im.zone_rain_level.size() ||
         (setup_.rain_zones && im.zone_rain_root.size() != setup_.rain_zones->mm_h.size()))
       fail(where, "the state was saved with other inflows or rain zones than this scenario's");
+    if (j.contains("forcing")) {
+      const auto& forcing = j["forcing"];
+      const auto series = [&](const nlohmann::json& points) {
+        std::vector<double> times, values;
+        for (const auto& p : points) times.push_back(p.at(0).get<double>()), values.push_back(p.at(1).get<double>());
+        return flood::TimeSeries(std::move(times), std::move(values), where);
+      };
+      const auto& inflows = forcing.at("inflows");
+      if (inflows.size() != setup_.inflows.size())
+        fail(where, "the state's forcing has {} inflows, this scenario {}", inflows.size(), setup_.inflows.size());
+      for (std::size_t k = 0; k < inflows.size(); ++k) {
+        setup_.inflows[k].discharge_m3_s = series(inflows[k]);
+        flood_->replace_inflow(k, t, setup_.inflows[k].discharge_m3_s);
+      }
+      if (forcing.contains("rain")) {
+        setup_.rain_mm_h = series(forcing["rain"]);
+        flood_->replace_rain(t, *setup_.rain_mm_h);
+      }
+      const auto& zones = forcing.at("zone_rain");
+      if (setup_.rain_zones && zones.size() == setup_.rain_zones->mm_h.size())
+        for (std::size_t z = 0; z < zones.size(); ++z)
+          if (!zones[z].empty()) {
+            setup_.rain_zones->mm_h[z] = series(zones[z]);
+            flood_->replace_zone_rain(z, t, setup_.rain_zones->mm_h[z]);
+          }
+    }
     im.next_access_s = j.at("next_access_s").get<double>();
     im.baseline_route = j.at("baseline_route").get<std::vector<std::vector<std::size_t>>>();
     stalled_vehicles_ = j.at("stalled_count").get<long>();
