@@ -169,6 +169,14 @@ EngineState Engine::capture_state() const {
   if (setup_.rain_zones)
     for (const auto& z : setup_.rain_zones->mm_h) forcing["zone_rain"].push_back(z.empty() ? nlohmann::json::array() : series(z));
   j["forcing"] = std::move(forcing);
+  // Actions submitted while running (not the setup's own), applied or still
+  // to come: a resumed run puts their light plans and speed limits back and
+  // applies the rest when their time comes.
+  nlohmann::json submitted = nlohmann::json::array();
+  for (std::size_t k = 0; k < im.actions.size(); ++k)
+    if (!std::isnan(im.action_taken_s[k]))
+      submitted.push_back({{"command", nlohmann::json::parse(command_json(im.actions[k]))}, {"taken_s", im.action_taken_s[k]}});
+  j["submitted_actions"] = std::move(submitted);
   j["units_sent"] = im.units_sent;
   nlohmann::json units = nlohmann::json::array();
   for (const auto& u : im.units)
@@ -265,6 +273,16 @@ void Engine::resume(const EngineState& state, const std::string& where) {
             setup_.rain_zones->mm_h[z] = series(zones[z]);
             flood_->replace_zone_rain(z, t, setup_.rain_zones->mm_h[z]);
           }
+    }
+    for (const auto& a : j.value("submitted_actions", nlohmann::json::array())) {
+      const auto command = command_from_json(a.at("command").dump(), where);
+      if (!std::holds_alternative<TimedAction>(command)) fail(where, "a submitted action that is not an action");
+      auto action = std::get<TimedAction>(command);
+      const auto at = std::upper_bound(im.actions.begin(), im.actions.end(), action.t_s,
+                                       [](double time, const TimedAction& b) { return time < b.t_s; });
+      const auto index = at - im.actions.begin();
+      im.actions.insert(at, std::move(action));
+      im.action_taken_s.insert(im.action_taken_s.begin() + index, a.at("taken_s").get<double>());
     }
     im.next_access_s = j.at("next_access_s").get<double>();
     im.baseline_route = j.at("baseline_route").get<std::vector<std::vector<std::size_t>>>();

@@ -2,6 +2,7 @@
 // next exchange step, recorded with the time they took effect, and re-fed to
 // take a run along the same course.
 #include "cadereau/sim/engine/engine.h"
+#include "cadereau/sim/traffic/traffic_model.h"
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/recording.h"
 #include "small_town.h"
@@ -273,4 +274,32 @@ TEST_CASE("A run resumed from a saved state goes on with the forcing changed bef
     return std::any_of(records.begin(), records.end(), [](const std::string& d) { return d.rfind("inflow", 0) == 0; });
   };
   CHECK(says_inflow(straight) == says_inflow(after));
+}
+
+TEST_CASE("A run resumed from a saved state keeps the light plans set before it and the actions still to come",
+          "[integration][engine]") {
+  SmallTown town;
+  auto setup = SmallTown::channel_flood(600.0);
+  cadereau::testing::TempDir tmp;
+  {
+    engine::Engine run(town.territory, setup);
+    run.advance_to(100.0);
+    engine::TimedAction dark;
+    dark.t_s = 100.0;
+    dark.verb = engine::Verb::light_off;
+    dark.target = "B1";
+    dark.by = "traffic";
+    run.submit(dark);
+    run.submit(close("A1B1", 450.0));  // taken now, due after the save
+    run.advance_to(300.0);
+    REQUIRE(run.traffic()->light_program("B1") == "off");
+    run.save_state(tmp / "state");
+  }
+  setup.resume = engine::read_engine_state(tmp / "state");
+  engine::Engine resumed(town.territory, setup);
+  CHECK(resumed.traffic()->light_program("B1") == "off");
+  resumed.run();
+  const auto& closed = resumed.closed_edges();
+  CHECK(std::any_of(closed.begin(), closed.end(),
+                    [&](std::size_t e) { return town.territory.network->edges()[e].id == "A1B1"; }));
 }
