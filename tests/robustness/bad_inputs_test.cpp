@@ -263,6 +263,15 @@ events:
       {"tab indentation", "    at: [811000, 6302500]", "\tat: [811000, 6302500]"},
       {"unclosed list", "m3_s: [[0, 5]]", "m3_s: [[0, 5]"},
       {"inflow without flow", "    m3_s: [[0, 5]]\n", ""},
+      {"Latin-1 in the name", "Generated storm", "Generated st\xF6rm"},
+      {"Latin-1 in an inflow name", "cadereau d'Al\xC3\xA8s", "cadereau d'Al\xE8s"},
+      {"Windows-1252 quote", "by: police", "by: police\x92s"},
+      {"UTF-8 cut short", "by: police", "by: polic\xC3"},
+      {"UTF-16 surrogate in UTF-8", "by: police", "by: \xED\xA0\x80police"},
+      {"duration of a dot", "duration: 1h", "duration: ."},
+      {"duration with two dots", "duration: 1h", "duration: 1.2.3h"},
+      {"duration of 400 digits", "duration: 1h", "duration: " + std::string(400, '9') + "h"},
+      {"duration ending in a dot", "duration: 1h", "duration: 1h."},
   };
   std::vector<BadRun> cases;
   int n = 0;

@@ -2,12 +2,14 @@
 
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/signalised_streets.h"
+#include "cadereau/twin/utf8.h"
 
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <numeric>
 #include <set>
@@ -127,9 +129,16 @@ TerritoryManifest read_manifest(const std::filesystem::path& folder) {
   const std::filesystem::path manifest_path = folder / kManifestName;
   if (!std::filesystem::is_directory(folder)) fail_as(ErrorCategory::not_found, folder.string(), "territory folder not found");
   if (!std::filesystem::exists(manifest_path)) fail_as(ErrorCategory::not_found, manifest_path.string(), "file not found (a territory folder needs one)");
+  std::string text;
+  {
+    std::ifstream in(manifest_path, std::ios::binary);
+    if (!in) fail(manifest_path.string(), "cannot read the territory manifest");
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  require_utf8(text, manifest_path.string());
   YAML::Node root;
   try {
-    root = YAML::LoadFile(manifest_path.string());
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     fail(fmt::format("{}:{}", manifest_path.string(), e.mark.line + 1), "invalid YAML: {}", e.msg);
   }

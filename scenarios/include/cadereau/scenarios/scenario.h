@@ -84,8 +84,8 @@ struct Scenario {
   std::filesystem::path territory_folder(const std::filesystem::path& demo_folder = {}) const;
 };
 
-// Reads and checks a scenario file on its own (syntax, values, times).
-// Throws cadereau::Error "FILE:LINE: what is wrong".
+// Reads and checks a scenario file on its own (UTF-8 text, syntax, values,
+// times). Throws cadereau::Error "FILE:LINE: what is wrong".
 Scenario read_scenario(const std::filesystem::path& file);
 // The same from text; `file` names it in errors and resolves relative paths.
 Scenario parse_scenario(const std::string& text, const std::filesystem::path& file);
