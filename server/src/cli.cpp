@@ -14,6 +14,7 @@
 #include "cadereau/scenarios/scenario.h"
 #include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/twin/error.h"
+#include "cadereau/twin/raster.h"
 #include "cadereau/twin/territory.h"
 
 #include <spdlog/spdlog.h>
@@ -27,6 +28,7 @@
 #include <algorithm>
 #include <functional>
 #include <iostream>
+#include <new>
 #include <unistd.h>
 #include <map>
 #include <optional>
@@ -123,6 +125,15 @@ std::string usage() {
 std::string usage_of(const std::string& command) {
   const CommandHelp* c = find_command(command);
   return c ? "usage:\n" + command_usage(*c) : usage();
+}
+
+// "cannot create directories" out of "filesystem error: cannot create directories: Not a directory [p]".
+std::string filesystem_operation(const std::filesystem::filesystem_error& e) {
+  std::string what = e.what();
+  const std::string prefix = "filesystem error: ";
+  if (what.rfind(prefix, 0) == 0) what.erase(0, prefix.size());
+  if (const auto colon = what.find(':'); colon != std::string::npos) what.resize(colon);
+  return what;
 }
 
 bool asks_for_help(const std::vector<std::string>& args) {
@@ -309,6 +320,18 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   } catch (const Error& e) {
     err << "cadereau: " << e.what() << "\n";
     return exit_code(e.category());
+  } catch (const std::filesystem::filesystem_error& e) {
+    // The path and the system's reason, not the library's phrasing.
+    std::string paths = e.path1().string();
+    if (!e.path2().empty()) paths += ", " + e.path2().string();
+    err << "cadereau: " << (paths.empty() ? std::string("a file") : paths) << ": " << e.code().message() << " ("
+        << filesystem_operation(e) << ")\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    err << "cadereau: out of memory" << (args.empty() ? "" : " in '" + args[0] + "'")
+        << ": an input is larger than this machine can hold (a raster is limited to "
+        << twin::kMaxRasterCells / 1'000'000 << " million cells)\n";
+    return exit_code(ErrorCategory::internal);
   } catch (const std::exception& e) {
     err << "cadereau: unexpected error: " << e.what() << "\n";
     return 1;

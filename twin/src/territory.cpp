@@ -57,12 +57,7 @@ std::string relative_name(const std::filesystem::path& p, const std::filesystem:
 Raster load_on_grid(const std::filesystem::path& file, const Raster& dem, Resampling resampling) {
   Raster r = read_raster(file);
   require_crs(r, file);
-  if (r.grid().same_as(dem.grid(), 1e-3) && r.crs().equivalent_to(dem.crs())) return r;
-  try {
-    return warp_to_grid(r, dem.grid(), dem.crs(), resampling);
-  } catch (const Error& e) {
-    fail(file.string(), "cannot bring it onto the DEM grid: {}", e.what());
-  }
+  return onto_grid_of(r, dem, resampling, file);
 }
 
 // "J3_9" before "J11_9": digit runs compare as numbers.
@@ -280,7 +275,12 @@ Territory Territory::load(const std::filesystem::path& folder) {
     GridSpec g{static_cast<int>(std::ceil(box.width_m() / cell_m)), static_cast<int>(std::ceil(box.height_m() / cell_m)),
                box.x_min_m, box.y_max_m, cell_m, cell_m};
     if (!dem.nodata()) dem.set_nodata(-9999.0);
-    dem = warp_to_grid(dem, g, t.crs, Resampling::bilinear);
+    try {
+      dem = warp_to_grid(dem, g, t.crs, Resampling::bilinear);
+    } catch (const Error& e) {
+      fail(t.manifest.dem.string(), "cannot reproject the DEM from {} to the territory's {}: {}", dem.crs().label(),
+           t.manifest.crs, e.what());
+    }
   }
   if (dem.stats().valid_cells == 0) fail(t.manifest.dem.string(), "DEM has no valid cell (all nodata)");
   t.dem = std::move(dem);
