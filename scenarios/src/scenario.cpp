@@ -257,6 +257,7 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
   }
   if (root["flood_cell_m"]) {
     s.flood_cell_m = r.number(root["flood_cell_m"], "flood_cell_m");
+    s.flood_cell_where = at(file, root["flood_cell_m"]);
     // A millimetre cell would make the run crawl as a DEM's would.
     if (!(s.flood_cell_m >= sim::flood::kMinCell_m && s.flood_cell_m <= 200.0))
       r.bad(root["flood_cell_m"], fmt::format("flood_cell_m must be between {:g} and 200 m", sim::flood::kMinCell_m));
@@ -409,6 +410,11 @@ sim::engine::EngineSetup engine_setup(const Scenario& scenario, const twin::Terr
   setup.meta.start_time_iso = scenario.start;
 
   const twin::GridSpec& grid = territory.grid();
+  if (scenario.flood_cell_m > 0.0 && scenario.flood_cell_m < grid.cell_w_m - 1e-6)
+    fail(scenario.flood_cell_where.empty() ? scenario.file.string() : scenario.flood_cell_where,
+         "flood_cell_m {:g} m is finer than the cells of the territory's DEM ({:g} m, {}): the flood grid can only "
+         "coarsen the DEM; give {:g} or more, or leave it out",
+         scenario.flood_cell_m, grid.cell_w_m, territory.manifest.dem.filename().string(), grid.cell_w_m);
   auto find_sensor = [&](const std::string& id) -> const twin::Sensor* {
     for (const auto& s : territory.sensors)
       if (s.id == id) return &s;

@@ -73,6 +73,7 @@ struct Scenario {
   double exchange_s = 10.0;
   double access_every_s = 300.0;
   double flood_cell_m = 0.0;      // 0: the territory's DEM cells
+  std::string flood_cell_where;   // "file:line" of flood_cell_m
   std::uint64_t seed = 42;
   bool traffic = true;
   std::vector<RainSpec> rain;
@@ -91,7 +92,8 @@ Scenario read_scenario(const std::filesystem::path& file);
 Scenario parse_scenario(const std::string& text, const std::filesystem::path& file);
 
 // Checks the scenario against its territory (gauges, zones, sensors, edges,
-// lights exist; inflows fall inside the DEM) and builds the engine's setup.
+// lights exist; inflows fall inside the DEM; the flood cell is not finer
+// than the DEM's) and builds the engine's setup.
 // Throws cadereau::Error "FILE:LINE: ..." on the offending entry.
 sim::engine::EngineSetup engine_setup(const Scenario& scenario, const twin::Territory& territory);
 
