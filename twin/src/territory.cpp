@@ -1,8 +1,11 @@
 #include "cadereau/twin/territory.h"
 
 #include "cadereau/twin/error.h"
+#include "cadereau/twin/route_file.h"
 #include "cadereau/twin/signalised_streets.h"
 #include "cadereau/twin/utf8.h"
+
+#include "territory_checks.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -261,7 +264,9 @@ Territory Territory::load(const std::filesystem::path& folder) {
 
   Raster dem = read_raster(t.manifest.dem);
   require_crs(dem, t.manifest.dem);
+  std::string reprojected_from;
   if (!dem.crs().equivalent_to(t.crs)) {
+    reprojected_from = dem.crs().label();
     // Reproject onto a grid of the same cell count covering the DEM's extent in the working CRS.
     CrsTransform to_working(dem.crs(), t.crs);
     const Box src = dem.grid().extent();
@@ -284,6 +289,8 @@ Territory Territory::load(const std::filesystem::path& folder) {
   }
   if (dem.stats().valid_cells == 0) fail(t.manifest.dem.string(), "DEM has no valid cell (all nodata)");
   t.dem = std::move(dem);
+  if (t.manifest.extent) checks::extent_matches_dem(*t.manifest.extent, t.grid(), manifest_path, t.manifest.dem);
+  const std::string dem_words = checks::dem_words(t.manifest.dem, t.grid(), reprojected_from);
 
   if (t.manifest.manning) t.manning = load_on_grid(*t.manifest.manning, t.dem, Resampling::bilinear);
   if (t.manifest.landcover) t.landcover = load_on_grid(*t.manifest.landcover, t.dem, Resampling::nearest);
@@ -292,11 +299,19 @@ Territory Territory::load(const std::filesystem::path& folder) {
   if (t.manifest.assets) {
     t.assets = assets_from(read_vector(*t.manifest.assets, t.crs), *t.manifest.assets);
     validate_assets(t.assets, *t.manifest.assets);
+    checks::assets_on_dem(t.assets, t.grid(), dem_words, *t.manifest.assets);
   }
-  if (t.manifest.sensors) t.sensors = sensors_from(read_vector(*t.manifest.sensors, t.crs), *t.manifest.sensors);
-  if (t.manifest.zones) t.zones = zones_from(read_vector(*t.manifest.zones, t.crs), *t.manifest.zones);
+  if (t.manifest.sensors) {
+    t.sensors = sensors_from(read_vector(*t.manifest.sensors, t.crs), *t.manifest.sensors);
+    checks::sensors_on_dem(t.sensors, t.grid(), dem_words, *t.manifest.sensors);
+  }
+  if (t.manifest.zones) {
+    t.zones = zones_from(read_vector(*t.manifest.zones, t.crs), *t.manifest.zones);
+    checks::zones_on_dem(t.zones, t.grid(), dem_words, *t.manifest.zones);
+  }
   if (t.manifest.network) {
     t.network = RoadNetwork::load(*t.manifest.network);
+    checks::network_on_dem(*t.network, t.grid(), dem_words, *t.manifest.network, t.warnings);
     for (const auto& a : t.assets)
       if (a.type == AssetType::traffic_signal && !t.network->find_traffic_light(a.tls_id))
         fail(t.manifest.assets->string(), "asset '{}' drives traffic light '{}', which {} does not have", a.id,
@@ -306,8 +321,17 @@ Territory Territory::load(const std::filesystem::path& folder) {
         fail(t.manifest.sensors->string(), "sensor '{}' counts edge '{}', which {} does not have", s.id, s.edge_id,
              t.manifest.network->filename().string());
   }
-  for (const auto& d : t.manifest.demand)
+  long departures = 0;
+  for (const auto& d : t.manifest.demand) {
     if (!std::filesystem::exists(d)) fail_as(ErrorCategory::not_found, d.string(), "demand file not found");
+    departures += check_route_file(d, t.network ? &*t.network : nullptr).departures();
+  }
+  if (!t.manifest.demand.empty() && departures == 0) {
+    std::string files;
+    for (const auto& d : t.manifest.demand) files += (files.empty() ? "" : ", ") + d.string();
+    fail(files, "the demand holds no vehicle, trip, flow or person: nothing would drive (remove 'demand' from "
+                "territory.yaml for a territory without traffic)");
+  }
   return t;
 }
 
@@ -396,6 +420,7 @@ std::string describe(const Territory& t) {
   }
   for (const auto& d : t.manifest.demand) line("Demand     " + relative_name(d, t.manifest.folder));
   if (t.network) describe_lights(*t.network, t.assets, out);
+  for (const auto& w : t.warnings) line("Warning    " + w);
   return out;
 }
 
