@@ -24,7 +24,8 @@
 namespace cadereau::server {
 
 const char* const kReplayUsage =
-    "  replay FILE.h5 --verify             check a recording: JSON summary, hash chain; exit 1 if broken\n"
+    "  replay FILE.h5 --verify             check a recording: JSON summary, hash chain, every frame,\n"
+    "                                        keyframe and time series read whole; exit 1 if damaged\n"
     "  replay FILE.h5 --export-frame TIME --out FILE.tif [--channel depth_m]\n"
     "                                        the frame nearest that time as a GeoTIFF\n"
     "  replay FILE.h5 --export-events [--out FILE.jsonl] [--from TIME] [--to TIME]\n"
@@ -44,7 +45,7 @@ namespace {
 
 nlohmann::json time_or_null(double t) { return std::isfinite(t) ? nlohmann::json(t) : nlohmann::json(nullptr); }
 
-int verify(const twin::RecordingReader& r, std::ostream& out) {
+int verify(const twin::RecordingReader& r, std::ostream& out, std::ostream& err) {
   nlohmann::json j;
   j["file"] = r.path().string();
   j["events"] = r.event_count();
@@ -90,9 +91,20 @@ int verify(const twin::RecordingReader& r, std::ostream& out) {
     j["hash_chain"] = {{"first_bad_seq", chain.first_bad_seq}, {"problem", chain.problem}};
     problems.push_back(fmt::format("hash chain breaks at seq {}: {}", chain.first_bad_seq, chain.problem));
   }
+  // Everything else the file holds, read whole.
+  const auto data = r.check_datasets();
+  j["datasets"] = {{"frames_read", data.frames},
+                   {"keyframes_read", data.keyframes},
+                   {"series_read", data.series},
+                   {"torn_frames", data.torn_frames},
+                   {"torn_keyframes", data.torn_keyframes},
+                   {"ok", data.ok()}};
+  problems.insert(problems.end(), data.problems.begin(), data.problems.end());
   j["consistent"] = problems.empty();
   if (!problems.empty()) j["problems"] = problems;
   out << j.dump(2) << "\n";
+  // The verdict where a script or a person looks for it, one line per problem.
+  for (const auto& p : problems) err << "cadereau: " << r.path().string() << ": " << p << "\n";
   return problems.empty() ? 0 : 1;
 }
 
@@ -295,7 +307,7 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
 
     if (verify_flag) {
       cmd.finish(1);
-      return verify(twin::RecordingReader(file), out);
+      return verify(twin::RecordingReader(file), out, err);
     }
     if (export_frame_at) {
       const auto path = cmd.take("out");
