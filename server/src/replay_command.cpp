@@ -27,9 +27,11 @@ const char* const kReplayUsage =
     "  replay FILE.h5 --verify             check a recording: JSON summary, hash chain, every frame,\n"
     "                                        keyframe and time series read whole; exit 1 if damaged\n"
     "  replay FILE.h5 --export-frame TIME --out FILE.tif [--channel depth_m]\n"
-    "                                        the frame nearest that time as a GeoTIFF\n"
+    "                                        the frame nearest that time as a GeoTIFF (TIME within\n"
+    "                                        the recorded frames)\n"
     "  replay FILE.h5 --export-events [--out FILE.jsonl] [--from TIME] [--to TIME]\n"
-    "                                        the event log as JSON lines (stdout without --out)\n"
+    "                                        the event log as JSON lines (stdout without --out); a\n"
+    "                                        broken hash chain is exported, said on stderr, exit 1\n"
     "  replay FILE.h5 --out DIR [--seek TIME] [--until TIME] [--speed X] [--record NEW.h5]\n"
     "                                        re-drive the recorded run from the keyframe at or\n"
     "                                        before TIME (default the start) with the recorded inputs\n"
@@ -108,8 +110,28 @@ int verify(const twin::RecordingReader& r, std::ostream& out, std::ostream& err)
   return problems.empty() ? 0 : 1;
 }
 
-int export_frame(const twin::RecordingReader& r, double time_s, const std::string& channel,
+// A time outside the frames would get the first or last frame under
+// another time's name: refused, with the span the recording holds. Within
+// it, the nearest frame (half a frame interval either side of the ends).
+void require_within_frames(const twin::RecordingReader& r, const std::string& channel, double time_s,
+                           const std::string& given) {
+  const auto channels = r.frame_channels();
+  if (std::find(channels.begin(), channels.end(), channel) == channels.end())
+    fail("--channel " + channel, "{} has no frame channel '{}' (it has: {})", r.path().string(), channel,
+         channels.empty() ? std::string("none") : fmt::format("{}", fmt::join(channels, ", ")));
+  const auto times = r.frame_times_s(channel);
+  if (times.empty()) fail(r.path().string(), "holds no frame of '{}'", channel);
+  const double step_s = times.size() > 1 ? (times.back() - times.front()) / static_cast<double>(times.size() - 1) : 0.0;
+  const double slack_s = std::max(0.5 * step_s, 1e-6);
+  if (time_s >= times.front() - slack_s && time_s <= times.back() + slack_s) return;
+  fail("--export-frame " + given, "{} s is {} the frames of '{}' in {}: they span {} to {} s ({} frames)", time_s,
+       time_s < times.front() ? "before" : "after", channel, r.path().string(), times.front(), times.back(),
+       times.size());
+}
+
+int export_frame(const twin::RecordingReader& r, double time_s, const std::string& given, const std::string& channel,
                  const std::filesystem::path& path, std::ostream& out) {
+  require_within_frames(r, channel, time_s, given);
   const auto frame = r.frame_nearest(channel, time_s);
   if (!frame) fail(r.path().string(), "holds no frame of '{}'", channel);
   twin::write_geotiff(frame->raster, path);
@@ -138,6 +160,18 @@ int export_events(const twin::RecordingReader& r, std::optional<double> from_s, 
   for (std::uint64_t first = 0; first < r.event_count(); first += kBatch)
     write(r.events(first, std::min(kBatch, r.event_count() - first)));
   return 0;
+}
+
+// An export is evidence: a log whose chain is broken is still written (an
+// investigation wants it), but never without a word, and the exit is 1.
+int say_if_chain_broken(const twin::RecordingReader& r, std::ostream& err) {
+  const auto chain = r.verify_chain();
+  if (chain.ok) return 0;
+  err << fmt::format(
+      "cadereau: {}: the hash chain breaks at seq {} ({}): the events exported from seq {} on cannot be trusted "
+      "(cadereau replay {} --verify)\n",
+      r.path().string(), chain.first_bad_seq, chain.problem, chain.first_bad_seq, r.path().string());
+  return 1;
 }
 
 // A time given on the command line: HH:MM[:SS] on the day of a scenario
@@ -315,7 +349,8 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
       const std::string channel = cmd.take("channel").value_or(sim::flood::kDepthFrame);
       cmd.finish(1);
       const twin::RecordingReader reader(file);
-      return export_frame(reader, recording_time_s(reader, "export-frame", *export_frame_at), channel, *path, out);
+      return export_frame(reader, recording_time_s(reader, "export-frame", *export_frame_at), *export_frame_at, channel,
+                          *path, out);
     }
     if (events_flag) {
       const auto path = cmd.take("out");
@@ -326,14 +361,17 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
       std::optional<double> from_s, to_s;
       if (from) from_s.emplace(recording_time_s(reader, "from", *from));
       if (to) to_s.emplace(recording_time_s(reader, "to", *to));
-      if (!path) return export_events(reader, from_s, to_s, out);
-      std::ofstream sink(*path);
-      if (!sink) fail(*path, "cannot write");
-      export_events(reader, from_s, to_s, sink);
-      sink.close();
-      if (!sink) fail(*path, "cannot write");
-      out << fmt::format("replay: {} events written to {}\n", reader.event_count(), *path);
-      return 0;
+      if (!path) {
+        export_events(reader, from_s, to_s, out);
+      } else {
+        std::ofstream sink(*path);
+        if (!sink) fail(*path, "cannot write");
+        export_events(reader, from_s, to_s, sink);
+        sink.close();
+        if (!sink) fail(*path, "cannot write");
+        out << fmt::format("replay: {} events written to {}\n", reader.event_count(), *path);
+      }
+      return say_if_chain_broken(reader, err);
     }
     Redrive d;
     const auto dir = cmd.take("out");

@@ -1,7 +1,7 @@
 // Damaged recordings, generated (issue 17): a short flood run recorded, then
 // copies damaged with h5py the way a failing disk, a hand edit or a newer
 // writer would. `replay --verify` must read every dataset and name the one
-// at fault.
+// at fault; exports must not pass off a broken log or a missing frame.
 
 #include "bad_run.h"
 #include "cadereau/twin/raster.h"
@@ -14,6 +14,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -133,6 +135,11 @@ void damage_copies(const fs::path& h5, const fs::path& dir, const std::string& p
   REQUIRE(rc == 0);
 }
 
+std::string bytes_of(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 }  // namespace
 
 TEST_CASE("Generated damaged recordings fail replay --verify, naming the file and the dataset",
@@ -169,4 +176,53 @@ TEST_CASE("Generated damaged recordings fail replay --verify, naming the file an
   }
   REQUIRE(cases.size() >= 25);
   expect_refused(cases);
+}
+
+TEST_CASE("Exports of a recording refuse a time past its frames and say when its chain is broken",
+          "[integration][robustness]") {
+  TempDir tmp;
+  const Recorded rec = record_valley(tmp);
+  const std::string h5 = rec.h5.string();
+  const std::string tif = (tmp / "frame.tif").string();
+  std::vector<BadRun> cases;
+  for (const std::string t : {"99999", "660", "-500", "-31", "1e12", "630.5"})
+    cases.push_back({"frame at " + t, {"replay", h5, "--export-frame", t, "--out", tif}, "--export-frame", {"0 to 600 s"}});
+  cases.push_back({"frame of a channel that is not there",
+                   {"replay", h5, "--export-frame", "60", "--out", tif, "--channel", "speed_m_s"}, "--channel",
+                   {"depth_m"}});
+  // Within the frames: the nearest one, at either end too.
+  for (const std::string t : {"0", "629", "310"}) {
+    const auto ok = run_cadereau({"replay", h5, "--export-frame", t, "--out", tif});
+    INFO(t << ": " << ok.err);
+    CHECK(ok.code == 0);
+  }
+
+  // A log rewritten after the fact: the export is written, and said broken.
+  std::string bytes = bytes_of(rec.h5);
+  const auto at = bytes.find("\"finite_volume\",\"until_s\"");  // the run_start event's payload (seq 1)
+  REQUIRE(at != std::string::npos);
+  bytes[at + 13] = 'X';
+  const fs::path tampered = tmp / "tampered.h5";
+  {
+    std::ofstream out(tampered, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  const std::string jsonl = (tmp / "events.jsonl").string();
+  cases.push_back({"export of a tampered log", {"replay", tampered.string(), "--export-events"}, "tampered.h5",
+                   {"hash chain breaks at seq 1", "cannot be trusted"}});
+  cases.push_back({"export of a tampered log to a file",
+                   {"replay", tampered.string(), "--export-events", "--out", jsonl}, "tampered.h5",
+                   {"hash chain breaks at seq 1"}});
+  cases.push_back({"export of a tampered log, a window of it",
+                   {"replay", tampered.string(), "--export-events", "--from", "300", "--to", "600"}, "tampered.h5",
+                   {"hash chain breaks"}});
+  expect_refused(cases);
+  // The tampered log was still exported whole: it is the evidence.
+  std::ifstream lines(jsonl);
+  const auto n = std::count(std::istreambuf_iterator<char>(lines), std::istreambuf_iterator<char>(), '\n');
+  CHECK(n == static_cast<long>(RecordingReader(tampered).event_count()));
+  // The untouched recording exports with exit 0 and nothing on stderr.
+  const auto clean = run_cadereau({"replay", h5, "--export-events", "--out", (tmp / "clean.jsonl").string()});
+  CHECK(clean.code == 0);
+  CHECK(clean.err.empty());
 }
