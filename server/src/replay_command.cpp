@@ -2,6 +2,7 @@
 
 #include "command_args.h"
 #include "pacing.h"
+#include "record_target.h"
 #include "run_command.h"
 
 #include "cadereau/scenarios/scenario.h"
@@ -32,16 +33,17 @@ const char* const kReplayUsage =
     "  replay FILE.h5 --export-events [--out FILE.jsonl] [--from TIME] [--to TIME]\n"
     "                                        the event log as JSON lines (stdout without --out); a\n"
     "                                        broken hash chain is exported, said on stderr, exit 1\n"
-    "  replay FILE.h5 --out DIR [--seek TIME] [--until TIME] [--speed X] [--record NEW.h5]\n"
+    "  replay FILE.h5 --out DIR [--seek TIME] [--until TIME] [--speed X] [--record NEW.h5 [--overwrite]]\n"
     "                                        re-drive the recorded run from the keyframe at or\n"
     "                                        before TIME (default the start) with the recorded inputs\n"
-    "  replay FILE.h5 --fork TIME --out DIR [--record NEW.h5] [--until TIME]\n"
+    "  replay FILE.h5 --fork TIME --out DIR [--record NEW.h5 [--overwrite]] [--until TIME]\n"
     "        [--action TIME,VERB,TARGET[,VALUE]]... [--by WHO] [--manning N]\n"
     "                                        what-if: a new session from that moment, with actions\n"
     "                                        added (a scenario run's verbs: close_road, speed_limit\n"
     "                                        VALUE km/h, light_program VALUE...), recorded with its\n"
     "                                        parent and fork point; --manning for a flood run\n"
-    "  TIME is HH:MM[:SS] on the scenario's day (a scenario run's recording) or seconds since the start.\n";
+    "  TIME is HH:MM[:SS] on the scenario's day (a scenario run's recording) or seconds since the start.\n"
+    "  --record refuses a file that exists (a recording or not) unless --overwrite is given.\n";
 
 namespace {
 
@@ -328,7 +330,7 @@ sim::engine::TimedAction parse_action(const twin::RecordingReader& r, const std:
 
 int replay_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   try {
-    Args cmd(args, 0, {"verify", "export-events"});
+    Args cmd(args, 0, {"verify", "export-events", "overwrite"});
     if (cmd.positional().empty()) throw UsageError{"replay needs a recording FILE.h5"};
     if (cmd.positional().size() > 1) throw UsageError{"unexpected argument '" + cmd.positional()[1] + "'"};
     const std::filesystem::path file = cmd.positional().front();
@@ -374,6 +376,7 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
       return say_if_chain_broken(reader, err);
     }
     Redrive d;
+    const bool overwrite = cmd.take_flag("overwrite");
     const auto dir = cmd.take("out");
     if (!dir) throw UsageError{"re-driving a recording needs --out DIR (or one of --verify, --export-frame, --export-events)"};
     d.out = *dir;
@@ -391,9 +394,11 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
       throw UsageError{"--action needs --fork TIME: actions make a what-if"};
     }
     cmd.finish(1);
+    if (overwrite && !d.record) throw UsageError{"--overwrite applies to --record NEW.h5, which is not given"};
     if (d.record && std::filesystem::exists(*d.record) && std::filesystem::exists(file) &&
         std::filesystem::equivalent(*d.record, file))
       throw UsageError{"--record must name a new file, not the recording being replayed"};
+    if (d.record) check_record_target(*d.record, overwrite);
     const twin::RecordingReader reader(file);
     if (fork_at && !d.record && reader.meta().scenario == "flood")
       throw UsageError{"--fork of a flood run needs --record NEW.h5 for the new session"};

@@ -1,7 +1,8 @@
 // Damaged recordings, generated (issue 17): a short flood run recorded, then
 // copies damaged with h5py the way a failing disk, a hand edit or a newer
 // writer would. `replay --verify` must read every dataset and name the one
-// at fault; exports must not pass off a broken log or a missing frame.
+// at fault; exports must not pass off a broken log or a missing frame; and
+// `--record` must not replace a file without --overwrite.
 
 #include "bad_run.h"
 #include "cadereau/twin/raster.h"
@@ -225,4 +226,56 @@ TEST_CASE("Exports of a recording refuse a time past its frames and say when its
   const auto clean = run_cadereau({"replay", h5, "--export-events", "--out", (tmp / "clean.jsonl").string()});
   CHECK(clean.code == 0);
   CHECK(clean.err.empty());
+}
+
+TEST_CASE("A recording is not written over an existing file unless --overwrite is given", "[integration][robustness]") {
+  TempDir tmp;
+  const Recorded rec = record_valley(tmp);
+  const fs::path notes = tmp / "notes.h5";
+  write_text(notes, "the duty officer's notes, not a recording\n");
+  const fs::path other = tmp / "other.h5";
+  REQUIRE(run_cadereau(rec.flood_args(tmp / "o2", other)).code == 0);
+  const std::string other_bytes = bytes_of(other);
+
+  std::vector<BadRun> cases;
+  cases.push_back({"flood over a file that is not a recording", rec.flood_args(tmp / "o3", notes), "--record",
+                   {"notes.h5", "not a Cadereau recording", "--overwrite"}});
+  cases.push_back({"flood over another recording", rec.flood_args(tmp / "o4", other), "--record",
+                   {"other.h5", "already holds a recording", "--overwrite"}});
+  cases.push_back({"flood into a folder", rec.flood_args(tmp / "o5", tmp.path()), "--record", {"folder"}});
+  cases.push_back({"fork over a file that is not a recording",
+                   {"replay", rec.h5.string(), "--fork", "300", "--manning", "0.05", "--record", notes.string(), "--out",
+                    (tmp / "o6").string()},
+                   "--record",
+                   {"notes.h5"}});
+  cases.push_back({"fork over another recording",
+                   {"replay", rec.h5.string(), "--fork", "300", "--record", other.string(), "--out", (tmp / "o7").string()},
+                   "--record",
+                   {"other.h5"}});
+  cases.push_back({"re-drive over a file that is not a recording",
+                   {"replay", rec.h5.string(), "--seek", "300", "--record", notes.string(), "--out", (tmp / "o8").string()},
+                   "--record",
+                   {"notes.h5"}});
+  auto no_record = rec.flood_args(tmp / "o9", other);
+  no_record.erase(no_record.begin() + 11, no_record.begin() + 13);  // --record FILE
+  no_record.push_back("--overwrite");
+  cases.push_back({"--overwrite without --record", no_record, "--overwrite"});
+  cases.push_back({"--overwrite with --verify", {"replay", rec.h5.string(), "--verify", "--overwrite"}, "--overwrite"});
+  expect_refused(cases);
+  // Nothing was touched.
+  CHECK(read_text(notes) == "the duty officer's notes, not a recording\n");
+  CHECK(bytes_of(other) == other_bytes);
+
+  // Said explicitly, the file is replaced by the new recording.
+  auto args = rec.flood_args(tmp / "o10", notes);
+  args.push_back("--overwrite");
+  const auto replaced = run_cadereau(args);
+  INFO(replaced.err);
+  REQUIRE(replaced.code == 0);
+  CHECK(RecordingReader(notes).meta().scenario == "flood");
+  const auto forked = run_cadereau({"replay", rec.h5.string(), "--fork", "300", "--record", other.string(), "--overwrite",
+                                    "--out", (tmp / "o11").string()});
+  INFO(forked.err);
+  CHECK(forked.code == 0);
+  CHECK(RecordingReader(other).meta().fork_sim_s == 300.0);
 }
