@@ -2,12 +2,14 @@
 
 #include "cadereau/scenarios/scenario.h"
 #include "cadereau/twin/error.h"
+#include "cadereau/twin/utf8.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <regex>
@@ -99,7 +101,11 @@ void read_trigger(Inject& inject, const std::string& where, double start_clock_s
     inject.trigger = Inject::Trigger::on_state;
     inject.gauge = m[1].str();
     inject.rising = m[2].str() == ">";
-    inject.depth_m = std::stod(m[3].str());
+    const std::string depth = m[3].str();
+    const auto [end, ec] = std::from_chars(depth.data(), depth.data() + depth.size(), inject.depth_m);
+    if (ec != std::errc() || end != depth.data() + depth.size() || !std::isfinite(inject.depth_m) ||
+        inject.depth_m > 100.0)
+      fail(where, "Designated Scenario Time '{}': depth {} m is not a depth (0 to 100 m)", inject.when, depth);
     inject.road = m[4].str();
     inject.road_open = lower(m[5].str()) != "closed";
     return;
@@ -382,6 +388,7 @@ std::vector<CsvRecord> read_csv(std::string_view csv, const std::string& where) 
 }
 
 std::vector<Inject> parse_msel(std::string_view csv, const std::string& where, double start_clock_s) {
+  twin::require_utf8(csv, where);
   const auto records = read_csv(csv, where);
   if (records.empty()) fail(where, "is empty: an MSEL starts with the header of the ten HSEEP columns");
   std::map<std::string, std::size_t> column_of;

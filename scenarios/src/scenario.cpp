@@ -2,12 +2,14 @@
 
 #include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/twin/error.h"
+#include "cadereau/twin/utf8.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <map>
 #include <cctype>
@@ -42,14 +44,19 @@ std::optional<double> clock_seconds(const std::string& text) {
   return h * 3600.0 + m * 60.0 + s;
 }
 
+// The whole of `text` as a finite number, or nothing ("1.2.3", "." and
+// "1e400" are not numbers; std::stod would take a prefix or throw).
+std::optional<double> whole_number(std::string_view text) {
+  double v = 0.0;
+  if (text.empty()) return std::nullopt;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
 // "2h", "90min", "1h30", "45s", "1h30min", or a number of seconds.
 std::optional<double> duration_seconds(const std::string& text) {
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(text, &used);
-    if (used == text.size()) return v;
-  } catch (const std::exception&) {
-  }
+  if (const auto v = whole_number(text)) return v;
   double total = 0.0;
   std::size_t i = 0;
   bool any = false;
@@ -58,7 +65,9 @@ std::optional<double> duration_seconds(const std::string& text) {
     std::size_t j = i;
     while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) ++j;
     if (j == i) return std::nullopt;
-    const double v = std::stod(text.substr(i, j - i));
+    const auto number = whole_number(std::string_view(text).substr(i, j - i));
+    if (!number) return std::nullopt;
+    const double v = *number;
     std::size_t k = j;
     while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) ++k;
     const std::string unit = text.substr(j, k - j);
@@ -190,6 +199,9 @@ Scenario read_scenario(const std::filesystem::path& file) {
 }
 
 Scenario parse_scenario(const std::string& text, const std::filesystem::path& file) {
+  // Names and texts go to JSON, HDF5 and HTML at the end of a run: refuse
+  // another encoding now, where the line can be named.
+  twin::require_utf8(text, file.string());
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -245,6 +257,7 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
   }
   if (root["flood_cell_m"]) {
     s.flood_cell_m = r.number(root["flood_cell_m"], "flood_cell_m");
+    s.flood_cell_where = at(file, root["flood_cell_m"]);
     // A millimetre cell would make the run crawl as a DEM's would.
     if (!(s.flood_cell_m >= sim::flood::kMinCell_m && s.flood_cell_m <= 200.0))
       r.bad(root["flood_cell_m"], fmt::format("flood_cell_m must be between {:g} and 200 m", sim::flood::kMinCell_m));
@@ -421,6 +434,11 @@ sim::engine::EngineSetup engine_setup(const Scenario& scenario, const twin::Terr
   setup.meta.start_time_iso = scenario.start;
 
   const twin::GridSpec& grid = territory.grid();
+  if (scenario.flood_cell_m > 0.0 && scenario.flood_cell_m < grid.cell_w_m - 1e-6)
+    fail(scenario.flood_cell_where.empty() ? scenario.file.string() : scenario.flood_cell_where,
+         "flood_cell_m {:g} m is finer than the cells of the territory's DEM ({:g} m, {}): the flood grid can only "
+         "coarsen the DEM; give {:g} or more, or leave it out",
+         scenario.flood_cell_m, grid.cell_w_m, territory.manifest.dem.filename().string(), grid.cell_w_m);
   auto find_sensor = [&](const std::string& id) -> const twin::Sensor* {
     for (const auto& s : territory.sensors)
       if (s.id == id) return &s;

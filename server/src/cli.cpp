@@ -2,6 +2,7 @@
 
 #include "command_args.h"
 #include "programs.h"
+#include "record_target.h"
 #include "run_command.h"
 
 #include "greenwave_command.h"
@@ -14,6 +15,7 @@
 #include "cadereau/scenarios/scenario.h"
 #include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/twin/error.h"
+#include "cadereau/twin/raster.h"
 #include "cadereau/twin/territory.h"
 
 #include <spdlog/spdlog.h>
@@ -27,6 +29,7 @@
 #include <algorithm>
 #include <functional>
 #include <iostream>
+#include <new>
 #include <unistd.h>
 #include <map>
 #include <optional>
@@ -76,13 +79,14 @@ constexpr CommandHelp kCommands[] = {
         [--rain-zones RASTER --rain-zone K,FILE...] [--rain-factor RASTER]
         [--initial-wse METRES] [--initial-depth FILE] [--probe NAME,X,Y]...
         [--probe-every SECONDS] [--threads N] [--open-boundaries] [--scheme fv|inertial]
-        [--record FILE.h5 [--frame-every SECONDS] [--keyframe-every SECONDS]]
+        [--record FILE.h5 [--overwrite] [--frame-every SECONDS] [--keyframe-every SECONDS]]
                                         run the 2D flood model alone on any GDAL raster;
                                         DURATION in seconds or as 2h, 90min, 1h30;
                                         rain CSVs are time_s,intensity_mm_h: --rain falls
                                         everywhere, --rain-zone K,FILE where the zone raster
                                         holds K (any grid, warped nearest onto the DEM),
-                                        --rain-factor scales all rain per cell (radar pattern)
+                                        --rain-factor scales all rain per cell (radar pattern);
+                                        --record refuses an existing file without --overwrite
 )"},
     {"greenwave", nullptr},  // kGreenwaveUsage
     {"replay", nullptr},     // kReplayUsage
@@ -127,6 +131,15 @@ std::string usage() {
 std::string usage_of(const std::string& command) {
   const CommandHelp* c = find_command(command);
   return c ? "usage:\n" + command_usage(*c) : usage();
+}
+
+// "cannot create directories" out of "filesystem error: cannot create directories: Not a directory [p]".
+std::string filesystem_operation(const std::filesystem::filesystem_error& e) {
+  std::string what = e.what();
+  const std::string prefix = "filesystem error: ";
+  if (what.rfind(prefix, 0) == 0) what.erase(0, prefix.size());
+  if (const auto colon = what.find(':'); colon != std::string::npos) what.resize(colon);
+  return what;
 }
 
 bool asks_for_help(const std::vector<std::string>& args) {
@@ -224,10 +237,13 @@ int flood(Args& args, std::ostream& out) {
       throw UsageError{"--scheme " + *scheme + ": expected fv or inertial"};
   }
   if (auto record = args.take("record")) o.record = *record;
+  const bool overwrite = args.take_flag("overwrite");
   o.frame_every_s = args.take_number("frame-every", 60.0, 1e-3, 1e9);
   o.keyframe_every_s = args.take_number("keyframe-every", 600.0, 1e-3, 1e9);
   if (!o.record && o.frame_every_s != 60.0) throw UsageError{"--frame-every needs --record FILE.h5"};
+  if (!o.record && overwrite) throw UsageError{"--overwrite applies to --record FILE.h5, which is not given"};
   args.finish();
+  if (o.record) check_record_target(*o.record, overwrite);
   const bool tty = isatty(STDERR_FILENO);
   const auto summary = sim::flood::run_flood(o, [tty](double t, double until) {
     if (tty) std::cerr << fmt::format("\rflood: {:6.1f}% ({:.0f} / {:.0f} s)", 100.0 * t / until, t, until) << std::flush;
@@ -282,7 +298,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return forecast_command(a, out, err);
     }
     if (args[0] == "flood") {
-      Args a(args, 1, {"open-boundaries"});
+      Args a(args, 1, {"open-boundaries", "overwrite"});
       return flood(a, out);
     }
     if (args[0] == "greenwave") return greenwave_command({args.begin() + 1, args.end()}, out, err);
@@ -313,6 +329,18 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   } catch (const Error& e) {
     err << "cadereau: " << e.what() << "\n";
     return exit_code(e.category());
+  } catch (const std::filesystem::filesystem_error& e) {
+    // The path and the system's reason, not the library's phrasing.
+    std::string paths = e.path1().string();
+    if (!e.path2().empty()) paths += ", " + e.path2().string();
+    err << "cadereau: " << (paths.empty() ? std::string("a file") : paths) << ": " << e.code().message() << " ("
+        << filesystem_operation(e) << ")\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    err << "cadereau: out of memory" << (args.empty() ? "" : " in '" + args[0] + "'")
+        << ": an input is larger than this machine can hold (a raster is limited to "
+        << twin::kMaxRasterCells / 1'000'000 << " million cells)\n";
+    return exit_code(ErrorCategory::internal);
   } catch (const std::exception& e) {
     err << "cadereau: unexpected error: " << e.what() << "\n";
     return 1;

@@ -2,6 +2,7 @@
 
 #include "command_args.h"
 #include "pacing.h"
+#include "record_target.h"
 #include "run_command.h"
 
 #include "cadereau/scenarios/scenario.h"
@@ -24,27 +25,31 @@
 namespace cadereau::server {
 
 const char* const kReplayUsage =
-    "  replay FILE.h5 --verify             check a recording: JSON summary, hash chain; exit 1 if broken\n"
+    "  replay FILE.h5 --verify             check a recording: JSON summary, hash chain, every frame,\n"
+    "                                        keyframe and time series read whole; exit 1 if damaged\n"
     "  replay FILE.h5 --export-frame TIME --out FILE.tif [--channel depth_m]\n"
-    "                                        the frame nearest that time as a GeoTIFF\n"
+    "                                        the frame nearest that time as a GeoTIFF (TIME within\n"
+    "                                        the recorded frames)\n"
     "  replay FILE.h5 --export-events [--out FILE.jsonl] [--from TIME] [--to TIME]\n"
-    "                                        the event log as JSON lines (stdout without --out)\n"
-    "  replay FILE.h5 --out DIR [--seek TIME] [--until TIME] [--speed X] [--record NEW.h5]\n"
+    "                                        the event log as JSON lines (stdout without --out); a\n"
+    "                                        broken hash chain is exported, said on stderr, exit 1\n"
+    "  replay FILE.h5 --out DIR [--seek TIME] [--until TIME] [--speed X] [--record NEW.h5 [--overwrite]]\n"
     "                                        re-drive the recorded run from the keyframe at or\n"
     "                                        before TIME (default the start) with the recorded inputs\n"
-    "  replay FILE.h5 --fork TIME --out DIR [--record NEW.h5] [--until TIME]\n"
+    "  replay FILE.h5 --fork TIME --out DIR [--record NEW.h5 [--overwrite]] [--until TIME]\n"
     "        [--action TIME,VERB,TARGET[,VALUE]]... [--by WHO] [--manning N]\n"
     "                                        what-if: a new session from that moment, with actions\n"
     "                                        added (a scenario run's verbs: close_road, speed_limit\n"
     "                                        VALUE km/h, light_program VALUE...), recorded with its\n"
     "                                        parent and fork point; --manning for a flood run\n"
-    "  TIME is HH:MM[:SS] on the scenario's day (a scenario run's recording) or seconds since the start.\n";
+    "  TIME is HH:MM[:SS] on the scenario's day (a scenario run's recording) or seconds since the start.\n"
+    "  --record refuses a file that exists (a recording or not) unless --overwrite is given.\n";
 
 namespace {
 
 nlohmann::json time_or_null(double t) { return std::isfinite(t) ? nlohmann::json(t) : nlohmann::json(nullptr); }
 
-int verify(const twin::RecordingReader& r, std::ostream& out) {
+int verify(const twin::RecordingReader& r, std::ostream& out, std::ostream& err) {
   nlohmann::json j;
   j["file"] = r.path().string();
   j["events"] = r.event_count();
@@ -90,14 +95,45 @@ int verify(const twin::RecordingReader& r, std::ostream& out) {
     j["hash_chain"] = {{"first_bad_seq", chain.first_bad_seq}, {"problem", chain.problem}};
     problems.push_back(fmt::format("hash chain breaks at seq {}: {}", chain.first_bad_seq, chain.problem));
   }
+  // Everything else the file holds, read whole.
+  const auto data = r.check_datasets();
+  j["datasets"] = {{"frames_read", data.frames},
+                   {"keyframes_read", data.keyframes},
+                   {"series_read", data.series},
+                   {"torn_frames", data.torn_frames},
+                   {"torn_keyframes", data.torn_keyframes},
+                   {"ok", data.ok()}};
+  problems.insert(problems.end(), data.problems.begin(), data.problems.end());
   j["consistent"] = problems.empty();
   if (!problems.empty()) j["problems"] = problems;
   out << j.dump(2) << "\n";
+  // The verdict where a script or a person looks for it, one line per problem.
+  for (const auto& p : problems) err << "cadereau: " << r.path().string() << ": " << p << "\n";
   return problems.empty() ? 0 : 1;
 }
 
-int export_frame(const twin::RecordingReader& r, double time_s, const std::string& channel,
+// A time outside the frames would get the first or last frame under
+// another time's name: refused, with the span the recording holds. Within
+// it, the nearest frame (half a frame interval either side of the ends).
+void require_within_frames(const twin::RecordingReader& r, const std::string& channel, double time_s,
+                           const std::string& given) {
+  const auto channels = r.frame_channels();
+  if (std::find(channels.begin(), channels.end(), channel) == channels.end())
+    fail("--channel " + channel, "{} has no frame channel '{}' (it has: {})", r.path().string(), channel,
+         channels.empty() ? std::string("none") : fmt::format("{}", fmt::join(channels, ", ")));
+  const auto times = r.frame_times_s(channel);
+  if (times.empty()) fail(r.path().string(), "holds no frame of '{}'", channel);
+  const double step_s = times.size() > 1 ? (times.back() - times.front()) / static_cast<double>(times.size() - 1) : 0.0;
+  const double slack_s = std::max(0.5 * step_s, 1e-6);
+  if (time_s >= times.front() - slack_s && time_s <= times.back() + slack_s) return;
+  fail("--export-frame " + given, "{} s is {} the frames of '{}' in {}: they span {} to {} s ({} frames)", time_s,
+       time_s < times.front() ? "before" : "after", channel, r.path().string(), times.front(), times.back(),
+       times.size());
+}
+
+int export_frame(const twin::RecordingReader& r, double time_s, const std::string& given, const std::string& channel,
                  const std::filesystem::path& path, std::ostream& out) {
+  require_within_frames(r, channel, time_s, given);
   const auto frame = r.frame_nearest(channel, time_s);
   if (!frame) fail(r.path().string(), "holds no frame of '{}'", channel);
   twin::write_geotiff(frame->raster, path);
@@ -126,6 +162,18 @@ int export_events(const twin::RecordingReader& r, std::optional<double> from_s, 
   for (std::uint64_t first = 0; first < r.event_count(); first += kBatch)
     write(r.events(first, std::min(kBatch, r.event_count() - first)));
   return 0;
+}
+
+// An export is evidence: a log whose chain is broken is still written (an
+// investigation wants it), but never without a word, and the exit is 1.
+int say_if_chain_broken(const twin::RecordingReader& r, std::ostream& err) {
+  const auto chain = r.verify_chain();
+  if (chain.ok) return 0;
+  err << fmt::format(
+      "cadereau: {}: the hash chain breaks at seq {} ({}): the events exported from seq {} on cannot be trusted "
+      "(cadereau replay {} --verify)\n",
+      r.path().string(), chain.first_bad_seq, chain.problem, chain.first_bad_seq, r.path().string());
+  return 1;
 }
 
 // A time given on the command line: HH:MM[:SS] on the day of a scenario
@@ -282,7 +330,7 @@ sim::engine::TimedAction parse_action(const twin::RecordingReader& r, const std:
 
 int replay_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   try {
-    Args cmd(args, 0, {"verify", "export-events"});
+    Args cmd(args, 0, {"verify", "export-events", "overwrite"});
     if (cmd.positional().empty()) throw UsageError{"replay needs a recording FILE.h5"};
     if (cmd.positional().size() > 1) throw UsageError{"unexpected argument '" + cmd.positional()[1] + "'"};
     const std::filesystem::path file = cmd.positional().front();
@@ -295,7 +343,7 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
 
     if (verify_flag) {
       cmd.finish(1);
-      return verify(twin::RecordingReader(file), out);
+      return verify(twin::RecordingReader(file), out, err);
     }
     if (export_frame_at) {
       const auto path = cmd.take("out");
@@ -303,7 +351,8 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
       const std::string channel = cmd.take("channel").value_or(sim::flood::kDepthFrame);
       cmd.finish(1);
       const twin::RecordingReader reader(file);
-      return export_frame(reader, recording_time_s(reader, "export-frame", *export_frame_at), channel, *path, out);
+      return export_frame(reader, recording_time_s(reader, "export-frame", *export_frame_at), *export_frame_at, channel,
+                          *path, out);
     }
     if (events_flag) {
       const auto path = cmd.take("out");
@@ -314,16 +363,20 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
       std::optional<double> from_s, to_s;
       if (from) from_s.emplace(recording_time_s(reader, "from", *from));
       if (to) to_s.emplace(recording_time_s(reader, "to", *to));
-      if (!path) return export_events(reader, from_s, to_s, out);
-      std::ofstream sink(*path);
-      if (!sink) fail(*path, "cannot write");
-      export_events(reader, from_s, to_s, sink);
-      sink.close();
-      if (!sink) fail(*path, "cannot write");
-      out << fmt::format("replay: {} events written to {}\n", reader.event_count(), *path);
-      return 0;
+      if (!path) {
+        export_events(reader, from_s, to_s, out);
+      } else {
+        std::ofstream sink(*path);
+        if (!sink) fail(*path, "cannot write");
+        export_events(reader, from_s, to_s, sink);
+        sink.close();
+        if (!sink) fail(*path, "cannot write");
+        out << fmt::format("replay: {} events written to {}\n", reader.event_count(), *path);
+      }
+      return say_if_chain_broken(reader, err);
     }
     Redrive d;
+    const bool overwrite = cmd.take_flag("overwrite");
     const auto dir = cmd.take("out");
     if (!dir) throw UsageError{"re-driving a recording needs --out DIR (or one of --verify, --export-frame, --export-events)"};
     d.out = *dir;
@@ -341,9 +394,11 @@ int replay_command(const std::vector<std::string>& args, std::ostream& out, std:
       throw UsageError{"--action needs --fork TIME: actions make a what-if"};
     }
     cmd.finish(1);
+    if (overwrite && !d.record) throw UsageError{"--overwrite applies to --record NEW.h5, which is not given"};
     if (d.record && std::filesystem::exists(*d.record) && std::filesystem::exists(file) &&
         std::filesystem::equivalent(*d.record, file))
       throw UsageError{"--record must name a new file, not the recording being replayed"};
+    if (d.record) check_record_target(*d.record, overwrite);
     const twin::RecordingReader reader(file);
     if (fork_at && !d.record && reader.meta().scenario == "flood")
       throw UsageError{"--fork of a flood run needs --record NEW.h5 for the new session"};

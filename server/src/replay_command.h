@@ -13,7 +13,8 @@ namespace cadereau::server {
 extern const char* const kReplayUsage;
 
 // args: the words after "replay". Returns 0 ok, 1 when --verify finds the
-// file inconsistent, 2 on a usage error (told on err). cadereau::Error (a
+// file inconsistent or --export-events exported a log whose hash chain is
+// broken (said on err), 2 on a usage error (told on err). cadereau::Error (a
 // missing, truncated or corrupt recording, a failing run) propagates.
 int replay_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 

@@ -101,6 +101,7 @@ void write_summary(const scenarios::Scenario& scenario, const sim::engine::Engin
 int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::path& territory_dir,
                  const RunOptions& options, std::ostream& out, std::ostream& progress) {
   const twin::Territory territory = twin::Territory::load(territory_dir);
+  for (const auto& w : territory.warnings) progress << "cadereau: warning: " << w << "\n";
   sim::engine::EngineSetup setup = scenarios::engine_setup(scenario, territory);
   std::filesystem::create_directories(options.out);
   setup.recording = options.recording.value_or(options.out / "recording.h5");

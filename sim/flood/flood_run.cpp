@@ -18,11 +18,12 @@ namespace {
 
 // The raster at `path`, on the DEM grid: as read when it already is, warped otherwise.
 twin::Raster on_dem_grid(const std::filesystem::path& path, const twin::Raster& dem, twin::Resampling resampling) {
-  twin::Raster r = twin::read_raster(path);
-  if (r.grid().same_as(dem.grid(), 1e-6 * dem.grid().cell_w_m)) return r;
-  if (r.crs().empty() || dem.crs().empty())
-    fail(path.string(), "is not on the DEM grid and one of them has no CRS to warp with");
-  return twin::warp_to_grid(r, dem.grid(), dem.crs(), resampling);
+  return twin::onto_grid_of(twin::read_raster(path), dem, resampling, path);
+}
+
+std::string grid_words(const twin::GridSpec& g, const twin::Crs& crs) {
+  return fmt::format("{} x {} cells of {:g} x {:g} m from x {:.2f}, y {:.2f} in {}", g.cols, g.rows, g.cell_w_m,
+                     g.cell_h_m, g.x_min_m, g.y_max_m, crs.empty() ? std::string("no CRS") : crs.label());
 }
 
 // The zone raster and its hyetographs, refusing a zone in the domain that has none
@@ -158,9 +159,11 @@ FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<vo
   }
   if (options.initial_depth) {
     twin::Raster d = twin::read_raster(*options.initial_depth);
-    if (!d.grid().same_as(setup.dem.grid(), 1e-6 * setup.dem.grid().cell_w_m))
-      fail(options.initial_depth->string(), "initial depth raster is {} x {} cells; it must be on the DEM grid ({} x {})",
-           d.grid().cols, d.grid().rows, setup.dem.grid().cols, setup.dem.grid().rows);
+    // Depths are not warped: resampling them would make or lose water.
+    const bool same_crs = d.crs().empty() || setup.dem.crs().empty() || d.crs().equivalent_to(setup.dem.crs());
+    if (!d.grid().same_as(setup.dem.grid(), 1e-6 * setup.dem.grid().cell_w_m) || !same_crs)
+      fail(options.initial_depth->string(), "initial depths must be on the DEM's grid: it has {}, the DEM {}",
+           grid_words(d.grid(), d.crs()), grid_words(setup.dem.grid(), setup.dem.crs()));
     require_within(d, setup.dem, 0.0, kMaxInitialDepth_m, options.initial_depth->string(), "initial depth", " m");
     setup.initial_depth = std::move(d);
   }

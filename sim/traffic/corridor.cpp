@@ -375,6 +375,9 @@ Corridor find_corridor(const TrafficModel& model, const std::vector<std::string>
   for (std::size_t i = 0; i < tls_ids.size(); ++i)
     for (std::size_t k = i + 1; k < tls_ids.size(); ++k)
       if (tls_ids[i] == tls_ids[k]) fail("corridor", "traffic light '{}' appears twice", tls_ids[i]);
+  for (const auto& id : tls_ids)
+    if (!net.find_traffic_light(id))
+      fail("corridor", "unknown traffic light '{}': {} has none of that id", id, model.options().net.filename().string());
   std::set<std::string> signalised;
   const auto lights = read_lights(model, tls_ids, signalised);
   Corridor c;

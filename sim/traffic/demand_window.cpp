@@ -1,6 +1,7 @@
 #include "cadereau/sim/traffic/demand_window.h"
 
 #include "cadereau/twin/error.h"
+#include "cadereau/twin/route_file.h"
 
 #include <fmt/format.h>
 #include <pugixml.hpp>
@@ -86,7 +87,9 @@ long DemandSpan::trips_between(double begin_s, std::optional<double> end_s) cons
 DemandSpan read_demand_span(const std::vector<std::filesystem::path>& routes) {
   DemandSpan span;
   for (const auto& file : routes) {
-    if (!std::filesystem::exists(file)) fail(file.string(), "route file not found");
+    if (!std::filesystem::exists(file)) fail_as(ErrorCategory::not_found, file.string(), "route file not found");
+    // Well-formed, with its line when not (a truncated file says so).
+    twin::check_route_file(file);
     pugi::xml_document doc;
     const auto result = doc.load_file(file.c_str());
     if (!result) fail(file.string(), "not a valid XML file: {}", result.description());

@@ -312,14 +312,25 @@ void require_trips(const GreenwaveOptions& options, const SimulationWindow& w) {
        clock_time(w.demand.last_s()), w.demand.first_s(), w.demand.last_s());
 }
 
-// What makes the baseline's figures weak: no corridor flow to plan on, or a
-// direction no vehicle drove end to end (its travel time is then n/a).
+// Refuses a baseline in which no vehicle used the corridor: a plan would rest
+// on no corridor flow and both runs would report zeros.
+void require_corridor_traffic(const GreenwaveOptions& options, const SimulationWindow& w, const Corridor& c,
+                              const Kpis& k) {
+  if (k.corridor.vehicles > 0) return;
+  std::string files;
+  for (const auto& f : options.routes) files += (files.empty() ? "" : ", ") + f.string();
+  const std::string end = w.end_s ? fmt::format("{} ({:.0f} s)", clock_time(*w.end_s), *w.end_s) : "the end";
+  fail(files,
+       "no vehicle drove on the corridor ({} to {}{}) in the window from {} ({:.0f} s) to {}, though {} trips depart "
+       "in it: there is no corridor flow to plan for; widen the window or give a demand that uses the corridor",
+       c.signals.front().tls_id, c.signals.back().tls_id, c.street.empty() ? "" : " along " + c.street,
+       clock_time(w.begin_s), w.begin_s, end, w.trips_in_window);
+}
+
+// What makes the baseline's figures weak: a direction no vehicle drove end
+// to end (its travel time is then n/a).
 std::vector<std::string> baseline_warnings(const Corridor& c, const Kpis& k) {
   std::vector<std::string> out;
-  if (k.corridor.vehicles == 0) {
-    out.push_back("no vehicle used the corridor's roads in the window: the plan rests on no corridor flow");
-    return out;
-  }
   const std::string& first = c.signals.front().tls_id;
   const std::string& last = c.signals.back().tls_id;
   auto direction = [&](int vehicles, const std::string& from, const std::string& to) {
@@ -377,6 +388,7 @@ GreenwaveReport run_greenwave(const GreenwaveOptions& options, const std::functi
   say(fmt::format("baseline: simulating the network's own programs from {}", clock_time(r.window.begin_s)));
   r.baseline = evaluate(o, {});
   r.corridor = r.baseline.corridor;
+  require_corridor_traffic(options, r.window, r.corridor, r.baseline.kpis);
   r.warnings = baseline_warnings(r.corridor, r.baseline.kpis);
   say("planning: cycle, splits and MAXBAND offsets chosen together");
   r.plan = plan_greenwave(o, r.corridor, r.baseline);

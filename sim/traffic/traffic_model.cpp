@@ -1,6 +1,7 @@
 #include "cadereau/sim/traffic/traffic_model.h"
 
 #include "cadereau/twin/error.h"
+#include "cadereau/twin/route_file.h"
 
 #include "sumo_state.h"
 
@@ -9,6 +10,7 @@
 #include <libsumo/libsumo.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -94,6 +96,9 @@ TrafficModel::TrafficModel(TrafficOptions options) : options_(std::move(options)
   for (const auto& files : {options_.routes, options_.additionals})
     for (const auto& f : files)
       if (!std::filesystem::exists(f)) fail_as(ErrorCategory::not_found, f.string(), "no such file");
+  // SUMO reports a damaged route file as a failure to start: check each
+  // first, so the message names it and its line.
+  for (const auto& f : options_.routes) twin::check_route_file(f, &network_);
   if (!(options_.step_length_s > 0.0)) fail("traffic", "step length must be positive, not {}", options_.step_length_s);
   for (const auto& e : network_.edges())
     for (const auto& l : e.lanes) lane_ids_.push_back(l.id);
@@ -140,7 +145,30 @@ TrafficModel::TrafficModel(TrafficOptions options) : options_(std::move(options)
     vehicle_types_.push_back("emergency");
   } catch (const std::exception& e) {
     release();
-    fail(options_.net.string(), "SUMO did not start: {}", e.what());
+    // Blame the input SUMO's message names; without one, all of them.
+    const std::string message = e.what();
+    std::string blamed;
+    for (const auto& files : {options_.routes, additionals})
+      for (const auto& f : files)
+        if (blamed.empty() && message.find(f.filename().string()) != std::string::npos) blamed = f.string();
+    if (blamed.empty() && message.find(options_.net.filename().string()) != std::string::npos)
+      blamed = options_.net.string();
+    // SUMO speaks of the demand's vehicles, routes, trips and flows without
+    // naming the file they came from.
+    std::string lower = message;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (blamed.empty() && !options_.routes.empty())
+      for (const char* word : {"vehicle", "route", "trip", "flow", "vtype", "person"})
+        if (lower.find(word) != std::string::npos) {
+          blamed = join(options_.routes);
+          break;
+        }
+    if (blamed.empty()) {
+      blamed = options_.net.string();
+      if (!options_.routes.empty()) blamed += " with " + join(options_.routes);
+      if (!additionals.empty()) blamed += " and " + join(additionals);
+    }
+    fail(blamed, "SUMO did not start: {}", message);
   }
 }
 

@@ -3,8 +3,8 @@
 // a few seconds, exit non-zero, and name the file or the option at fault: a
 // hang, a silent acceptance or a message that points nowhere fails here.
 
+#include "bad_run.h"
 #include "cadereau/twin/raster.h"
-#include "cli_run.h"
 #include "test_support.h"
 
 #include <fmt/format.h>
@@ -12,7 +12,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <functional>
 #include <limits>
 #include <tuple>
@@ -25,29 +24,8 @@ using namespace cadereau::twin;
 
 namespace {
 
-// Each run is bounded by small worlds (a 12 x 10 grid) and a 60 s --until;
-// past this a variant counts as a hang.
-constexpr double kMaxWall_s = 5.0;
-
-struct BadRun {
-  std::string label;
-  std::vector<std::string> args;
-  std::string named;  // the file or option the message must name
-};
-
-// Runs every case; reports the ones that pass, hang or point nowhere.
-void expect_refused(const std::vector<BadRun>& cases) {
-  for (const auto& c : cases) {
-    const auto started = std::chrono::steady_clock::now();
-    const auto r = cadereau::testing::run_cadereau(c.args);
-    const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    INFO(c.label << "\n  cadereau " << fmt::format("{}", fmt::join(c.args, " ")) << "\n  exit " << r.code << ", "
-                 << wall_s << " s\n  " << r.err);
-    CHECK(wall_s < kMaxWall_s);
-    CHECK(r.code != 0);
-    CHECK_THAT(r.err, Catch::Contains(c.named));
-  }
-}
+using cadereau::testing::BadRun;
+using cadereau::testing::expect_refused;
 
 const GridSpec kGrid{12, 10, 810000.0, 6302000.0, 10.0, 10.0};
 
@@ -263,6 +241,15 @@ events:
       {"tab indentation", "    at: [811000, 6302500]", "\tat: [811000, 6302500]"},
       {"unclosed list", "m3_s: [[0, 5]]", "m3_s: [[0, 5]"},
       {"inflow without flow", "    m3_s: [[0, 5]]\n", ""},
+      {"Latin-1 in the name", "Generated storm", "Generated st\xF6rm"},
+      {"Latin-1 in an inflow name", "cadereau d'Al\xC3\xA8s", "cadereau d'Al\xE8s"},
+      {"Windows-1252 quote", "by: police", "by: police\x92s"},
+      {"UTF-8 cut short", "by: police", "by: polic\xC3"},
+      {"UTF-16 surrogate in UTF-8", "by: police", "by: \xED\xA0\x80police"},
+      {"duration of a dot", "duration: 1h", "duration: ."},
+      {"duration with two dots", "duration: 1h", "duration: 1.2.3h"},
+      {"duration of 400 digits", "duration: 1h", "duration: " + std::string(400, '9') + "h"},
+      {"duration ending in a dot", "duration: 1h", "duration: 1h."},
   };
   std::vector<BadRun> cases;
   int n = 0;
@@ -283,5 +270,96 @@ events:
   const auto base = cadereau::testing::run_cadereau(
       {"run", (tmp / "good.yaml").string(), "--out", (tmp / "out").string(), "--territory", (tmp / "none").string()});
   CHECK_THAT(base.err, !Catch::Contains("good.yaml") && Catch::Contains("none"));
+  expect_refused(cases);
+}
+
+TEST_CASE("Flood inputs that once failed in a library's words name their file or option",
+          "[integration][robustness]") {
+  TempDir tmp;
+  const std::string dem = (tmp / "dem.tif").string();
+  write_geotiff(plane(kGrid, Crs::lambert93()), dem);
+  write_text(tmp / "q.csv", "0,5\n600,0\n");
+  write_text(tmp / "a_file", "not a folder\n");
+  const std::string out = (tmp / "out").string();
+  const std::vector<std::string> base{"flood", "--dem", dem, "--until", "60", "--out", out};
+  std::vector<BadRun> cases;
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+
+  // Rasters in another place or CRS: warped, they cover nothing of the DEM.
+  const GridSpec far{12, 10, 500000.0, 4800000.0, 10.0, 10.0};
+  const GridSpec utm{12, 10, 600000.0, 4850000.0, 10.0, 10.0};
+  const GridSpec shifted{12, 10, 810500.0, 6302000.0, 10.0, 10.0};
+  const GridSpec degrees{12, 10, 2.30, 48.90, 1e-4, 1e-4};  // Paris, in WGS 84
+  struct RasterCase {
+    std::string label, option, file;
+    Raster raster;
+    std::vector<std::string> also;
+  };
+  std::vector<RasterCase> rasters;
+  rasters.push_back({"Manning raster in UTM elsewhere", "--manning-raster", "manning_utm.tif",
+                     Raster(far, Crs::from_user_input("EPSG:32631"), 0.03f), {"covers 0 of the DEM"}});
+  rasters.push_back({"Manning raster 500 m east", "--manning-raster", "manning_east.tif",
+                     Raster(shifted, Crs::lambert93(), 0.03f), {"covers 0 of the DEM"}});
+  rasters.push_back({"Manning raster in Lambert-93 numbers read as UTM", "--manning-raster", "manning_crs.tif",
+                     Raster(kGrid, Crs::from_user_input("EPSG:32631"), 0.03f), {"covers 0 of the DEM"}});
+  rasters.push_back({"rain factor in degrees over Paris", "--rain-factor", "factor_paris.tif",
+                     Raster(degrees, Crs::wgs84(), 1.0f), {"covers 0 of the DEM"}});
+  rasters.push_back({"rain zones in UTM elsewhere", "--rain-zones", "zones_utm.tif",
+                     Raster(utm, Crs::from_user_input("EPSG:32631"), 1.0f), {"covers 0 of the DEM"}});
+  rasters.push_back({"initial depths on a shifted grid", "--initial-depth", "depth_shifted.tif",
+                     Raster(shifted, Crs::lambert93(), 0.1f), {"x 810500.00"}});
+  rasters.push_back({"initial depths in another CRS", "--initial-depth", "depth_crs.tif",
+                     Raster(kGrid, Crs::from_user_input("EPSG:32631"), 0.1f), {"EPSG:32631"}});
+  rasters.push_back({"Manning raster on another grid, no CRS", "--manning-raster", "manning_nocrs.tif",
+                     Raster(shifted, Crs(), 0.03f), {"no CRS"}});
+  for (const auto& rc : rasters) {
+    const auto file = tmp / rc.file;
+    write_geotiff(rc.raster, file);
+    std::vector<std::string> extra{rc.option, file.string()};
+    if (rc.option == "--rain-factor") extra.insert(extra.end(), {"--rain", (tmp / "q.csv").string()});
+    if (rc.option == "--rain-zones") extra.insert(extra.end(), {"--rain-zone", "1," + (tmp / "q.csv").string()});
+    cases.push_back({rc.label, with(extra), rc.file, rc.also});
+  }
+
+  // A raster too large to hold: its size and memory said before anything is
+  // allocated (a VRT declares 20000 x 20000 cells in a few bytes).
+  for (const auto& [name, cols, rows] : std::vector<std::tuple<std::string, int, int>>{
+           {"huge_dem.vrt", 20000, 20000}, {"wide_dem.vrt", 200000, 600}, {"huge_manning.vrt", 12000, 12000}}) {
+    write_text(tmp / name, fmt::format(R"(<VRTDataset rasterXSize="{}" rasterYSize="{}">
+  <SRS>EPSG:2154</SRS>
+  <GeoTransform>810000, 10, 0, 6302000, 0, -10</GeoTransform>
+  <VRTRasterBand dataType="Float32" band="1"/>
+</VRTDataset>
+)",
+                                       cols, rows));
+    auto args = name == "huge_manning.vrt" ? with({"--manning-raster", (tmp / name).string()}) : base;
+    if (name != "huge_manning.vrt") args[2] = (tmp / name).string();
+    cases.push_back({"raster of " + std::to_string(cols) + " x " + std::to_string(rows), args, name,
+                     {fmt::format("{} x {} cells", cols, rows), "GB"}});
+  }
+
+  // Durations that std::stod once threw on or read in part.
+  for (const std::string until :
+       std::vector<std::string>{".", "1.2.3", "1..5h", "h", "1e999", std::string(400, '9') + "h", "1h.", "-", "+"}) {
+    auto args = base;
+    args[4] = until;
+    cases.push_back({"--until " + until.substr(0, 12), args, "--until"});
+  }
+
+  // The file system's refusals, with the path they concern.
+  {
+    auto args = base;
+    args[6] = (tmp / "a_file" / "out").string();
+    cases.push_back({"--out under a file", args, "a_file"});
+  }
+  {
+    auto args = with({"--record", (tmp / "a_file" / "run.h5").string()});
+    cases.push_back({"--record under a file", args, "a_file"});
+  }
+  REQUIRE(cases.size() >= 20);
   expect_refused(cases);
 }

@@ -131,6 +131,10 @@ TEST_CASE("A scenario is checked against its territory", "[integration][scenario
   CHECK_THAT(error_of(with(kGood, "[810000, 6302000]", "[0, 0]")), Catch::Contains("s.yaml:14") && Catch::Contains("outside"));
   CHECK_THAT(error_of(with(kGood, "area: [807000, 6303800, 813000, 6305000]", "area: [0, 0, 10, 10]")),
              Catch::Contains("s.yaml:7") && Catch::Contains("covers no cell"));
+  // A flood grid finer than the DEM's 10 m is named at its line, not by the engine.
+  CHECK_THAT(error_of(with(kGood, "duration: 1h30\n", "duration: 1h30\nflood_cell_m: 5\n")),
+             Catch::StartsWith("s.yaml:5: flood_cell_m 5 m is finer than the cells of the territory's DEM (10 m"));
+  CHECK(error_of(with(kGood, "duration: 1h30\n", "duration: 1h30\nflood_cell_m: 10\n")) == "no error");
 }
 
 TEST_CASE("The flagship scenario reads and fits the demo territory", "[unit][scenario]") {

@@ -285,14 +285,21 @@ TEST_CASE("bad input gets a clear error", "[traffic][unit]") {
     const auto bad = g.dir / "bad.rou.xml";
     write_text(bad, "<routes><vehicle id=\"x\" depart=\"0\"><route edges=\"A1B1 nowhere\"/></vehicle></routes>\n");
     o.routes = {bad};
-    // SUMO either refuses the file or drops the vehicle (--ignore-route-errors);
-    // it must not crash, and a refusal names the network.
+    // Refused before SUMO starts (which would drop the vehicle under
+    // --ignore-route-errors, or fail naming the network): the route file,
+    // its line, the vehicle and the edge are named.
+    CHECK_THROWS_WITH(TrafficModel(o), Catch::Contains("bad.rou.xml:1") && Catch::Contains("vehicle 'x'") &&
+                                           Catch::Contains("'nowhere'"));
+    CHECK(!TrafficModel::running());
+    // A vehicle type SUMO does not know: its message names no file; the
+    // route file is blamed, not the network.
+    write_text(bad, "<routes><vehicle id=\"x\" type=\"lorry\" depart=\"0\"><route edges=\"A1B1\"/></vehicle></routes>\n");
     try {
       TrafficModel model(o);
       model.step_to(10.0);
       CHECK(model.departed_total() == 0);
     } catch (const Error& e) {
-      CHECK(std::string(e.what()).find("SUMO") != std::string::npos);
+      CHECK_THAT(e.what(), Catch::StartsWith(bad.string()) && Catch::Contains("SUMO did not start"));
     }
     CHECK(!TrafficModel::running());
   }

@@ -95,6 +95,25 @@ const Polygon& largest_polygon(const Feature& f, const std::filesystem::path& fi
                            [](const Polygon& a, const Polygon& b) { return a.area_m2() < b.area_m2(); });
 }
 
+// A bow-tie has no inside that a point test or an area agrees on: people
+// would be counted in one half, buildings in the other, the area near zero.
+void refuse_self_crossing(const Feature& f, const std::filesystem::path& file, const char* what) {
+  for (std::size_t k = 0; k < f.polygons.size(); ++k) {
+    const Polygon& polygon = f.polygons[k];
+    for (std::size_t r = 0; r <= polygon.holes.size(); ++r) {
+      const Ring& ring = r == 0 ? polygon.outer : polygon.holes[r - 1];
+      const auto crossing = first_self_crossing(ring);
+      if (!crossing) continue;
+      const std::string part = f.polygons.size() > 1 ? fmt::format(" (polygon {} of {})", k + 1, f.polygons.size()) : "";
+      const std::string ring_name = r == 0 ? "outer ring" : fmt::format("hole {}", r);
+      fail(f.locate(file),
+           "the {}'s {}{} crosses itself near x {:.1f}, y {:.1f} (edges from vertex {} and vertex {}): fix the "
+           "geometry (QGIS: Fix geometries; PostGIS: ST_MakeValid)",
+           what, ring_name, part, crossing->near.x_m, crossing->near.y_m, crossing->edge_a, crossing->edge_b);
+    }
+  }
+}
+
 MapPoint point_of(const Feature& f) {
   if (f.kind == GeometryKind::point) return f.point;
   if (f.kind == GeometryKind::polygon && !f.polygons.empty()) return f.polygons.front().centroid();
@@ -275,6 +294,7 @@ std::vector<PopulationZone> zones_from(const VectorLayer& layer, const std::file
     z.id = require_text(f, "id", file);
     z.name = f.text("name").value_or(z.id);
     z.area = largest_polygon(f, file, "a population zone");
+    refuse_self_crossing(f, file, "zone");
     auto p = f.number("population");
     if (!p || !(*p >= 0.0)) fail(f.locate(file), "attribute 'population' is missing or negative");
     z.population = *p;

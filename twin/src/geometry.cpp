@@ -134,4 +134,35 @@ bool polyline_intersects(const Polyline& line, const Polygon& polygon) {
   return false;
 }
 
+std::optional<RingCrossing> first_self_crossing(const Ring& input) {
+  // Repeated consecutive vertices are allowed (simple features permit them):
+  // they are dropped, keeping each vertex's index in the input for messages.
+  std::vector<std::size_t> index;
+  for (std::size_t k = 0; k < input.size(); ++k)
+    if (index.empty() || !(input[k] == input[index.back()])) index.push_back(k);
+  while (index.size() > 1 && input[index.back()] == input[index.front()]) index.pop_back();
+  const std::size_t n = index.size();
+  if (n < 3) return std::nullopt;
+  auto at = [&](std::size_t k) { return input[index[k % n]]; };
+  for (std::size_t a = 0; a < n; ++a) {
+    // Edges a and b share no vertex unless they are neighbours (b = a + 1, or
+    // a = 0 and b = n - 1), which meet at their common vertex by construction.
+    for (std::size_t b = a + 2; b < n; ++b) {
+      if (a == 0 && b == n - 1) continue;
+      if (!segments_intersect(at(a), at(a + 1), at(b), at(b + 1))) continue;
+      // Where they meet, roughly: the intersection of the two lines, or the
+      // start of edge a when they are parallel (overlapping).
+      const MapPoint p = at(a), q = at(a + 1), r = at(b), s = at(b + 1);
+      const double den = (q.x_m - p.x_m) * (s.y_m - r.y_m) - (q.y_m - p.y_m) * (s.x_m - r.x_m);
+      MapPoint near = p;
+      if (den != 0.0) {
+        const double t = ((r.x_m - p.x_m) * (s.y_m - r.y_m) - (r.y_m - p.y_m) * (s.x_m - r.x_m)) / den;
+        near = {p.x_m + t * (q.x_m - p.x_m), p.y_m + t * (q.y_m - p.y_m)};
+      }
+      return RingCrossing{index[a], index[b], near};
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace cadereau::twin

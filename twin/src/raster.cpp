@@ -188,6 +188,12 @@ Raster read_raster(const std::filesystem::path& path) {
   GridSpec grid;
   grid.cols = ds->GetRasterXSize();
   grid.rows = ds->GetRasterYSize();
+  const double cells = static_cast<double>(grid.cols) * static_cast<double>(grid.rows);
+  if (cells > static_cast<double>(kMaxRasterCells))
+    fail(where,
+         "raster of {} x {} cells ({:.0f} million) would need {:.1f} GB to read, and a flood model on it many times "
+         "more; the most taken is {} million cells: crop it (gdal_translate -projwin) or coarsen it (gdalwarp -tr)",
+         grid.cols, grid.rows, cells / 1e6, cells * sizeof(float) / 1e9, kMaxRasterCells / 1'000'000);
   grid.cell_w_m = gt[1];
   grid.cell_h_m = std::abs(gt[5]);
   grid.x_min_m = gt[0];
@@ -315,6 +321,44 @@ Raster warp_to_grid(const Raster& source, const GridSpec& grid, const Crs& crs, 
                                       grid.rows, GDT_Float32, 0, 0) != CE_None)
     fail("raster warp", "cannot read the warped raster ({})", detail::gdal_last_error());
   return target;
+}
+
+Raster onto_grid_of(const Raster& source, const Raster& reference, Resampling resampling,
+                    const std::filesystem::path& file) {
+  const GridSpec& grid = reference.grid();
+  const bool same_grid = source.grid().same_as(grid, 1e-6 * std::max(1.0, grid.cell_w_m));
+  const bool no_crs = source.crs().empty() || reference.crs().empty();
+  if (same_grid && (no_crs || source.crs().equivalent_to(reference.crs()))) return source;
+  if (no_crs)
+    fail(file.string(),
+         "is not on the DEM's grid ({} x {} cells of {:g} m from x {:.1f}, y {:.1f}; it has {} x {} of {:g} m from x "
+         "{:.1f}, y {:.1f}) and {} no CRS to warp it with",
+         grid.cols, grid.rows, grid.cell_w_m, grid.x_min_m, grid.y_max_m, source.grid().cols, source.grid().rows,
+         source.grid().cell_w_m, source.grid().x_min_m, source.grid().y_max_m,
+         source.crs().empty() ? "it has" : "the DEM has");
+  Raster out;
+  try {
+    out = warp_to_grid(source, grid, reference.crs(), resampling);
+  } catch (const Error& e) {
+    fail(file.string(), "cannot bring it onto the DEM's grid: {}", e.what());
+  }
+  std::size_t valid = 0, covered = 0;
+  for (std::size_t i = 0; i < grid.cell_count(); ++i) {
+    if (reference.is_nodata(reference.values()[i])) continue;
+    ++valid;
+    if (!out.is_nodata(out.values()[i])) ++covered;
+  }
+  if (2 * covered < valid) {
+    const Box b = source.grid().extent();
+    const Box d = grid.extent();
+    fail(file.string(),
+         "covers {} of the DEM's {} cells ({:.0f}%): it spans x {:.1f} .. {:.1f}, y {:.1f} .. {:.1f} in {}, the DEM "
+         "x {:.1f} .. {:.1f}, y {:.1f} .. {:.1f} in {} (another place, or a wrong CRS?)",
+         covered, valid, valid ? 100.0 * static_cast<double>(covered) / static_cast<double>(valid) : 0.0, b.x_min_m,
+         b.x_max_m, b.y_min_m, b.y_max_m, source.crs().label(), d.x_min_m, d.x_max_m, d.y_min_m, d.y_max_m,
+         reference.crs().label());
+  }
+  return out;
 }
 
 }  // namespace cadereau::twin

@@ -124,8 +124,15 @@ struct Appendable {
   }
 };
 
+// Frames and keyframes, written whole once, carry a Fletcher-32 checksum per
+// chunk: a damaged chunk then fails to read (and `replay --verify` says
+// which) rather than decompressing into wrong water. Events need none (their
+// hash chain covers them), and are rewritten in place at every flush.
+enum class Checksum { none, fletcher32 };
+
 Appendable create_appendable(hid_t parent, const std::string& name, hid_t type, std::vector<hsize_t> row_dims,
-                             std::vector<hsize_t> chunk, int gzip_level, const std::string& where) {
+                             std::vector<hsize_t> chunk, int gzip_level, const std::string& where,
+                             Checksum checksum = Checksum::none) {
   std::vector<hsize_t> dims{0}, max_dims{H5S_UNLIMITED};
   dims.insert(dims.end(), row_dims.begin(), row_dims.end());
   max_dims.insert(max_dims.end(), row_dims.begin(), row_dims.end());
@@ -137,6 +144,8 @@ Appendable create_appendable(hid_t parent, const std::string& name, hid_t type, 
     H5Pset_shuffle(dcpl.get());
     H5Pset_deflate(dcpl.get(), static_cast<unsigned>(gzip_level));
   }
+  if (checksum == Checksum::fletcher32)
+    h5::check(H5Pset_fletcher32(dcpl.get()), where, "cannot add a checksum to " + name);
   Appendable a;
   a.dataset = h5::checked(H5Dcreate2(parent, name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
                           H5Dclose, where, "cannot create dataset " + name);
@@ -315,10 +324,11 @@ Recorder::Recorder(const std::filesystem::path& path, RecordingLayout layout, Re
       if (k.type == KeyframeFieldLayout::Type::float64_array) {
         const hsize_t n = k.size;
         slot.values = create_appendable(g.get(), k.name, H5T_NATIVE_DOUBLE, {n}, {1, std::min<hsize_t>(n, 1 << 17)},
-                                        level, where);
+                                        level, where, Checksum::fletcher32);
       } else {
         Id blob = create_group(g.get(), k.name, where);
-        slot.values = create_appendable(blob.get(), "bytes", H5T_NATIVE_UINT8, {}, {1 << 20}, level, where);
+        slot.values = create_appendable(blob.get(), "bytes", H5T_NATIVE_UINT8, {}, {1 << 20}, level, where,
+                                        Checksum::fletcher32);
         slot.extent = create_appendable(blob.get(), "extent", H5T_NATIVE_UINT64, {2}, {256, 2}, 0, where);
       }
       m.keyframe_slots.push_back(std::move(slot));
@@ -335,7 +345,7 @@ Recorder::Recorder(const std::filesystem::path& path, RecordingLayout layout, Re
       std::vector<hsize_t> chunk{1, rows, cols};
       if (rows * cols * 4 > (4u << 20)) chunk = {1, std::min<hsize_t>(rows, 512), std::min<hsize_t>(cols, 512)};
       slot.values = create_appendable(channel.get(), "values", H5T_NATIVE_FLOAT, {rows, cols}, chunk,
-                                      options.gzip_level, where);
+                                      options.gzip_level, where, Checksum::fletcher32);
       slot.time_s = create_appendable(channel.get(), "time_s", H5T_NATIVE_DOUBLE, {}, {256}, 0, where);
       const hid_t v = slot.values.dataset.get();
       h5::write_doubles_attribute(v, "geotransform",

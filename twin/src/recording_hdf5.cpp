@@ -161,6 +161,23 @@ void write_doubles_attribute(hid_t object, const char* name, const std::vector<d
 
 bool has_attribute(hid_t object, const char* name) { return H5Aexists(object, name) > 0; }
 
+bool is_numeric_attribute(hid_t object, const char* name) {
+  const hid_t a = H5Aopen(object, name, H5P_DEFAULT);
+  if (a < 0) {
+    last_message();
+    return false;
+  }
+  Id attribute(a, H5Aclose);
+  const hid_t t = H5Aget_type(a);
+  if (t < 0) {
+    last_message();
+    return false;
+  }
+  Id type(t, H5Tclose);
+  const H5T_class_t c = H5Tget_class(t);
+  return c == H5T_INTEGER || c == H5T_FLOAT;
+}
+
 std::string read_string_attribute(hid_t object, const char* name, const std::string& where) {
   Id a = checked(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, where, std::string("no attribute ") + name);
   Id type = checked(H5Aget_type(a.get()), H5Tclose, where, std::string("cannot read attribute ") + name);

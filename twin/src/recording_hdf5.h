@@ -117,6 +117,8 @@ void write_double_attribute(hid_t object, const char* name, double value, const 
 void write_int_attribute(hid_t object, const char* name, long long value, const std::string& where);
 void write_doubles_attribute(hid_t object, const char* name, const std::vector<double>& values, const std::string& where);
 bool has_attribute(hid_t object, const char* name);
+// Whether the attribute holds an integer or a floating-point number.
+bool is_numeric_attribute(hid_t object, const char* name);
 // Reads fixed-length and variable-length string attributes alike.
 std::string read_string_attribute(hid_t object, const char* name, const std::string& where);
 long long read_int_attribute(hid_t object, const char* name, const std::string& where);

@@ -4,6 +4,7 @@
 
 #include "cadereau/twin/recording.h"
 
+#include "recording_check.h"
 #include "recording_hdf5.h"
 
 #include <algorithm>
@@ -238,7 +239,12 @@ RecordingReader::RecordingReader(const std::filesystem::path& path) : impl_(std:
     if (!h5::has_attribute(g.get(), "format") || h5::read_string_attribute(g.get(), "format", where) != h5::kFormatName)
       fail(where, "is an HDF5 file but not a Cadereau recording (/meta has no format '{}')", h5::kFormatName);
     if (h5::has_attribute(g.get(), "format_version")) {
-      const long long version = h5::read_int_attribute(g.get(), "format_version", where);
+      // A whole number: 2.5 must not read as 2, nor "3" fail in HDF5's words.
+      if (!h5::is_numeric_attribute(g.get(), "format_version"))
+        fail(where, "/meta format_version is not a number; this cadereau reads versions 1 to {}", h5::kFormatVersion);
+      const double version = h5::read_double_attribute(g.get(), "format_version", where);
+      if (!(version >= 1.0) || version != std::floor(version))
+        fail(where, "/meta format_version {} is not a version number (1 to {})", version, h5::kFormatVersion);
       if (version > h5::kFormatVersion)
         fail(where, "is a recording of format version {}; this cadereau reads versions up to {}", version,
              h5::kFormatVersion);
@@ -417,6 +423,10 @@ ChainCheck RecordingReader::verify_chain() const {
     }
   }
   return check;
+}
+
+DatasetCheck RecordingReader::check_datasets() const {
+  return check_recording_datasets(impl_->file.get(), impl_->where, impl_->index_rows);
 }
 
 std::vector<std::string> RecordingReader::frame_channels() const {

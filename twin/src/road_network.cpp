@@ -358,6 +358,13 @@ const TrafficLight* RoadNetwork::find_traffic_light(const std::string& id) const
   return it == tls_by_id_.end() ? nullptr : &traffic_lights_[it->second];
 }
 
+std::vector<std::string> RoadNetwork::light_programs(const std::string& tls_id) const {
+  std::vector<std::string> out;
+  for (const auto& t : traffic_lights_)
+    if (t.id == tls_id) out.push_back(t.program_id);
+  return out;
+}
+
 const std::vector<std::string>& RoadNetwork::light_junctions(const std::string& tls_id) const {
   static const std::vector<std::string> none;
   const auto it = light_junctions_.find(tls_id);

@@ -1,13 +1,18 @@
 #include "cadereau/twin/territory.h"
 
 #include "cadereau/twin/error.h"
+#include "cadereau/twin/route_file.h"
 #include "cadereau/twin/signalised_streets.h"
+#include "cadereau/twin/utf8.h"
+
+#include "territory_checks.h"
 
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <numeric>
 #include <set>
@@ -55,12 +60,7 @@ std::string relative_name(const std::filesystem::path& p, const std::filesystem:
 Raster load_on_grid(const std::filesystem::path& file, const Raster& dem, Resampling resampling) {
   Raster r = read_raster(file);
   require_crs(r, file);
-  if (r.grid().same_as(dem.grid(), 1e-3) && r.crs().equivalent_to(dem.crs())) return r;
-  try {
-    return warp_to_grid(r, dem.grid(), dem.crs(), resampling);
-  } catch (const Error& e) {
-    fail(file.string(), "cannot bring it onto the DEM grid: {}", e.what());
-  }
+  return onto_grid_of(r, dem, resampling, file);
 }
 
 // "J3_9" before "J11_9": digit runs compare as numbers.
@@ -127,9 +127,16 @@ TerritoryManifest read_manifest(const std::filesystem::path& folder) {
   const std::filesystem::path manifest_path = folder / kManifestName;
   if (!std::filesystem::is_directory(folder)) fail_as(ErrorCategory::not_found, folder.string(), "territory folder not found");
   if (!std::filesystem::exists(manifest_path)) fail_as(ErrorCategory::not_found, manifest_path.string(), "file not found (a territory folder needs one)");
+  std::string text;
+  {
+    std::ifstream in(manifest_path, std::ios::binary);
+    if (!in) fail(manifest_path.string(), "cannot read the territory manifest");
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  require_utf8(text, manifest_path.string());
   YAML::Node root;
   try {
-    root = YAML::LoadFile(manifest_path.string());
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     fail(fmt::format("{}:{}", manifest_path.string(), e.mark.line + 1), "invalid YAML: {}", e.msg);
   }
@@ -257,7 +264,9 @@ Territory Territory::load(const std::filesystem::path& folder) {
 
   Raster dem = read_raster(t.manifest.dem);
   require_crs(dem, t.manifest.dem);
+  std::string reprojected_from;
   if (!dem.crs().equivalent_to(t.crs)) {
+    reprojected_from = dem.crs().label();
     // Reproject onto a grid of the same cell count covering the DEM's extent in the working CRS.
     CrsTransform to_working(dem.crs(), t.crs);
     const Box src = dem.grid().extent();
@@ -271,10 +280,17 @@ Territory Territory::load(const std::filesystem::path& folder) {
     GridSpec g{static_cast<int>(std::ceil(box.width_m() / cell_m)), static_cast<int>(std::ceil(box.height_m() / cell_m)),
                box.x_min_m, box.y_max_m, cell_m, cell_m};
     if (!dem.nodata()) dem.set_nodata(-9999.0);
-    dem = warp_to_grid(dem, g, t.crs, Resampling::bilinear);
+    try {
+      dem = warp_to_grid(dem, g, t.crs, Resampling::bilinear);
+    } catch (const Error& e) {
+      fail(t.manifest.dem.string(), "cannot reproject the DEM from {} to the territory's {}: {}", dem.crs().label(),
+           t.manifest.crs, e.what());
+    }
   }
   if (dem.stats().valid_cells == 0) fail(t.manifest.dem.string(), "DEM has no valid cell (all nodata)");
   t.dem = std::move(dem);
+  if (t.manifest.extent) checks::extent_matches_dem(*t.manifest.extent, t.grid(), manifest_path, t.manifest.dem);
+  const std::string dem_words = checks::dem_words(t.manifest.dem, t.grid(), reprojected_from);
 
   if (t.manifest.manning) t.manning = load_on_grid(*t.manifest.manning, t.dem, Resampling::bilinear);
   if (t.manifest.landcover) t.landcover = load_on_grid(*t.manifest.landcover, t.dem, Resampling::nearest);
@@ -283,11 +299,19 @@ Territory Territory::load(const std::filesystem::path& folder) {
   if (t.manifest.assets) {
     t.assets = assets_from(read_vector(*t.manifest.assets, t.crs), *t.manifest.assets);
     validate_assets(t.assets, *t.manifest.assets);
+    checks::assets_on_dem(t.assets, t.grid(), dem_words, *t.manifest.assets);
   }
-  if (t.manifest.sensors) t.sensors = sensors_from(read_vector(*t.manifest.sensors, t.crs), *t.manifest.sensors);
-  if (t.manifest.zones) t.zones = zones_from(read_vector(*t.manifest.zones, t.crs), *t.manifest.zones);
+  if (t.manifest.sensors) {
+    t.sensors = sensors_from(read_vector(*t.manifest.sensors, t.crs), *t.manifest.sensors);
+    checks::sensors_on_dem(t.sensors, t.grid(), dem_words, *t.manifest.sensors);
+  }
+  if (t.manifest.zones) {
+    t.zones = zones_from(read_vector(*t.manifest.zones, t.crs), *t.manifest.zones);
+    checks::zones_on_dem(t.zones, t.grid(), dem_words, *t.manifest.zones);
+  }
   if (t.manifest.network) {
     t.network = RoadNetwork::load(*t.manifest.network);
+    checks::network_on_dem(*t.network, t.grid(), dem_words, *t.manifest.network, t.warnings);
     for (const auto& a : t.assets)
       if (a.type == AssetType::traffic_signal && !t.network->find_traffic_light(a.tls_id))
         fail(t.manifest.assets->string(), "asset '{}' drives traffic light '{}', which {} does not have", a.id,
@@ -297,8 +321,17 @@ Territory Territory::load(const std::filesystem::path& folder) {
         fail(t.manifest.sensors->string(), "sensor '{}' counts edge '{}', which {} does not have", s.id, s.edge_id,
              t.manifest.network->filename().string());
   }
-  for (const auto& d : t.manifest.demand)
+  long departures = 0;
+  for (const auto& d : t.manifest.demand) {
     if (!std::filesystem::exists(d)) fail_as(ErrorCategory::not_found, d.string(), "demand file not found");
+    departures += check_route_file(d, t.network ? &*t.network : nullptr).departures();
+  }
+  if (!t.manifest.demand.empty() && departures == 0) {
+    std::string files;
+    for (const auto& d : t.manifest.demand) files += (files.empty() ? "" : ", ") + d.string();
+    fail(files, "the demand holds no vehicle, trip, flow or person: nothing would drive (remove 'demand' from "
+                "territory.yaml for a territory without traffic)");
+  }
   return t;
 }
 
@@ -387,6 +420,7 @@ std::string describe(const Territory& t) {
   }
   for (const auto& d : t.manifest.demand) line("Demand     " + relative_name(d, t.manifest.folder));
   if (t.network) describe_lights(*t.network, t.assets, out);
+  for (const auto& w : t.warnings) line("Warning    " + w);
   return out;
 }
 

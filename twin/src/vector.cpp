@@ -1,6 +1,7 @@
 #include "cadereau/twin/vector.h"
 
 #include "cadereau/twin/error.h"
+#include "cadereau/twin/utf8.h"
 #include "gdal_init.h"
 
 #include <cpl_conv.h>
@@ -186,6 +187,11 @@ VectorLayer read_vector(const std::filesystem::path& path, const Crs& working) {
           f.attributes[name] = std::string(ogr_feature->GetFieldAsString(i));
       }
     }
+    // Names end up in JSON, HDF5 and HTML: another encoding is refused here.
+    for (const auto& [key, value] : f.attributes)
+      if (const auto* text = std::get_if<std::string>(&value); text && first_invalid_utf8(*text))
+        fail(f.locate(path), "attribute '{}' is not UTF-8 text (a Latin-1 file?): convert the layer to UTF-8 "
+             "(ogr2ogr -lco ENCODING=UTF-8, or iconv)", key);
     const OGRGeometry* geometry = ogr_feature->GetGeometryRef();
     if (!geometry || geometry->IsEmpty()) fail(f.locate(path), "feature has no geometry");
     try {

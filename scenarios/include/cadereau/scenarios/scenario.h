@@ -74,6 +74,7 @@ struct Scenario {
   double exchange_s = 10.0;
   double access_every_s = 300.0;
   double flood_cell_m = 0.0;      // 0: the territory's DEM cells
+  std::string flood_cell_where;   // "file:line" of flood_cell_m
   std::uint64_t seed = 42;
   bool traffic = true;
   std::vector<RainSpec> rain;
@@ -89,14 +90,15 @@ struct Scenario {
   std::filesystem::path territory_folder(const std::filesystem::path& demo_folder = {}) const;
 };
 
-// Reads and checks a scenario file on its own (syntax, values, times).
-// Throws cadereau::Error "FILE:LINE: what is wrong".
+// Reads and checks a scenario file on its own (UTF-8 text, syntax, values,
+// times). Throws cadereau::Error "FILE:LINE: what is wrong".
 Scenario read_scenario(const std::filesystem::path& file);
 // The same from text; `file` names it in errors and resolves relative paths.
 Scenario parse_scenario(const std::string& text, const std::filesystem::path& file);
 
 // Checks the scenario against its territory (gauges, zones, sensors, edges,
-// lights exist; inflows fall inside the DEM) and builds the engine's setup.
+// lights exist; inflows fall inside the DEM; the flood cell is not finer
+// than the DEM's) and builds the engine's setup.
 // Throws cadereau::Error "FILE:LINE: ..." on the offending entry.
 sim::engine::EngineSetup engine_setup(const Scenario& scenario, const twin::Territory& territory);
 

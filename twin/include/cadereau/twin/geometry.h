@@ -4,6 +4,8 @@
 
 #include "cadereau/twin/geo.h"
 
+#include <cstddef>
+#include <optional>
 #include <vector>
 
 namespace cadereau::twin {
@@ -50,5 +52,18 @@ double segment_distance_m(MapPoint p, MapPoint a, MapPoint b);
 bool segments_intersect(MapPoint a, MapPoint b, MapPoint c, MapPoint d);
 // True when the polyline touches the polygon (crosses it or lies in it).
 bool polyline_intersects(const Polyline& line, const Polygon& polygon);
+
+// Where a ring crosses or touches itself: two of its edges (by the index of
+// their first point, edge k runs from ring[k] to the next distinct vertex,
+// the last back to ring[0]) that are not neighbours and meet. Repeated
+// consecutive vertices are allowed and skipped.
+struct RingCrossing {
+  std::size_t edge_a = 0;
+  std::size_t edge_b = 0;
+  MapPoint near;  // a point of edge_a where they meet (its start for a touch)
+};
+// The first crossing found, nothing for a simple ring (a bow-tie crosses at
+// its waist). Quadratic in the vertex count.
+std::optional<RingCrossing> first_self_crossing(const Ring& ring);
 
 }  // namespace cadereau::twin

@@ -103,9 +103,16 @@ class Raster {
   std::vector<float> values_;
 };
 
+// The most cells a raster may have (10 000 x 10 000): 400 MB to read as
+// float32, and many times that in a flood model on it. Past it, a raster is
+// refused before anything is allocated.
+inline constexpr std::size_t kMaxRasterCells = 100'000'000;
+
 // Reads band 1 of any raster GDAL opens, with its description, unit and
-// metadata. Throws Error naming the file when it is missing, unreadable or rotated. A raster without a CRS is returned with an
-// empty Crs; callers that need one use require_crs().
+// metadata. Throws Error naming the file when it is missing, unreadable,
+// rotated, or larger than kMaxRasterCells (with its size and the memory it
+// would need). A raster without a CRS is returned with an empty Crs; callers
+// that need one use require_crs().
 Raster read_raster(const std::filesystem::path& path);
 void require_crs(const Raster& raster, const std::filesystem::path& path);
 
@@ -123,5 +130,13 @@ void write_ascii_grid(const Raster& raster, const std::filesystem::path& path);
 // Target cells not covered by the source are nodata; the band info is kept.
 Raster warp_to_grid(const Raster& source, const GridSpec& grid, const Crs& crs,
                     Resampling resampling = Resampling::bilinear);
+
+// `source`, read from `file`, on the grid and in the CRS of `reference`: as
+// it is when it already lies there (or either has no CRS and the grids
+// agree), warped otherwise. Throws Error naming the file when it cannot be
+// warped (no CRS, no transformation) or when it leaves more than half of the
+// reference's valid cells uncovered (another place, another CRS).
+Raster onto_grid_of(const Raster& source, const Raster& reference, Resampling resampling,
+                    const std::filesystem::path& file);
 
 }  // namespace cadereau::twin

@@ -1,7 +1,7 @@
 #pragma once
 // Session recordings: the twin's memory and black box. One HDF5 file per
-// session, readable by h5dump and h5py (standard types, gzip and shuffle
-// filters only), written in HDF5's single-writer/multiple-reader (SWMR) mode
+// session, readable by h5dump and h5py (standard types, gzip, shuffle and
+// Fletcher-32 filters only: frames and keyframes carry a checksum per chunk), written in HDF5's single-writer/multiple-reader (SWMR) mode
 // so that a process killed at any moment leaves a file that opens and holds
 // everything up to its last flush, and so that a reader can follow a file
 // that is still being written.
@@ -222,6 +222,19 @@ struct ChainCheck {
   std::string problem;              // what is wrong at first_bad_seq
 };
 
+// What RecordingReader::check_datasets() found beyond the event log.
+struct DatasetCheck {
+  std::vector<std::string> problems;  // each names its dataset: "frames/depth_m/values: ..."
+  std::size_t frames = 0;             // frames read whole, every channel
+  std::size_t keyframes = 0;          // keyframes read whole, every field
+  std::size_t series = 0;             // time series read whole
+  // Channels (keyframes) whose last row has its values but no time: a crash
+  // between the two writes. The reader leaves that row out; not a problem.
+  std::size_t torn_frames = 0;
+  std::size_t torn_keyframes = 0;
+  bool ok() const { return problems.empty(); }
+};
+
 struct RecordedFrame {
   double time_s = 0.0;
   std::size_t index = 0;
@@ -279,6 +292,12 @@ class RecordingReader {
   double last_sim_s() const;
   // Recomputes the hash chain over all events, streaming; reports the first break.
   ChainCheck verify_chain() const;
+  // Reads every frame, keyframe and time series whole (HDF5 checks the
+  // checksums of frames and keyframes as it reads them) and reports what is
+  // wrong: unreadable or corrupt chunks, times that are not finite or go
+  // back, as many rows as times, non-finite values and negative depths,
+  // keyframes pointing past the event log. Never throws for what it finds.
+  DatasetCheck check_datasets() const;
 
   std::vector<std::string> frame_channels() const;
   std::vector<double> frame_times_s(const std::string& channel) const;

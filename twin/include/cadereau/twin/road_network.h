@@ -88,6 +88,9 @@ class RoadNetwork {
   std::optional<std::size_t> edge_index(const std::string& id) const;
   const Junction* find_junction(const std::string& id) const;
   const TrafficLight* find_traffic_light(const std::string& id) const;
+  // The ids of a light's programs (one tlLogic each), in file order; empty
+  // for an unknown light.
+  std::vector<std::string> light_programs(const std::string& tls_id) const;
   // The junctions whose connections a light controls (from the network's
   // <connection tl=...>), in file order; empty for an unknown light.
   const std::vector<std::string>& light_junctions(const std::string& tls_id) const;

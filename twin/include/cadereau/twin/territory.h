@@ -71,9 +71,15 @@ struct Territory {
   std::vector<Sensor> sensors;
   std::vector<PopulationZone> zones;
   std::optional<RoadNetwork> network;
+  // What loads but looks doubtful (some roads off the DEM): said by
+  // `territory info` and at the start of a run.
+  std::vector<std::string> warnings;
 
   // Loads everything; rasters on another grid or CRS are warped onto the DEM
-  // grid, vectors reprojected. Throws Error naming the file and the problem.
+  // grid, vectors reprojected. Throws Error naming the file and the problem,
+  // also when the files disagree: a declared extent that is not the DEM's,
+  // roads, assets, sensors or zones off the DEM, a self-crossing zone, a
+  // route file that is damaged or names edges the network lacks.
   static Territory load(const std::filesystem::path& folder);
 
   const GridSpec& grid() const { return dem.grid(); }

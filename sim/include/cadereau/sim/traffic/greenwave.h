@@ -9,7 +9,7 @@
 // Distances are metres along the corridor, times SUMO simulation seconds.
 // Errors: cadereau::Error for a network that does not load, an unknown light,
 // lights that are not on one street in order (corridor.h), a window in which
-// no trip departs, a plan that cannot be built (a cycle too short for the
+// no trip departs or no vehicle uses the corridor, a plan that cannot be built (a cycle too short for the
 // intergreens).
 
 #include "cadereau/sim/traffic/corridor.h"
@@ -201,7 +201,8 @@ struct GreenwaveReport {
 
 // The whole command: baseline run, plan, plan run, DIR/plan.add.xml,
 // DIR/report.json, DIR/time_space_baseline.svg, DIR/time_space_plan.svg.
-// Throws Error, before simulating anything, when no trip departs in the window.
+// Throws Error, before simulating anything, when no trip departs in the
+// window, and after the baseline when no vehicle used the corridor in it.
 GreenwaveReport run_greenwave(const GreenwaveOptions& options,
                               const std::function<void(const std::string&)>& progress = {});
 
