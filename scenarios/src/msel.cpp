@@ -134,16 +134,6 @@ std::vector<std::string> words_of(const std::string& text) {
   return words;
 }
 
-std::optional<double> number_of(const std::string& text) {
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(text, &used);
-    if (used == text.size() && std::isfinite(v)) return v;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
-}
-
 // "250 m3/s, 400 m3/s at +20min, 0 m3/s at +2h" into offsets and values.
 void read_series(InjectEffect& e, const std::string& rest, const std::string& unit, double max, const std::string& where) {
   std::string piece;
@@ -162,7 +152,7 @@ void read_series(InjectEffect& e, const std::string& rest, const std::string& un
     std::smatch m;
     if (!std::regex_match(pieces[k], m, point))
       fail(where, "Effect '{}': '{}' is not 'VALUE {} [at +DURATION]'", e.text, pieces[k], unit);
-    const auto v = number_of(m[1].str());
+    const auto v = parse_number(m[1].str());
     if (!v || *v < 0.0 || *v > max) fail(where, "Effect '{}': {} is not a value from 0 to {} {}", e.text, m[1].str(), max, unit);
     if (lower(m[2].str()) != unit) fail(where, "Effect '{}': the unit is {}, not '{}'", e.text, unit, m[2].str());
     double offset = 0.0;
@@ -260,7 +250,7 @@ InjectEffect parse_effect(const std::string& text, const std::string& where) {
       if (words.size() != 3) fail(where, "Effect '{}': expected 'sensor ID failed'", e.text);
       e.kind = InjectEffect::Kind::sensor_failure;
     } else {
-      const auto v = number_of(words[2]);
+      const auto v = parse_number(words[2]);
       if (!v) fail(where, "Effect '{}': '{}' is not a reading (a number in the sensor's unit) nor 'failed'", e.text, words[2]);
       if (words.size() > 4) fail(where, "Effect '{}': expected 'sensor ID VALUE [UNIT]'", e.text);
       e.kind = InjectEffect::Kind::sensor_reading;
@@ -269,9 +259,9 @@ InjectEffect parse_effect(const std::string& text, const std::string& where) {
   } else if (verb == "at") {
     need(2, "at ID' or 'at LON LAT");
     e.kind = InjectEffect::Kind::report;
-    const auto lon = number_of(words[1]);
+    const auto lon = parse_number(words[1]);
     if (lon && words.size() == 3) {
-      const auto lat = number_of(words[2]);
+      const auto lat = parse_number(words[2]);
       if (!lat || *lon < -180.0 || *lon > 180.0 || *lat < -90.0 || *lat > 90.0)
         fail(where, "Effect '{}': 'at LON LAT' takes WGS84 degrees (4.36 43.84)", e.text);
       e.lon = lon;

@@ -409,6 +409,8 @@ std::optional<double> time_since_start_s(const std::string& text, double start_c
 
 std::optional<double> parse_duration_s(const std::string& text) { return duration_seconds(text); }
 
+std::optional<double> parse_number(std::string_view text) { return whole_number(text); }
+
 std::optional<double> clock_of_iso(const std::string& iso) {
   const auto t = iso.find('T');
   if (t != 10 || iso.size() < 16) return std::nullopt;

@@ -277,10 +277,11 @@ class Session : public std::enable_shared_from_this<Session> {
     long duplicates = 0;
     std::map<std::string, long> rejected;  // by reason
   };
-  std::map<std::string, FeedHealth> feed_health_;  // by sensor id; made when first needed
+  mutable std::map<std::string, FeedHealth> feed_health_;  // by sensor id; made when first needed
   std::uint64_t citizen_reports_ = 0;
-  std::unordered_set<std::string> feed_forcing_;  // sensors whose readings drive the twin (rain zones, inflows)
-  void feed_health_init_locked();
+  // Sensors whose readings drive the twin (rain zones, inflows), read from the scenario when first needed.
+  std::optional<std::unordered_set<std::string>> feed_forcing_;
+  void feed_health_init_locked() const;
 
   std::shared_ptr<EventJournal> journal_;  // own (exercise, live) or the replayed one's
   std::unique_ptr<InjectBook> injects_;    // exercises only

@@ -2,6 +2,8 @@
 
 #include "session.h"
 
+#include "audit_record.h"
+
 #include "cadereau/scenarios/scenario.h"
 #include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/twin/error.h"
@@ -24,17 +26,10 @@ constexpr double kExpectedInterval_s = 300.0;
 // How far ahead of the server's clock a measurement may be (clocks drift).
 constexpr double kFutureTolerance_s = 300.0;
 
-double wall_epoch_s() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
+// Seconds since the epoch as the audit log writes times (ISO 8601, UTC, milliseconds).
 std::string iso_utc(double epoch_s) {
-  const auto t = static_cast<std::time_t>(std::floor(epoch_s));
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03d}Z", text, static_cast<int>((epoch_s - std::floor(epoch_s)) * 1000.0));
+  using namespace std::chrono;
+  return iso8601_utc(system_clock::time_point(duration_cast<system_clock::duration>(duration<double>(epoch_s))));
 }
 
 // The session's start ("2026-12-01T05:10:00", the server's local time) in seconds since the epoch.
@@ -49,7 +44,7 @@ std::optional<double> local_epoch_s(const std::string& iso) {
 
 }  // namespace
 
-void Session::feed_health_init_locked() {
+void Session::feed_health_init_locked() const {
   if (!feed_health_.empty() || !alert_book_) return;
   for (const auto& s : alert_book_->territory().sensors) {
     if (s.dev_eui.empty() && s.datastream.empty()) continue;
@@ -102,9 +97,9 @@ bool Session::observe(const FeedReading& r) {
   if (!value) return reject(fmt::format("a {} reports {}, which this uplink does not hold", health.kind, quantity));
   if (*value < low || *value > high)
     return reject(fmt::format("{} {} {} is implausible (from {} to {})", quantity, *value, unit, low, high));
-  const double now_epoch = wall_epoch_s();
-  if (r.measured_epoch_s > now_epoch + kFutureTolerance_s)
-    return reject(fmt::format("measured at {}, {:.0f} s in the future", iso_utc(r.measured_epoch_s), r.measured_epoch_s - now_epoch));
+  if (r.measured_epoch_s > r.received_epoch_s + kFutureTolerance_s)
+    return reject(fmt::format("measured at {}, {:.0f} s in the future", iso_utc(r.measured_epoch_s),
+                              r.measured_epoch_s - r.received_epoch_s));
   const auto start = local_epoch_s(record_.value("start", std::string()));
   const double measured_s = start ? r.measured_epoch_s - *start : sim_time_s_;
   if (measured_s < 0.0) return reject(fmt::format("measured at {}, before the session started", iso_utc(r.measured_epoch_s)));
@@ -112,16 +107,16 @@ bool Session::observe(const FeedReading& r) {
     return reject(fmt::format("measured at {}, not after the last reading ({})", iso_utc(r.measured_epoch_s),
                               iso_utc(*health.last_measured_epoch_s)));
   // The twin follows: a rain gauge's rate over its area, a rated gauge's flow.
-  if (feed_forcing_.empty()) {
+  if (!feed_forcing_) {
     const scenarios::Scenario scenario = scenarios::parse_scenario(record_.value("scenario_yaml", std::string()), "scenario.yaml");
+    feed_forcing_.emplace();
     for (const auto& rain : scenario.rain)
-      if (rain.over == scenarios::RainSpec::Over::gauge) feed_forcing_.insert(rain.id);
-    for (const auto& inflow : scenario.inflows) feed_forcing_.insert(inflow.name);
-    feed_forcing_.insert("");  // read once
+      if (rain.over == scenarios::RainSpec::Over::gauge) feed_forcing_->insert(rain.id);
+    for (const auto& inflow : scenario.inflows) feed_forcing_->insert(inflow.name);
   }
   std::optional<sim::engine::ForcingChange> forcing;
   std::string detail;
-  if (feed_forcing_.count(sensor->id)) {
+  if (feed_forcing_->count(sensor->id)) {
     sim::engine::ForcingChange f;
     f.target = sensor->id;
     f.from_s = measured_s;
@@ -227,8 +222,8 @@ bool Session::count_duplicate(const std::string& device) {
 json Session::feeds() const {
   std::lock_guard lock(mutex_);
   if (mode_ != SessionMode::live) fail_as(ErrorCategory::conflict, id_, "is a {} session: feeds go to live sessions", to_string(mode_));
-  const_cast<Session*>(this)->feed_health_init_locked();
-  const double now = wall_epoch_s();
+  feed_health_init_locked();
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   json sensors = json::array();
   long stale = 0;
   for (const auto& [id, h] : feed_health_) {

@@ -41,6 +41,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cadereau::scenarios {
@@ -109,6 +110,9 @@ std::string clock_of(const Scenario& scenario, double t_s);
 // start_clock_s (seconds after midnight; 24:00 and beyond run into the next
 // day), or a number of seconds since the start. Nothing when it is neither.
 std::optional<double> time_since_start_s(const std::string& text, double start_clock_s);
+// The whole of `text` as a finite number, or nothing ("1.2.3", "1e400" and
+// "12 m" are not numbers).
+std::optional<double> parse_number(std::string_view text);
 // A duration as scenarios write it: "2h", "90min", "1h30", "45s", or seconds.
 std::optional<double> parse_duration_s(const std::string& text);
 // The time of day, in seconds after midnight, of an ISO 8601 date and time
