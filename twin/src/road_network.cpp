@@ -1,6 +1,7 @@
 #include "cadereau/twin/road_network.h"
 
 #include "cadereau/twin/error.h"
+#include "xml_where.h"
 
 #include <pugixml.hpp>
 
@@ -108,15 +109,8 @@ class NetParser {
     if (in.bad()) fail(file_, "cannot read the SUMO network file");
   }
 
-  std::string where_at(std::size_t offset) const {
-    offset = std::min(offset, text_.size());
-    const auto line = 1 + std::count(text_.begin(), text_.begin() + static_cast<std::ptrdiff_t>(offset), '\n');
-    return fmt::format("{}:{}", file_, line);
-  }
-  std::string where(const pugi::xml_node& node) const {
-    const std::ptrdiff_t offset = node.offset_debug();
-    return offset < 0 ? file_ : where_at(static_cast<std::size_t>(offset));
-  }
+  std::string where_at(std::size_t offset) const { return xml_where_at(file_, text_, offset); }
+  std::string where(const pugi::xml_node& node) const { return xml_where(file_, text_, node); }
 
   // "edge 'AB'", "edge 'AB' lane 'AB_0'", "tlLogic 'B' <phase>": how an element
   // is named in messages, with its parent when that is what a reader searches for.

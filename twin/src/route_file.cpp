@@ -1,6 +1,7 @@
 #include "cadereau/twin/route_file.h"
 
 #include "cadereau/twin/error.h"
+#include "xml_where.h"
 
 #include <pugixml.hpp>
 
@@ -94,15 +95,8 @@ class RouteChecker {
     return fmt::format("a <{}>", node.name());
   }
 
-  std::string where_at(std::size_t offset) const {
-    offset = std::min(offset, text_.size());
-    const auto line = 1 + std::count(text_.begin(), text_.begin() + static_cast<std::ptrdiff_t>(offset), '\n');
-    return fmt::format("{}:{}", file_, line);
-  }
-  std::string where(const pugi::xml_node& node) const {
-    const std::ptrdiff_t offset = node.offset_debug();
-    return offset < 0 ? file_ : where_at(static_cast<std::size_t>(offset));
-  }
+  std::string where_at(std::size_t offset) const { return xml_where_at(file_, text_, offset); }
+  std::string where(const pugi::xml_node& node) const { return xml_where(file_, text_, node); }
 
   std::string file_;
   const RoadNetwork* network_;
