@@ -66,9 +66,11 @@ constexpr CommandHelp kCommands[] = {
                                         their times
 )"},
     {"forecast", R"(  forecast SCENARIO.yaml --state DIR --hours H --out OUT [--territory DIR] [--threads N]
-        [--no-snapshots]
+        [--no-snapshots] [--brief]
                                         the forecast worker: run on H hours from a saved
-                                        state and write the predicted impacts
+                                        state and write the predicted impacts (impacts.json,
+                                        forecast.json); --brief writes only those and
+                                        summary.json (no recording, rasters or report)
 )"},
     {"territory", R"(  territory demo --out DIR [--cell-size M] [--seed N] [--vehicles N]
                                         write the demo territory folder
@@ -294,7 +296,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return run_command(a, out, err);
     }
     if (args[0] == "forecast") {
-      Args a(args, 0, {"no-snapshots"});
+      Args a(args, 0, {"no-snapshots", "brief"});
       return forecast_command(a, out, err);
     }
     if (args[0] == "flood") {

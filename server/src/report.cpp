@@ -22,18 +22,18 @@
 
 namespace cadereau::server {
 
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream f(path);
+  f << text;
+  if (!f) fail(path.string(), "cannot write");
+}
+
 namespace {
 
 namespace kind = sim::impact::kind;
 using sim::impact::Impact;
 
 constexpr int kWaterFrames = 6;
-
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream f(path);
-  f << text;
-  if (!f) fail(path.string(), "cannot write");
-}
 
 bool is_consequence(const Impact& i) {
   return i.kind != kind::inflow && i.kind != kind::rain && i.kind != kind::water && i.kind != kind::water_receded &&

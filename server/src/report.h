@@ -58,4 +58,7 @@ struct KeyFigures {
 };
 KeyFigures key_figures(const sim::engine::Engine& engine);
 
+// Writes a whole text file. Throws Error naming it when it cannot.
+void write_file(const std::filesystem::path& path, const std::string& text);
+
 }  // namespace cadereau::server

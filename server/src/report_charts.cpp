@@ -2,6 +2,7 @@
 
 #include "html.h"
 #include "record_words.h"
+#include "report.h"
 
 #include "cadereau/twin/error.h"
 
@@ -16,12 +17,6 @@ namespace cadereau::server {
 namespace {
 
 namespace kind = sim::impact::kind;
-
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream f(path);
-  f << text;
-  if (!f) fail(path.string(), "cannot write");
-}
 
 std::string svg_time_axis(double x0, double x1, double y, double duration_s, const scenarios::Scenario& s) {
   std::string out;

@@ -1,6 +1,7 @@
 #include "run_command.h"
 
 #include "crash_report.h"
+#include "forecast_document.h"
 #include "pacing.h"
 #include "programs.h"
 #include "report.h"
@@ -106,6 +107,7 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
   std::filesystem::create_directories(options.out);
   setup.recording = options.recording.value_or(options.out / "recording.h5");
   const std::filesystem::path recording = *setup.recording;
+  if (options.brief) setup.recording.reset();
   setup.flood_threads = options.threads;
   setup.resume = options.resume;
   setup.resume_where = options.resume_where;
@@ -156,6 +158,18 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
   feed_until(scenario.duration_s);
   engine.run();
 
+  if (options.resume && options.resume_kind == "forecast")
+    write_file(options.out / "forecast.json", forecast_document(scenario, engine, from_s).dump(-1, ' ', false,
+                                                                                               nlohmann::json::error_handler_t::replace) + "\n");
+  if (options.brief) {
+    ReportInputs report{&scenario, &engine, options.out, {}, std::nullopt, recording};
+    write_impacts_json(report);
+    write_summary(scenario, engine, key_figures(engine), options.out / "summary.json");
+    const double simulated_s = scenario.duration_s - from_s;
+    out << fmt::format("   {:.0f} min simulated in {:.1f} s: {:.0f}x faster than real time\n", simulated_s / 60.0,
+                       engine.timings().total_s, simulated_s / std::max(engine.timings().total_s, 1e-9));
+    return 0;
+  }
   twin::write_geotiff(engine.flood().max_depth_raster(), options.out / "max_depth.tif");
   twin::write_geotiff(engine.flood().arrival_time_raster(), options.out / "arrival_time.tif");
   ReportInputs report{&scenario, &engine, options.out, {}, std::nullopt, recording};
@@ -305,6 +319,7 @@ int forecast_command(Args& args, std::ostream& out, std::ostream& err) {
   options.out = *dir;
   options.threads = static_cast<int>(args.take_integer("threads", 0, 0, 256));
   options.snapshots = !args.take_flag("no-snapshots");
+  options.brief = args.take_flag("brief");
   auto territory_option = args.take("territory");
   args.finish(2);
   scenarios::Scenario scenario = scenarios::read_scenario(args.positional()[1]);

@@ -20,6 +20,9 @@ struct RunOptions {
   std::optional<std::filesystem::path> territory;  // overrides the scenario's
   int threads = 0;
   bool snapshots = true;
+  // Only what a server reads: impacts.json, summary.json (and forecast.json
+  // for a forecast); no recording, rasters, report or snapshots.
+  bool brief = false;
   std::optional<double> save_state_at_s;             // write DIR/state at this time
   // Start from a saved state rather than the scenario's start: a forecast,
   // a replay from a keyframe, a what-if fork. `resume_where` names it.
@@ -55,7 +58,8 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
 int run_command(Args& args, std::ostream& out, std::ostream& err);
 int demo_command(Args& args, std::ostream& out, std::ostream& err);
 // `cadereau forecast SCENARIO.yaml --state DIR --hours H --out OUT`: the
-// worker that runs ahead from a saved state and writes the predicted impacts.
+// worker that runs ahead from a saved state and writes the predicted impacts
+// (impacts.json, and forecast.json: forecast_document.h).
 int forecast_command(Args& args, std::ostream& out, std::ostream& err);
 
 }  // namespace cadereau::server

@@ -436,7 +436,8 @@ def t_live_apart(ctx):
     c, sid = ctx["c"], ctx["sid"]
     r = c.post("anne", "/sessions", {"mode": "live", "territory": "demo"})
     check(r.status_code == 403, f"a director creating a live session: {r.status_code}")
-    r = c.post("olga", "/sessions", {"mode": "live", "territory": "demo"})
+    # Forecasts are tested in forecast_test.py: here, one short one at the start.
+    r = c.post("olga", "/sessions", {"mode": "live", "territory": "demo", "forecast": {"every_min": 60, "horizon_min": 5}})
     check(r.status_code == 201, f"live: {r.text}")
     lid = r.json()["id"]
     check(c.get("bob", f"/sessions/{lid}").status_code == 403, "a player reads a live session")

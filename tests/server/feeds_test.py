@@ -350,7 +350,9 @@ def main():
             c = Client(server)
             for user in USERS:
                 c.login(user)
-            r = c.post("olga", "/sessions", {"mode": "live", "territory": "demo"})
+            # Forecasts are tested in forecast_test.py: here, one short one at the start.
+            r = c.post("olga", "/sessions", {"mode": "live", "territory": "demo",
+                                             "forecast": {"every_min": 60, "horizon_min": 5}})
             check(r.status_code == 201, f"live session: {r.status_code} {r.text}")
             sid = r.json()["id"]
             wait_for("the engine", lambda: c.get("olga", f"/sessions/{sid}").json()["worker"]["state"] == "ready", 60)

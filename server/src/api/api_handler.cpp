@@ -406,6 +406,25 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
       if (s_.feeds) feeds["server"] = s_.feeds->counters();
       return json_answer(200, feeds);
     }
+    if (resource == "forecast") {
+      if (!post) {
+        require(*call.who, Permission::read_session, session->mode());
+        return json_answer(200, session->forecast());
+      }
+      // Asking for a forecast runs the live session's machinery, as its clock does.
+      require(*call.who, Permission::control_clock, session->mode());
+      const json body = r.body.empty() ? json::object() : parse_body(r);
+      std::optional<double> horizon_s;
+      if (body.contains("horizon_min")) {
+        if (!body["horizon_min"].is_number()) fail("horizon_min", "must be a number of minutes (1 to 720)");
+        horizon_s = body["horizon_min"].get<double>() * 60.0;
+      }
+      return json_answer(202, session->request_forecast(*call.who, horizon_s));
+    }
+    if (resource == "forecasts" && !post) {
+      require(*call.who, Permission::read_session, session->mode());
+      return json_answer(200, session->forecasts());
+    }
     if (resource == "procedures" && !post) {
       require(*call.who, Permission::read_session, session->mode());
       if (session->mode() == service::SessionMode::replay) fail_as(ErrorCategory::not_found, r.path, "a replay has no procedures");

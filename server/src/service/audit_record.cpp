@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <ctime>
 
 namespace cadereau::server::service {
 
@@ -92,6 +93,20 @@ std::string iso8601_utc(std::chrono::system_clock::time_point t) {
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(ymd.year()),
                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
                      hms.minutes().count(), hms.seconds().count(), hms.subseconds().count());
+}
+
+std::string iso_utc(double epoch_s) {
+  using namespace std::chrono;
+  return iso8601_utc(system_clock::time_point(duration_cast<system_clock::duration>(duration<double>(epoch_s))));
+}
+
+std::optional<double> local_epoch_s(const std::string& iso) {
+  std::tm tm{};
+  if (!strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
+  tm.tm_isdst = -1;
+  const std::time_t t = std::mktime(&tm);
+  if (t == static_cast<std::time_t>(-1)) return std::nullopt;
+  return static_cast<double>(t);
 }
 
 AuditRecord seal(const AuditEntry& entry, std::uint64_t seq, std::string time, std::string prev_hash) {

@@ -54,6 +54,11 @@ struct AuditRecord {
 
 // "2024-05-01T12:00:00.123Z".
 std::string iso8601_utc(std::chrono::system_clock::time_point t);
+// The same from seconds since the epoch.
+std::string iso_utc(double epoch_s);
+// A session's start ("2026-12-01T05:10:00", the server's local time) in
+// seconds since the epoch; nullopt when it is not such a time.
+std::optional<double> local_epoch_s(const std::string& iso);
 
 // The record of `entry` as number `seq` after `prev_hash`, with its hash.
 AuditRecord seal(const AuditEntry& entry, std::uint64_t seq, std::string time, std::string prev_hash);

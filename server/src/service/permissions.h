@@ -15,6 +15,7 @@
 //   read_events,
 //   open_stream          all     all       L R       E                 all
 //   control_clock        all     E R       L         -                 -
+//   (and asking a live session for a forecast now)
 //   post_action          E L     -         L         E (police,        -
 //                                                      traffic, crisis)
 //   upload_msel,

@@ -95,18 +95,30 @@ std::vector<std::size_t> ProcedureBook::propose(std::size_t index, double t_s, s
   return {index};
 }
 
-std::vector<std::size_t> ProcedureBook::on_gauges(const std::map<std::string, double>& depth_m, double t_s) {
+std::vector<std::size_t> ProcedureBook::on_gauges(const std::map<std::string, double>& depth_m, double t_s,
+                                                  const std::string& basis) {
   std::vector<std::size_t> out;
   for (std::size_t k = 0; k < entries_.size(); ++k)
     for (const auto& t : entries_[k].procedure.triggers) {
       if (t.kind != Kind::gauge) continue;
       const auto d = depth_m.find(t.value);
       if (d == depth_m.end() || d->second < t.above_m) continue;
-      for (auto i : propose(k, t_s, fmt::format("water at {} passed {:.2f} m ({:.2f} m)", t.value, t.above_m, d->second)))
+      const std::string what = fmt::format("water at {} passed {:.2f} m ({:.2f} m)", t.value, t.above_m, d->second);
+      for (auto i : propose(k, t_s, basis.empty() ? what : fmt::format("{}: {}", basis, what)))
         out.push_back(i);
       break;
     }
   if (!out.empty()) save();
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> ProcedureBook::gauge_thresholds() const {
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& e : entries_)
+    if (e.unavailable.empty())
+      for (const auto& t : e.procedure.triggers)
+        if (t.kind == Kind::gauge && std::find(out.begin(), out.end(), std::make_pair(t.value, t.above_m)) == out.end())
+          out.emplace_back(t.value, t.above_m);
   return out;
 }
 

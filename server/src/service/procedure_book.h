@@ -32,8 +32,13 @@ class ProcedureBook {
                 const std::vector<std::string>& gauges);
 
   // What fires: each returns the procedures proposed now (their indices),
-  // noting the reason. A gauge fires when its depth passes above_m.
-  std::vector<std::size_t> on_gauges(const std::map<std::string, double>& depth_m, double t_s);
+  // noting the reason. A gauge fires when its depth passes above_m;
+  // `basis` says what says so when it is not the twin ("a reading", "the
+  // forecast issued at 07:30, at 08:12").
+  std::vector<std::size_t> on_gauges(const std::map<std::string, double>& depth_m, double t_s,
+                                     const std::string& basis = std::string());
+  // The gauge thresholds of the procedures that can fire: (gauge, above_m).
+  std::vector<std::pair<std::string, double>> gauge_thresholds() const;
   std::vector<std::size_t> on_alert(const std::string& event, double t_s);
   std::vector<std::size_t> on_inject(const std::string& type, const std::string& number, double t_s);
 

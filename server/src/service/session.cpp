@@ -122,6 +122,7 @@ Session::Session(std::filesystem::path dir, json record, std::shared_ptr<EventJo
     reached_fd_ = ::open((dir_ / kReachedFile).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (mode_ == SessionMode::exercise) injects_ = std::make_unique<InjectBook>(dir_);
     alert_book_ = std::make_unique<AlertBook>(dir_, record_.value("territory", std::string()));
+    if (mode_ == SessionMode::live) forecast_settings_ = parse_forecast_settings(record_.value("forecast", json()));
   }
 }
 
@@ -194,6 +195,7 @@ json Session::describe_locked() const {
                    {"pid", worker_ ? worker_->pid() : 0}};
     d["scenario"] = record_.value("scenario_name", std::string());
   }
+  if (mode_ == SessionMode::live) d["forecast"] = to_json(forecast_settings_);
   return d;
 }
 
@@ -245,6 +247,7 @@ void Session::save_locked() const {
 
 std::uint64_t Session::journal_locked(json event) {
   if (!event.contains("type")) event["type"] = "event";
+  if (forecasts_loaded_) note_happened_locked(event);
   return journal_->append(std::move(event));
 }
 
@@ -273,6 +276,7 @@ void Session::close() {
   std::lock_guard lock(mutex_);
   closing_ = true;
   if (worker_) worker_->send(json{{"type", "stop"}}.dump());
+  if (forecast_run_ && forecast_run_->process) forecast_run_->process->signal(SIGTERM);
   if (state_ == SessionState::running) set_state_locked(SessionState::paused);
   save_locked();
   for (auto& s : subscribers_) s.sink->drop("the server is shutting down");
@@ -298,6 +302,7 @@ void Session::on_worker_line(const std::string& line) {
   const std::string type = message.value("type", std::string());
   if (type == "exchange") return on_exchange(message);
   if (type == "ready") return on_ready(message);
+  if (type == "checkpoint" || type == "checkpoint_failed") return on_checkpoint(message);
   std::lock_guard lock(mutex_);
   if (type == "ack" || type == "refused") {
     const auto ticket = message.value("ticket", std::uint64_t{0});
@@ -443,6 +448,7 @@ void Session::on_exchange(const json& message) {
     }
     event["type"] = "event";
     note_road(event);
+    if (forecasts_loaded_) note_happened_locked(event);
     events.push_back(std::move(event));
   }
   if (!events.empty()) journal_->append_all(std::move(events));
@@ -642,6 +648,18 @@ void Session::subscribe(std::shared_ptr<http::StreamSink> sink, std::uint64_t af
   sink->push(clock.dump(), "clock");
   if (!kpis_.empty())
     sink->push(json{{"type", "kpi"}, {"seq", after_seq}, {"t_s", sim_time_s_}, {"kpis", kpis_}}.dump(), "kpi");
+  if (mode_ == SessionMode::live && alert_book_) {
+    // The layers a live room shows from the start: the feeds, the latest forecast.
+    json layer = feeds_locked();
+    layer["type"] = "feed";
+    layer["seq"] = after_seq;
+    sink->push(layer.dump(-1, ' ', false, json::error_handler_t::replace), "feed");
+    json forecast = forecast_message_locked();
+    if (!forecast.is_null()) {
+      forecast["seq"] = after_seq;
+      sink->push(forecast.dump(-1, ' ', false, json::error_handler_t::replace), "forecast");
+    }
+  }
   subscribers_.push_back({std::move(sink), viewer, after_seq + 1, {}});
   pump_locked(subscribers_.back());
 }
@@ -691,7 +709,18 @@ void Session::tick(bool broadcast_clock) {
     }
   }
   deliver_due_locked();
+  forecast_tick_locked();
   pump_all_locked();
+  if (mode_ == SessionMode::live && alert_book_) {
+    const auto since = SteadyClock::now() - feeds_told_;
+    if ((feeds_changed_ && since >= std::chrono::seconds(1)) || since >= std::chrono::minutes(1)) {
+      feeds_changed_ = false;
+      feeds_told_ = SteadyClock::now();
+      json layer = feeds_locked();
+      layer["type"] = "feed";
+      broadcast_locked(std::move(layer), "feed");
+    }
+  }
   if (broadcast_clock) broadcast_locked(clock_json_locked(), "clock");
   if (worker_ && worker_state_ == WorkerState::starting && SteadyClock::now() - worker_started_ > kStartLimit &&
       worker_problem_.empty()) {

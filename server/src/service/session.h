@@ -18,6 +18,7 @@
 
 #include "alert_book.h"
 #include "event_journal.h"
+#include "forecasts.h"
 #include "injects.h"
 #include "procedure_book.h"
 #include "roles.h"
@@ -36,6 +37,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -170,8 +172,30 @@ class Session : public std::enable_shared_from_this<Session> {
   // A repeated uplink of a device of this session's (counted, not recorded).
   bool count_duplicate(const std::string& device);
   // Per sensor: last value and time, readings, duplicates, rejections by
-  // reason, stale when not heard for three expected intervals.
+  // reason, stale when not heard for three expected intervals. The same
+  // goes on the stream as {"type":"feed","sensors",...} at most once a
+  // second while readings come in, and every minute (staleness grows
+  // without readings).
   nlohmann::json feeds() const;
+
+  // ---- rolling forecasts (live sessions; session_forecasts.cpp) ----
+  // A live session runs a forecast from its engine's state every
+  // settings.every_s of its clock, and at once when a gauge jumps; each one
+  // is announced on the stream ({"type":"forecast",...}) with what changed
+  // from the previous one, its gauge thresholds raise alerts with a CAP
+  // draft and propose procedures, and it is scored once its time has passed.
+  // The latest forecast: its impacts with their chains, its gauge levels,
+  // what changed and its scores so far. Throws Error (not_found) before the
+  // first, (conflict) outside a live session.
+  nlohmann::json forecast() const;
+  // Every forecast issued: when and why, its figures, what changed, its
+  // scores (final once its horizon has passed).
+  nlohmann::json forecasts() const;
+  // An operator asks for a forecast now (`horizon_s`: other than the
+  // session's). Returns {"number","state"}; one already under way is
+  // answered with its own number. Throws Error (conflict) outside a running
+  // live session.
+  nlohmann::json request_forecast(const Principal& by, std::optional<double> horizon_s);
 
   // ---- guided procedures (exercises and live sessions) ----
   // The procedures `who` may see: players those proposed to their cell.
@@ -243,6 +267,30 @@ class Session : public std::enable_shared_from_this<Session> {
   void note_locked(const std::string& source, const nlohmann::json& payload);
   void note_reached_locked();
   void note_road(const nlohmann::json& record);
+  // Forecasts (session_forecasts.cpp).
+  struct ForecastRun {
+    int number = 0;
+    std::string reason;
+    std::string by;
+    double horizon_s = 0.0;
+    std::uint64_t ticket = 0;
+    std::optional<double> issued_s;  // once the state is saved
+    std::chrono::steady_clock::time_point asked{};
+    std::shared_ptr<worker::WorkerHandle> process;
+  };
+  void forecasts_init_locked() const;
+  void forecast_tick_locked();
+  void start_forecast_locked(std::string reason, std::string by, double horizon_s);
+  void on_checkpoint(const nlohmann::json& message);
+  void on_forecast_end(int number, int status);
+  void publish_forecast_locked(nlohmann::json doc, nlohmann::json result);
+  // The latest forecast as the stream carries it; null before the first.
+  nlohmann::json forecast_message_locked() const;
+  void threshold_alert_locked(const std::string& basis, const std::string& gauge, double above_m, double value_m,
+                              double at_s, const std::string& detail);
+  void note_happened_locked(const nlohmann::json& event) const;
+  void note_reading_locked(const std::string& sensor, twin::SensorKind kind, double value, double measured_s, double rate);
+  std::filesystem::path forecast_dir(int number) const;
 
   const std::filesystem::path dir_;
   std::string id_;
@@ -282,6 +330,23 @@ class Session : public std::enable_shared_from_this<Session> {
   // Sensors whose readings drive the twin (rain zones, inflows), read from the scenario when first needed.
   std::optional<std::unordered_set<std::string>> feed_forcing_;
   void feed_health_init_locked() const;
+  nlohmann::json feeds_locked() const;
+  bool feeds_changed_ = false;  // since the feed layer last went on the stream
+  std::chrono::steady_clock::time_point feeds_told_{};
+
+  ForecastSettings forecast_settings_;
+  mutable bool forecasts_loaded_ = false;
+  mutable std::vector<nlohmann::json> forecast_results_;        // result.json of each, by number - 1
+  mutable std::map<int, nlohmann::json> forecasts_in_flight_;  // documents not finally scored yet
+  mutable std::optional<nlohmann::json> latest_forecast_;      // the latest document
+  mutable Happened happened_;                                  // what the twin did, for the scores
+  std::optional<ForecastRun> forecast_run_;
+  std::string forecast_due_;                         // why one is due now (a jump), empty when none
+  double last_forecast_asked_s_ = -1e18;
+  std::uint64_t next_checkpoint_ = 1;
+  std::map<std::string, double> forecast_basis_;     // each gauge's value when the last forecast was asked
+  std::map<std::string, double> gauge_now_;          // each gauge's latest value (level m, rain mm/h)
+  std::set<std::string> thresholds_alerted_;         // "basis gauge above_m" already told
 
   std::shared_ptr<EventJournal> journal_;  // own (exercise, live) or the replayed one's
   std::unique_ptr<InjectBook> injects_;    // exercises only

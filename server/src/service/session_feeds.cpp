@@ -26,22 +26,6 @@ constexpr double kExpectedInterval_s = 300.0;
 // How far ahead of the server's clock a measurement may be (clocks drift).
 constexpr double kFutureTolerance_s = 300.0;
 
-// Seconds since the epoch as the audit log writes times (ISO 8601, UTC, milliseconds).
-std::string iso_utc(double epoch_s) {
-  using namespace std::chrono;
-  return iso8601_utc(system_clock::time_point(duration_cast<system_clock::duration>(duration<double>(epoch_s))));
-}
-
-// The session's start ("2026-12-01T05:10:00", the server's local time) in seconds since the epoch.
-std::optional<double> local_epoch_s(const std::string& iso) {
-  std::tm tm{};
-  if (!strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
-  tm.tm_isdst = -1;
-  const std::time_t t = std::mktime(&tm);
-  if (t == static_cast<std::time_t>(-1)) return std::nullopt;
-  return static_cast<double>(t);
-}
-
 }  // namespace
 
 void Session::feed_health_init_locked() const {
@@ -67,6 +51,7 @@ bool Session::observe(const FeedReading& r) {
   if (!sensor) return false;
   feed_health_init_locked();
   auto& health = feed_health_[sensor->id];
+  feeds_changed_ = true;
   const auto reject = [&](const std::string& reason) {
     ++health.rejected[reason];
     journal_locked({{"t_s", sim_time_s_}, {"kind", "observation_rejected"}, {"by", r.source}, {"target", sensor->id},
@@ -114,6 +99,10 @@ bool Session::observe(const FeedReading& r) {
       if (rain.over == scenarios::RainSpec::Over::gauge) feed_forcing_->insert(rain.id);
     for (const auto& inflow : scenario.inflows) feed_forcing_->insert(inflow.name);
   }
+  // rain_mm fell since the gauge's previous reading (the expected interval for the first).
+  const double interval_s =
+      health.last_measured_epoch_s ? std::max(1.0, r.measured_epoch_s - *health.last_measured_epoch_s) : kExpectedInterval_s;
+  const double mm_h = sensor->kind == twin::SensorKind::rain_gauge ? *value * 3600.0 / interval_s : 0.0;
   std::optional<sim::engine::ForcingChange> forcing;
   std::string detail;
   if (feed_forcing_->count(sensor->id)) {
@@ -123,11 +112,6 @@ bool Session::observe(const FeedReading& r) {
     f.by = r.source;
     f.where = fmt::format("{} reading of {}", r.source, sensor->id);
     if (sensor->kind == twin::SensorKind::rain_gauge) {
-      // rain_mm fell since the gauge's previous reading (the expected interval for the first).
-      const double interval_s = health.last_measured_epoch_s
-                                    ? std::max(1.0, r.measured_epoch_s - *health.last_measured_epoch_s)
-                                    : kExpectedInterval_s;
-      const double mm_h = *value * 3600.0 / interval_s;
       f.kind = sim::engine::ForcingChange::Kind::rain;
       f.series = sim::flood::TimeSeries::constant(mm_h);
       detail = fmt::format("{:.1f} mm in {:.0f} s: {:.1f} mm/h over the gauge's area", *value, interval_s, mm_h);
@@ -166,6 +150,7 @@ bool Session::observe(const FeedReading& r) {
                                      {"measured", iso_utc(r.measured_epoch_s)},
                                      {"received", iso_utc(r.received_epoch_s)},
                                      {"digest", r.digest}});
+  note_reading_locked(sensor->id, sensor->kind, *value, measured_s, mm_h);
   if (forcing)
     submit_async_locked(std::move(*forcing), {{"t_s", sim_time_s_}, {"kind", "feed_forcing"}, {"by", r.source},
                                               {"target", sensor->id}, {"detail", detail}});
@@ -214,6 +199,7 @@ bool Session::count_duplicate(const std::string& device) {
   for (auto& [id, h] : feed_health_)
     if (!device.empty() && h.device == device) {
       ++h.duplicates;
+      feeds_changed_ = true;
       return true;
     }
   return false;
@@ -222,6 +208,10 @@ bool Session::count_duplicate(const std::string& device) {
 json Session::feeds() const {
   std::lock_guard lock(mutex_);
   if (mode_ != SessionMode::live) fail_as(ErrorCategory::conflict, id_, "is a {} session: feeds go to live sessions", to_string(mode_));
+  return feeds_locked();
+}
+
+json Session::feeds_locked() const {
   feed_health_init_locked();
   const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   json sensors = json::array();

@@ -155,6 +155,9 @@ std::shared_ptr<Session> SessionRegistry::create(const json& request, SessionMod
   } else {
     const json scenario = scenario_record(request, mode, dir);
     record.update(scenario);
+    if (mode != SessionMode::live && request.contains("forecast"))
+      fail("forecast", "forecast settings apply to live sessions only");
+    if (mode == SessionMode::live) record["forecast"] = to_json(parse_forecast_settings(request.value("forecast", json())));
     record["name"] = request.value("name", scenario.value("scenario_name", id));
   }
   if (record.contains("name") && !record["name"].is_string()) fail("name", "must be text");

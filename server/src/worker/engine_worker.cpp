@@ -27,6 +27,7 @@
 #include <fstream>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace cadereau::server::worker {
@@ -189,6 +190,9 @@ class EngineWorker {
   // Waits for a message until `until` (or forever); false when the server is gone.
   bool wait(std::optional<SteadyClock::time_point> until);
   void drain();
+  // Saves the state the server asked for (a forecast's start), once the
+  // commands sent before the request are in the engine.
+  void checkpoint();
 
   std::filesystem::path session_dir_;
   LineChannel channel_;
@@ -198,8 +202,26 @@ class EngineWorker {
   std::unique_ptr<sim::engine::Engine> engine_;
   std::multimap<double, json> refed_;  // re-fed commands by the time they were taken
   double catch_up_to_s_ = -1.0;
+  std::optional<json> checkpoint_;  // a request not served yet
   bool stop_ = false;
 };
+
+void EngineWorker::checkpoint() {
+  if (!checkpoint_) return;
+  const json request = std::move(*checkpoint_);
+  checkpoint_.reset();
+  const auto ticket = request.value("ticket", std::uint64_t{0});
+  try {
+    const std::filesystem::path dir = request.value("dir", std::string());
+    if (dir.empty()) fail("checkpoint", "no folder given");
+    engine_->save_state(dir);
+    channel_.write_line(json{{"type", "checkpoint"}, {"ticket", ticket}, {"dir", dir.string()}, {"sim_time_s", engine_->time_s()}}
+                            .dump(-1, ' ', false, json::error_handler_t::replace));
+  } catch (const Error& e) {
+    channel_.write_line(json{{"type", "checkpoint_failed"}, {"ticket", ticket}, {"message", e.what()}}
+                            .dump(-1, ' ', false, json::error_handler_t::replace));
+  }
+}
 
 void EngineWorker::submit(const json& message) {
   const std::uint64_t ticket = message.value("ticket", std::uint64_t{0});
@@ -246,6 +268,8 @@ void EngineWorker::handle(const json& message) {
     submit(message);
   } else if (type == "note") {
     engine_->note({message.value("source", std::string()), message.value("payload", json::object()).dump()});
+  } else if (type == "checkpoint") {
+    checkpoint_ = message;
   } else if (type == "catch_up") {
     catch_up_to_s_ = message.value("to_s", -1.0);
   } else if (type == "stop") {
@@ -322,6 +346,8 @@ int EngineWorker::run() {
     if (stop_) break;
     submit_refed();
     const double now_s = engine_->time_s();
+    // Commands are taken at the next step: a clock that does not step saves now.
+    if (checkpoint_ && (!pacing_.running || now_s >= duration_s - 1e-9) && catch_up_to_s_ <= now_s + 1e-9) checkpoint();
     if (now_s >= duration_s - 1e-9) {
       if (!ended) {
         engine_->run();  // at the end: only tells the observers
@@ -345,6 +371,7 @@ int EngineWorker::run() {
       }
     }
     engine_->advance_to(next_s);
+    if (engine_->time_s() >= catch_up_to_s_ - 1e-9) checkpoint();
     if (catching_up && engine_->time_s() >= catch_up_to_s_ - 1e-9) pacing_.restart(engine_->time_s());
     if (!catching_up && pacing_.running) pacing_.stepped(engine_->time_s());
   }

@@ -11,6 +11,10 @@
 //                                                            when the engine's time reaches T, no answer
 //   {"type":"catch_up","to_s":T}                            run unpaced to T (after a restart)
 //   {"type":"note","source":WHO,"payload":{...}}            an audit note for the recording
+//   {"type":"checkpoint","ticket":N,"dir":DIR}              save the engine's state in DIR (a forecast
+//                                                            starts from it) once the commands sent before
+//                                                            are taken: after the next step, or now when
+//                                                            the clock holds
 //   {"type":"stop"}                                         close the recording and exit 0
 // End of file on the socket (the server died) is a stop.
 //
@@ -22,6 +26,8 @@
 //   {"type":"exchange","sim_time_s","records":[...],"kpis":{...},"gauges":[...],"frame":bool,
 //    "lagging":bool,"achieved_speed":X}      after every exchange step
 //   {"type":"ended","sim_time_s"}            the scenario's end is reached
+//   {"type":"checkpoint","ticket":N,"dir","sim_time_s"}  the state is saved
+//   {"type":"checkpoint_failed","ticket":N,"message"}
 //   {"type":"failed","message"}              the worker stops on an error (its exit code says which)
 // A record: {"id","t_s","kind","target","detail","x_m","y_m","people","causes":[ids],"by","command"?}.
 //
