@@ -1,5 +1,7 @@
 #include "forecasts.h"
 
+#include "../forecast_document.h"
+
 #include "cadereau/twin/error.h"
 
 #include <fmt/format.h>
@@ -33,13 +35,7 @@ double number(const json& request, const char* name, double fallback, double low
   return x;
 }
 
-std::string_view group_of(const std::string& kind) {
-  if (kind == "road_closed") return "roads";
-  if (kind == "asset_on_backup" || kind == "asset_failed" || kind == "asset_cut_off") return "assets";
-  if (kind == "zone_flooded" || kind == "zone_without_power" || kind == "zone_unreachable" || kind == "zone_access_degraded")
-    return "zones";
-  return {};
-}
+std::string_view group_of(const std::string& kind) { return forecast_impact_group(kind); }
 
 constexpr const char* kGroups[] = {"roads", "assets", "zones"};
 

@@ -18,6 +18,8 @@
 #include "audit_record.h"
 #include "data_files.h"
 
+#include "../forecast_document.h"
+
 #include "cadereau/twin/error.h"
 
 #include <fmt/format.h>
@@ -39,12 +41,6 @@ constexpr const char* kResultFile = "result.json";
 constexpr const char* kDocumentFile = "forecast.json";
 // A state not saved within this is given up (the worker restarted).
 constexpr auto kCheckpointWait = std::chrono::seconds(60);
-
-bool impact_kind(const std::string& kind) {
-  return kind == "road_closed" || kind == "asset_on_backup" || kind == "asset_failed" || kind == "asset_cut_off" ||
-         kind == "zone_flooded" || kind == "zone_without_power" || kind == "zone_unreachable" ||
-         kind == "zone_access_degraded";
-}
 
 std::optional<json> read_json(const std::filesystem::path& file) {
   std::ifstream in(file);
@@ -110,7 +106,7 @@ void Session::forecasts_init_locked() const {
 
 void Session::note_happened_locked(const json& e) const {
   const std::string kind = e.value("kind", std::string());
-  if (impact_kind(kind)) {
+  if (forecast_impact_kind(kind)) {
     happened_.impacts[{kind, e.value("target", std::string())}].push_back(e.value("t_s", 0.0));
   } else if (kind == "observation" && e.contains("value") && e.value("unit", std::string()) == "m") {
     happened_.readings[e.value("target", std::string())].emplace_back(e.value("measured_s", e.value("t_s", 0.0)),
