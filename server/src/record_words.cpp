@@ -15,6 +15,7 @@ std::string kind_in_words(const std::string& k) {
       {kind::rain, "heavy rain"},
       {kind::water, "water above the threshold"},
       {kind::water_receded, "water receded"},
+      {kind::flood_nudged, "water corrected to the gauge"},
       {kind::action, "order"},
       {kind::road_closed, "road closed"},
       {kind::road_reopened, "road reopened"},

@@ -81,6 +81,8 @@ void write_summary(const scenarios::Scenario& scenario, const sim::engine::Engin
   j["records"] = engine.log().size();
   j["flood_steps"] = engine.flood().steps();
   j["mass_error_rel"] = engine.flood().mass_balance().error_rel();
+  j["volume_nudged_in_m3"] = engine.nudged_water().added_m3;
+  j["volume_nudged_out_m3"] = engine.nudged_water().removed_m3;
   j["flooded_km2"] = k.flooded_km2;
   j["max_depth_m"] = k.max_depth_m;
   j["roads_closed"] = k.roads_closed;

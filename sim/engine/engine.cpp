@@ -48,6 +48,11 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
   auto& im = *impl_;
   if (!(setup_.duration_s > 0.0)) fail("engine", "duration {} s must be positive", setup_.duration_s);
   if (!(setup_.exchange_s > 0.0)) fail("engine", "exchange step {} s must be positive", setup_.exchange_s);
+  if (!(setup_.level_nudge.radius_m >= 0.0) || !std::isfinite(setup_.level_nudge.radius_m))
+    fail("engine", "nudging radius {} m must be a finite distance", setup_.level_nudge.radius_m);
+  if (!(setup_.level_nudge.gain > 0.0 && setup_.level_nudge.gain <= 1.0))
+    fail("engine", "nudging gain {} is outside (0, 1]", setup_.level_nudge.gain);
+  if (!(setup_.nudge_max_age_s >= 0.0)) fail("engine", "nudging age limit {} s must not be negative", setup_.nudge_max_age_s);
 
   // Flood model on the territory grid.
   flood::FloodSetup fs;
@@ -610,6 +615,8 @@ void Engine::report_exchange(double t_s) {
   for (std::size_t a = 0; a < territory_.assets.size(); ++a)
     report.kpis.assets_out_of_service += impacts_->status(a) == impact::AssetStatus::out_of_service;
   report.kpis.vehicles_running = im.traffic ? im.traffic->expected_vehicles() : 0;
+  report.kpis.volume_nudged_in_m3 = nudged_.added_m3;
+  report.kpis.volume_nudged_out_m3 = nudged_.removed_m3;
   std::vector<GaugeLevel> gauges;
   for (const auto& g : gauges_) gauges.push_back({g.id, g.wse_m.back(), g.wse_m.back() - g.bed_m});
   report.gauges = gauges;

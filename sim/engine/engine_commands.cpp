@@ -176,7 +176,42 @@ void Engine::apply_forcing(ForcingChange f) {
   im.command_of_record[id] = j.dump();
 }
 
-void Engine::record_observation(const Observation& o) { impl_->observations_taken.push_back({time_s_, o}); }
+void Engine::record_observation(const Observation& o) {
+  impl_->observations_taken.push_back({time_s_, o});
+  if (setup_.nudge_levels) nudge_to(o);
+}
+
+void Engine::nudge_to(const Observation& o) {
+  auto& im = *impl_;
+  // A failed sensor says nothing of the water; a stale reading says what it
+  // was, not what it is. A rated gauge's reading is a stream's flow (the
+  // server turns it into an inflow), not a level to impose.
+  if (o.failed || time_s_ - o.t_s > setup_.nudge_max_age_s) return;
+  const auto sensor = std::find_if(territory_.sensors.begin(), territory_.sensors.end(),
+                                   [&](const twin::Sensor& s) { return s.id == o.sensor_id; });
+  if (sensor == territory_.sensors.end() || sensor->kind != twin::SensorKind::level_gauge || !sensor->rating.empty())
+    return;
+  const auto g = static_cast<std::size_t>(
+      std::find_if(gauges_.begin(), gauges_.end(), [&](const GaugeSeries& s) { return s.id == o.sensor_id; }) -
+      gauges_.begin());
+  if (g == gauges_.size()) return;  // off the flood grid
+  const std::size_t cell = im.gauge_cell[g];
+  if (!flood_->inside(cell)) return;
+  // The reading is a depth above the gauge's datum, taken to be the bed of
+  // its flood cell, the same bed the engine reports the gauge's level from.
+  const double model_m = flood_->depth_m(cell);
+  const flood::NudgeResult n = flood_->nudge_level(cell, gauges_[g].bed_m + o.value, setup_.level_nudge);
+  if (n.cells == 0) return;
+  nudged_.added_m3 += n.added_m3;
+  nudged_.removed_m3 += n.removed_m3;
+  ++nudged_.nudges;
+  const double net_m3 = n.added_m3 - n.removed_m3;
+  log_.add(time_s_, impact::kind::flood_nudged, o.sensor_id, gauges_[g].location,
+           fmt::format("model {:.2f} m, observed {:.2f} m at {}, now {:.2f} m: {}{:.0f} m3 over {} cell{}", model_m,
+                       o.value, impact::clock_text(o.t_s), n.nudged_wse_m - gauges_[g].bed_m, net_m3 < 0.0 ? "-" : "+",
+                       std::abs(net_m3), n.cells, n.cells > 1 ? "s" : ""),
+           {});
+}
 
 void Engine::note_command(std::uint64_t record, const TimedAction& action) {
   auto& im = *impl_;

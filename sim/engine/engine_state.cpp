@@ -156,6 +156,9 @@ EngineState Engine::capture_state() const {
   j["next_access_s"] = im.next_access_s;
   j["baseline_route"] = im.baseline_route;
   j["stalled_count"] = stalled_vehicles_;
+  // The flood's own balance restarts from the restored water; the water the
+  // gauges moved before the save is counted on here.
+  j["nudged_water"] = {{"added_m3", nudged_.added_m3}, {"removed_m3", nudged_.removed_m3}, {"nudges", nudged_.nudges}};
   // The forcing as it stands, changes by injects and feeds included: a run
   // resumed from here goes on with it, not with the scenario's.
   const auto series = [](const flood::TimeSeries& ts) {
@@ -287,6 +290,12 @@ void Engine::resume(const EngineState& state, const std::string& where) {
     im.next_access_s = j.at("next_access_s").get<double>();
     im.baseline_route = j.at("baseline_route").get<std::vector<std::vector<std::size_t>>>();
     stalled_vehicles_ = j.at("stalled_count").get<long>();
+    if (j.contains("nudged_water")) {  // states from before nudging have none
+      const auto& n = j["nudged_water"];
+      nudged_.added_m3 = n.at("added_m3").get<double>();
+      nudged_.removed_m3 = n.at("removed_m3").get<double>();
+      nudged_.nudges = n.at("nudges").get<std::size_t>();
+    }
     // Units on their way (states from before units existed have none).
     im.units_sent = j.value("units_sent", std::uint64_t{0});
     im.units.clear();

@@ -160,8 +160,8 @@ RainZones nearest_gauge_zones(const twin::GridSpec& grid, const std::vector<twin
 }
 
 double MassBalance::error_rel() const {
-  const double scale = std::max({initial_m3 + rain_m3 + inflow_m3, stored_m3, 1e-12});
-  return std::abs(stored_m3 - initial_m3 - rain_m3 - inflow_m3 + outflow_m3) / scale;
+  const double scale = std::max({initial_m3 + rain_m3 + inflow_m3 + nudged_in_m3, stored_m3, 1e-12});
+  return std::abs(stored_m3 - initial_m3 - rain_m3 - inflow_m3 + outflow_m3 - nudged_in_m3 + nudged_out_m3) / scale;
 }
 
 FloodModel::FloodModel(FloodSetup setup) : setup_(std::move(setup)) {
@@ -878,7 +878,7 @@ void FloodModel::restore(const FloodState& state) {
   time_s_ = state.time_s;
   tiny_steps_in_a_row_ = 0;
   initial_m3_ = stored * cell_area_m2_;
-  rain_m3_ = inflow_m3_ = outflow_m3_ = 0.0;
+  rain_m3_ = inflow_m3_ = outflow_m3_ = nudged_in_m3_ = nudged_out_m3_ = 0.0;
   update_wet_box();
   next_dt_s_ = stable_dt_s();
 }
@@ -889,6 +889,8 @@ MassBalance FloodModel::mass_balance() const {
   m.rain_m3 = rain_m3_;
   m.inflow_m3 = inflow_m3_;
   m.outflow_m3 = outflow_m3_;
+  m.nudged_in_m3 = nudged_in_m3_;
+  m.nudged_out_m3 = nudged_out_m3_;
   double stored = 0.0;
   for (double h : h_) stored += h;
   m.stored_m3 = stored * cell_area_m2_;

@@ -89,6 +89,15 @@ struct EngineSetup {
 
   std::vector<TimedAction> actions;
 
+  // Readings of level gauges without a rating curve nudge the water around
+  // the gauge toward them (flood::FloodModel::nudge_level); the reading is
+  // the depth above the bed of the flood cell holding the gauge. A reading
+  // measured more than nudge_max_age_s before the engine takes it, or a
+  // failed one, is recorded and nudges nothing.
+  bool nudge_levels = true;
+  flood::LevelNudge level_nudge;  // radius (m) and gain
+  double nudge_max_age_s = 600.0;
+
   // Recording: an HDF5 session file with every record as an event, gauge
   // levels and counts as series, and water-depth frames.
   std::optional<std::filesystem::path> recording;
@@ -120,6 +129,14 @@ struct EngineTimings {
   double impacts_s = 0.0;
   double recording_s = 0.0;
   double total_s = 0.0;
+};
+
+// Water the level gauges' readings put on the flood grid and took off it
+// since the start of the run (a resumed run counts from the run it resumes).
+struct NudgedWater {
+  double added_m3 = 0.0;
+  double removed_m3 = 0.0;
+  std::size_t nudges = 0;  // readings that changed the water
 };
 
 // A level gauge's water-surface elevation over time.
@@ -177,6 +194,7 @@ class Engine {
   const traffic::TrafficModel* traffic() const;
   const EngineTimings& timings() const { return timings_; }
   const std::vector<GaugeSeries>& gauges() const { return gauges_; }
+  const NudgedWater& nudged_water() const { return nudged_; }
   const twin::Territory& territory() const { return territory_; }
   // Road edges closed now (by water or by an action), as network edge indices.
   std::vector<std::size_t> closed_edges() const;
@@ -210,6 +228,8 @@ class Engine {
   void apply_commands();
   void apply_forcing(ForcingChange change);
   void record_observation(const Observation& observation);
+  // A fresh reading of an unrated level gauge: the water around it moves toward it.
+  void nudge_to(const Observation& observation);
   void note_command(std::uint64_t record, const TimedAction& action);
   // Emergency units (engine_units.cpp).
   void check_dispatch(const Dispatch& dispatch) const;
@@ -234,6 +254,7 @@ class Engine {
   long stalled_vehicles_ = 0;
   int teleports_put_back_ = 0;
   double people_at_risk_ = 0.0;  // in vehicles caught by water, so far
+  NudgedWater nudged_;
 };
 
 // The commands submitted to the engine that recorded this file (not the

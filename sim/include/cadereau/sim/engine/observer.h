@@ -20,6 +20,9 @@ struct Kpis {
   double people_at_risk = 0.0;            // in vehicles caught by water, since the start
   std::size_t assets_out_of_service = 0;  // now
   int vehicles_running = 0;               // on the network or waiting to enter it
+  // Water the level gauges' readings put on the flood and took off it, since the start.
+  double volume_nudged_in_m3 = 0.0;
+  double volume_nudged_out_m3 = 0.0;
 };
 
 struct GaugeLevel {

@@ -73,14 +73,37 @@ struct FloodSetup {
   double inertial_alpha = 0.7;              // local_inertial: dt = alpha dx / sqrt(g h_max)
 };
 
-// Volumes in m3 since the start.
+// Volumes in m3 since the start (or since the last restore()). Water put on
+// or taken off the grid by nudge_level() is counted apart from the forcing:
+// stored = initial + rain + inflow - outflow + nudged_in - nudged_out.
 struct MassBalance {
   double initial_m3 = 0.0;
   double rain_m3 = 0.0;
   double inflow_m3 = 0.0;
   double outflow_m3 = 0.0;
+  double nudged_in_m3 = 0.0;   // added to bring the water up to a gauge's reading
+  double nudged_out_m3 = 0.0;  // taken out to bring it down
   double stored_m3 = 0.0;
   double error_rel() const;
+};
+
+// How a level gauge's reading corrects the water around it (nudge_level).
+struct LevelNudge {
+  // Cells whose centre lies within this distance of the gauge cell's centre
+  // may move, weighted by Cressman's (R^2 - d^2) / (R^2 + d^2).
+  double radius_m = 80.0;
+  // The share of the gap between the model and the reading closed at the
+  // gauge by one reading, in (0, 1].
+  double gain = 0.5;
+};
+
+// What one nudge did.
+struct NudgeResult {
+  double model_wse_m = 0.0;   // water surface at the gauge cell before (the bed where dry)
+  double nudged_wse_m = 0.0;  // and after
+  double added_m3 = 0.0;      // water put on the grid
+  double removed_m3 = 0.0;    // water taken off it
+  std::size_t cells = 0;      // cells whose depth changed
 };
 
 // The water on the grid at one time: what a forecast or a what-if branch
@@ -143,9 +166,28 @@ class FloodModel {
   void replace_rain(double from_s, const TimeSeries& series);
   void replace_zone_rain(std::size_t zone, double from_s, const TimeSeries& series);
 
+  // Relaxes the water surface around a level gauge toward a reading
+  // (Newtonian nudging), now, between two steps. gap = target_wse_m minus
+  // the surface at gauge_cell. Starting from gauge_cell, cells within
+  // how.radius_m joined to it through water (4-neighbours) move their
+  // surface by gain x w(d) x gap, w the Cressman weight of their distance:
+  // the local slope of the water is kept rather than flattened. No cell is
+  // moved past target_wse_m (one already beyond it stays as it is) and no
+  // depth goes below zero. Raising, a dry cell joins when the surface of
+  // the wet cell it is reached from, so raised, lies above its bed: water
+  // spreads onto low ground next to the gauge's water, never onto ground
+  // above the reading. Lowering takes water from wet cells only. A wet
+  // cell keeps its velocity (its discharge scales with its depth), water
+  // put on dry ground is at rest, a cell drained dry loses its discharge;
+  // the face discharges of the local-inertial scheme are left as they are.
+  // The volumes go to the mass balance as nudged_in_m3 and nudged_out_m3.
+  // Throws cadereau::Error for a cell outside the domain, a target that is
+  // not finite, a negative radius or a gain outside (0, 1].
+  NudgeResult nudge_level(std::size_t gauge_cell, double target_wse_m, const LevelNudge& how);
+
   FloodState capture() const;
-  // Replaces the water and the clock. The mass balance restarts from the
-  // restored volume; envelopes keep their maxima. Throws cadereau::Error when
+  // Replaces the water and the clock. The mass balance (nudged volumes
+  // included) restarts from the restored volume; envelopes keep their maxima. Throws cadereau::Error when
   // the state does not fit the grid or holds negative or non-finite depths.
   void restore(const FloodState& state);
   MassBalance mass_balance() const;
@@ -233,6 +275,7 @@ class FloodModel {
   std::uint64_t steps_ = 0;
   std::uint64_t cell_updates_ = 0;
   double rain_m3_ = 0.0, inflow_m3_ = 0.0, outflow_m3_ = 0.0, initial_m3_ = 0.0;
+  double nudged_in_m3_ = 0.0, nudged_out_m3_ = 0.0;
   std::size_t inside_count_ = 0;
 };
 
