@@ -111,6 +111,9 @@ int run_scenario(const scenarios::Scenario& scenario, const std::filesystem::pat
   const std::filesystem::path recording = *setup.recording;
   if (options.brief) setup.recording.reset();
   setup.flood_threads = options.threads;
+  // Readings re-run here are an exercise's injects (its counterfactual):
+  // false readings that mislead players, not the water.
+  setup.nudge_levels = false;
   setup.resume = options.resume;
   setup.resume_where = options.resume_where;
   setup.actions.insert(setup.actions.end(), options.added_actions.begin(), options.added_actions.end());

@@ -311,6 +311,9 @@ int EngineWorker::run() {
   const auto earlier = session_recordings(session_dir_);
   setup.recording = next_recording(session_dir_);
   setup.keyframe_every_s = kCheckpointEvery_s;
+  // Only a live session's readings are the world's: an exercise's false
+  // readings mislead the players, not the water.
+  setup.nudge_levels = session.value("mode", std::string()) == "live";
   setup.meta.run_options_json = json{{"kind", kScenarioRunKind},
                                      {"scenario_file", scenario.file.string()},
                                      {"scenario_yaml", scenario.text},
