@@ -114,6 +114,14 @@ def t_threshold_alert(ctx):
     r = c.post("olga", f"/sessions/{sid}/alerts", a["cap_draft"])
     check(r.status_code == 201 and r.json()["state"] == "awaiting_approval", f"the CAP draft sent: {r.status_code} {r.text}")
     check(r.json()["reach"]["people"] >= 0, f"no reach: {r.text}")
+    # Still high: no second alert. Down well below, then up again: the new rise alerts.
+    dev, b = ctx["devices"]["lg-ales-amont"], ctx["broker"]
+    for level in (2.4, 0.1, 2.5):
+        b.publish(uplink(dev, {"water_level_m": level}), dev)
+        wait_for(f"the reading {level}", lambda: any(e["target"] == "lg-ales-amont" and e["value"] == level
+                                                     for e in events(c, sid, "observation")))
+    observed = [e for e in events(c, sid, "threshold_alert") if e["target"] == "lg-ales-amont" and e["basis"] == "observed"]
+    check(len(observed) == 2 and observed[1]["value_m"] == 2.5, f"the alerts after a fall and a rise: {observed}")
 
 
 def t_asked_and_scored(ctx):

@@ -346,7 +346,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t next_checkpoint_ = 1;
   std::map<std::string, double> forecast_basis_;     // each gauge's value when the last forecast was asked
   std::map<std::string, double> gauge_now_;          // each gauge's latest value (level m, rain mm/h)
-  std::set<std::string> thresholds_alerted_;         // "basis gauge above_m" already told
+  mutable std::set<std::string> thresholds_alerted_;  // "basis gauge above_m" told, not re-armed since
 
   std::shared_ptr<EventJournal> journal_;  // own (exercise, live) or the replayed one's
   std::unique_ptr<InjectBook> injects_;    // exercises only

@@ -39,6 +39,13 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr const char* kForecastsDir = "forecasts";
 constexpr const char* kResultFile = "result.json";
 constexpr const char* kDocumentFile = "forecast.json";
+// A threshold alerts again once a reading is this far below it.
+constexpr double kRearm_m = 0.2;
+
+std::string threshold_key(const std::string& basis, const std::string& gauge, double above_m) {
+  return fmt::format("{} {} {:.3f}", basis, gauge, above_m);
+}
+
 // A state not saved within this is given up (the worker restarted).
 constexpr auto kCheckpointWait = std::chrono::seconds(60);
 
@@ -106,7 +113,9 @@ void Session::forecasts_init_locked() const {
 
 void Session::note_happened_locked(const json& e) const {
   const std::string kind = e.value("kind", std::string());
-  if (forecast_impact_kind(kind)) {
+  if (kind == "threshold_alert") {
+    thresholds_alerted_.insert(threshold_key(e.value("basis", std::string()), e.value("target", std::string()), e.value("above_m", 0.0)));
+  } else if (forecast_impact_kind(kind)) {
     happened_.impacts[{kind, e.value("target", std::string())}].push_back(e.value("t_s", 0.0));
   } else if (kind == "observation" && e.contains("value") && e.value("unit", std::string()) == "m") {
     happened_.readings[e.value("target", std::string())].emplace_back(e.value("measured_s", e.value("t_s", 0.0)),
@@ -132,10 +141,14 @@ void Session::note_reading_locked(const std::string& sensor, twin::SensorKind ki
       forecast_due_ = fmt::format("the rain at {} went from {:.0f} to {:.0f} mm/h since the last forecast", sensor, was, now);
   }
   if (kind != twin::SensorKind::level_gauge || !alert_book_) return;
-  // A reading past a procedure's threshold is an alert of its own, whatever the twin says.
+  // A reading past a procedure's threshold is an alert of its own, whatever
+  // the twin says; once the water that passed it is well below again, the
+  // next rise (forecast or read) alerts again.
   try {
     for (const auto& [gauge, above_m] : procedure_book_locked().gauge_thresholds())
-      if (gauge == sensor && value >= above_m)
+      if (gauge == sensor && value < above_m - kRearm_m && thresholds_alerted_.erase(threshold_key("observed", gauge, above_m)))
+        thresholds_alerted_.erase(threshold_key("forecast", gauge, above_m));
+      else if (gauge == sensor && value >= above_m)
         threshold_alert_locked("observed", gauge, above_m, value, measured_s,
                                fmt::format("a reading of {:.2f} m at {}", value, clock_text(record_.value("start", std::string()), measured_s)));
   } catch (const Error& e) {
@@ -145,8 +158,7 @@ void Session::note_reading_locked(const std::string& sensor, twin::SensorKind ki
 
 void Session::threshold_alert_locked(const std::string& basis, const std::string& gauge, double above_m, double value_m,
                                      double at_s, const std::string& detail) {
-  const std::string key = fmt::format("{} {} {:.3f}", basis, gauge, above_m);
-  if (!thresholds_alerted_.insert(key).second) return;
+  if (!thresholds_alerted_.insert(threshold_key(basis, gauge, above_m)).second) return;
   const auto& territory = alert_book_locked().territory();
   const twin::CrsTransform to_geo(territory.crs, twin::Crs::wgs84());
   AlertBasis b;
