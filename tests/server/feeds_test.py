@@ -19,172 +19,17 @@ Every wait is bounded; the server and the broker are killed whatever happens.
 """
 
 import argparse
-import datetime
-import getpass
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
-import uuid
 
-import requests
-
-PASSWORD = "correct horse battery"
-USERS = {"olga": ("operator", None), "eva": ("observer", None)}
-
-
-class Fail(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise Fail(message)
-
-
-def wait_for(what, predicate, timeout=30, every=0.2):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(every)
-    raise Fail(f"timed out after {timeout} s waiting for {what} (last: {last})")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def now_iso(offset_s=0.0):
-    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset_s)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def uplink(dev_eui, obj, time_iso=None, dedup=None):
-    return {"deduplicationId": dedup or str(uuid.uuid4()), "time": time_iso or now_iso(),
-            "deviceInfo": {"tenantId": "t", "applicationId": "nimes", "deviceName": dev_eui, "devEui": dev_eui.lower()},
-            "fCnt": 1, "fPort": 2, "data": "AAE=", "object": obj}
-
-
-class Broker:
-    def __init__(self, folder, port):
-        self.folder, self.port, self.proc = folder, port, None
-        with open(os.path.join(folder, "mosquitto.conf"), "w") as f:
-            # Run as root, mosquitto would become user "mosquitto", which cannot write here.
-            f.write(f"user {getpass.getuser()}\nlistener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-                    f"persistence_location {folder}/\nautosave_interval 1\nlog_dest file {folder}/mosquitto.log\n")
-
-    def start(self):
-        self.proc = subprocess.Popen(["mosquitto", "-c", os.path.join(self.folder, "mosquitto.conf")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for("mosquitto to listen", lambda: self._listening(), timeout=10)
-
-    def _listening(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()  # mosquitto saves its persistence file on SIGTERM
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def publish(self, payload, dev_eui="0000000000000000"):
-        text = payload if isinstance(payload, str) else json.dumps(payload)
-        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port), "-q", "1",
-                        "-t", f"application/nimes/device/{dev_eui.lower()}/event/up", "-m", text],
-                       check=True, timeout=10)
-
-
-class Server:
-    def __init__(self, binary, data, mqtt_port):
-        self.binary, self.data, self.mqtt_port, self.proc, self.url = binary, data, mqtt_port, None, None
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [self.binary, "serve", "--data", self.data, "--listen", "127.0.0.1:0", "--plain-http",
-             "--mqtt", f"127.0.0.1:{self.mqtt_port}"],
-            stdout=subprocess.PIPE, stderr=open(os.path.join(self.data, "..", "serve.log"), "ab"), text=True)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            if line.startswith("listening on "):
-                self.url = line.split()[-1].strip() + "/api/v1"
-                return
-            if self.proc.poll() is not None:
-                break
-        raise Fail("the server did not start")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-class Client:
-    def __init__(self, server):
-        self.server, self.tokens = server, {}
-
-    def http(self):
-        s = requests.Session()
-        s.trust_env = False
-        return s
-
-    def login(self, user):
-        r = self.http().post(self.server.url + "/login", json={"user": user, "password": PASSWORD}, timeout=20)
-        check(r.status_code == 200, f"login {user}: {r.status_code} {r.text}")
-        self.tokens[user] = r.json()["token"]
-
-    def headers(self, user):
-        return {"Authorization": "Bearer " + self.tokens[user]}
-
-    def get(self, user, path):
-        return self.http().get(self.server.url + path, headers=self.headers(user), timeout=20)
-
-    def post(self, user, path, body, raw=None, root=False):
-        url = (self.server.url[:-len("/api/v1")] if root else self.server.url) + path
-        if raw is not None:
-            return self.http().post(url, headers=dict(self.headers(user), **{"Content-Type": "application/json"}),
-                                    data=raw, timeout=20)
-        return self.http().post(url, headers=self.headers(user), json=body, timeout=20)
-
-
-def events(c, sid, kind=None):
-    out, after = [], 0
-    while True:
-        r = c.get("olga", f"/sessions/{sid}/events?after={after}")
-        check(r.status_code == 200, f"events: {r.status_code}")
-        page = r.json()
-        if not page:
-            return [e for e in out if kind is None or e["kind"] == kind]
-        out += page
-        after = page[-1]["seq"]
-
-
-def feeds(c, sid):
-    r = c.get("olga", f"/sessions/{sid}/feeds")
-    check(r.status_code == 200, f"feeds: {r.status_code} {r.text}")
-    return r.json()
+from live_support import (PASSWORD, USERS, Broker, Client, Fail, Server, check, events, feeds, free_port, now_iso,
+                          uplink, wait_for)
 
 
 def sensor(c, sid, sensor_id):
