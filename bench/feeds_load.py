@@ -15,7 +15,9 @@ What it does
 
 What the numbers mean
     lost         uplinks published (acknowledged by the broker) whose
-                 observation never came on the stream, nor in /events.
+                 observation is neither on the stream nor in /events by the
+                 end of the drain (--drain s after the last publish): lost,
+                 or so late that a live twin would not care.
     twice        observation events of the same uplink (its payload digest)
                  beyond the first. Targets: both 0.
     latency      from just before the publish call to the receipt of the
@@ -124,6 +126,8 @@ class StreamWatcher:
         self.url, self.headers = url, headers
         self.seen = {}      # digest -> first receipt (time.monotonic())
         self.events = 0     # observation events received
+        self.steps = []     # (receipt, sim t_s) of the engine's steps (kpi messages)
+        self.clocks = []    # receipts of the server's clock messages (one a second)
         self.stop = threading.Event()
         self.ready = threading.Event()
         self.error = None
@@ -141,6 +145,10 @@ class StreamWatcher:
                         continue
                     now = time.monotonic()
                     m = json.loads(text)
+                    if m.get("type") == "kpi":
+                        self.steps.append((now, m.get("t_s")))
+                    elif m.get("type") == "clock":
+                        self.clocks.append(now)
                     if m.get("kind") == "observation":
                         self.events += 1
                         self.seen.setdefault(m["digest"], now)

@@ -7,7 +7,8 @@ the demo territory, and plays the level gauges of 07:05-07:15 at 120 times
 real time, one reading a minute, with gaps and duplicates. Checks: every
 reading published lands once as an observation (sent = observations, the
 duplicates counted on /feeds and not recorded, the gaps absent), a town
-gauge's values are its depth in the recording, and bad options are refused
+gauge's values are its depth in the recording, every reading is in the
+command log and a worker started again journals none twice, and bad options are refused
 with a clear message (an unknown sensor, a speed out of range, a broker that
 does not answer).
 
@@ -21,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -113,6 +115,23 @@ def t_values(ctx):
     check(compared > 0, "no town gauge compared")
 
 
+def t_worker_restart(ctx):
+    """Every reading is in the command log; a worker started again is re-fed them and none is journalled twice."""
+    c, sid = ctx["c"], ctx["sid"]
+    before = events(c, sid, "observation")
+    with open(os.path.join(ctx["data"], "sessions", sid, "commands.jsonl")) as f:
+        logged = [json.loads(line) for line in f if line.strip()]
+    tickets = {x["ticket"] for x in logged if x.get("event", {}).get("kind") == "observation"}
+    check(tickets == {e["ticket"] for e in before}, f"{len(before)} observations, {len(tickets)} in commands.jsonl")
+    worker = c.get("olga", f"/sessions/{sid}").json()["worker"]
+    os.kill(worker["pid"], signal.SIGKILL)  # the engine worker of the server this test started
+    wait_for("the worker to be started again", lambda: (lambda w: w["restarts"] == worker["restarts"] + 1
+             and w["state"] == "ready")(c.get("olga", f"/sessions/{sid}").json()["worker"]), timeout=120)
+    time.sleep(2.0)  # the re-fed readings' answers come now
+    after = events(c, sid, "observation")
+    check(len(after) == len(before), f"{len(before)} observations before the restart, {len(after)} after")
+
+
 def t_refusals(ctx):
     """Bad options are refused with a clear message."""
     base = [ctx["cadereau"], "feed", "play", ctx["scenario"], "--territory", ctx["territory"],
@@ -132,7 +151,7 @@ def t_refusals(ctx):
           and "cadereau run" in r.stdout, f"without a recording: {r.returncode} {r.stdout} {r.stderr}")
 
 
-CHECKS = [t_play, t_values, t_refusals]
+CHECKS = [t_play, t_values, t_worker_restart, t_refusals]
 
 
 def main():
@@ -167,7 +186,7 @@ def main():
             sid = open_live_session(c)
             ctx = {"c": c, "broker": broker, "sid": sid, "territory": args.territory, "cadereau": args.cadereau,
                    "scenario": args.scenario, "recording": os.path.join(out, "recording.h5"),
-                   "gauges": level_gauges(args.territory)}
+                   "gauges": level_gauges(args.territory), "data": data}
             for t in CHECKS:
                 started = time.time()
                 try:
