@@ -87,12 +87,13 @@ Playing the flagship's sensors from $from to $until at speed $speed (Ctrl-C stop
 
 EOF
 
-# The town gauges' levels come from a run of the flagship, made once per data folder.
-if [ ! -f "$data/flagship-run/recording.h5" ]; then
-  echo "live-demo: running the flagship headless once for its gauge levels ($data/flagship-run)..."
-  "$cadereau" run "$scenario" --out "$data/flagship-run" --territory "$data/territories/demo" --no-snapshots >/dev/null
+# The town gauges' levels come from a run of the flagship to the window's end, made once.
+run="$data/flagship-run-${until/:/}"
+if [ ! -f "$run/recording.h5" ]; then
+  echo "live-demo: running the flagship headless to $until once for its gauge levels ($run)..."
+  "$cadereau" run "$scenario" --out "$run" --territory "$data/territories/demo" --until "$until" --no-snapshots >/dev/null
 fi
-"$cadereau" feed play "$scenario" --mqtt "127.0.0.1:$mqtt_port" --recording "$data/flagship-run/recording.h5" \
+"$cadereau" feed play "$scenario" --mqtt "127.0.0.1:$mqtt_port" --recording "$run/recording.h5" \
   --territory "$data/territories/demo" --from "$from" --until "$until" --speed "$speed" --noise "$noise" &
 pids+=($!)
 wait "${pids[-1]}"
