@@ -34,7 +34,6 @@ Runs about 5 minutes on 2 cores. Prints one table line per noise level
 import argparse
 import bisect
 import json
-import math
 import os
 import random
 import shutil

@@ -5,6 +5,7 @@
 #include "record_target.h"
 #include "run_command.h"
 
+#include "feeds/feed_play.h"
 #include "greenwave_command.h"
 #include "replay_command.h"
 #include "serve_command.h"
@@ -100,6 +101,21 @@ constexpr CommandHelp kCommands[] = {
                                         users, sessions and the audit log (default listen
                                         127.0.0.1:8443); --mqtt subscribes to the ChirpStack
                                         uplinks of a broker for the live sessions' sensors
+)"},
+    {"feed", R"(  feed play SCENARIO.yaml --mqtt HOST:PORT [--speed X] [--from TIME] [--until TIME]
+        [--every S] [--recording FILE.h5] [--territory DIR] [--sensors ID,...] [--noise SIGMA]
+        [--gaps P] [--duplicates P] [--seed N] [--application ID] [--connect-timeout S]
+                                        a feed simulator: publish the scenario's sensor readings
+                                        as ChirpStack v4 uplinks (QoS 1) on the territory's
+                                        devices, one per sensor every S s of scenario time
+                                        (300), its clock mapped onto now at X times real time
+                                        (0.1 to 3600, 1); rain gauges the scenario's rain,
+                                        gauges carrying an inflow its stage on their rating
+                                        curve, other level gauges their depth in a recording of
+                                        the scenario (`cadereau run`); no traffic counts;
+                                        --noise adds SIGMA m to levels and SIGMA x 100 % to
+                                        rain, --gaps drops and --duplicates repeats a share P
+                                        of uplinks, all drawn from --seed
 )"},
     {"user", R"(  user add NAME --role ROLE [--cell CELL] --data DIR
                                         add a server user; the password is one line on
@@ -312,6 +328,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (args[0] == "worker") {  // started by serve, not listed
       Args a(args, 1);
       return worker::worker_command(a, out, err);
+    }
+    if (args[0] == "feed") {
+      if (args.size() < 2 || args[1] != "play") throw UsageError{"feed needs a subcommand: play"};
+      Args a(args, 2);
+      return feeds::feed_play_command(a, out, err);
     }
     if (args[0] == "user") return user_command({args.begin() + 1, args.end()}, std::cin, out, err);
     if (args[0] == "territory") {

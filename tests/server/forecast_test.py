@@ -21,17 +21,12 @@ Every wait is bounded; the server and the broker are killed whatever happens.
 import argparse
 import asyncio
 import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 import websockets
 
-from feeds_test import PASSWORD, USERS, Broker, Client, Fail, Server, check, events, feeds, free_port, uplink, wait_for
+from live_support import check, events, feeds, open_live_session, run_live_test, uplink, wait_for
 
 
 def forecasts(c, sid):
@@ -166,59 +161,13 @@ def main():
     parser.add_argument("--cadereau", required=True)
     parser.add_argument("--territory", required=True)
     args = parser.parse_args()
-    if not shutil.which("mosquitto") or not shutil.which("mosquitto_pub"):
-        print("SKIP: mosquitto and mosquitto_pub are not installed (scripts/setup.sh installs them)")
-        return 0
-    with tempfile.TemporaryDirectory(prefix="cadereau-forecast-") as tmp:
-        data = os.path.join(tmp, "data")
-        os.makedirs(os.path.join(data, "territories"))
-        os.symlink(os.path.abspath(args.territory), os.path.join(data, "territories", "demo"))
-        for user, (role, cell) in USERS.items():
-            subprocess.run([args.cadereau, "user", "add", user, "--role", role, "--data", data],
-                           input=PASSWORD + "\n", text=True, check=True, capture_output=True)
-        broker_dir = os.path.join(tmp, "broker")
-        os.makedirs(broker_dir)
-        broker = Broker(broker_dir, free_port())
-        server = Server(args.cadereau, data, broker.port)
-        failures = 0
-        try:
-            broker.start()
-            server.start()
-            c = Client(server)
-            for user in USERS:
-                c.login(user)
-            r = c.post("olga", "/sessions", {"mode": "live", "territory": "demo",
-                                             "forecast": {"every_min": 60, "horizon_min": 3, "jump_m": 0.3}})
-            check(r.status_code == 201 and r.json()["forecast"]["horizon_min"] == 3, f"live session: {r.status_code} {r.text}")
-            sid = r.json()["id"]
-            wait_for("the engine", lambda: c.get("olga", f"/sessions/{sid}").json()["worker"]["state"] == "ready", 90)
-            check(c.post("olga", f"/sessions/{sid}/clock", {"command": "start"}).status_code == 200, "start the live clock")
-            wait_for("the server's subscription", lambda: feeds(c, sid)["server"]["broker"]["connected"], timeout=30)
-            devices = {s["sensor"]: s["device"] for s in feeds(c, sid)["sensors"]}
-            ctx = {"c": c, "broker": broker, "sid": sid, "devices": devices}
-            for t in CHECKS:
-                started = time.time()
-                try:
-                    t(ctx)
-                    print(f"PASS {t.__name__} ({time.time() - started:.1f} s)", flush=True)
-                except Exception as e:
-                    failures += 1
-                    print(f"FAIL {t.__name__}: {e}", flush=True)
-                    if not isinstance(e, Fail):
-                        traceback.print_exc()
-        except Exception as e:
-            failures += 1
-            print(f"FAIL setting up: {e}", flush=True)
-        finally:
-            server.stop()
-            broker.stop()
-            if failures:
-                for log in (os.path.join(tmp, "serve.log"), os.path.join(broker_dir, "mosquitto.log")):
-                    if os.path.exists(log):
-                        print(f"---- {log} (last 30 lines)")
-                        with open(log, errors="replace") as f:
-                            print("".join(f.readlines()[-30:]))
-        return failures
+
+    def context(c, broker, tmp, data, prepared):
+        sid = open_live_session(c, forecast={"every_min": 60, "horizon_min": 3, "jump_m": 0.3})
+        check(c.get("olga", f"/sessions/{sid}").json()["forecast"]["horizon_min"] == 3, "the session's forecast settings")
+        return {"c": c, "broker": broker, "sid": sid, "devices": {s["sensor"]: s["device"] for s in feeds(c, sid)["sensors"]}}
+
+    return run_live_test(args.cadereau, {"demo": args.territory}, "cadereau-forecast-", CHECKS, context)
 
 
 if __name__ == "__main__":

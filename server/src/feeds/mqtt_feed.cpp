@@ -15,13 +15,17 @@ struct MqttFeed::Client {
   Client(const std::string& uri, const std::string& id) : client(uri, id, nullptr) {}
 };
 
-MqttFeed::MqttFeed(const std::string& broker, std::string client_id, Handler handler)
-    : client_id_(std::move(client_id)), handler_(std::move(handler)) {
+std::string mqtt_broker_uri(const std::string& broker, const std::string& option) {
   static const std::regex host_port(R"(([A-Za-z0-9.\-]{1,253}|\[[0-9A-Fa-f:]+\]):([0-9]{1,5}))");
   std::smatch m;
   if (!std::regex_match(broker, m, host_port) || std::stoi(m[2].str()) == 0 || std::stoi(m[2].str()) > 65535)
-    fail("--mqtt", "'{}' is not HOST:PORT (127.0.0.1:1883)", broker);
-  uri_ = "tcp://" + broker;
+    fail(option, "'{}' is not HOST:PORT (127.0.0.1:1883)", broker);
+  return "tcp://" + broker;
+}
+
+MqttFeed::MqttFeed(const std::string& broker, std::string client_id, Handler handler)
+    : client_id_(std::move(client_id)), handler_(std::move(handler)) {
+  uri_ = mqtt_broker_uri(broker);
   try {
     client_ = std::make_unique<Client>(uri_, client_id_);
   } catch (const mqtt::exception& e) {

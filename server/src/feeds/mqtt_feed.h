@@ -48,6 +48,10 @@ class MqttFeed {
   bool stopping_ = false;
 };
 
+// "tcp://HOST:PORT" for a broker given as HOST:PORT. Throws Error
+// (bad_input, naming `option`) for one that does not read.
+std::string mqtt_broker_uri(const std::string& broker, const std::string& option = "--mqtt");
+
 // The uplink topic filter.
 inline constexpr const char* kUplinkTopics = "application/+/device/+/event/up";
 

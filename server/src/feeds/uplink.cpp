@@ -93,4 +93,35 @@ Uplink parse_uplink(std::string_view topic, std::string_view payload) {
   return u;
 }
 
+std::string rfc3339_utc(double epoch_s) {
+  const double whole = std::floor(epoch_s);
+  const auto t = static_cast<std::time_t>(whole);
+  int ms = static_cast<int>(std::lround((epoch_s - whole) * 1000.0));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  if (ms >= 1000) ms = 999;  // rounding must not carry into the next second
+  char text[64];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  return text;
+}
+
+std::string uplink_payload(const Uplink& u, const std::string& application_id, long frame_counter) {
+  nlohmann::json object = nlohmann::json::object();
+  if (u.water_level_m) object["water_level_m"] = *u.water_level_m;
+  if (u.rain_mm) object["rain_mm"] = *u.rain_mm;
+  if (u.vehicles) object["vehicles"] = *u.vehicles;
+  if (u.interval_s) object["interval_s"] = *u.interval_s;
+  std::string eui = u.dev_eui;
+  for (char& c : eui) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const nlohmann::json j = {
+      {"deduplicationId", u.deduplication_id},
+      {"time", rfc3339_utc(u.time_epoch_s)},
+      {"deviceInfo", {{"tenantName", "cadereau"}, {"applicationId", application_id}, {"devEui", eui}}},
+      {"fCnt", frame_counter},
+      {"fPort", 2},
+      {"object", std::move(object)}};
+  return j.dump();
+}
+
 }  // namespace cadereau::server::feeds

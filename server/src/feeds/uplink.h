@@ -29,6 +29,14 @@ struct Uplink {
 // object, no reading in it, a reading that is not a finite number.
 Uplink parse_uplink(std::string_view topic, std::string_view payload);
 
+// The payload ChirpStack v4 publishes for `u` (its digest is not used) from
+// application `application_id`: what parse_uplink reads back, with the
+// usual fields of a real uplink around it (fCnt, fPort, raw data).
+std::string uplink_payload(const Uplink& u, const std::string& application_id, long frame_counter);
+
+// "2026-12-01T04:40:00.123Z" for seconds since the epoch (UTC, milliseconds).
+std::string rfc3339_utc(double epoch_s);
+
 // "2026-12-01T04:40:00.123Z" or with an offset ("+01:00") to seconds since
 // the epoch; nothing when it does not read.
 std::optional<double> rfc3339_epoch_s(std::string_view text);

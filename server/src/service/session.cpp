@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <sys/wait.h>
@@ -76,6 +77,9 @@ double read_reached(const std::filesystem::path& file) {
   return in >> t && std::isfinite(t) && t > 0.0 ? t : 0.0;
 }
 
+// A feed's reading: journalled once durable, not when the engine takes it.
+bool is_feed_observation(const json& event) { return event.value("kind", std::string()) == "observation"; }
+
 // What identifies a record across runs of the engine.
 std::string record_key(const json& r) {
   return fmt::format("{} {} {} at {:.0f} s", r.value("kind", std::string()), r.value("target", std::string()),
@@ -127,6 +131,13 @@ Session::Session(std::filesystem::path dir, json record, std::shared_ptr<EventJo
 }
 
 Session::~Session() {
+  {
+    std::lock_guard lock(mutex_);
+    log_stop_ = true;
+  }
+  log_changed_.notify_all();
+  if (log_committer_.joinable()) log_committer_.join();  // it makes what is written durable first
+  if (log_fd_ >= 0) ::close(log_fd_);
   if (reached_fd_ >= 0) ::close(reached_fd_);
 }
 
@@ -251,14 +262,78 @@ std::uint64_t Session::journal_locked(json event) {
   return journal_->append(std::move(event));
 }
 
-void Session::append_command_line(const json& line) {
+std::uint64_t Session::write_command_line_locked(const json& line) {
   const auto file = dir_ / worker::kCommandsFile;
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) fail_as(ErrorCategory::unavailable, file.string(), "cannot append");
+  if (log_fd_ < 0) log_fd_ = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd_ < 0) fail_as(ErrorCategory::unavailable, file.string(), "cannot append");
   const std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fdatasync(fd) == 0;
-  ::close(fd);
-  if (!ok) fail_as(ErrorCategory::unavailable, file.string(), "cannot append");
+  if (::write(log_fd_, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    fail_as(ErrorCategory::unavailable, file.string(), "cannot append");
+  log_written_ += text.size();
+  return log_written_;
+}
+
+void Session::append_command_line(const json& line, bool durable) {
+  write_command_line_locked(line);
+  if (!durable) {
+    start_committer_locked();
+    log_changed_.notify_one();
+    return;
+  }
+  // The commands waiting for the committer were written before this one:
+  // durable with it, they go to the engine first.
+  const std::uint64_t written = log_written_;
+  if (::fdatasync(log_fd_) != 0)
+    fail_as(ErrorCategory::unavailable, (dir_ / worker::kCommandsFile).string(), "cannot make the command durable");
+  release_durable_locked(written);
+}
+
+void Session::release_durable_locked(std::uint64_t synced) {
+  log_synced_ = std::max(log_synced_, synced);
+  bool journalled = false;
+  while (!log_waiting_.empty() && log_waiting_.front().end <= log_synced_) {
+    DurableSend& d = log_waiting_.front();
+    if (d.journal) {
+      // Its engine's answer finds no request waiting: nothing is journalled twice.
+      if (auto it = pending_.find(d.ticket); it != pending_.end()) {
+        journal_locked(it->second.answer.value_or(json::object()));
+        pending_.erase(it);
+        journalled = true;
+      }
+    }
+    // A worker starting (again) is re-fed it from the file when ready.
+    if (worker_ && worker_state_ == WorkerState::ready) worker_->send(std::move(d.submit));
+    log_waiting_.pop_front();
+  }
+  if (journalled) pump_all_locked();
+}
+
+void Session::start_committer_locked() {
+  if (!log_committer_.joinable()) log_committer_ = std::thread([this] { commit_loop(); });
+}
+
+void Session::commit_loop() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    log_changed_.wait(lock, [&] { return log_stop_ || log_written_ > log_synced_; });
+    if (log_written_ <= log_synced_) return;  // stopping, and everything is durable
+    const std::uint64_t written = log_written_;
+    const int fd = log_fd_;
+    // Lines written meanwhile wait for the next sync: the group.
+    lock.unlock();
+    const bool ok = ::fdatasync(fd) == 0;
+    const int error = errno;
+    lock.lock();
+    if (ok) {
+      release_durable_locked(written);
+      continue;
+    }
+    // The commands wait (the engine does not get them) until the disk takes them.
+    if (log_failures_++ % 100 == 0)
+      spdlog::error("session {}: {} cannot be made durable ({}); its commands wait", id_,
+                    (dir_ / worker::kCommandsFile).string(), std::strerror(error));
+    if (log_changed_.wait_for(lock, std::chrono::milliseconds(100), [&] { return log_stop_; })) return;
+  }
 }
 
 // ---- the worker ----
@@ -311,7 +386,8 @@ void Session::on_worker_line(const std::string& line) {
       outcome["at_s"] = message.value("at_s", 0.0);
     else
       outcome["refused"] = message.value("message", std::string());
-    append_command_line(outcome);
+    // Written before the answer is journalled; durable with the next group.
+    append_command_line(outcome, false);
     auto it = pending_.find(ticket);
     if (it == pending_.end()) return;
     if (type == "ack") {
@@ -384,11 +460,15 @@ void Session::refeed_locked() {
       sent.erase(ticket);
   }
   for (auto& [ticket, j] : sent) {
+    // Not durable yet: the committer sends it once it is.
+    if (std::any_of(log_waiting_.begin(), log_waiting_.end(), [&](const DurableSend& w) { return w.ticket == ticket; }))
+      continue;
     json submit = {{"type", "submit"}, {"ticket", ticket}, {"command", j["command"]}};
     if (j.contains("at_s")) {
       submit["at_s"] = j["at_s"];
-    } else if (!pending_.count(ticket)) {
-      // Its request is gone: the answer is journalled when it comes.
+    } else if (!pending_.count(ticket) && !is_feed_observation(j.value("event", json::object()))) {
+      // Its request is gone: the answer is journalled when it comes (a
+      // feed's reading was journalled once durable).
       pending_[ticket].answer = j.value("event", json::object());
       pending_[ticket].async = true;
     }
@@ -416,7 +496,7 @@ void Session::on_exchange(const json& message) {
     if (g.contains("depth_m")) gauge_depth_m_[g.value("id", std::string())] = g["depth_m"].get<double>();
   std::vector<json> events;
   for (const auto& r : message.value("records", json::array())) {
-    // A feed's reading was journalled when the engine took it, with its device and digest.
+    // A feed's reading is journalled by the session once durable, with its device and digest.
     if (r.value("kind", std::string()) == "observation" &&
         (r.value("by", std::string()) == "mqtt" || r.value("by", std::string()) == "sensorthings"))
       continue;
@@ -615,12 +695,17 @@ void Session::submit_async_locked(sim::engine::Command command, json event) {
   json command_json = json::parse(sim::engine::command_json(command));
   event["command"] = command_json;
   event["ticket"] = ticket;
-  append_command_line({{"ticket", ticket}, {"command", command_json}, {"event", event}});
+  const std::uint64_t end = write_command_line_locked({{"ticket", ticket}, {"command", command_json}, {"event", event}});
   pending_[ticket] = Pending{std::move(event), true};
-  // A worker starting (again) is sent it with the others when ready.
-  if (worker_ && worker_state_ == WorkerState::ready)
-    worker_->send(json{{"type", "submit"}, {"ticket", ticket}, {"command", command_json}}.dump(
-        -1, ' ', false, json::error_handler_t::replace));
+  // To the engine once durable (the committer's next sync). A feed's
+  // reading is acknowledged then: it is safe from that moment, and the
+  // engine, which takes commands between its steps, may take seconds.
+  log_waiting_.push_back({end, ticket,
+                          json{{"type", "submit"}, {"ticket", ticket}, {"command", std::move(command_json)}}.dump(
+                              -1, ' ', false, json::error_handler_t::replace),
+                          is_feed_observation(pending_[ticket].answer.value_or(json::object()))});
+  start_committer_locked();
+  log_changed_.notify_one();
 }
 
 void Session::note(const std::string& source, const json& payload) {

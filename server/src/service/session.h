@@ -32,6 +32,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -39,6 +40,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -248,7 +250,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // Sim time now: a replay's playhead, else the engine's last step.
   double now_s_locked() const;
   std::uint64_t head_locked() const;
-  void append_command_line(const nlohmann::json& line);
+  // Appends a line to the command log (commands.jsonl). `durable`: made
+  // durable (fdatasync) before it returns, with every line written before
+  // it; otherwise written at once (a killed server keeps it) and made
+  // durable with the next group. Throws Error (unavailable).
+  void append_command_line(const nlohmann::json& line, bool durable = true);
   void set_state_locked(SessionState state);
   void deliver_due_locked();
   void deliver_locked(std::size_t index, const std::string& by);
@@ -372,6 +378,34 @@ class Session : public std::enable_shared_from_this<Session> {
   std::map<std::uint64_t, Pending> pending_;
   std::vector<Subscriber> subscribers_;
   std::chrono::steady_clock::time_point last_save_{};
+
+  // ---- the command log, group-committed (session.cpp) ----
+  // A command submitted without waiting (a feed's reading, an inject's
+  // effect) is written to commands.jsonl at once and given to the engine
+  // only once durable, so that a worker started again is re-fed it. One
+  // committer thread makes everything written so far durable with one
+  // fdatasync, then sends what waited for it, in the order written: at a
+  // thousand readings a second, one sync covers many of them. A feed's
+  // reading is acknowledged (its observation event journalled) then too,
+  // rather than when the engine takes it between two of its steps.
+  struct DurableSend {
+    std::uint64_t end = 0;  // the log's length once its line is in, bytes
+    std::uint64_t ticket = 0;
+    std::string submit;     // the message for the worker
+    bool journal = false;   // its event is journalled once durable
+  };
+  std::uint64_t write_command_line_locked(const nlohmann::json& line);
+  void release_durable_locked(std::uint64_t synced);
+  void start_committer_locked();
+  void commit_loop();
+  int log_fd_ = -1;
+  std::uint64_t log_written_ = 0;  // bytes written since opened
+  std::uint64_t log_synced_ = 0;   // of which durable
+  std::deque<DurableSend> log_waiting_;
+  std::condition_variable log_changed_;
+  std::thread log_committer_;
+  bool log_stop_ = false;
+  long log_failures_ = 0;
 };
 
 }  // namespace cadereau::server::service
