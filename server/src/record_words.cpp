@@ -16,6 +16,7 @@ std::string kind_in_words(const std::string& k) {
       {kind::water, "water above the threshold"},
       {kind::water_receded, "water receded"},
       {kind::flood_nudged, "water corrected to the gauge"},
+      {kind::traffic_followed, "traffic set to the counter"},
       {kind::action, "order"},
       {kind::road_closed, "road closed"},
       {kind::road_reopened, "road reopened"},

@@ -37,7 +37,7 @@ constexpr int kWaterFrames = 6;
 
 bool is_consequence(const Impact& i) {
   return i.kind != kind::inflow && i.kind != kind::rain && i.kind != kind::water && i.kind != kind::water_receded &&
-         i.kind != kind::action && i.kind != kind::flood_nudged;
+         i.kind != kind::action && i.kind != kind::flood_nudged && i.kind != kind::traffic_followed;
 }
 
 // Peak of a sum over targets that switch on and off with the records.

@@ -63,6 +63,7 @@ std::string command_json(const Command& command) {
                    nlohmann::json j{{"command", "observation"}, {"sensor", o.sensor_id}, {"t_s", o.t_s},
                                     {"value", o.value},         {"source", o.source}};
                    if (o.failed) j["failed"] = true;
+                   if (o.interval_s) j["interval_s"] = *o.interval_s;
                    return j;
                  },
                  [](const Dispatch& d) {
@@ -112,6 +113,7 @@ Command command_from_json(const std::string& text, const std::string& where) {
       o.value = j.at("value").get<double>();
       o.source = j.value("source", std::string());
       o.failed = j.value("failed", false);
+      if (j.contains("interval_s")) o.interval_s = j["interval_s"].get<double>();
       return o;
     }
     if (type == "dispatch") {

@@ -170,6 +170,9 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
                             // speeds to the last bit (SUMO rounds them to 2 decimals by
                             // default, enough for a resumed run to take another course).
                             "--save-state.rng", "true", "--save-state.precision", "17"};
+    // Counters' edges get their calibrators when SUMO starts.
+    if (setup_.follow_counts) to.counted_edges = counted_edges();
+    for (const auto& edge : to.counted_edges) im.counted.push_back({edge, {}});
     im.traffic = std::make_unique<traffic::TrafficModel>(std::move(to));
     const auto& net = *territory.network;
     for (const auto& a : im.actions) check_action_target(a);
@@ -277,6 +280,7 @@ void Engine::exchange(double t_s) {
   started = Clock::now();
   sample_water(t_s);
   if (im.traffic) follow_units(t_s);
+  if (!im.counted.empty()) sample_counts(t_s);
   timings_.coupling_s += seconds_since(started);
 
   started = Clock::now();

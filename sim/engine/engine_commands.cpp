@@ -79,11 +79,17 @@ void Engine::check_command(const Command& command) const {
             }
           },
           [&](const Observation& o) {
-            const bool known = std::any_of(territory_.sensors.begin(), territory_.sensors.end(),
-                                           [&](const twin::Sensor& s) { return s.id == o.sensor_id; });
-            if (!known) fail_as(ErrorCategory::not_found, "observation", "no sensor '{}' in the territory", o.sensor_id);
+            const auto sensor = std::find_if(territory_.sensors.begin(), territory_.sensors.end(),
+                                             [&](const twin::Sensor& s) { return s.id == o.sensor_id; });
+            if (sensor == territory_.sensors.end())
+              fail_as(ErrorCategory::not_found, "observation", "no sensor '{}' in the territory", o.sensor_id);
+            const std::string where = "observation of " + o.sensor_id;
             if (!std::isfinite(o.value) || !std::isfinite(o.t_s))
-              fail("observation of " + o.sensor_id, "value {} at {} s is not a finite number", o.value, o.t_s);
+              fail(where, "value {} at {} s is not a finite number", o.value, o.t_s);
+            if (o.interval_s && !(std::isfinite(*o.interval_s) && *o.interval_s > 0.0))
+              fail(where, "counting interval {} s is not positive", *o.interval_s);
+            if (sensor->kind == twin::SensorKind::traffic_counter && !o.failed && o.value < 0.0)
+              fail(where, "{} vehicles: a count is not negative", o.value);
           },
           [&](const Dispatch& d) { check_dispatch(d); }},
       command);
@@ -179,6 +185,7 @@ void Engine::apply_forcing(ForcingChange f) {
 void Engine::record_observation(const Observation& o) {
   impl_->observations_taken.push_back({time_s_, o});
   if (setup_.nudge_levels) nudge_to(o);
+  follow_count(o);
 }
 
 void Engine::nudge_to(const Observation& o) {

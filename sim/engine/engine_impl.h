@@ -8,6 +8,7 @@
 #include "engine_recording.h"
 #include "flood_worker.h"
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -49,6 +50,18 @@ struct Engine::Impl {
   std::vector<int> source_of;
   double masks_at_s = -1.0;
   std::vector<std::size_t> gauge_cell;
+  // Edges of traffic counters the traffic follows (EngineSetup::follow_counts),
+  // with the vehicles that had entered each by the end of recent steps
+  // (engine time, count since the traffic model started).
+  struct CountedEdge {
+    std::string edge_id;
+    std::deque<std::pair<double, long>> entered;
+    // The flow of the last reading followed, and the end of its window
+    // (engine time): what a resumed run goes on following.
+    double followed_veh_per_h = 0.0;
+    double followed_until_s = -1.0;
+  };
+  std::vector<CountedEdge> counted;
   // Emergency access.
   std::vector<traffic::AccessPoint> origins;
   std::vector<traffic::AccessPoint> destinations;  // zones first, then assets needing access

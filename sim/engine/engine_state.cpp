@@ -189,6 +189,12 @@ EngineState Engine::capture_state() const {
                      {"free_flow_edges", u.free_flow_edges}, {"dispatch_record", u.dispatch_record},
                      {"closures", u.closures}});
   j["units"] = std::move(units);
+  // Counts being followed: SUMO's state does not hold its calibrators' flows.
+  nlohmann::json counts = nlohmann::json::array();
+  for (const auto& c : im.counted)
+    if (c.followed_until_s > time_s_)
+      counts.push_back({{"edge", c.edge_id}, {"veh_per_h", c.followed_veh_per_h}, {"until_s", c.followed_until_s}});
+  j["counts_followed"] = std::move(counts);
   j["impacts"] = impacts_->save_state();
   j["log"] = log_.save();
   state.engine_json = j.dump();
@@ -375,6 +381,18 @@ void Engine::resume(const EngineState& state, const std::string& where) {
             impacts_->status(a) == impact::AssetStatus::out_of_service &&
             net.find_traffic_light(territory_.assets[a].tls_id))
           im.traffic->set_light_off(territory_.assets[a].tls_id);
+      // Counts followed when the state was saved go on to the end of their
+      // windows (not when this run follows none: a forecast's traffic goes its own way).
+      for (const auto& c : j.value("counts_followed", nlohmann::json::array())) {
+        const auto edge = c.at("edge").get<std::string>();
+        const auto counted = std::find_if(im.counted.begin(), im.counted.end(),
+                                          [&](const Impl::CountedEdge& k) { return k.edge_id == edge; });
+        const double until_s = c.at("until_s").get<double>();
+        if (counted == im.counted.end() || until_s <= t) continue;
+        counted->followed_veh_per_h = c.at("veh_per_h").get<double>();
+        counted->followed_until_s = until_s;
+        im.traffic->follow_count(edge, counted->followed_veh_per_h, std::nullopt, until_s - t);
+      }
     }
     while (im.next_action < im.actions.size() && im.actions[im.next_action].t_s <= t + 1e-9) ++im.next_action;
     im.reacted = im.recorded = log_.size();

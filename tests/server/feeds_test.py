@@ -108,7 +108,8 @@ def t_sensorthings(ctx):
 
 
 def t_twin_follows(ctx):
-    """A rain gauge's reading becomes the rain over its area; a rated gauge's level, the inflow of its stream."""
+    """A rain gauge's reading becomes the rain over its area; a rated gauge's level, the inflow of its stream;
+    a traffic counter's count, the flow on its road."""
     c, b, sid = ctx["c"], ctx["broker"], ctx["sid"]
     with open(os.path.join(ctx["territory"], "sensors.geojson")) as f:
         props = {x["properties"]["id"]: x["properties"] for x in json.load(f)["features"]}
@@ -138,6 +139,16 @@ def t_twin_follows(ctx):
     # A rate no rain gauge measures is refused, and changes nothing.
     b.publish(uplink(props["rg-mas-de-ponge"]["dev_eui"], {"rain_mm": 150.0}), props["rg-mas-de-ponge"]["dev_eui"])
     wait_for("the rejection", lambda: any("mm/h, beyond" in e["reason"] for e in events(c, sid, "observation_rejected")))
+    # A count drives the calibrator on the counter's road; a flow no road carries is refused.
+    counter = props["tc-01"]["dev_eui"]
+    b.publish(uplink(counter, {"vehicles": 60, "interval_s": 300}), counter)
+    followed = wait_for("the count followed", lambda: [e for e in events(c, sid, "traffic_followed")
+                                                      if e["target"] == "tc-01"], timeout=30)
+    check("720 veh/h observed (60 vehicles in 300 s)" in followed[0]["detail"] and "followed from" in followed[0]["detail"],
+          f"the count: {followed[0]}")
+    b.publish(uplink(counter, {"vehicles": 900, "interval_s": 60}), counter)
+    wait_for("the count's rejection", lambda: any(e["target"] == "tc-01" and "veh/h, beyond" in e["reason"]
+                                                  for e in events(c, sid, "observation_rejected")))
 
 
 def t_citizen_reports(ctx):

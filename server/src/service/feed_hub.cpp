@@ -70,6 +70,7 @@ void FeedHub::uplink(const std::string& topic, const std::string& payload) {
   r.water_level_m = u.water_level_m;
   r.rain_mm = u.rain_mm;
   r.vehicles = u.vehicles;
+  r.interval_s = u.interval_s;
   r.digest = u.digest;
   int taken = 0;
   for (const auto& s : sessions) taken += s->observe(r) ? 1 : 0;

@@ -158,6 +158,7 @@ class Session : public std::enable_shared_from_this<Session> {
     double measured_epoch_s = 0.0;
     double received_epoch_s = 0.0;
     std::optional<double> water_level_m, rain_mm, vehicles, result;  // result: SensorThings, in the sensor's unit
+    std::optional<double> interval_s;  // what `vehicles` covers, when the uplink says
     std::string digest;       // of the raw payload
   };
   bool observe(const FeedReading& reading);

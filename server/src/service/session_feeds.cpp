@@ -103,6 +103,19 @@ bool Session::observe(const FeedReading& r) {
   const double interval_s =
       health.last_measured_epoch_s ? std::max(1.0, r.measured_epoch_s - *health.last_measured_epoch_s) : kExpectedInterval_s;
   const double mm_h = sensor->kind == twin::SensorKind::rain_gauge ? *value * 3600.0 / interval_s : 0.0;
+  // A count covers the interval its uplink names, else the time since the counter's previous reading.
+  std::optional<double> count_interval_s;
+  if (sensor->kind == twin::SensorKind::traffic_counter) {
+    count_interval_s = r.interval_s.value_or(interval_s);
+    if (!(*count_interval_s >= 1.0 && *count_interval_s <= 86400.0))
+      return reject(fmt::format("interval_s {} s is implausible (from 1 to 86400)", *count_interval_s));
+    const twin::Edge* edge = territory.network ? territory.network->find_edge(sensor->edge_id) : nullptr;
+    const std::size_t lanes = edge ? std::max<std::size_t>(1, edge->lanes.size()) : 1;
+    const double veh_h = *value * 3600.0 / *count_interval_s;
+    if (veh_h > static_cast<double>(lanes) * sim::engine::kMaxLaneFlow_veh_h)
+      return reject(fmt::format("{:g} vehicles in {:.0f} s is {:.0f} veh/h, beyond what {} lane{} can carry", *value,
+                                *count_interval_s, veh_h, lanes, lanes > 1 ? "s" : ""));
+  }
   std::optional<sim::engine::ForcingChange> forcing;
   std::string detail;
   if (feed_forcing_->count(sensor->id)) {
@@ -139,6 +152,7 @@ bool Session::observe(const FeedReading& r) {
   o.t_s = measured_s;
   o.value = *value;
   o.source = r.source;
+  o.interval_s = count_interval_s;
   submit_async_locked(std::move(o), {{"t_s", sim_time_s_},
                                      {"kind", "observation"},
                                      {"by", r.source},

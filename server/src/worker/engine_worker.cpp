@@ -312,8 +312,8 @@ int EngineWorker::run() {
   setup.recording = next_recording(session_dir_);
   setup.keyframe_every_s = kCheckpointEvery_s;
   // Only a live session's readings are the world's: an exercise's false
-  // readings mislead the players, not the water.
-  setup.nudge_levels = session.value("mode", std::string()) == "live";
+  // readings mislead the players, not the water nor the traffic.
+  setup.nudge_levels = setup.follow_counts = session.value("mode", std::string()) == "live";
   setup.meta.run_options_json = json{{"kind", kScenarioRunKind},
                                      {"scenario_file", scenario.file.string()},
                                      {"scenario_yaml", scenario.text},

@@ -36,7 +36,17 @@ struct Observation {
   double value = 0.0;  // in the sensor's unit: m above the gauge's datum, mm of rain, vehicles
   std::string source;  // where it came from: "mqtt", "sensorthings", "report", "inject 12"
   bool failed = false; // the sensor reports a fault instead of a value (value is then 0)
+  // A traffic counter's counting interval: `value` vehicles passed over the
+  // interval_s seconds up to t_s. None: the sensor did not say (a traffic
+  // counter's reading is then taken to cover kDefaultCountInterval_s).
+  std::optional<double> interval_s;
 };
+
+// What a traffic counter's reading covers when it does not say.
+inline constexpr double kDefaultCountInterval_s = 300.0;
+// No lane carries more than one vehicle a second: a count beyond this many
+// vehicles an hour per lane of its edge is a faulty reading, not traffic.
+inline constexpr double kMaxLaneFlow_veh_h = 3600.0;
 
 // An emergency unit sent now from a fire station or a hospital to a place:
 // driven in SUMO as a blue-light vehicle (it may use roads closed to

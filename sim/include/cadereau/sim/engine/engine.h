@@ -98,6 +98,18 @@ struct EngineSetup {
   flood::LevelNudge level_nudge;  // radius (m) and gain
   double nudge_max_age_s = 600.0;
 
+  // Readings of traffic counters drive SUMO's calibrators: every counter of
+  // the territory puts a calibrator on its edge (traffic::TrafficOptions::
+  // counted_edges), and a reading of N vehicles over interval_s makes the
+  // edge carry N x 3600 / interval_s veh/h over the next interval_s seconds
+  // (traffic::TrafficModel::follow_count), adding vehicles on the routes seen
+  // there or taking some off. Each reading is a record of kind
+  // traffic_followed, with the flow observed and the flow simulated over the
+  // same interval before it. A failed reading, or one measured more than its
+  // interval before the engine takes it, changes nothing. Off, or with the
+  // traffic off, counter readings are only recorded.
+  bool follow_counts = false;
+
   // Recording: an HDF5 session file with every record as an event, gauge
   // levels and counts as series, and water-depth frames.
   std::optional<std::filesystem::path> recording;
@@ -152,7 +164,8 @@ struct GaugeSeries {
 class Engine {
  public:
   // Checks the setup against the territory: action targets must exist, the
-  // traffic needs a network and demand, inflows must be inside the DEM.
+  // traffic needs a network and demand, inflows must be inside the DEM, a
+  // followed traffic counter must count an edge of the network.
   // Throws cadereau::Error naming the bad entry (its `where` when given).
   Engine(const twin::Territory& territory, EngineSetup setup);
   ~Engine();
@@ -171,8 +184,9 @@ class Engine {
   void advance_to(double t_s);
   // Queues a command; may be called from any thread while the engine runs.
   // Checked at once against the territory and the setup (throws Error: an
-  // unknown edge, light, inflow, rain zone or sensor, a negative flow, an
-  // action with the traffic off or past the end of the run). Applied at the
+  // unknown edge, light, inflow, rain zone or sensor, a negative flow, a
+  // traffic count that is negative or over an interval that is not positive,
+  // an action with the traffic off or past the end of the run). Applied at the
   // next exchange step: actions at their time if it is still to come, else
   // at that step's end; forcing from its time, or from the step's start if
   // that time is past; observations recorded as they are. Every applied
@@ -230,6 +244,15 @@ class Engine {
   void record_observation(const Observation& observation);
   // A fresh reading of an unrated level gauge: the water around it moves toward it.
   void nudge_to(const Observation& observation);
+  // Traffic counts (engine_counts.cpp). The edges of the territory's traffic
+  // counters, each once; throws Error for a counter whose edge the network
+  // does not have.
+  std::vector<std::string> counted_edges() const;
+  // A counter's reading: its edge follows the observed flow (a record says so).
+  void follow_count(const Observation& observation);
+  // The vehicles that entered each counted edge so far, kept for the flow
+  // simulated before a reading.
+  void sample_counts(double t_s);
   void note_command(std::uint64_t record, const TimedAction& action);
   // Emergency units (engine_units.cpp).
   void check_dispatch(const Dispatch& dispatch) const;

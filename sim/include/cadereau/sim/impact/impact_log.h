@@ -16,12 +16,14 @@
 namespace cadereau::sim::impact {
 
 // Kinds of records. Hazards and actions start chains; a correction of the
-// water to a gauge (flood_nudged) stands alone; the rest are consequences.
+// water to a gauge (flood_nudged) and of the traffic to a counter
+// (traffic_followed) stand alone; the rest are consequences.
 namespace kind {
 inline constexpr const char* inflow = "inflow";              // a stream brings water in (hazard)
 inline constexpr const char* rain = "rain";                  // rain on a zone of the territory (hazard)
 inline constexpr const char* forcing_changed = "forcing_changed";  // an inject changed a stream's flow or the rain
 inline constexpr const char* flood_nudged = "flood_nudged";  // a level gauge's reading corrected the water around it
+inline constexpr const char* traffic_followed = "traffic_followed";  // a traffic counter's reading set its edge's flow
 inline constexpr const char* water = "water";                // water above a threshold at a road or an asset
 inline constexpr const char* water_receded = "water_receded";
 inline constexpr const char* action = "action";              // an operator's or the scenario's act
