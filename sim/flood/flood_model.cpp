@@ -606,6 +606,16 @@ double FloodModel::depth_rate(double depth_m) const {
   return a * (1.0 / dx_ + 1.0 / dy_) / (2.0 * setup_.cfl);
 }
 
+void FloodModel::grow_wet_box(std::size_t lo_r, std::size_t hi_r, std::size_t lo_c, std::size_t hi_c) {
+  if (!any_water_) {
+    r0_ = lo_r, r1_ = hi_r, c0_ = lo_c, c1_ = hi_c;
+    any_water_ = true;
+  } else {
+    r0_ = std::min(r0_, lo_r), r1_ = std::max(r1_, hi_r);
+    c0_ = std::min(c0_, lo_c), c1_ = std::max(c1_, hi_c);
+  }
+}
+
 double FloodModel::stable_dt_s() const {
   double rate = 0.0;
   for (std::size_t r = r0_; r < r1_; ++r)
@@ -666,20 +676,11 @@ void FloodModel::step(double dt_s) {
 
   // Sources for this step, as exact volumes over [t0, t1], and the wet box
   // grown to the cells they feed (and their neighbours) rather than rescanned.
-  auto grow_box = [&](std::size_t lo_r, std::size_t hi_r, std::size_t lo_c, std::size_t hi_c) {
-    if (!any_water_) {
-      r0_ = lo_r, r1_ = hi_r, c0_ = lo_c, c1_ = hi_c;
-      any_water_ = true;
-    } else {
-      r0_ = std::min(r0_, lo_r), r1_ = std::max(r1_, hi_r);
-      c0_ = std::min(c0_, lo_c), c1_ = std::max(c1_, hi_c);
-    }
-  };
   if (any_rain_) {
     const double rain_m = add_rain(t0, t1);
     if (rain_m > 0.0) {
       rain_m3_ += rain_m * cell_area_m2_;
-      grow_box(rain_r0_, rain_r1_, rain_c0_, rain_c1_);
+      grow_wet_box(rain_r0_, rain_r1_, rain_c0_, rain_c1_);
     }
   }
   for (const auto& s : sources_) {
@@ -688,7 +689,7 @@ void FloodModel::step(double dt_s) {
       h_[s.cell] += volume_m3 / cell_area_m2_;
       inflow_m3_ += volume_m3;
       const std::size_t r = s.cell / cols_, c = s.cell % cols_;
-      grow_box(r > 0 ? r - 1 : 0, std::min(rows_, r + 2), c > 0 ? c - 1 : 0, std::min(cols_, c + 2));
+      grow_wet_box(r > 0 ? r - 1 : 0, std::min(rows_, r + 2), c > 0 ? c - 1 : 0, std::min(cols_, c + 2));
     }
   }
   if (!any_water_) {

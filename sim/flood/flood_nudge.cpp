@@ -126,13 +126,7 @@ NudgeResult FloodModel::nudge_level(std::size_t gauge_cell, double target_wse_m,
     const std::size_t lo_c = static_cast<std::size_t>(std::max(0LL, cmin - 1));
     const std::size_t hi_r = std::min(rows_, static_cast<std::size_t>(rmax) + 2);
     const std::size_t hi_c = std::min(cols_, static_cast<std::size_t>(cmax) + 2);
-    if (!any_water_) {
-      r0_ = lo_r, r1_ = hi_r, c0_ = lo_c, c1_ = hi_c;
-      any_water_ = true;
-    } else {
-      r0_ = std::min(r0_, lo_r), r1_ = std::max(r1_, hi_r);
-      c0_ = std::min(c0_, lo_c), c1_ = std::max(c1_, hi_c);
-    }
+    grow_wet_box(lo_r, hi_r, lo_c, hi_c);
   }
   // Deeper water carries faster waves: the next step must be shorter.
   if (out.cells > 0) next_dt_s_ = stable_dt_s();

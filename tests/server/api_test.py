@@ -32,6 +32,8 @@ import traceback
 import requests
 import websockets
 
+from live_support import Fail, check, wait_for
+
 PASSWORD = "correct horse battery"
 USERS = {  # name: (role, cell)
     "root": ("admin", None),
@@ -60,15 +62,6 @@ inflows:
 EDGE = "h1_8"  # a street of the demo territory
 # Stream messages that are journal events (with a seq); the rest (clock, kpi, frame) is state.
 JOURNAL = ("event", "inject", "alert", "procedure", "report")
-
-
-class Fail(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise Fail(message)
 
 
 class Server:
@@ -140,17 +133,6 @@ class Client:
     def ssl_context(self):
         ctx = ssl.create_default_context(cafile=self.cert)
         return ctx
-
-
-def wait_for(what, predicate, timeout=60, every=0.2):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(every)
-    raise Fail(f"timed out after {timeout} s waiting for {what} (last: {last})")
 
 
 def session(c, user, sid):

@@ -34,7 +34,7 @@ def check(condition, message):
         raise Fail(message)
 
 
-def wait_for(what, predicate, timeout=30, every=0.2):
+def wait_for(what, predicate, timeout=60, every=0.2):
     deadline = time.time() + timeout
     last = None
     while time.time() < deadline:

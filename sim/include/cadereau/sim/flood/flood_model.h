@@ -206,6 +206,8 @@ class FloodModel {
   void step(double dt_s);
   void step_inertial(double dt_s);
   double stable_dt_s() const;
+  // Grows the wet box to take in rows [lo_r, hi_r) and columns [lo_c, hi_c).
+  void grow_wet_box(std::size_t lo_r, std::size_t hi_r, std::size_t lo_c, std::size_t hi_c);
   // Checks the rain zones and factor and lays out the per-cell rain; throws cadereau::Error.
   void set_up_rain();
   // The largest rain depth (m) any cell receives over [t0_s, t1_s].
