@@ -33,7 +33,11 @@ What the numbers mean
                  unless the machine cannot).
 
     bench/feeds_load.py --cadereau BUILD/server/cadereau [--territory DIR] [--rate 1000] [--seconds 60]
-        [--devices 2000] [--reference OTHER/cadereau] [--json OUT.json]
+        [--devices 2000] [--reference OTHER/cadereau] [--json OUT.json] [--forecasts]
+
+The live session forecasts only when asked, unless --forecasts: the figures
+are the feed path's; --forecasts shows what a forecast process beside it
+costs on this machine.
 
 --reference runs the same load on another build first (a previous commit's)
 and prints both side by side, with the ratio of each figure. Short form for
@@ -230,7 +234,10 @@ def run_once(cadereau, source_territory, args, tmp):
         c = Client(server)
         for user in USERS:
             c.login(user)
-        sid = open_live_session(c, territory="load", timeout=300)
+        # The feed path alone, unless asked: a forecast takes a core of its own
+        # (on 2 cores, one the publisher here also needs).
+        sid = open_live_session(c, territory="load", timeout=300,
+                                forecast=None if args.forecasts else {"every_min": 0})
         after = c.get("olga", f"/sessions/{sid}").json()["last_seq"]
         url = server.url.replace("http://", "ws://") + f"/sessions/{sid}/stream?after={after}"
         watcher = StreamWatcher(url, c.headers("olga"))
@@ -285,6 +292,9 @@ def main():
     parser.add_argument("--devices", type=int, default=2000)
     parser.add_argument("--drain", type=float, default=60.0, help="seconds to wait for the last observations")
     parser.add_argument("--json", help="write the figures here")
+    parser.add_argument("--forecasts", action="store_true",
+                        help="let the live session forecast (a 5-minute forecast at once, then on jumps): "
+                             "the cost of a forecast process beside the feeds")
     args = parser.parse_args()
     check(shutil.which("mosquitto"), "mosquitto is not installed (scripts/setup.sh)")
     with tempfile.TemporaryDirectory(prefix="cadereau-feeds-load-") as tmp:

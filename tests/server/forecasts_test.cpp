@@ -36,7 +36,9 @@ TEST_CASE("forecast settings are checked and named when wrong", "[forecasts]") {
   CHECK(s.horizon_s == 5400.0);
   CHECK(s.jump_m == 0.25);  // the default
   CHECK(parse_forecast_settings(json()).every_s == 300.0);
-  CHECK_THROWS_WITH(parse_forecast_settings(json{{"every_min", 0}}), Contains("forecast.every_min") && Contains("outside 1 to 60"));
+  CHECK(parse_forecast_settings(json{{"every_min", 0}}).every_s == 0.0);  // only when asked
+  CHECK_THROWS_WITH(parse_forecast_settings(json{{"every_min", 0.5}}), Contains("forecast.every_min") && Contains("outside 1 to 60"));
+  CHECK_THROWS_WITH(parse_forecast_settings(json{{"every_min", -1}}), Contains("forecast.every_min") && Contains("outside 0 to 60"));
   CHECK_THROWS_WITH(parse_forecast_settings(json{{"horizon_min", "2h"}}), Contains("must be a number"));
   CHECK_THROWS_WITH(parse_forecast_settings(json{{"horizn_min", 60}}), Contains("'horizn_min' is not a forecast setting"));
   CHECK_THROWS_WITH(parse_forecast_settings(json::array()), Contains("forecast"));

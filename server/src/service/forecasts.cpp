@@ -80,7 +80,8 @@ ForecastSettings parse_forecast_settings(const json& request) {
   for (const auto& [name, value] : request.items())
     if (name != "every_min" && name != "horizon_min" && name != "jump_m" && name != "jump_rain_mm_h")
       fail("forecast", "'{}' is not a forecast setting (every_min, horizon_min, jump_m, jump_rain_mm_h)", name);
-  s.every_s = number(request, "every_min", s.every_s / 60.0, 1.0, 60.0, "min") * 60.0;
+  s.every_s = number(request, "every_min", s.every_s / 60.0, 0.0, 60.0, "min") * 60.0;
+  if (s.every_s > 0.0 && s.every_s < 60.0) fail("forecast.every_min", "{} is outside 1 to 60 min (0: only when asked)", s.every_s / 60.0);
   s.horizon_s = number(request, "horizon_min", s.horizon_s / 60.0, 1.0, 720.0, "min") * 60.0;
   s.jump_m = number(request, "jump_m", s.jump_m, 0.05, 10.0, "m");
   s.jump_rain_mm_h = number(request, "jump_rain_mm_h", s.jump_rain_mm_h, 1.0, 500.0, "mm/h");

@@ -18,13 +18,13 @@
 namespace cadereau::server::service {
 
 struct ForecastSettings {
-  double every_s = 300.0;        // a forecast this often
+  double every_s = 300.0;        // a forecast this often; 0: only when an operator asks
   double horizon_s = 7200.0;     // each one this far ahead
   double jump_m = 0.25;          // and one at once when a level gauge moved this much since the last
   double jump_rain_mm_h = 20.0;  // or a rain gauge's rate this much
 };
-// From a live session's request: {"every_min", "horizon_min", "jump_m",
-// "jump_rain_mm_h"}, each optional. Throws Error (bad_input) naming the
+// From a live session's request: {"every_min" (1 to 60, or 0 for forecasts
+// only when asked), "horizon_min", "jump_m", "jump_rain_mm_h"}, each optional. Throws Error (bad_input) naming the
 // field and its range.
 ForecastSettings parse_forecast_settings(const nlohmann::json& request);
 nlohmann::json to_json(const ForecastSettings& settings);

@@ -5,7 +5,8 @@
 // or at once when a gauge jumps, or by an operator). The engine worker saves
 // its state once it has taken every reading sent before the request; a
 // `cadereau forecast --brief` process runs on from that state over the
-// horizon, as fast as it can, and writes forecast.json. The server then
+// horizon, as fast as it can on one core (the other is the live room's:
+// the server and the live engine), and writes forecast.json. The server then
 // announces it, says what changed, raises the thresholds it crosses and,
 // once the horizon has passed on the live clock, scores it against what the
 // twin did.
@@ -45,6 +46,10 @@ constexpr double kRearm_m = 0.2;
 std::string threshold_key(const std::string& basis, const std::string& gauge, double above_m) {
   return fmt::format("{} {} {:.3f}", basis, gauge, above_m);
 }
+
+// Gauges that keep jumping ask for a forecast at most this often (s of the
+// live clock): a flood of readings must not become forecasts back to back.
+constexpr double kJumpGap_s = 120.0;
 
 // A state not saved within this is given up (the worker restarted).
 constexpr auto kCheckpointWait = std::chrono::seconds(60);
@@ -247,7 +252,8 @@ void Session::forecast_tick_locked() {
     return;
   }
   if (state_ != SessionState::running || worker_state_ != WorkerState::ready || !supervisor_) return;
-  if (!forecast_due_.empty()) {
+  if (forecast_settings_.every_s <= 0.0) return;  // only when an operator asks
+  if (!forecast_due_.empty() && sim_time_s_ - last_forecast_asked_s_ >= std::min(kJumpGap_s, forecast_settings_.every_s)) {
     start_forecast_locked(std::exchange(forecast_due_, std::string()), "twin", forecast_settings_.horizon_s);
   } else if (sim_time_s_ - last_forecast_asked_s_ >= forecast_settings_.every_s - 1e-6) {
     start_forecast_locked(fmt::format("every {:g} min", forecast_settings_.every_s / 60.0), "twin",
@@ -302,7 +308,7 @@ void Session::on_checkpoint(const json& message) {
   run.process = supervisor_->run(
       {"forecast", (dir / "scenario.yaml").string(), "--state", (dir / "state").string(), "--hours",
        fmt::format("{:.6f}", run.horizon_s / 3600.0), "--out", dir.string(), "--territory",
-       record_.value("territory", std::string()), "--brief"},
+       record_.value("territory", std::string()), "--brief", "--threads", "1"},
       dir / "run.log", {nullptr, [weak, number](int status) {
                           if (auto self = weak.lock()) self->on_forecast_end(number, status);
                         }});
