@@ -135,6 +135,15 @@ void Engine::apply_commands() {
                           [&](Dispatch& d) { dispatch_unit(d); }},
                command);
   }
+  // One record per gauge nudged in this step.
+  for (const auto& [g, n] : im.step_nudges)
+    log_.add(time_s_, impact::kind::flood_nudged, gauges_[g].id, gauges_[g].location,
+             fmt::format("model {:.2f} m, observed {:.2f} m at {}{}, now {:.2f} m: {}{:.0f} m3 over {} cell{}", n.model_m,
+                         n.observed_m, impact::clock_text(n.measured_s),
+                         n.readings > 1 ? fmt::format(" ({} readings)", n.readings) : std::string(), n.now_m,
+                         n.net_m3 < 0.0 ? "-" : "+", std::abs(n.net_m3), n.cells, n.cells > 1 ? "s" : ""),
+             {});
+  im.step_nudges.clear();
 }
 
 void Engine::apply_forcing(ForcingChange f) {
@@ -212,12 +221,16 @@ void Engine::nudge_to(const Observation& o) {
   nudged_.added_m3 += n.added_m3;
   nudged_.removed_m3 += n.removed_m3;
   ++nudged_.nudges;
-  const double net_m3 = n.added_m3 - n.removed_m3;
-  log_.add(time_s_, impact::kind::flood_nudged, o.sensor_id, gauges_[g].location,
-           fmt::format("model {:.2f} m, observed {:.2f} m at {}, now {:.2f} m: {}{:.0f} m3 over {} cell{}", model_m,
-                       o.value, impact::clock_text(o.t_s), n.nudged_wse_m - gauges_[g].bed_m, net_m3 < 0.0 ? "-" : "+",
-                       std::abs(net_m3), n.cells, n.cells > 1 ? "s" : ""),
-           {});
+  // Told once the step's commands are applied (apply_commands).
+  const bool first = !impl_->step_nudges.count(g);
+  auto& step = impl_->step_nudges[g];
+  if (first) step.model_m = model_m;
+  step.observed_m = o.value;
+  step.measured_s = o.t_s;
+  step.now_m = n.nudged_wse_m - gauges_[g].bed_m;
+  step.net_m3 += n.added_m3 - n.removed_m3;
+  step.cells = std::max(step.cells, n.cells);
+  ++step.readings;
 }
 
 void Engine::note_command(std::uint64_t record, const TimedAction& action) {

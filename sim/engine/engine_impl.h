@@ -19,6 +19,18 @@
 namespace cadereau::sim::engine {
 
 struct Engine::Impl {
+  // The nudges of the commands being applied, by gauge index: one record
+  // per gauge and step, however many readings it sent in between.
+  struct StepNudge {
+    double model_m = 0.0;     // before the first reading of the step
+    double observed_m = 0.0;  // the last reading
+    double measured_s = 0.0;
+    double now_m = 0.0;       // after the last
+    double net_m3 = 0.0;
+    std::size_t cells = 0;
+    int readings = 0;
+  };
+  std::map<std::size_t, StepNudge> step_nudges;
   std::unique_ptr<traffic::TrafficModel> traffic;
   std::unique_ptr<FloodWorker> flood_worker;  // the flood's thread, beside SUMO's
   twin::EdgeCells edge_cells;

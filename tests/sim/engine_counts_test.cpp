@@ -144,7 +144,7 @@ TEST_CASE("A failed counter, or follow_counts off, leaves the traffic as it was"
   }
 }
 
-TEST_CASE("Bad counts are refused when submitted; impossible or stale ones are recorded and not followed",
+TEST_CASE("Bad counts are refused when submitted, and impossible or stale ones are recorded and not followed",
           "[integration][engine][counts]") {
   SmallTown town;
   add_counter(town.territory);
@@ -216,7 +216,7 @@ TEST_CASE("A run resumed from a saved state goes on following the count read bef
   }
 }
 
-TEST_CASE("A count's interval goes through the command's JSON; a reading without one still reads",
+TEST_CASE("A count's interval goes through the command's JSON and a reading without one still reads",
           "[unit][engine][counts]") {
   const auto json = engine::command_json(count(420.0, 25.0, 180.0));
   const auto back = std::get<engine::Observation>(engine::command_from_json(json, "test"));

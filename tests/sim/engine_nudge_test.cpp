@@ -276,3 +276,24 @@ TEST_CASE("On the demo territory a reading of a gauge in town puts water in its 
   CHECK(run.nudged_water().added_m3 > 10.0);
   CHECK(flood.mass_balance().error_rel() < 1e-10);
 }
+
+TEST_CASE("Readings of one gauge taken in the same step make one record that says how many",
+          "[integration][engine][nudge]") {
+  // A busy feed must not make a record per reading: the stream and the
+  // journal carry one per gauge and step.
+  SmallTown town;
+  add_level_gauges(town.territory);
+  engine::Engine run(town.territory, flood_only(600.0));
+  run.advance_to(300.0);
+  const double model_m = gauge_depth_m(run, "lg-town");
+  run.submit(reading("lg-town", 294.0, model_m + 0.3));
+  run.submit(reading("lg-town", 296.0, model_m + 0.4));
+  run.submit(reading("lg-town", 298.0, model_m + 0.5));
+  run.advance_to(310.0);
+  const auto records = nudges(run.log());
+  REQUIRE(records.size() == 1);
+  INFO(impact::ImpactLog::describe(*records.front()));
+  CHECK_THAT(records.front()->detail,
+             Catch::Contains(fmt::format("model {:.2f} m, observed {:.2f} m at 0:04 (3 readings)", model_m, model_m + 0.5)));
+  CHECK(run.nudged_water().nudges == 3);
+}

@@ -32,6 +32,8 @@ constexpr auto kAnswerWait = std::chrono::seconds(10);
 constexpr auto kStuckLimit = std::chrono::seconds(30);
 // A worker that has not loaded its territory and scenario by then is stuck.
 constexpr auto kStartLimit = std::chrono::seconds(300);
+// The feed layer on the stream holds every sensor up to this many, else those that changed.
+constexpr std::size_t kWholeFeedLayer = 200;
 // A worker that dies this many times within a minute is not started again.
 constexpr int kMaxRestartsPerMinute = 5;
 
@@ -798,10 +800,11 @@ void Session::tick(bool broadcast_clock) {
   pump_all_locked();
   if (mode_ == SessionMode::live && alert_book_) {
     const auto since = SteadyClock::now() - feeds_told_;
-    if ((feeds_changed_ && since >= std::chrono::seconds(1)) || since >= std::chrono::minutes(1)) {
-      feeds_changed_ = false;
+    if ((!feeds_changed_.empty() && since >= std::chrono::seconds(1)) || since >= std::chrono::minutes(1)) {
       feeds_told_ = SteadyClock::now();
-      json layer = feeds_locked();
+      // A large network's layer is what changed: each second's whole table would be megabytes.
+      json layer = feeds_locked(feed_health_.size() > kWholeFeedLayer ? &feeds_changed_ : nullptr);
+      feeds_changed_.clear();
       layer["type"] = "feed";
       broadcast_locked(std::move(layer), "feed");
     }

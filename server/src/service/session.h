@@ -176,9 +176,11 @@ class Session : public std::enable_shared_from_this<Session> {
   bool count_duplicate(const std::string& device);
   // Per sensor: last value and time, readings, duplicates, rejections by
   // reason, stale when not heard for three expected intervals. The same
-  // goes on the stream as {"type":"feed","sensors",...} at most once a
-  // second while readings come in, and every minute (staleness grows
-  // without readings).
+  // goes on the stream as {"type":"feed","sensors","stale"} to each client
+  // as it connects, then at most once a second while readings come in and
+  // every minute (staleness grows without readings); a territory of more
+  // than 200 sensors gets only those that changed ("of": how many there
+  // are), the whole table staying on GET .../feeds.
   nlohmann::json feeds() const;
 
   // ---- rolling forecasts (live sessions; session_forecasts.cpp) ----
@@ -337,8 +339,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Sensors whose readings drive the twin (rain zones, inflows), read from the scenario when first needed.
   std::optional<std::unordered_set<std::string>> feed_forcing_;
   void feed_health_init_locked() const;
-  nlohmann::json feeds_locked() const;
-  bool feeds_changed_ = false;  // since the feed layer last went on the stream
+  // Every sensor, or only those in `only` (with "of": how many there are).
+  nlohmann::json feeds_locked(const std::set<std::string>* only = nullptr) const;
+  std::set<std::string> feeds_changed_;  // sensors whose health changed since the layer last went out
   std::chrono::steady_clock::time_point feeds_told_{};
 
   ForecastSettings forecast_settings_;

@@ -51,7 +51,7 @@ bool Session::observe(const FeedReading& r) {
   if (!sensor) return false;
   feed_health_init_locked();
   auto& health = feed_health_[sensor->id];
-  feeds_changed_ = true;
+  feeds_changed_.insert(sensor->id);
   const auto reject = [&](const std::string& reason) {
     ++health.rejected[reason];
     journal_locked({{"t_s", sim_time_s_}, {"kind", "observation_rejected"}, {"by", r.source}, {"target", sensor->id},
@@ -213,7 +213,7 @@ bool Session::count_duplicate(const std::string& device) {
   for (auto& [id, h] : feed_health_)
     if (!device.empty() && h.device == device) {
       ++h.duplicates;
-      feeds_changed_ = true;
+      feeds_changed_.insert(id);
       return true;
     }
   return false;
@@ -225,7 +225,7 @@ json Session::feeds() const {
   return feeds_locked();
 }
 
-json Session::feeds_locked() const {
+json Session::feeds_locked(const std::set<std::string>* only) const {
   feed_health_init_locked();
   const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   json sensors = json::array();
@@ -233,6 +233,7 @@ json Session::feeds_locked() const {
   for (const auto& [id, h] : feed_health_) {
     const bool is_stale = !h.last_received_epoch_s || now - *h.last_received_epoch_s > 3 * kExpectedInterval_s;
     stale += is_stale ? 1 : 0;
+    if (only && !only->count(id)) continue;
     json j = {{"sensor", id},         {"kind", h.kind},           {"device", h.device}, {"datastream", h.datastream},
               {"readings", h.readings},
               {"duplicates", h.duplicates}, {"rejected", h.rejected}, {"expected_interval_s", kExpectedInterval_s},
@@ -242,7 +243,9 @@ json Session::feeds_locked() const {
     if (h.last_received_epoch_s) j["last_seen"] = iso_utc(*h.last_received_epoch_s);
     sensors.push_back(std::move(j));
   }
-  return {{"sensors", sensors}, {"stale", stale}};
+  json out = {{"sensors", std::move(sensors)}, {"stale", stale}};
+  if (only) out["of"] = feed_health_.size();
+  return out;
 }
 
 }  // namespace cadereau::server::service
