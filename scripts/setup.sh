@@ -18,7 +18,7 @@ packages=(
   libtbb-dev libpugixml-dev
   libsodium-dev libssl-dev openssl
   libpaho-mqtt-dev libpaho-mqttpp-dev mosquitto mosquitto-clients
-  python3-websockets python3-requests python3-paho-mqtt jq curl libxml2-utils
+  python3-websockets python3-requests python3-paho-mqtt python3-yaml jq curl libxml2-utils
   xvfb xauth libgl1-mesa-dri libglx-mesa0 libgl-dev mesa-utils
 )
 
