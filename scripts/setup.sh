@@ -20,6 +20,7 @@ packages=(
   libpaho-mqtt-dev libpaho-mqttpp-dev mosquitto mosquitto-clients
   python3-websockets python3-requests python3-paho-mqtt python3-yaml jq curl libxml2-utils
   xvfb xauth libgl1-mesa-dri libglx-mesa0 libgl-dev mesa-utils
+  libjs-leaflet chromium chromium-driver python3-selenium python3-pil
 )
 
 missing=()

@@ -16,15 +16,19 @@
 
 namespace cadereau::server {
 
+const std::vector<twin::ColourStop>& depth_ramp() {
+  static const std::vector<twin::ColourStop> ramp{
+      {0.1, {198, 219, 239}}, {0.3, {107, 174, 214}}, {0.5, {33, 113, 181}}, {1.0, {8, 69, 148}}, {2.0, {8, 30, 90}}};
+  return ramp;
+}
+
 namespace {
 
 namespace kind = sim::impact::kind;
 
 constexpr int kMapWidthPx = 1200;
 constexpr int kFrameWidthPx = 400;
-constexpr double kShownDepthM = 0.1;  // shallower water is not painted
-const std::vector<twin::ColourStop> kDepthRamp{
-    {0.1, {198, 219, 239}}, {0.3, {107, 174, 214}}, {0.5, {33, 113, 181}}, {1.0, {8, 69, 148}}, {2.0, {8, 30, 90}}};
+const std::vector<twin::ColourStop>& kDepthRamp = depth_ramp();
 constexpr double kWaterOpacity = 0.85;
 constexpr twin::Rgb kClosedRed{215, 25, 28};
 constexpr twin::Rgb kRoadGrey{120, 120, 120};

@@ -9,10 +9,17 @@
 #include "report.h"
 #include "street_closures.h"
 
+#include "cadereau/twin/map_image.h"
+
 #include <string>
 #include <vector>
 
 namespace cadereau::server {
+
+// Water is painted from this depth, in these colours (the report's maps and
+// the console's).
+inline constexpr double kShownDepthM = 0.1;
+const std::vector<twin::ColourStop>& depth_ramp();
 
 struct MapFigure {
   std::string png;      // the picture's file name in the report folder

@@ -97,7 +97,8 @@ int serve_command(Args& args, std::ostream& out, std::ostream& err) {
     });
     subscription->start();
   }
-  api::ApiHandler handler({users, tokens, throttle, audit, sessions, !options.plain_http, &feeds});
+  web::MapCache maps;
+  api::ApiHandler handler({users, tokens, throttle, audit, sessions, !options.plain_http, &feeds, &maps});
   http::HttpServer server(options, handler);
   const auto bound = server.start();
   const std::string url = fmt::format("{}://{}:{}", options.plain_http ? "http" : "https",

@@ -5,8 +5,13 @@
 
 #include <gdal_priv.h>
 
+#include <cpl_vsi.h>
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <fstream>
 #include <memory>
 
 namespace cadereau::twin {
@@ -63,29 +68,31 @@ void MapImage::blend(int x, int y, Rgb c, double alpha) {
   rgb_[i + 2] = mix(rgb_[i + 2], c.b, alpha);
 }
 
-void MapImage::paint_hillshade(const Raster& dem) {
+std::optional<std::uint8_t> hillshade_grey(const Raster& dem, MapPoint p) {
   const GridSpec& g = dem.grid();
+  const auto cell = g.cell_at(p);
+  if (!cell || dem.is_nodata(*cell)) return std::nullopt;
+  const int c = cell->col, r = cell->row;
+  auto z = [&](int cc, int rr) {
+    cc = std::clamp(cc, 0, g.cols - 1);
+    rr = std::clamp(rr, 0, g.rows - 1);
+    const float v = dem.at(cc, rr);
+    return dem.is_nodata(v) ? static_cast<double>(dem.at(c, r)) : static_cast<double>(v);
+  };
+  const double dzdx = (z(c + 1, r) - z(c - 1, r)) / (2.0 * g.cell_w_m);
+  const double dzdy = (z(c, r - 1) - z(c, r + 1)) / (2.0 * g.cell_h_m);  // north positive
+  // Lambert shading, sun from the north-west at 45 degrees.
+  const double nx = -dzdx, ny = -dzdy, nz = 1.0;
+  const double n = std::sqrt(nx * nx + ny * ny + nz * nz);
+  const double lx = -0.5, ly = 0.5, lz = 0.7071;
+  const double shade = std::clamp((nx * lx + ny * ly + nz * lz) / n, 0.0, 1.0);
+  return static_cast<std::uint8_t>(150 + 100 * shade);
+}
+
+void MapImage::paint_hillshade(const Raster& dem) {
   for (int y = 0; y < height_; ++y)
-    for (int x = 0; x < width_; ++x) {
-      const auto cell = g.cell_at(pixel_centre(x, y));
-      if (!cell || dem.is_nodata(*cell)) continue;
-      const int c = cell->col, r = cell->row;
-      auto z = [&](int cc, int rr) {
-        cc = std::clamp(cc, 0, g.cols - 1);
-        rr = std::clamp(rr, 0, g.rows - 1);
-        const float v = dem.at(cc, rr);
-        return dem.is_nodata(v) ? static_cast<double>(dem.at(c, r)) : static_cast<double>(v);
-      };
-      const double dzdx = (z(c + 1, r) - z(c - 1, r)) / (2.0 * g.cell_w_m);
-      const double dzdy = (z(c, r - 1) - z(c, r + 1)) / (2.0 * g.cell_h_m);  // north positive
-      // Lambert shading, sun from the north-west at 45 degrees.
-      const double nx = -dzdx, ny = -dzdy, nz = 1.0;
-      const double n = std::sqrt(nx * nx + ny * ny + nz * nz);
-      const double lx = -0.5, ly = 0.5, lz = 0.7071;
-      const double shade = std::clamp((nx * lx + ny * ly + nz * lz) / n, 0.0, 1.0);
-      const auto v = static_cast<std::uint8_t>(150 + 100 * shade);
-      blend(x, y, {v, v, v}, 1.0);
-    }
+    for (int x = 0; x < width_; ++x)
+      if (const auto v = hillshade_grey(dem, pixel_centre(x, y))) blend(x, y, {*v, *v, *v}, 1.0);
 }
 
 void MapImage::paint_raster(const Raster& raster, const std::vector<ColourStop>& ramp, double min_value, double opacity) {
@@ -129,33 +136,48 @@ void MapImage::disc(MapPoint centre, double radius_px, Rgb colour, Rgb outline) 
     }
 }
 
-void MapImage::write_png(const std::filesystem::path& path) const {
+std::string png_bytes(int width, int height, int bands, std::span<const std::uint8_t> samples) {
   detail::ensure_gdal();
-  const std::string where = path.string();
+  const std::string where = "PNG image";
+  if (width < 1 || height < 1 || bands < 1 || bands > 4 ||
+      samples.size() != static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * static_cast<std::size_t>(bands))
+    fail(where, "{} samples do not make {}x{} pixels of {} bands", samples.size(), width, height, bands);
   GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
   GDALDriver* png = GetGDALDriverManager()->GetDriverByName("PNG");
   if (!mem || !png) fail(where, "GDAL has no PNG driver");
   auto close = [](GDALDataset* ds) { GDALClose(GDALDataset::ToHandle(ds)); };
-  std::unique_ptr<GDALDataset, decltype(close)> ds(mem->Create("", width_, height_, 3, GDT_Byte, nullptr), close);
+  std::unique_ptr<GDALDataset, decltype(close)> ds(mem->Create("", width, height, bands, GDT_Byte, nullptr), close);
   if (!ds) fail(where, "cannot create an image in memory ({})", detail::gdal_last_error());
-  for (int band = 0; band < 3; ++band) {
-    std::vector<std::uint8_t> plane(static_cast<std::size_t>(width_) * height_);
-    for (std::size_t i = 0; i < plane.size(); ++i) plane[i] = rgb_[i * 3 + band];
-    if (ds->GetRasterBand(band + 1)->RasterIO(GF_Write, 0, 0, width_, height_, plane.data(), width_, height_, GDT_Byte,
-                                               0, 0) != CE_None)
-      fail(where, "cannot fill the image ({})", detail::gdal_last_error());
-  }
+  // Interleaved samples: pixel spacing `bands` bytes, line spacing a row.
+  if (ds->RasterIO(GF_Write, 0, 0, width, height, const_cast<std::uint8_t*>(samples.data()), width, height, GDT_Byte, bands,
+                   nullptr, bands, static_cast<GSpacing>(width) * bands, 1, nullptr) != CE_None)
+    fail(where, "cannot fill the image ({})", detail::gdal_last_error());
+  static std::atomic<unsigned long> counter{0};
+  const std::string name = fmt::format("/vsimem/cadereau-png-{}.png", counter++);
+  CPLErrorReset();
+  std::unique_ptr<GDALDataset, decltype(close)> out(png->CreateCopy(name.c_str(), ds.get(), FALSE, nullptr, nullptr, nullptr),
+                                                    close);
+  if (!out) fail(where, "cannot encode PNG ({})", detail::gdal_last_error());
+  out.reset();
+  vsi_l_offset size = 0;
+  GByte* data = VSIGetMemFileBuffer(name.c_str(), &size, TRUE);  // takes ownership and unlinks
+  if (!data) fail(where, "GDAL lost the encoded PNG");
+  std::string bytes(reinterpret_cast<const char*>(data), static_cast<std::size_t>(size));
+  CPLFree(data);
+  VSIUnlink((name + ".aux.xml").c_str());
+  return bytes;
+}
+
+void MapImage::write_png(const std::filesystem::path& path) const {
+  const std::string where = path.string();
+  const std::string bytes = png_bytes(width_, height_, 3, rgb_);
   std::error_code made;
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), made);
   if (made) fail(where, "cannot create its folder: {}", made.message());
-  CPLErrorReset();
-  std::unique_ptr<GDALDataset, decltype(close)> out(png->CreateCopy(where.c_str(), ds.get(), FALSE, nullptr, nullptr, nullptr),
-                                                    close);
-  if (!out) fail(where, "cannot write PNG ({})", detail::gdal_last_error());
-  out.reset();
-  // GDAL leaves a .aux.xml beside a PNG that carries no georeferencing: not wanted.
-  std::error_code ec;
-  std::filesystem::remove(where + ".aux.xml", ec);
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) fail(where, "cannot write PNG");
 }
 
 }  // namespace cadereau::twin

@@ -3,6 +3,8 @@
 #include "../service/after_action.h"
 #include "../service/alerts.h"
 #include "../service/permissions.h"
+#include "../web/console_files.h"
+#include "../worker/session_files.h"
 #include "cadereau/sim/engine/action.h"
 #include "cadereau/twin/error.h"
 
@@ -274,7 +276,18 @@ HttpResponse ApiHandler::route(Call& call) {
     auto response = json_answer(201, {{"datastream", st[1].str()}, {"sessions", sessions}});
     return response;
   }
-  if (path.rfind(kPrefix, 0) != 0) fail_as(ErrorCategory::not_found, path, "no such page");
+  if (path.rfind(kPrefix, 0) != 0) {
+    // The console: the page and its files, no credentials needed (it holds no data).
+    if (const auto* file = web::find_console_file(path); file && (r.method == "GET" || r.method == "HEAD")) {
+      HttpResponse response{200, std::string(file->content_type), std::string(file->body), {}};
+      response.headers.emplace_back("Content-Security-Policy",
+                                    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+                                    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+      response.headers.emplace_back("Cache-Control", "no-cache");
+      return response;
+    }
+    fail_as(ErrorCategory::not_found, path, "no such page");
+  }
   const std::string rest = path.substr(std::string(kPrefix).size());
   if (rest == "/health") {
     method_is("GET");
@@ -294,7 +307,7 @@ HttpResponse ApiHandler::route(Call& call) {
     method_is("GET");
     return list_sessions(call);
   }
-  static const std::regex session_path(R"(/sessions/([A-Za-z0-9_-]{1,64})((/[a-z]+(\.html)?)(/[A-Za-z0-9._-]{1,64})?(/ack|/approve|/steps/[0-9]{1,3})?)?)");
+  static const std::regex session_path(R"(/sessions/([A-Za-z0-9_-]{1,64})((/[a-z]+(\.html|\.png)?)(/[A-Za-z0-9._-]{1,64})?(/ack|/approve|/steps/[0-9]{1,3})?)?)");
   std::smatch m;
   if (std::regex_match(rest, m, session_path)) return session_route(call, m[1].str(), m[2].str());
   fail_as(ErrorCategory::not_found, path, "no such endpoint");
@@ -434,6 +447,7 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
       require(*call.who, Permission::read_session, session->mode());
       return json_answer(200, session->injects(*call.who));
     }
+    if ((resource == "map" || resource == "water.png") && !post) return map(call, *session, resource, item);
     if (resource == "aar" || resource == "aar.html") {
       if (post) {
         require(*call.who, Permission::fire_inject, session->mode());
@@ -469,8 +483,14 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
     const bool done = body.is_object() && body.contains("done") ? body["done"].is_boolean() && body["done"].get<bool>() : true;
     if (body.is_object() && body.contains("done") && !body["done"].is_boolean()) fail("done", "must be true or false");
     return json_answer(200, session->tick_procedure(item, std::stoi(n), done, text_field(body, "comment", false), *call.who));
+  } else if (resource == "map" && !post && !ack && item == "relief.png") {
+    return map(call, *session, resource, item);
   } else if (resource == "injects" && post && verb != "approve") {
     return inject(call, *session, item, ack);
+  } else if (resource == "alerts" && post && !ack && item == "reach") {
+    require(*call.who, Permission::send_alert, session->mode());
+    call.action.clear();  // a preview changes nothing: not audited
+    return json_answer(200, session->alert_reach(service::parse_alert(parse_body(r))));
   } else if (resource == "alerts" && post && verb == "approve") {
     require(*call.who, Permission::send_alert, session->mode());
     return json_answer(200, session->approve_alert(item, *call.who));
@@ -531,6 +551,42 @@ HttpResponse ApiHandler::action(Call& call, service::Session& session) {
   call.target = fmt::format("{} {}", sim::engine::to_string(action.verb), action.target);
   const auto seq = session.submit(std::move(action), *call.who, "action_accepted", extra);
   return json_answer(202, {{"seq", seq}});
+}
+
+HttpResponse ApiHandler::map(Call& call, service::Session& session, const std::string& resource, const std::string& item) {
+  require(*call.who, Permission::read_session, session.mode());
+  if (!s_.maps) fail_as(ErrorCategory::unavailable, "map", "this server draws no maps");
+  // A replay shows the territory and the recordings of the session it plays.
+  std::shared_ptr<service::Session> played;
+  if (session.mode() == service::SessionMode::replay) played = s_.sessions.find(session.replay_of());
+  const service::Session& source = played ? *played : session;
+  const auto territory = source.territory_dir();
+  if (territory.empty()) fail_as(ErrorCategory::not_found, "map", "session {} has no territory", session.id());
+  const auto drawn = s_.maps->get(territory);
+  HttpResponse response;
+  if (resource == "map" && item.empty()) return http::json_response(200, std::string(drawn->layers_json()));
+  response.content_type = "image/png";
+  if (item == "relief.png") {
+    response.body = drawn->hillshade_png();
+    response.headers.emplace_back("Cache-Control", "private, max-age=3600");
+    return response;
+  }
+  std::optional<double> t_s;
+  if (const auto it = call.request.query.find("t"); it != call.request.query.end()) {
+    char* end = nullptr;
+    const double t = std::strtod(it->second.c_str(), &end);
+    if (it->second.empty() || *end != '\0' || !std::isfinite(t) || t < 0)
+      fail("t", "'{}' is not a time in seconds from the start", it->second.substr(0, 32));
+    t_s = t;
+  } else if (played) {
+    t_s = session.summary().value("sim_time_s", 0.0);
+  }
+  double frame_s = 0.0;
+  const auto depth = web::depth_frame(worker::session_recordings(source.dir()), t_s, &frame_s);
+  if (!depth) fail_as(ErrorCategory::not_found, "water", "no water frame recorded {}yet", t_s ? fmt::format("by {} s ", *t_s) : "");
+  response.body = drawn->water_png(*depth);
+  response.headers.emplace_back("X-Frame-Time-S", fmt::format("{:g}", frame_s));
+  return response;
 }
 
 HttpResponse ApiHandler::events(Call& call, service::Session& session) {

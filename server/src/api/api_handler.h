@@ -20,6 +20,12 @@
 //   POST /api/v1/sessions/{id}/injects/{n}      {"command":"fire|hold|release|cancel|test"}
 //   POST /api/v1/sessions/{id}/injects/{n}/ack  {"comment"} -> 202 {"seq"}
 //   WS   /api/v1/sessions/{id}/stream?after=SEQ
+//   POST /api/v1/sessions/{id}/alerts/reach  an alert as POST .../alerts takes it -> whom it would reach now
+//   GET  /api/v1/sessions/{id}/map      its territory's layers in WGS84 (web/territory_map.h)
+//   GET  /api/v1/sessions/{id}/map/relief.png   the shaded relief over the layers' bounds
+//   GET  /api/v1/sessions/{id}/water.png[?t=S]  the water depth recorded at or before S (a
+//                                      replay: its clock), the latest otherwise
+//   GET  /  and its files              the operators' console (server/web/), no credentials
 //
 // Credentials: "Authorization: Bearer TOKEN", or the cookie login sets
 // (HttpOnly, SameSite=Strict, and Secure over TLS). A WebSocket upgrade
@@ -33,6 +39,7 @@
 #include "../service/throttle.h"
 #include "../service/tokens.h"
 #include "../service/users.h"
+#include "../web/territory_map.h"
 
 #include <memory>
 #include <string>
@@ -49,6 +56,7 @@ struct ApiServices {
   service::SessionRegistry& sessions;
   bool tls = true;  // cookies are Secure over TLS
   service::FeedHub* feeds = nullptr;  // the live feeds (SensorThings, the feeds' state)
+  web::MapCache* maps = nullptr;      // the console's maps
 };
 
 class ApiHandler final : public http::Handler {
@@ -71,6 +79,7 @@ class ApiHandler final : public http::Handler {
   http::HttpResponse action(Call& call, service::Session& session);
   http::HttpResponse events(Call& call, service::Session& session);
   http::HttpResponse msel(Call& call, service::Session& session);
+  http::HttpResponse map(Call& call, service::Session& session, const std::string& resource, const std::string& item);
   http::HttpResponse inject(Call& call, service::Session& session, const std::string& id, bool ack);
   service::Principal authenticate(const http::HttpRequest& request) const;
   void audit(const Call& call, int status, const std::string& detail);

@@ -161,6 +161,11 @@ void Session::note_reached_locked() {
 
 std::string Session::replay_of() const { return record_.value("of", std::string()); }
 
+std::filesystem::path Session::territory_dir() const {
+  std::lock_guard lock(mutex_);
+  return record_.value("territory", std::string());
+}
+
 json Session::summary() const {
   std::lock_guard lock(mutex_);
   return {{"id", id_},

@@ -75,6 +75,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<EventJournal> journal() const { return journal_; }
   // The replayed session's id; empty for others.
   std::string replay_of() const;
+  // Its territory's folder; empty for a replay (its played session has it).
+  std::filesystem::path territory_dir() const;
 
   // {"id","mode","name","state","sim_time_s","speed"}
   nlohmann::json summary() const;
@@ -142,6 +144,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // an exercise its status is Exercise (asking for Actual is forbidden); in
   // a live session an Actual alert waits for a second operator's approval.
   nlohmann::json send_alert(const AlertRequest& alert, const Principal& by);
+  // Whom that alert would reach now, without sending it (the workbench's preview).
+  nlohmann::json alert_reach(const AlertRequest& alert);
   nlohmann::json approve_alert(const std::string& id, const Principal& by);
   nlohmann::json alerts() const;
   std::string alert_cap(const std::string& id) const;

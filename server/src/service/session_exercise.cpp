@@ -350,6 +350,11 @@ AlertBook& Session::alert_book_locked() const {
   return *alert_book_;
 }
 
+json Session::alert_reach(const AlertRequest& alert) {
+  std::lock_guard lock(mutex_);
+  return alert_book_locked().reach(alert, journal_->after(0, SIZE_MAX, Viewer{}, head_locked()));
+}
+
 json Session::send_alert(const AlertRequest& alert, const Principal& by) {
   std::lock_guard lock(mutex_);
   auto& book = alert_book_locked();

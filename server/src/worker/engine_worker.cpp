@@ -16,12 +16,14 @@
 #include "cadereau/scenarios/scenario.h"
 #include "cadereau/sim/engine/engine.h"
 #include "cadereau/twin/error.h"
+#include "cadereau/twin/geo.h"
 #include "cadereau/twin/recording.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <fstream>
@@ -107,10 +109,18 @@ struct Pacing {
   }
 };
 
-json record_json(const sim::impact::Impact& r, const std::string& command) {
+json record_json(const sim::impact::Impact& r, const std::string& command, const twin::CrsTransform& to_geo) {
   json j = {{"id", r.id},         {"t_s", r.t_s},          {"kind", r.kind},         {"target", r.target},
             {"detail", r.detail}, {"x_m", r.place.x_m},    {"y_m", r.place.y_m},     {"people", r.people},
             {"causes", r.causes}, {"by", std::string("engine")}};
+  // WGS84 too, for maps that know no Lambert-93 (the console); six decimals, about 0.1 m.
+  if (r.place.x_m != 0.0 || r.place.y_m != 0.0) try {
+      const auto g = to_geo.forward({r.place.x_m, r.place.y_m});
+      j["lon"] = std::round(g.x * 1e6) / 1e6;
+      j["lat"] = std::round(g.y * 1e6) / 1e6;
+    } catch (const Error&) {
+      // a place PROJ cannot take keeps its map coordinates only
+    }
   if (!command.empty()) {
     json c = json::parse(command, nullptr, false);
     if (c.is_object()) {
@@ -123,13 +133,14 @@ json record_json(const sim::impact::Impact& r, const std::string& command) {
 
 class StreamObserver final : public sim::engine::EngineObserver {
  public:
-  StreamObserver(LineChannel& channel, const Pacing& pacing) : channel_(channel), pacing_(pacing) {}
+  StreamObserver(LineChannel& channel, const Pacing& pacing, const twin::Crs& crs)
+      : channel_(channel), pacing_(pacing), to_geo_(crs, twin::Crs::wgs84()) {}
 
   void on_exchange(const sim::engine::ExchangeReport& report) override {
     json records = json::array();
     for (std::size_t i = 0; i < report.new_records.size(); ++i)
       records.push_back(record_json(report.new_records[i],
-                                    i < report.record_commands.size() ? report.record_commands[i] : std::string()));
+                                    i < report.record_commands.size() ? report.record_commands[i] : std::string(), to_geo_));
     for (const auto& o : report.observations) {
       const auto& obs = std::get<sim::engine::Observation>(o.command);
       json record = {{"kind", "observation"}, {"t_s", o.taken_s}, {"target", obs.sensor_id},
@@ -160,6 +171,7 @@ class StreamObserver final : public sim::engine::EngineObserver {
  private:
   LineChannel& channel_;
   const Pacing& pacing_;
+  twin::CrsTransform to_geo_;
 };
 
 // The last keyframe among the session's earlier recordings, newest first; a
@@ -332,7 +344,7 @@ int EngineWorker::run() {
   const double duration_s = setup.duration_s;
   const auto recording = *setup.recording;
   engine_ = std::make_unique<sim::engine::Engine>(territory, std::move(setup));
-  StreamObserver observer(channel_, pacing_);
+  StreamObserver observer(channel_, pacing_, territory.crs);
   engine_->add_observer(observer);
   channel_.write_line(json{{"type", "ready"},
                            {"sim_time_s", engine_->time_s()},

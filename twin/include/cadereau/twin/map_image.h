@@ -11,6 +11,8 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -61,5 +63,13 @@ class MapImage {
 };
 
 Rgb ramp_colour(const std::vector<ColourStop>& ramp, double value);
+
+// The grey of the shaded relief at a map point (light from the north-west),
+// nothing off the DEM or on nodata.
+std::optional<std::uint8_t> hillshade_grey(const Raster& dem, MapPoint p);
+
+// A PNG of `bands` (1 grey, 3 RGB, 4 RGBA) interleaved 8-bit samples, row
+// by row from the top. Throws Error when the sizes disagree or GDAL cannot.
+std::string png_bytes(int width, int height, int bands, std::span<const std::uint8_t> samples);
 
 }  // namespace cadereau::twin

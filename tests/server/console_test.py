@@ -1,0 +1,460 @@
+#!/usr/bin/env python3
+"""The operators' console, driven by a real browser (headless Chromium through
+Selenium) against a real `cadereau serve` over TLS on 127.0.0.1.
+
+First the console's own endpoints through the API (the map's layers in WGS84
+checked against PROJ's cs2cs, the relief and water pictures placed where the
+records say the water is, refusals), then the people: a director who logs in
+with the keyboard, creates an exercise and runs its clock at x60; a police
+player who reads and acknowledges an inject and closes a road by clicking it on
+the map; the crisis cell drawing a CAP alert's area on the map, seeing whom it
+reaches and sending it; the timeline opening a record's chain; a replay's
+slider; French and English. Screens are saved into --screens for a look.
+"""
+
+import argparse
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import requests
+from PIL import Image
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from api_test import Client, Fail, Server, check, make_certificate, wait_for  # noqa: E402
+
+PASSWORD = "a long enough passphrase"
+USERS = {"anne": ("director", None), "bob": ("player", "police"), "cora": ("player", "crisis"), "eva": ("observer", None)}
+
+
+def tid(name):
+    return f'[data-testid="{name}"]'
+
+
+class Browser:
+    """One person's browser."""
+
+    def __init__(self, url, screens, who):
+        options = webdriver.ChromeOptions()
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1600,1000",
+                    "--lang=fr-FR", "--no-proxy-server", "--disable-extensions", "--disable-background-networking"):
+            options.add_argument(arg)
+        options.binary_location = "/usr/bin/chromium"
+        options.accept_insecure_certs = True  # the test's own self-signed certificate
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        self.d.set_page_load_timeout(60)
+        self.d.set_script_timeout(30)
+        self.url, self.screens, self.who = url, screens, who
+
+    def find(self, css, timeout=20, displayed=True):
+        return wait_for(f"{self.who}: {css}", lambda: next(iter(
+            [e for e in self.d.find_elements(By.CSS_SELECTOR, css) if not displayed or e.is_displayed()]), None), timeout=timeout)
+
+    def all(self, css):
+        return self.d.find_elements(By.CSS_SELECTOR, css)
+
+    def js(self, script, *args):
+        return self.d.execute_script(script, *args)
+
+    def shot(self, name):
+        if self.screens:
+            os.makedirs(self.screens, exist_ok=True)
+            self.d.save_screenshot(os.path.join(self.screens, f"{name}.png"))
+
+    def login(self, user, password=PASSWORD):
+        self.d.get(self.url + "/")
+        wait_for("the login field to have the focus", lambda: self.js(
+            "return document.activeElement && document.activeElement.dataset.testid === 'login-user'") or None)
+        # With the keyboard only: the user field has the focus, Tab to the password, Enter to log in.
+        ActionChains(self.d).send_keys(user).send_keys(Keys.TAB).send_keys(password).send_keys(Keys.ENTER).perform()
+
+    def errors(self):
+        """What the page logged as errors (scripts failing, the content policy refusing something)."""
+        self.logged = getattr(self, "logged", []) + [e["message"] for e in self.d.get_log("browser") if e["level"] == "SEVERE"
+                                                     and "water.png" not in e["message"]  # no frame yet: a 404 the map expects
+                                                     and "/api/v1/login - " not in e["message"]]  # a wrong password: a 401
+        return self.logged
+
+    def quit(self):
+        try:
+            self.d.quit()
+        except Exception:  # already gone
+            pass
+
+
+def to_wgs84(points):
+    """Lambert-93 to WGS84 by PROJ's own command line."""
+    text = "\n".join(f"{x} {y}" for x, y in points) + "\n"
+    out = subprocess.run(["cs2cs", "-f", "%.8f", "EPSG:2154", "EPSG:4326"], input=text, text=True, capture_output=True,
+                         check=True).stdout
+    result = []
+    for line in out.splitlines():
+        lat, lon = line.split()[:2]  # EPSG:4326 is latitude first
+        result.append((float(lon), float(lat)))
+    return result
+
+
+def mercator_y(lat):
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def pixel_of(lon, lat, bounds, width, height):
+    (south, west), (north, east) = bounds
+    x = (lon - west) / (east - west) * width
+    y = (mercator_y(north) - mercator_y(lat)) / (mercator_y(north) - mercator_y(south)) * height
+    return int(x), int(y)
+
+
+# ---------------------------------------------------------------- the checks
+
+def t_map_api(ctx):
+    """The console's endpoints: layers in WGS84, relief, water, refusals."""
+    c, territory = ctx["c"], ctx["territory"]
+    c.login("anne")
+    r = c.post("anne", "/sessions", {"mode": "exercise", "scenario": "flash-flood-1988", "name": "Map check"})
+    check(r.status_code == 201, f"create: {r.status_code} {r.text}")
+    sid = ctx["api_session"] = r.json()["id"]
+    check(c.get(None, f"/sessions/{sid}/map").status_code == 401, "the map without credentials")
+    r = c.get("anne", f"/sessions/{sid}/map")
+    check(r.status_code == 200, f"map: {r.status_code} {r.text[:200]}")
+    doc = ctx["map"] = r.json()
+    (south, west), (north, east) = doc["bounds"]
+    check(43.7 < south < north < 43.9 and 4.2 < west < east < 4.5, f"bounds not around Nîmes: {doc['bounds']}")
+    check(len(doc["roads"]["features"]) > 1000 and len(doc["buildings"]["features"]) > 1000 and doc["assets"]["features"]
+          and doc["sensors"]["features"] and doc["zones"]["features"] and doc["lights"]["features"],
+          f"layers: { {k: len(v['features']) for k, v in doc.items() if isinstance(v, dict) and 'features' in v} }")
+    check(doc["crs"] == "EPSG:2154" and doc["depth_ramp"][0]["m"] == doc["shown_depth_m"], f"{doc['crs']} {doc['depth_ramp']}")
+    # Every sensor where the territory's own file (RFC 7946, WGS84) has it, to 2e-6 degree (0.2 m): the map
+    # reprojects the twin's Lambert-93 back.
+    with open(os.path.join(territory, "sensors.geojson")) as f:
+        expected = {s["properties"]["id"]: s["geometry"]["coordinates"][:2] for s in json.load(f)["features"]}
+    check(len(expected) == len(doc["sensors"]["features"]), "not every sensor is on the map")
+    for s in doc["sensors"]["features"]:
+        lon, lat = s["geometry"]["coordinates"]
+        e_lon, e_lat = expected[s["properties"]["id"]]
+        check(abs(lon - e_lon) < 2e-6 and abs(lat - e_lat) < 2e-6, f"sensor {s['properties']['id']} at {lon},{lat}, PROJ: {e_lon},{e_lat}")
+    both_ways = [f for f in doc["roads"]["features"] if f["properties"].get("reverse")]
+    check(both_ways and all(f["properties"]["id"] != f["properties"]["reverse"] for f in both_ways), "streets both ways")
+    r = c.get("anne", f"/sessions/{sid}/map/relief.png")
+    check(r.status_code == 200 and r.headers["Content-Type"] == "image/png", f"relief: {r.status_code}")
+    relief = Image.open(io.BytesIO(r.content)).convert("RGBA")
+    w, h = relief.size
+    # The Lambert-93 box is turned by the meridian convergence (about 1 degree at Nîmes) in longitude and latitude:
+    # a corner of the picture lies outside it and stays transparent, the middle is ground.
+    check(relief.getpixel((w // 2, h // 2))[3] == 255, "the relief has no ground in its middle")
+    check(relief.getpixel((0, 0))[3] == 0 or relief.getpixel((w - 1, 0))[3] == 0, "no corner is off the territory")
+    r = c.get("anne", f"/sessions/{sid}/water.png")
+    check(r.status_code == 404 and "no water frame" in r.json()["error"]["message"], f"water before any frame: {r.status_code}")
+    r = c.get("anne", f"/sessions/{sid}/water.png", params={"t": "-5"})
+    check(r.status_code == 400 and "'-5'" in r.json()["error"]["message"], f"t=-5: {r.status_code} {r.text}")
+    r = c.get("anne", f"/sessions/{sid}/water.png", params={"t": "nan"})
+    check(r.status_code == 400, f"t=nan: {r.status_code}")
+    check(c.get("anne", "/sessions/nope/map").status_code == 404, "the map of no session")
+    r = c.http().get(c.server.url + "/")
+    check(r.status_code == 200 and "default-src 'self'" in r.headers.get("Content-Security-Policy", "")
+          and 'data-testid="login-user"' in r.text, f"the console page: {r.status_code} {r.headers}")
+    check(c.http().get(c.server.url + "/vendor/leaflet/leaflet.js").status_code == 200, "Leaflet is served")
+    check(c.http().get(c.server.url + "/../etc/passwd").status_code == 404, "a path outside the console")
+    # The water lands where the records say it is: run to the first flooded asset, then look at its pixel.
+    check(c.post("anne", f"/sessions/{sid}/clock", {"command": "start", "speed": 60}).status_code == 200, "start")
+
+    def flooded():
+        from api_test import events
+        hits = [e for e in events(c, "anne", sid) if e["kind"] == "water" and "lon" in e
+                and any(a["properties"]["id"] == e["target"] for a in doc["assets"]["features"])]
+        return hits or None
+
+    hits = wait_for("an asset in the water", flooded, timeout=400, every=3)
+    record = hits[0]
+    (lon, lat), = to_wgs84([(record["x_m"], record["y_m"])])
+    check(abs(lon - record["lon"]) < 2e-6 and abs(lat - record["lat"]) < 2e-6,
+          f"record at {record['lon']},{record['lat']}, PROJ: {lon},{lat}")
+    r = wait_for("a water frame after it", lambda: (lambda r: r if r.status_code == 200 and float(
+        r.headers["X-Frame-Time-S"]) >= record["t_s"] else None)(c.get("anne", f"/sessions/{sid}/water.png")), timeout=120)
+    check(c.post("anne", f"/sessions/{sid}/clock", {"command": "pause"}).status_code == 200, "pause")
+    water = Image.open(io.BytesIO(r.content)).convert("RGBA")
+    x, y = pixel_of(record["lon"], record["lat"], doc["bounds"], *water.size)
+    around = [water.getpixel((x + dx, y + dy))[3] for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    check(max(around) > 0, f"no water drawn at {record['target']} ({record['detail']}), pixel {x},{y} of {water.size}")
+    far = [water.getpixel((px, py))[3] for px, py in ((2, 2), (water.size[0] - 3, 2))]
+    check(max(far) == 0, "water drawn off the territory")
+    print(f"      water at {record['target']} ({record['detail']}) drawn at pixel {x},{y}", flush=True)
+    r = c.post("anne", f"/sessions/{sid}/clock", {"command": "stop"})
+    check(r.status_code == 200, "stop")
+
+
+def t_director(ctx):
+    """The director logs in with the keyboard, creates an exercise, starts the clock at x60."""
+    b = ctx["anne"] = Browser(ctx["server"].url, ctx["screens"], "anne")
+    b.login("anne", "not the password")
+    error = b.find("#login-error")
+    wait_for("the refusal", lambda: error.text.strip() or None)
+    check("Identifiant ou mot de passe" in error.text, f"the wrong password says: {error.text!r}")
+    b.login("anne")
+    b.find(tid("session-list"))
+    b.shot("01-sessions")
+    b.find(tid("new-session")).click()
+    wait_for("the new session's screen", lambda: "#/s/" in b.d.current_url or None)
+    ctx["sid"] = b.d.current_url.split("#/s/")[1]
+    b.find(tid("map"))
+    wait_for("the map's assets", lambda: len(b.all(".asset-icon")) > 10 or None, timeout=60)
+    check(b.all(".leaflet-control-scale") and b.all(tid("legend")), "no scale or legend")
+    relief = wait_for("the relief", lambda: b.js(
+        "const i = document.querySelector('img.leaflet-image-layer'); return i && i.complete && i.naturalWidth"), timeout=30)
+    check(relief >= 1000, f"relief {relief} px wide")
+    wait_for("the engine", lambda: ctx["c"].get("anne", f"/sessions/{ctx['sid']}").json()["worker"]["state"] == "ready" or None,
+             timeout=120)
+    b.find(tid("clock-start")).click()
+    wait_for("the clock running", lambda: b.find(tid("clock")).get_attribute("data-state") == "running" or None)
+    t0 = float(b.find(tid("clock")).get_attribute("data-sim-time"))
+    wait_for("sim time moving at x60", lambda: float(b.find(tid("clock")).get_attribute("data-sim-time")) > t0 + 120 or None,
+             timeout=60)
+    wait_for("records on the timeline", lambda: len(b.all(tid("timeline-item"))) > 3 or None, timeout=60)
+    # Slower for the players to come: the flagship's two hours would be over in two minutes at x60.
+    from selenium.webdriver.support.ui import Select
+    Select(b.find(tid("clock-speed"))).select_by_visible_text("5")
+    wait_for("the clock at x5", lambda: "x5" == b.find("#clock-speed").text.strip() or None)
+    b.find(tid("tab-injects")).click()
+    wait_for("the MSEL", lambda: len(b.all(tid("msel-row"))) >= 20 or None)
+    # Inject 6 (a police patrol's radio call, 07:25) fired now by the director.
+    b.find(f'{tid("msel-row")}[data-inject="6"] {tid("inject-fire")}').click()
+    wait_for("inject 6 delivered", lambda: b.all(f'{tid("msel-row")}[data-inject="6"][data-state="delivered"]') or None, timeout=30)
+    b.shot("02-director-msel")
+
+
+def t_player_inbox_and_road(ctx):
+    """A police player acknowledges an inject and closes a road by clicking it on the map."""
+    b = ctx["bob"] = Browser(ctx["server"].url, ctx["screens"], "bob")
+    b.login("bob")
+    b.find(tid("session-item"))
+    b.find(f'{tid("session-item")}[data-id="{ctx["sid"]}"] a').click()
+    b.find(tid("map"))
+    wait_for("the map's roads", lambda: b.js("return app.session && app.session.map && app.session.map.roadLayers.size") or None,
+             timeout=60)
+    b.find(tid("tab-injects")).click()
+    inbox = b.find(tid("inject-inbox"), timeout=30, displayed=False)
+    item = wait_for("an inject for the police", lambda: next(iter(b.all(f'{tid("inject-item")}.new')), None), timeout=60, every=1)
+    number = item.get_attribute("data-inject")
+    check(number == "6", f"the police's inbox shows inject {number} first, not the one the director fired")
+    # The inbox may be drawn again as other injects come: what is typed stays.
+    b.find(f'{tid("inject-item")}[data-inject="6"] {tid("inject-comment")}').send_keys("Patrouille envoyée")
+    b.js("app.session.panels.renderInjects()")
+    time.sleep(0.5)
+    typed = b.find(f'{tid("inject-item")}[data-inject="6"] {tid("inject-comment")}').get_attribute("value")
+    check(typed == "Patrouille envoyée", f"the comment typed was lost when the inbox was drawn again: {typed!r}")
+    b.find(f'{tid("inject-item")}[data-inject="6"] {tid("inject-ack")}').click()
+    wait_for("the inject acknowledged", lambda: b.all(f'{tid("inject-item")}.acked[data-inject="{number}"]') or None)
+    check(b.all(tid("inject-inbox")), "the inbox went away")
+    # A main street with both directions near the middle of the town: zoom on it, click its middle on the canvas.
+    road = b.js("""
+      const m = app.session.map, centre = m.bounds.getCenter();
+      let best = null, bestDistance = Infinity;
+      for (const [id, layer] of m.roadLayers) {
+        const p = layer.feature.properties;
+        if (!p.main || !p.reverse || m.roadStateOf(id) !== 'open' || layer.getLatLngs().length !== 2) continue;
+        const d = layer.getBounds().getCenter().distanceTo(centre);
+        if (d < bestDistance) { best = id; bestDistance = d; }
+      }
+      if (best) m.map.setView(m.roadLayers.get(best).getBounds().getCenter(), 17, { animate: false });
+      return best;""")
+    check(road, "no street to click on the map")
+    time.sleep(1)
+    x, y = b.js("""const m = app.session.map, c = m.map.latLngToContainerPoint(m.roadLayers.get(arguments[0]).getBounds().getCenter());
+                   return [c.x, c.y];""", road)
+    map_el = b.find(tid("map"))
+    size = map_el.size
+    ActionChains(b.d).move_to_element_with_offset(map_el, x - size["width"] / 2, y - size["height"] / 2).click().perform()
+    popup = b.find(tid("road-popup"))
+    clicked = b.js("return document.querySelector('[data-testid=road-popup] .muted').textContent.split(' ')[0]")
+    b.shot("03-player-road-popup")
+    popup.find_element(By.CSS_SELECTOR, tid("action-close-road")).click()
+    c = ctx["c"]
+    c.login("bob")
+    r = c.get("bob", f"/sessions/{ctx['sid']}/injects")
+    acked = [i for i in r.json() if i["id"] == "6"]
+    check(acked and acked[0]["response"] == "Patrouille envoyée", f"the acknowledgement: {acked}")
+
+    def closed():
+        from api_test import events
+        ev = events(c, "bob", ctx["sid"])
+        act = [e for e in ev if e["kind"] == "action" and e["target"] == clicked and e.get("by") == "player:bob"]
+        shut = [e for e in ev if e["kind"] == "road_closed" and e["target"] == clicked]
+        return (act, shut) if act and shut else None
+
+    act, shut = wait_for(f"road {clicked} closed by bob", closed, timeout=60)
+    check(shut[0]["causes"] and act[0]["record"] in shut[0]["causes"], f"the closure does not answer to the action: {shut[0]}")
+    wait_for("the road drawn closed", lambda: b.js("return app.session.map.roadStateOf(arguments[0])", clicked) == "closed" or None)
+    ctx["closed_road"] = clicked
+    print(f"      bob acknowledged inject {number} and closed {clicked} on the map", flush=True)
+    errors = b.errors()
+    check(not errors, f"bob's page logged errors: {errors}")
+
+
+def t_chain_from_timeline(ctx):
+    """The director opens the closure from the timeline: its chain names bob's action; the map goes to it."""
+    b = ctx["anne"]
+    b.find(tid("tab-timeline")).click()
+    item = wait_for("the closure on the timeline", lambda: next(iter(
+        [i for i in b.all(f'{tid("timeline-item")}[data-kind="road_closed"]') if ctx["closed_road"] in i.text]), None), timeout=30)
+    item.click()
+    chain = b.find(tid("chain"))
+    check("action" in chain.text.lower() and "player:bob" in b.find("#detail").text, f"the chain: {chain.text!r}")
+    check(b.js("return app.session.map.highlight.getLayers().length") > 0, "the map does not show the record")
+    b.shot("04-director-chain")
+    b.find("#detail .close").click()
+
+
+def t_alert_workbench(ctx):
+    """The crisis cell draws the alert's area on the map, sees whom it reaches, and sends it."""
+    b = ctx["cora"] = Browser(ctx["server"].url, ctx["screens"], "cora")
+    b.login("cora")
+    b.find(f'{tid("session-item")}[data-id="{ctx["sid"]}"] a').click()
+    b.find(tid("map"))
+    wait_for("the map", lambda: b.js("return app.session && app.session.map && app.session.map.roadLayers.size") or None, timeout=60)
+    b.find(tid("tab-alert")).click()
+    b.find(tid("alert-workbench"))
+    b.find(tid("cap-headline")).send_keys("Crue du cadereau d'Alès : quittez les rez-de-chaussée")
+    b.find(tid("cap-area")).send_keys("Bas du cadereau d'Alès")
+    b.find(tid("cap-draw")).click()
+    map_el = b.find(tid("map"))
+    w, h = map_el.size["width"], map_el.size["height"]
+    for fx, fy in ((-0.25, -0.2), (0.15, -0.2), (0.15, 0.25), (-0.25, 0.25)):
+        ActionChains(b.d).move_to_element_with_offset(map_el, fx * w, fy * h).click().perform()
+    b.find(tid("cap-finish")).click()
+    reach = wait_for("the reach", lambda: b.find(tid("cap-reach")).get_attribute("data-people"), timeout=30)
+    check(float(reach) > 0, f"an area over a quarter of the town reaches {reach} people")
+    b.shot("05-crisis-alert")
+    b.find(tid("cap-send")).click()
+    wait_for("the alert listed", lambda: next(iter([i for i in b.all(tid("alert-item")) if "quittez" in i.text]), None), timeout=30)
+    c = ctx["c"]
+    c.login("cora")
+    from api_test import events
+    sent = [e for e in events(c, "cora", ctx["sid"]) if e["kind"] == "alert_sent"]
+    check(len(sent) == 1 and sent[0]["status"] == "Exercise" and abs(sent[0]["reach"]["people"] - float(reach)) < 1e-6 * max(1, float(reach)) + 1,
+          f"the alert sent: {sent} (previewed {reach})")
+    cap = c.get("cora", f"/sessions/{ctx['sid']}/alerts/{sent[0]['alert']}.cap")
+    check(cap.status_code == 200 and "<polygon>" in cap.text and "Exercise" in cap.text, f"CAP: {cap.status_code}")
+    r = c.post("cora", f"/sessions/{ctx['sid']}/alerts/reach", {"event": "x", "headline": "x", "severity": "Severe",
+               "urgency": "Immediate", "certainty": "Observed", "area": {"description": "a line", "polygon": [[4.35, 43.8], [4.36, 43.8], [4.37, 43.8]]}})
+    check(r.status_code == 400 and "no area" in r.json()["error"]["message"], f"a flat area: {r.status_code} {r.text}")
+    r = c.post("bob", f"/sessions/{ctx['sid']}/alerts/reach", {})
+    check(r.status_code == 403, f"police previews an alert: {r.status_code}")
+    print(f"      the drawn area reaches {float(reach):.0f} people; sent as CAP {sent[0]['alert']}", flush=True)
+    errors = b.errors()
+    check(not errors, f"cora's page logged errors: {errors}")
+
+
+def t_languages_and_observer(ctx):
+    """English on a click; an observer reads but is offered no action."""
+    b = ctx["anne"]
+    b.find(tid("lang")).click()
+    wait_for("English", lambda: b.find(tid("tab-timeline")).text == "Timeline" or None)
+    b.find(tid("lang")).click()
+    wait_for("French", lambda: b.find(tid("tab-timeline")).text == "Journal" or None)
+    b.find(tid("clock-pause")).click()
+    wait_for("the clock paused", lambda: b.find(tid("clock")).get_attribute("data-state") == "paused" or None)
+    o = ctx["eva"] = Browser(ctx["server"].url, ctx["screens"], "eva")
+    o.login("eva")
+    o.find(f'{tid("session-item")}[data-id="{ctx["sid"]}"] a').click()
+    o.find(tid("map"))
+    check(not [e for e in o.all(tid("clock-start")) if e.is_displayed()] and not o.all(tid("cap-send")), "an observer is offered control")
+    errors = b.errors()
+    check(not errors, f"anne's page logged errors: {errors}")
+
+
+def t_replay(ctx):
+    """A replay of the exercise: the slider moves its clock, the water follows."""
+    c, b = ctx["c"], ctx["anne"]
+    r = c.post("anne", "/sessions", {"mode": "replay", "of": ctx["sid"]})
+    check(r.status_code == 201, f"replay: {r.status_code} {r.text}")
+    rid = r.json()["id"]
+    b.d.get(f"{ctx['server'].url}/#/s/{rid}")
+    slider = b.find(tid("replay-slider"))
+    wait_for("the replay's map", lambda: b.js("return app.session && app.session.map && app.session.map.roadLayers.size") or None,
+             timeout=60)
+    target = int(float(slider.get_attribute("max")) * 0.8)
+    b.js("const s = arguments[0]; s.value = arguments[1]; s.dispatchEvent(new Event('change'));", slider, target)
+    wait_for("the replay's clock at the seek", lambda: abs(float(b.find(tid("clock")).get_attribute("data-sim-time")) - target) < 120 or None,
+             timeout=30)
+    wait_for("the water of that time", lambda: b.find(tid("map")).get_attribute("data-water") not in (None, "", "latest") or None,
+             timeout=30)
+    wait_for("the replay's records", lambda: len(b.all(tid("timeline-item"))) > 5 or None, timeout=30)
+    check(b.all(f'{tid("timeline-item")}[data-kind="alert_sent"]'), "the replay has no alert of the exercise's")
+    b.shot("06-replay")
+    errors = b.errors()
+    check(not errors, f"the replay logged errors: {errors}")
+
+
+CHECKS = [t_map_api, t_director, t_player_inbox_and_road, t_chain_from_timeline, t_alert_workbench, t_languages_and_observer,
+          t_replay]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cadereau", required=True)
+    parser.add_argument("--territory", required=True, help="a demo territory folder")
+    parser.add_argument("--screens", help="a folder for the screenshots")
+    parser.add_argument("--only", help="run the checks whose name contains this (later ones need earlier ones)")
+    args = parser.parse_args()
+    failures = 0
+    browsers = []
+    with tempfile.TemporaryDirectory(prefix="cadereau-console-") as tmp:
+        data = os.path.join(tmp, "data")
+        os.makedirs(os.path.join(data, "territories"))
+        os.symlink(os.path.abspath(args.territory), os.path.join(data, "territories", "demo"))
+        for user, (role, cell) in USERS.items():
+            cmd = [args.cadereau, "user", "add", user, "--role", role, "--data", data] + (["--cell", cell] if cell else [])
+            subprocess.run(cmd, input=PASSWORD + "\n", text=True, check=True, capture_output=True)
+        cert, key = make_certificate(tmp)
+        server = Server(args.cadereau, data, cert, key)
+        client = Client(server, cert)
+        import api_test
+        api_test.PASSWORD = PASSWORD
+        ctx = {"server": server, "c": client, "territory": os.path.abspath(args.territory), "screens": args.screens}
+        try:
+            server.start()
+            for t in CHECKS:
+                if args.only and args.only not in t.__name__:
+                    continue
+                started = time.time()
+                try:
+                    t(ctx)
+                    print(f"PASS {t.__name__} ({time.time() - started:.1f} s)", flush=True)
+                except Exception as e:
+                    failures += 1
+                    print(f"FAIL {t.__name__}: {e}", flush=True)
+                    if not isinstance(e, Fail):
+                        traceback.print_exc()
+                    for name in ("anne", "bob", "cora", "eva"):
+                        if name in ctx and args.screens:
+                            ctx[name].shot(f"failed-{t.__name__}-{name}")
+        finally:
+            for name in ("anne", "bob", "cora", "eva"):
+                if name in ctx:
+                    ctx[name].quit()
+            try:
+                server.stop(timeout=20)
+            except Fail:
+                pass
+            log = os.path.join(tmp, "serve.log")
+            if failures and os.path.exists(log):
+                print("---- server log (last 40 lines)")
+                with open(log, errors="replace") as f:
+                    print("".join(f.readlines()[-40:]))
+    return failures
+
+
+if __name__ == "__main__":
+    sys.exit(main())
