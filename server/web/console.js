@@ -204,6 +204,7 @@ class SessionView {
   async open() {
     const d = await api("GET", `/sessions/${this.id}`);
     this.describe = d;
+    this.backlogSeq = d.last_seq || 0;
     this.mode = d.mode;
     this.clock = d.clock || {};
     document.getElementById("session-title").textContent = d.name || d.id;
@@ -239,11 +240,13 @@ class SessionView {
 
   setupClock() {
     const director = document.getElementById("director-clock");
-    director.hidden = !mayControlClock(this.me, this.mode) || this.mode === "live";
+    director.hidden = !mayControlClock(this.me, this.mode);
+    // A live clock is the wall clock: it starts and stops, never pauses nor speeds up.
+    director.classList.toggle("live", this.mode === "live");
     const command = (c, extra = {}) => api("POST", `/sessions/${this.id}/clock`, { command: c, ...extra })
       .then((answer) => this.onClock(answer.clock || answer)).catch((e) => toast(t("refused", e.message), "error"));
     const speed = () => Number(document.getElementById("clock-speed-select").value);
-    document.getElementById("clock-start").onclick = () => command("start", { speed: speed() });
+    document.getElementById("clock-start").onclick = () => command("start", this.mode === "live" ? {} : { speed: speed() });
     document.getElementById("clock-pause").onclick = () => command("pause");
     document.getElementById("clock-resume").onclick = () => command("resume", { speed: speed() });
     document.getElementById("clock-stop").onclick = () => { if (confirm(t("stop") + " ?")) command("stop"); };
@@ -322,7 +325,8 @@ class SessionView {
       case "forecast": this.panels.onForecast(m); this.map.showForecast(m); break;
       case "feed": this.panels.onFeed(m); break;
       default:
-        if (m.seq !== undefined && this.records.add(m)) this.apply(m, true);
+        // What happened before the screen opened comes first: drawn, not announced.
+        if (m.seq !== undefined && this.records.add(m)) this.apply(m, m.seq > this.backlogSeq);
     }
   }
 

@@ -15,6 +15,17 @@ function select(options, value, attrs = {}) {
   if (value !== undefined) s.value = value;
   return s;
 }
+// "2026-12-01T05:10:00Z" -> the browser's local "06:10:00".
+function timeOf(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString("fr-FR");
+}
+// Rejections are counted by reason ({"implausible": 2, ...}).
+function rejectedCount(r) {
+  if (!r) return 0;
+  return typeof r === "number" ? r : Object.values(r).reduce((a, b) => a + Number(b || 0), 0);
+}
 function debounce(fn, ms) {
   let timer = null;
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
@@ -249,9 +260,27 @@ class Panels {
     let injects = [];
     try { injects = await api("GET", `/sessions/${this.view.id}/injects`); } catch (e) { p.replaceChildren(el("p", { class: "error", text: e.message })); return; }
     if (this.me.role === "player") {
+      // Updated in place: an inject the player is reading or answering stays put as others come in.
       const delivered = injects.filter((i) => i.delivered_s !== undefined).reverse();
-      const list = el("ul", { class: "inbox", "data-testid": "inject-inbox" }, delivered.map((i) => this.inboxItem(i)));
-      p.replaceChildren(list, delivered.length ? null : el("p", { class: "muted", text: t("inbox_empty") }));
+      let list = p.querySelector("ul.inbox");
+      if (!list) {
+        list = el("ul", { class: "inbox", "data-testid": "inject-inbox" });
+        p.replaceChildren(list, el("p", { class: "muted empty", text: t("inbox_empty") }));
+      }
+      const shown = new Map([...list.children].map((li) => [li.dataset.inject, li]));
+      delivered.forEach((i, k) => {
+        const key = `${i.id}:${i.acknowledged_s !== undefined}`;
+        let li = shown.get(String(i.id));
+        if (!li || li.dataset.key !== key) {
+          const fresh = this.inboxItem(i);
+          fresh.dataset.key = key;
+          if (li) li.replaceWith(fresh);
+          li = fresh;
+        }
+        if (list.children[k] !== li) list.insertBefore(li, list.children[k] || null);
+      });
+      while (list.children.length > delivered.length) list.lastChild.remove();
+      p.querySelector(".empty").hidden = delivered.length > 0;
       return;
     }
     const staff = mayDirect(this.me, this.mode);
@@ -468,11 +497,14 @@ class Panels {
 
   onFeed(m) {
     this.feed = m;
+    // Past 200 sensors the layer carries only those whose health changed: kept by id.
+    this.health = m.of ? this.health || new Map() : new Map();
     for (const s of m.sensors || []) {
-      const f = this.view.map.sensorLayers.get(s.id);
+      this.health.set(s.sensor, s);
+      const f = this.view.map.sensorLayers.get(s.sensor);
       if (!f) continue;
       const kind = f.feature.properties.kind;
-      this.view.map.setSensor(s.id, { value: s.last_value, unit: UNIT_UNITS[kind] || "", stale: !!s.stale, seen: s.last_seen || "" });
+      this.view.map.setSensor(s.sensor, { value: s.last_value, unit: UNIT_UNITS[kind] || "", stale: !!s.stale, seen: timeOf(s.last_seen) });
     }
     if (this.current === "live") this.renderFeeds();
   }
@@ -490,12 +522,16 @@ class Panels {
 
   renderFeeds() {
     if (!this.feedBox) return;
-    const sensors = (this.feed && this.feed.sensors) || (this.feedTable && this.feedTable.sensors) || [];
+    const sensors = this.health ? [...this.health.values()] : (this.feedTable && this.feedTable.sensors) || [];
     this.feedBox.replaceChildren(el("table", { class: "list", "data-testid": "feeds" },
-      el("thead", {}, el("tr", {}, [t("sensor"), t("last_value"), t("last_seen"), ""].map((h) => el("th", { text: h })))),
+      el("thead", {}, el("tr", {}, [t("sensor"), t("last_value"), t("last_seen"), "n", "✗", ""].map((h) => el("th", { text: h })))),
       el("tbody", {}, sensors.map((s) => el("tr", { class: s.stale ? "stale" : "" },
-        el("td", { text: s.name || s.id }), el("td", { text: s.last_value === undefined || s.last_value === null ? "—" : String(s.last_value) }),
-        el("td", { text: s.last_seen || "" }), el("td", { text: s.stale ? t("stale") : "" }))))));
+        el("td", { text: NAMES.get(s.sensor) || s.sensor }),
+        el("td", { text: s.last_value === undefined || s.last_value === null ? "—" : String(s.last_value) }),
+        el("td", { text: timeOf(s.last_seen) }), el("td", { text: String(s.readings || 0) }),
+        el("td", { text: String(rejectedCount(s.rejected) + (s.duplicates || 0)),
+          title: `${s.duplicates || 0} duplicates; rejected: ${JSON.stringify(s.rejected || {})}` }),
+        el("td", { text: s.stale ? t("stale") : "" }))))));
   }
 
   renderLive() {
@@ -508,7 +544,7 @@ class Panels {
     else {
       const start = this.view.clock.start;
       forecastBox.append(
-        el("p", {}, el("strong", { text: `${t("forecast")} #${fc.number}` }), ` · ${t("issued", fc.issued_at || clockText(start, fc.issued_s))} · ${t("horizon", Math.round((fc.horizon_s || 0) / 60))}`),
+        el("p", {}, el("strong", { text: `${t("forecast")} #${fc.number}` }), ` · ${t("issued", fc.issued_at ? timeOf(fc.issued_at) : clockText(start, fc.issued_s))} · ${t("horizon", Math.round((fc.horizon_s || 0) / 60))}`),
         fc.reason ? el("p", { class: "muted", text: fc.reason }) : null,
         fc.assumption ? el("p", { class: "muted", text: fc.assumption }) : null,
         fc.changes && fc.changes.summary ? el("p", {}, el("strong", { text: `${t("changes")}: ` }), fc.changes.summary) : null,
@@ -518,10 +554,15 @@ class Panels {
         el("span", { class: "when", text: i.clock || clockText(start, i.t_s) }), " ", el("strong", { text: kindLabel(i.kind) }), " ",
         el("span", { text: i.name || i.target })))));
     }
-    const controls = mayControlClock(this.me, this.mode) && this.mode === "live"
-      ? el("button", { text: t("forecast_now"), "data-testid": "forecast-now", onclick: () =>
-        api("POST", `/sessions/${this.view.id}/forecast`, {}).then(() => toast(t("accepted"))).catch((e) => toast(t("refused", e.message), "error")) })
-      : null;
+    let controls = null;
+    if (mayControlClock(this.me, this.mode) && this.mode === "live") {
+      const horizon = el("input", { type: "number", min: 1, max: 720, value: this.horizonMin || 120, "data-testid": "forecast-horizon",
+        oninput: (ev) => { this.horizonMin = Number(ev.target.value); } });
+      controls = el("div", { class: "row" }, field(t("horizon", ""), horizon),
+        el("button", { text: t("forecast_now"), "data-testid": "forecast-now", onclick: () =>
+          api("POST", `/sessions/${this.view.id}/forecast`, { horizon_min: Number(horizon.value) })
+            .then(() => toast(t("accepted"))).catch((e) => toast(t("refused", e.message), "error")) }));
+    }
     const scores = el("div", { "data-testid": "forecast-scores" });
     p.replaceChildren(el("h3", { text: t("forecast") }), controls, forecastBox, el("h3", { text: t("scores") }), scores,
       el("h3", { text: t("feeds") }), this.feedBox);

@@ -924,6 +924,40 @@ CHECKS = [t_health_and_login, t_login_throttle, t_create, t_permission_matrix, t
           t_acting_injects_and_dispatch, t_sigterm]
 
 
+def add_users(cadereau, data, users, password):
+    """users: {name: (role, cell or None)}, all with one password."""
+    for user, (role, cell) in users.items():
+        cmd = [cadereau, "user", "add", user, "--role", role, "--data", data] + (["--cell", cell] if cell else [])
+        subprocess.run(cmd, input=password + "\n", text=True, check=True, capture_output=True)
+
+
+def run_checks(checks, ctx, only=None, after_failure=None):
+    """Runs the checks in order, each PASS or FAIL with its time; returns the number that failed."""
+    failures = 0
+    for t in checks:
+        if only and only not in t.__name__:
+            continue
+        started = time.time()
+        try:
+            t(ctx)
+            print(f"PASS {t.__name__} ({time.time() - started:.1f} s)", flush=True)
+        except Exception as e:  # a failed check, or a client error
+            failures += 1
+            print(f"FAIL {t.__name__}: {e}", flush=True)
+            if not isinstance(e, Fail):
+                traceback.print_exc()
+            if after_failure:
+                after_failure(t)
+    return failures
+
+
+def print_log_tail(path, lines=40):
+    if os.path.exists(path):
+        print(f"---- {os.path.basename(path)} (last {lines} lines)")
+        with open(path, errors="replace") as f:
+            print("".join(f.readlines()[-lines:]))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--cadereau", required=True)
@@ -935,37 +969,21 @@ def main():
         os.makedirs(os.path.join(data, "territories"))
         if args.territory:
             os.symlink(os.path.abspath(args.territory), os.path.join(data, "territories", "demo"))
-        for user, (role, cell) in USERS.items():
-            cmd = [args.cadereau, "user", "add", user, "--role", role, "--data", data] + (["--cell", cell] if cell else [])
-            subprocess.run(cmd, input=PASSWORD + "\n", text=True, check=True, capture_output=True)
+        add_users(args.cadereau, data, USERS, PASSWORD)
         cert, key = make_certificate(tmp)
         server = Server(args.cadereau, data, cert, key)
         ctx = {"server": server, "c": Client(server, cert)}
         failures = 0
         try:
             server.start()
-            for t in CHECKS:
-                if args.only and args.only not in t.__name__:
-                    continue
-                started = time.time()
-                try:
-                    t(ctx)
-                    print(f"PASS {t.__name__} ({time.time() - started:.1f} s)", flush=True)
-                except Exception as e:  # a failed check, or a client error
-                    failures += 1
-                    print(f"FAIL {t.__name__}: {e}", flush=True)
-                    if not isinstance(e, Fail):
-                        traceback.print_exc()
+            failures = run_checks(CHECKS, ctx, args.only)
         finally:
             try:
                 server.stop(signal.SIGKILL, timeout=10)
             except Fail:
                 pass
-            log = os.path.join(tmp, "serve.log")
-            if failures and os.path.exists(log):
-                print("---- server log (last 40 lines)")
-                with open(log, errors="replace") as f:
-                    print("".join(f.readlines()[-40:]))
+            if failures:
+                print_log_tail(os.path.join(tmp, "serve.log"))
         return failures
 
 

@@ -21,9 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
-import requests
 from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -32,10 +30,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from api_test import Client, Fail, Server, check, make_certificate, wait_for  # noqa: E402
+import api_test  # noqa: E402
+from api_test import Client, Fail, Server, add_users, check, make_certificate, print_log_tail, run_checks, wait_for  # noqa: E402
 
 PASSWORD = "a long enough passphrase"
-USERS = {"anne": ("director", None), "bob": ("player", "police"), "cora": ("player", "crisis"), "eva": ("observer", None)}
+USERS = {"anne": ("director", None), "bob": ("player", "police"), "cora": ("player", "crisis"), "eva": ("observer", None),
+         "olga": ("operator", None)}
 
 
 def tid(name):
@@ -155,8 +155,9 @@ def t_map_api(ctx):
     # a corner of the picture lies outside it and stays transparent, the middle is ground.
     check(relief.getpixel((w // 2, h // 2))[3] == 255, "the relief has no ground in its middle")
     check(relief.getpixel((0, 0))[3] == 0 or relief.getpixel((w - 1, 0))[3] == 0, "no corner is off the territory")
+    wait_for("the engine", lambda: c.get("anne", f"/sessions/{sid}").json()["worker"]["state"] == "ready" or None, timeout=120)
     r = c.get("anne", f"/sessions/{sid}/water.png")
-    check(r.status_code == 404 and "no water frame" in r.json()["error"]["message"], f"water before any frame: {r.status_code}")
+    check(r.status_code == 404 and "no water frame" in r.json()["error"]["message"], f"water before any frame: {r.status_code} {r.text}")
     r = c.get("anne", f"/sessions/{sid}/water.png", params={"t": "-5"})
     check(r.status_code == 400 and "'-5'" in r.json()["error"]["message"], f"t=-5: {r.status_code} {r.text}")
     r = c.get("anne", f"/sessions/{sid}/water.png", params={"t": "nan"})
@@ -244,7 +245,7 @@ def t_player_inbox_and_road(ctx):
     wait_for("the map's roads", lambda: b.js("return app.session && app.session.map && app.session.map.roadLayers.size") or None,
              timeout=60)
     b.find(tid("tab-injects")).click()
-    inbox = b.find(tid("inject-inbox"), timeout=30, displayed=False)
+    b.find(tid("inject-inbox"), timeout=30, displayed=False)
     item = wait_for("an inject for the police", lambda: next(iter(b.all(f'{tid("inject-item")}.new')), None), timeout=60, every=1)
     number = item.get_attribute("data-inject")
     check(number == "6", f"the police's inbox shows inject {number} first, not the one the director fired")
@@ -397,8 +398,50 @@ def t_replay(ctx):
     check(not errors, f"the replay logged errors: {errors}")
 
 
+def t_live_room(ctx):
+    """An operator's live session: a reading pushed over SensorThings shows on the map and in the feeds' health; the
+    forecasts come in and one asked now shows with its number."""
+    c, territory = ctx["c"], ctx["territory"]
+    c.login("olga")
+    r = c.post("olga", "/sessions", {"mode": "live", "territory": "demo", "forecast": {"every_min": 60, "horizon_min": 5}})
+    check(r.status_code == 201, f"live session: {r.status_code} {r.text}")
+    sid = r.json()["id"]
+    wait_for("the live engine", lambda: c.get("olga", f"/sessions/{sid}").json()["worker"]["state"] == "ready" or None, timeout=120)
+    b = ctx["olga"] = Browser(ctx["server"].url, ctx["screens"], "olga")
+    b.login("olga")
+    b.find(f'{tid("session-item")}[data-id="{sid}"] a').click()
+    wait_for("the map", lambda: b.js("return app.session && app.session.map && app.session.map.sensorLayers.size") or None, timeout=60)
+    check(not [e for e in b.all(tid("clock-pause")) if e.is_displayed()], "a live clock offered a pause")
+    b.find(tid("clock-start")).click()
+    wait_for("the live clock running", lambda: b.find(tid("clock")).get_attribute("data-state") == "running" or None)
+    b.find(tid("tab-live")).click()
+    with open(os.path.join(territory, "sensors.geojson")) as f:
+        gauges = [s["properties"] for s in json.load(f)["features"] if s["properties"]["kind"] == "level_gauge"
+                  and not s["properties"]["rating"]]
+    gauge = gauges[0]
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    r = c.http().post(c.server.url + f"/v1.1/Datastreams({gauge['datastream']})/Observations", headers=c.headers("olga"),
+                      json={"phenomenonTime": stamp, "result": 0.42}, timeout=20)
+    check(r.status_code == 201, f"SensorThings: {r.status_code} {r.text}")
+    wait_for(f"{gauge['id']} at 0.42 m on the map", lambda: b.js(
+        "const r = app.session.map.sensorValues.get(arguments[0]); return r && r.text", gauge["id"]) == "0.42 m" or None, timeout=60)
+    # The live panel is drawn again as forecasts and feed health come: read it afresh each time.
+    rows = "return [...document.querySelectorAll('[data-testid=feeds] tr')].map((r) => r.textContent)"
+    wait_for("the feeds' health", lambda: [r for r in b.js(rows) if gauge["name"] in r and "0.42" in r] or None, timeout=60)
+    forecast_text = "const f = document.querySelector('[data-testid=forecast]'); return f ? f.textContent : ''"
+    wait_for("the first forecast", lambda: "#1" in b.js(forecast_text) or None, timeout=240, every=1)
+    b.js("""const h = document.querySelector('[data-testid=forecast-horizon]');
+            h.value = '5'; h.dispatchEvent(new Event('input'));
+            document.querySelector('[data-testid=forecast-now]').click();""")
+    wait_for("the forecast asked now", lambda: "#2" in b.js(forecast_text) or None, timeout=240, every=1)
+    b.shot("07-live-room")
+    errors = b.errors()
+    check(not errors, f"olga's page logged errors: {errors}")
+    check(c.post("olga", f"/sessions/{sid}/clock", {"command": "stop"}).status_code == 200, "stop the live session")
+
+
 CHECKS = [t_map_api, t_director, t_player_inbox_and_road, t_chain_from_timeline, t_alert_workbench, t_languages_and_observer,
-          t_replay]
+          t_replay, t_live_room]
 
 
 def main():
@@ -409,50 +452,36 @@ def main():
     parser.add_argument("--only", help="run the checks whose name contains this (later ones need earlier ones)")
     args = parser.parse_args()
     failures = 0
-    browsers = []
     with tempfile.TemporaryDirectory(prefix="cadereau-console-") as tmp:
         data = os.path.join(tmp, "data")
         os.makedirs(os.path.join(data, "territories"))
         os.symlink(os.path.abspath(args.territory), os.path.join(data, "territories", "demo"))
-        for user, (role, cell) in USERS.items():
-            cmd = [args.cadereau, "user", "add", user, "--role", role, "--data", data] + (["--cell", cell] if cell else [])
-            subprocess.run(cmd, input=PASSWORD + "\n", text=True, check=True, capture_output=True)
+        add_users(args.cadereau, data, USERS, PASSWORD)
         cert, key = make_certificate(tmp)
         server = Server(args.cadereau, data, cert, key)
         client = Client(server, cert)
-        import api_test
-        api_test.PASSWORD = PASSWORD
+        api_test.PASSWORD = PASSWORD  # the client logs in with it
         ctx = {"server": server, "c": client, "territory": os.path.abspath(args.territory), "screens": args.screens}
+        people = ("anne", "bob", "cora", "eva", "olga")
+
+        def screens_of(check):
+            for name in people:
+                if name in ctx and args.screens:
+                    ctx[name].shot(f"failed-{check.__name__}-{name}")
+
         try:
             server.start()
-            for t in CHECKS:
-                if args.only and args.only not in t.__name__:
-                    continue
-                started = time.time()
-                try:
-                    t(ctx)
-                    print(f"PASS {t.__name__} ({time.time() - started:.1f} s)", flush=True)
-                except Exception as e:
-                    failures += 1
-                    print(f"FAIL {t.__name__}: {e}", flush=True)
-                    if not isinstance(e, Fail):
-                        traceback.print_exc()
-                    for name in ("anne", "bob", "cora", "eva"):
-                        if name in ctx and args.screens:
-                            ctx[name].shot(f"failed-{t.__name__}-{name}")
+            failures = run_checks(CHECKS, ctx, args.only, screens_of)
         finally:
-            for name in ("anne", "bob", "cora", "eva"):
+            for name in people:
                 if name in ctx:
                     ctx[name].quit()
             try:
                 server.stop(timeout=20)
             except Fail:
                 pass
-            log = os.path.join(tmp, "serve.log")
-            if failures and os.path.exists(log):
-                print("---- server log (last 40 lines)")
-                with open(log, errors="replace") as f:
-                    print("".join(f.readlines()[-40:]))
+            if failures:
+                print_log_tail(os.path.join(tmp, "serve.log"))
     return failures
 
 

@@ -252,8 +252,18 @@ std::shared_ptr<const TerritoryMap> MapCache::get(const std::filesystem::path& t
 std::optional<twin::Raster> depth_frame(const std::vector<std::filesystem::path>& recordings, std::optional<double> t_s,
                                         double* frame_time_s) {
   std::lock_guard lock(hdf5_mutex());
+  std::string unreadable;
   for (auto it = recordings.rbegin(); it != recordings.rend(); ++it) {
-    twin::RecordingReader reader(*it);
+    // A worker that has just started may not have laid its recording out yet:
+    // an older one may still answer; if none does, the caller is told to retry.
+    std::optional<twin::RecordingReader> opened;
+    try {
+      opened.emplace(*it);
+    } catch (const Error& e) {
+      if (unreadable.empty()) unreadable = e.what();
+      continue;
+    }
+    auto& reader = *opened;
     const auto times = reader.frame_times_s("depth_m");
     if (times.empty()) continue;
     double at = times.back();
@@ -267,6 +277,7 @@ std::optional<twin::Raster> depth_frame(const std::vector<std::filesystem::path>
     if (frame_time_s) *frame_time_s = frame->time_s;
     return std::move(frame->raster);
   }
+  if (!unreadable.empty()) fail_as(ErrorCategory::unavailable, "water", "no recording can be read yet ({})", unreadable);
   return std::nullopt;
 }
 

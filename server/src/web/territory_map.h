@@ -60,7 +60,9 @@ class MapCache {
 
 // The water-depth frame at or before `t_s` among a session's recordings
 // (oldest first), the last one when t_s is absent; nothing without frames.
-// Reads HDF5 under one process-wide lock (the library is not thread-safe).
+// Throws Error (unavailable) when there are recordings but none can be read
+// (a worker still laying its file out). Reads HDF5 under one process-wide
+// lock (the library is not thread-safe).
 std::optional<twin::Raster> depth_frame(const std::vector<std::filesystem::path>& recordings, std::optional<double> t_s,
                                         double* frame_time_s = nullptr);
 
