@@ -353,6 +353,17 @@ def t_alert_workbench(ctx):
     r = c.post("bob", f"/sessions/{ctx['sid']}/alerts/reach", {})
     check(r.status_code == 403, f"police previews an alert: {r.status_code}")
     print(f"      the drawn area reaches {float(reach):.0f} people; sent as CAP {sent[0]['alert']}", flush=True)
+    # A unit sent from the actions panel: the engine takes it and answers for it.
+    b.find(tid("tab-actions")).click()
+    from selenium.webdriver.support.ui import Select
+    Select(b.find(tid("unit-from"))).select_by_value("sdis-nord")
+    Select(b.find(tid("unit-to"))).select_by_value("hosp-chu")
+    b.find(tid("unit-dispatch")).click()
+    sent_unit = wait_for("the unit dispatched", lambda: [e for e in events(c, "cora", ctx["sid"])
+                                                         if e["kind"] == "unit_dispatched" and e["by"] == "player:cora"] or None,
+                         timeout=60)
+    check(sent_unit[0]["target"] == "VSAV 1", f"the dispatch: {sent_unit}")
+    wait_for("the dispatch in the panel", lambda: b.all(f'{tid("timeline-item")}[data-kind="unit_dispatched"]') or None, timeout=30)
     errors = b.errors()
     check(not errors, f"cora's page logged errors: {errors}")
 
