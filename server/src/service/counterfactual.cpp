@@ -1,5 +1,7 @@
 #include "counterfactual.h"
 
+#include "hdf5_lock.h"
+
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/recording.h"
 
@@ -11,9 +13,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// Debian's HDF5 is not thread-safe: one reader at a time in the server.
-std::mutex hdf5_mutex;
-
 constexpr const char* kSeries[] = {"people_at_risk", "roads_closed", "assets_out_of_service"};
 
 }  // namespace
@@ -21,7 +20,7 @@ constexpr const char* kSeries[] = {"people_at_risk", "roads_closed", "assets_out
 json figures_at(const std::vector<std::filesystem::path>& recordings, const std::vector<std::string>& records, double t_s) {
   json out = json::object();
   {
-    std::lock_guard lock(hdf5_mutex);
+    std::lock_guard lock(hdf5_mutex());
     std::vector<twin::RecordingReader> readers;  // newest first, each opened once
     for (auto it = recordings.rbegin(); it != recordings.rend(); ++it) readers.emplace_back(*it);
     for (const char* name : kSeries) {
@@ -53,7 +52,7 @@ json figures_at(const std::vector<std::filesystem::path>& recordings, const std:
 }
 
 std::vector<std::string> recording_records(const std::filesystem::path& recording) {
-  std::lock_guard lock(hdf5_mutex);
+  std::lock_guard lock(hdf5_mutex());
   const twin::RecordingReader reader(recording);
   std::vector<std::string> out;
   for (const auto& e : reader.events(0, reader.event_count())) {

@@ -210,16 +210,29 @@ std::shared_ptr<WorkerHandle> Supervisor::run(const std::vector<std::string>& ar
   for (const auto& a : arguments) argv.push_back(a.c_str());
   argv.push_back(nullptr);
   std::lock_guard lock(impl_->mutex);  // a fast exit is reaped only once the child is registered
+  // Every signal waits until the child has put back the default handlers
+  // (below): one sent to it before exec must not run the parent's.
+  sigset_t all, before;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &before);
   const pid_t pid = ::fork();
+  if (pid != 0) ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
   if (pid < 0) {
     ::close(fds[0]);
     ::close(fds[1]);
     fail_as(ErrorCategory::unavailable, log, "cannot start a child: {}", std::strerror(errno));
   }
   if (pid == 0) {
+    // A signal sent before exec (a job stopped as soon as it started) must
+    // not run a handler of the parent's in this copy of it: exec would reset
+    // them, but it has not happened yet. SIGPIPE stays as the parent set it.
+    // Then every signal is unblocked (the server blocks SIGTERM to sigwait()
+    // for it).
+    for (int sig = 1; sig < NSIG; ++sig)
+      if (sig != SIGKILL && sig != SIGSTOP && sig != SIGPIPE) ::signal(sig, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);  // the server blocks SIGTERM to sigwait() for it
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     // No PR_SET_PDEATHSIG: it follows the thread that forked (an HTTP
     // handler thread, gone at shutdown), not the server. A worker ends when
     // its socket closes instead.
