@@ -1,6 +1,7 @@
 #include "cadereau/scenarios/scenario.h"
 
 #include "cadereau/sim/flood/flood_run.h"
+#include "cadereau/sim/traffic/greenwave.h"
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/utf8.h"
 
@@ -216,7 +217,7 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
   Reader r{file, &s};
   r.check_keys(root,
                {"name", "description", "territory", "start", "duration", "exchange_step_s", "access_every_s", "flood_cell_m", "seed",
-                "traffic", "rain", "inflows", "events",
+                "traffic", "light_plans", "rain", "inflows", "events",
                 // Exercise features, kept for them.
                 "players", "roles", "injects", "objectives"},
                "the scenario");
@@ -277,6 +278,15 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
     const std::string t = r.text(root["traffic"], "traffic");
     if (t != "true" && t != "false") r.bad(root["traffic"], "traffic must be true or false");
     s.traffic = t == "true";
+  }
+
+  if (const YAML::Node plans = root["light_plans"]) {
+    if (!plans.IsSequence()) r.bad(plans, "'light_plans' must be a list of SUMO additional files ([plan.add.xml])");
+    for (const auto& item : plans) {
+      const std::filesystem::path plan(r.text(item, "light_plans"));
+      s.light_plans.push_back(plan.is_absolute() ? plan : file.parent_path() / plan);
+      s.light_plans_where.push_back(at(file, item));
+    }
   }
 
   if (const YAML::Node rain = root["rain"]) {
@@ -431,6 +441,23 @@ sim::engine::EngineSetup engine_setup(const Scenario& scenario, const twin::Terr
   setup.traffic = scenario.traffic;
   setup.traffic_begin_s = scenario.start_clock_s;
   setup.actions = scenario.events;
+  for (std::size_t k = 0; k < scenario.light_plans.size(); ++k) {
+    const auto& plan = scenario.light_plans[k];
+    const std::string& where = scenario.light_plans_where[k];
+    if (!scenario.traffic) fail(where, "light plans need the traffic model, which this scenario turns off");
+    if (!std::filesystem::is_regular_file(plan)) fail(where, "light plan {}: no such file", plan.string());
+    std::vector<twin::TrafficLight> programs;
+    try {
+      programs = sim::traffic::read_programs(plan);
+    } catch (const Error& e) {
+      fail(where, "light plan {}: {}", plan.string(), e.what());
+    }
+    if (programs.empty()) fail(where, "light plan {} holds no light program (<tlLogic>)", plan.string());
+    for (const auto& p : programs)
+      if (!territory.network || !territory.network->find_traffic_light(p.id))
+        fail(where, "light plan {}: light '{}' is not in the territory's network", plan.filename().string(), p.id);
+    setup.light_plans.push_back(plan);
+  }
   setup.meta.scenario = scenario.name;
   setup.meta.territory = territory.manifest.name;
   setup.meta.start_time_iso = scenario.start;

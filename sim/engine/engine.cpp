@@ -2,6 +2,7 @@
 
 #include "engine_impl.h"
 
+#include "cadereau/sim/traffic/greenwave.h"
 #include "cadereau/sim/traffic/traffic_model.h"
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/spatial_index.h"
@@ -153,6 +154,9 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
     traffic::TrafficOptions to;
     to.net = *territory.manifest.network;
     to.routes = territory.manifest.demand;
+    to.additionals = setup_.light_plans;
+    for (const auto& plan : setup_.light_plans)
+      for (const auto& program : traffic::read_programs(plan)) im.plan_programs[program.id].push_back(program.program_id);
     to.seed = setup_.seed;
     // A resumed run starts SUMO at the saved time: SUMO then skips the trips
     // of the demand that departed before it, which the saved state holds (on

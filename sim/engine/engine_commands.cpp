@@ -40,10 +40,12 @@ void Engine::check_action_target(const TimedAction& a) const {
   if (a.verb == Verb::speed_limit && !(a.value > 0.0 && a.value <= 150.0))
     fail(action_where(a), "a speed limit is between 0 and 150 km/h, not {}", a.value);
   if (a.verb == Verb::light_program && a.program.empty()) fail(action_where(a), "light_program needs a program id");
-  // Known before the run starts rather than when the action comes due. The
-  // network file holds every program SUMO loads for the engine.
+  // Known before the run starts rather than when the action comes due. SUMO
+  // loads the network file's programs and those of the light plans.
   if (a.verb == Verb::light_program && a.program != "off") {
-    const auto programs = net.light_programs(a.target);
+    auto programs = net.light_programs(a.target);
+    if (const auto it = impl_->plan_programs.find(a.target); it != impl_->plan_programs.end())
+      programs.insert(programs.end(), it->second.begin(), it->second.end());
     if (std::find(programs.begin(), programs.end(), a.program) == programs.end())
       fail_as(ErrorCategory::not_found, action_where(a), "traffic light '{}' has no program '{}' (its programs: {}, off)",
               a.target, a.program, fmt::join(programs, ", "));

@@ -32,6 +32,9 @@ struct Engine::Impl {
   };
   std::map<std::size_t, StepNudge> step_nudges;
   std::unique_ptr<traffic::TrafficModel> traffic;
+  // Light -> the programs the scenario's light plans give it, besides the
+  // network's own (set at construction, read from any thread).
+  std::map<std::string, std::vector<std::string>> plan_programs;
   std::unique_ptr<FloodWorker> flood_worker;  // the flood's thread, beside SUMO's
   twin::EdgeCells edge_cells;
   struct EdgeFlood {

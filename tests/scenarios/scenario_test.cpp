@@ -137,6 +137,54 @@ TEST_CASE("A scenario is checked against its territory", "[integration][scenario
   CHECK(error_of(with(kGood, "duration: 1h30\n", "duration: 1h30\nflood_cell_m: 10\n")) == "no error");
 }
 
+TEST_CASE("A scenario's light plans are checked against the territory's lights", "[integration][scenario]") {
+  const auto dir = cadereau::testing::demo_territory();
+  if (!dir) {
+    WARN("CADEREAU_TEST_TERRITORY is not set: run through ctest");
+    return;
+  }
+  const twin::Territory territory = twin::Territory::load(*dir);
+  cadereau::testing::TempDir tmp;
+  const std::string logic = R"(<additional>
+  <tlLogic id="LIGHT" type="static" programID="greenwave" offset="7">
+    <phase duration="20" state="GGrr"/>
+    <phase duration="3" state="yyrr"/>
+    <phase duration="20" state="rrGG"/>
+    <phase duration="3" state="rryy"/>
+  </tlLogic>
+</additional>
+)";
+  cadereau::testing::write_text(tmp / "plans" / "plan.add.xml", with(logic, "LIGHT", "J13_9"));
+  cadereau::testing::write_text(tmp / "stranger.add.xml", with(logic, "LIGHT", "J99_99"));
+  cadereau::testing::write_text(tmp / "empty.add.xml", "<additional/>\n");
+  cadereau::testing::write_text(tmp / "broken.add.xml", "<additional><tlLogic id=\"J13_9\"\n");
+  const auto scenario_file = tmp / "storm.yaml";
+  auto setup_of = [&](const std::string& text) { return engine_setup(parse_scenario(text, scenario_file), territory); };
+  auto error_of = [&](const std::string& text) {
+    try {
+      setup_of(text);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string base = "name: s\nterritory: demo\nstart: 1988-10-03T07:30:00\nduration: 1h\n";
+  // Resolved against the scenario's folder and handed to SUMO.
+  const auto setup = setup_of(base + "light_plans: [plans/plan.add.xml]\n");
+  REQUIRE(setup.light_plans.size() == 1);
+  CHECK(setup.light_plans[0] == tmp / "plans" / "plan.add.xml");
+  CHECK(setup_of(base).light_plans.empty());
+  const std::string where = (tmp / "storm.yaml").string() + ":5";
+  CHECK_THAT(error_of(base + "light_plans: [nowhere.add.xml]\n"), Catch::StartsWith(where) && Catch::Contains("no such file"));
+  CHECK_THAT(error_of(base + "light_plans: [stranger.add.xml]\n"),
+             Catch::StartsWith(where) && Catch::Contains("light 'J99_99' is not in the territory's network"));
+  CHECK_THAT(error_of(base + "light_plans: [empty.add.xml]\n"), Catch::StartsWith(where) && Catch::Contains("no light program"));
+  CHECK_THAT(error_of(base + "light_plans: [broken.add.xml]\n"), Catch::StartsWith(where) && Catch::Contains("broken.add.xml"));
+  CHECK_THAT(error_of(base + "light_plans: [plans/plan.add.xml]\ntraffic: false\n"),
+             Catch::StartsWith(where) && Catch::Contains("traffic model"));
+  CHECK_THAT(error_of(base + "light_plans: plans/plan.add.xml\n"), Catch::Contains("must be a list"));
+}
+
 TEST_CASE("The flagship scenario reads and fits the demo territory", "[unit][scenario]") {
   const Scenario s = parse_scenario(flagship_scenario_text(), "flash-flood-1988.yaml");
   CHECK(s.duration_s == 7200.0);

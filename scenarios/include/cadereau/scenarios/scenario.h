@@ -78,6 +78,11 @@ struct Scenario {
   std::string flood_cell_where;   // "file:line" of flood_cell_m
   std::uint64_t seed = 42;
   bool traffic = true;
+  // SUMO additional files of light programs (a green-wave plan.add.xml),
+  // loaded when the traffic starts: each light runs the last program given
+  // for it. Resolved against the scenario's folder; where each was written.
+  std::vector<std::filesystem::path> light_plans;
+  std::vector<std::string> light_plans_where;
   std::vector<RainSpec> rain;
   std::vector<InflowSpec> inflows;
   std::vector<sim::engine::TimedAction> events;

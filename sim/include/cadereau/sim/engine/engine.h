@@ -88,6 +88,9 @@ struct EngineSetup {
   double vehicle_occupancy = 1.1;      // people per car in the morning commute
 
   std::vector<TimedAction> actions;
+  // SUMO additional files of light programs loaded when the traffic starts
+  // (a green-wave plan): each light runs the last program given for it.
+  std::vector<std::filesystem::path> light_plans;
 
   // Readings of level gauges without a rating curve nudge the water around
   // the gauge toward them (flood::FloodModel::nudge_level); the reading is
