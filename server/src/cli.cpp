@@ -53,6 +53,11 @@ constexpr CommandHelp kCommands[] = {
                                         build the demo territory of Nîmes and run the flagship
                                         scenario on it: a 1988-type flash flood during the
                                         morning traffic peak (DIR/report.html)
+  demo --serve [--data DIR] [--listen ADDR:PORT]
+                                        the crisis server ready for a first exercise: a
+                                        self-signed certificate, demo users for every role
+                                        (passwords printed), the flagship exercise created;
+                                        open https://127.0.0.1:8443/ (DIR: cadereau-server)
 )"},
     {"run", R"(  run SCENARIO.yaml --out DIR [--territory DIR] [--threads N] [--no-snapshots]
         [--save-state-at TIME] [--until TIME] [--commands FILE]
@@ -304,7 +309,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return 0;
     }
     if (args[0] == "demo") {
-      Args a(args, 1, {"no-snapshots"});
+      Args a(args, 1, {"no-snapshots", "serve"});
       return demo_command(a, out, err);
     }
     if (args[0] == "run") {

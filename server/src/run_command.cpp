@@ -1,5 +1,7 @@
 #include "run_command.h"
 
+#include "demo_serve.h"
+
 #include "crash_report.h"
 #include "forecast_document.h"
 #include "pacing.h"
@@ -294,6 +296,7 @@ int run_command(Args& args, std::ostream& out, std::ostream& err) {
 }
 
 int demo_command(Args& args, std::ostream& out, std::ostream& err) {
+  if (args.take_flag("serve")) return demo_serve_command(args, out, err);
   RunOptions options;
   options.out = args.take("out").value_or("cadereau-demo");
   options.threads = static_cast<int>(args.take_integer("threads", 0, 0, 256));

@@ -37,13 +37,20 @@ std::pair<std::string, std::uint16_t> parse_listen(const std::string& text) {
 
 }  // namespace
 
+ServeSettings serve_listen(const std::filesystem::path& data, const std::string& listen) {
+  const auto [address, port] = parse_listen(listen);
+  ServeSettings settings;
+  settings.data = data;
+  settings.options.address = address;
+  settings.options.port = port;
+  return settings;
+}
+
 int serve_command(Args& args, std::ostream& out, std::ostream& err) {
   const auto data = args.take("data");
   if (!data) throw UsageError{"serve needs --data DIR (users, sessions, audit log)"};
-  const auto [address, port] = parse_listen(args.take("listen").value_or("127.0.0.1:8443"));
-  http::HttpServerOptions options;
-  options.address = address;
-  options.port = port;
+  ServeSettings settings = serve_listen(*data, args.take("listen").value_or("127.0.0.1:8443"));
+  auto& options = settings.options;
   options.plain_http = args.take_flag("plain-http");
   const auto cert = args.take("tls-cert");
   const auto key = args.take("tls-key");
@@ -52,9 +59,15 @@ int serve_command(Args& args, std::ostream& out, std::ostream& err) {
     throw UsageError{"serve needs --tls-cert FILE and --tls-key FILE (or --plain-http, only on a trusted network)"};
   if (cert) options.tls_certificate_file = *cert;
   if (key) options.tls_key_file = *key;
-  const auto mqtt = args.take("mqtt");
+  settings.mqtt = args.take("mqtt");
   args.finish();
+  return run_serve(settings, out, err);
+}
 
+int run_serve(const ServeSettings& settings, std::ostream& out, std::ostream& err, const ServePrepare& prepare) {
+  const auto& options = settings.options;
+  const auto& mqtt = settings.mqtt;
+  const auto& address = options.address;
   // SIGTERM and SIGINT are taken by sigwait() below: blocked in every thread
   // made from here on (the workers unblock them after fork).
   sigset_t stop_signals;
@@ -64,7 +77,7 @@ int serve_command(Args& args, std::ostream& out, std::ostream& err) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  const std::filesystem::path dir = *data;
+  const std::filesystem::path dir = settings.data;
   service::ensure_private_dir(dir);
   service::UserStore users(dir);
   service::TokenStore tokens(dir, std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
@@ -83,6 +96,7 @@ int serve_command(Args& args, std::ostream& out, std::ostream& err) {
   service::SessionRegistry sessions(dir, supervisor);
   sessions.demo_territory();
   sessions.load();
+  if (prepare) prepare(users, sessions);
   supervisor.every(std::chrono::milliseconds(200), [&sessions] { sessions.tick(); });
   service::FeedHub feeds(sessions);
   std::unique_ptr<feeds::MqttFeed> subscription;
@@ -98,7 +112,8 @@ int serve_command(Args& args, std::ostream& out, std::ostream& err) {
     subscription->start();
   }
   web::MapCache maps;
-  api::ApiHandler handler({users, tokens, throttle, audit, sessions, !options.plain_http, &feeds, &maps});
+  service::GreenwaveJobs greenwave(supervisor);
+  api::ApiHandler handler({users, tokens, throttle, audit, sessions, !options.plain_http, &feeds, &maps, &greenwave});
   http::HttpServer server(options, handler);
   const auto bound = server.start();
   const std::string url = fmt::format("{}://{}:{}", options.plain_http ? "http" : "https",
@@ -112,6 +127,7 @@ int serve_command(Args& args, std::ostream& out, std::ostream& err) {
   server.stop();
   if (subscription) subscription->stop();
   sessions.close_all();
+  greenwave.stop();
   sessions.wait_for_workers(std::chrono::seconds(20));
   supervisor.stop();
   spdlog::info("stopped");

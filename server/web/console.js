@@ -54,6 +54,11 @@ function maySendAlert(me, mode) {
   return mode !== "replay" && (me.role === "admin" || (me.role === "operator" && mode === "live") ||
     (me.role === "player" && me.cell === "crisis" && mode === "exercise"));
 }
+// Green-wave plans (permission plan_lights): the traffic engineers' work.
+function mayPlanLights(me, mode) {
+  return mode !== "replay" && (me.role === "admin" || (me.role === "director" && mode === "exercise") ||
+    (me.role === "operator" && mode === "live") || (me.role === "player" && me.cell === "traffic" && mode === "exercise"));
+}
 function mayDirect(me, mode) { return mode === "exercise" && (me.role === "admin" || me.role === "director"); }
 
 class App {
@@ -260,7 +265,10 @@ class SessionView {
     const slider = document.getElementById("replay-slider");
     slider.max = String(this.clock.duration_s || 0);
     slider.disabled = !mayControlClock(this.me, this.mode);
-    slider.onchange = () => command("seek", { time_s: Number(slider.value) });
+    // The answer to a seek redraws the replay at once: the stream's own "seek" may come later (a stream reconnecting).
+    slider.onchange = () => api("POST", `/sessions/${this.id}/clock`, { command: "seek", time_s: Number(slider.value) })
+      .then((answer) => { const c = answer.clock || answer; this.onClock(c); return this.reload({ sim_time_s: c.sim_time_s }); })
+      .catch((e) => toast(t("refused", e.message), "error"));
     this.showClock();
   }
 
@@ -364,7 +372,21 @@ class SessionView {
   }
 
   // A replay jumped: the records up to its new head, again.
+  // One at a time: a seek while the records of the previous one come in redraws once more, at the end.
   async reload(m) {
+    if (this.reloading) { this.reloadAgain = m; return; }
+    this.reloading = true;
+    try {
+      await this.reloadNow(m);
+    } finally {
+      this.reloading = false;
+    }
+    const again = this.reloadAgain;
+    this.reloadAgain = null;
+    if (again && !this.closed) await this.reload(again);
+  }
+
+  async reloadNow(m) {
     this.records.clear();
     this.map.roadState.forEach((_, id) => this.map.setRoad(id, { closed: false, slowed: false }));
     this.map.assetState.forEach((_, id) => this.map.setAsset(id, "ok"));
@@ -385,6 +407,7 @@ class SessionView {
   close() {
     this.closed = true;
     if (this.socket) this.socket.close();
+    if (this.panels) this.panels.close();
     if (this.map) this.map.destroy();
     document.getElementById("detail").hidden = true;
   }

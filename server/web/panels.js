@@ -55,6 +55,7 @@ class Panels {
     if (mode !== "replay" && me.role !== "observer") list.push(["procedures", "procedures"]);
     if (mode === "live" || this.view.describe.forecast) list.push(["live", "live_room"]);
     if (mode === "exercise" && me.role !== "player") list.push(["review", "review"]);
+    if (mayPlanLights(me, mode)) list.push(["greenwave", "green_wave"]);
     return list;
   }
 
@@ -80,7 +81,13 @@ class Panels {
     if (this.panel.procedures) this.renderProcedures();
     if (this.panel.live) this.renderLive();
     if (this.panel.review) this.renderReview();
+    if (this.panel.greenwave) {
+      this.greenwave = this.greenwave || new GreenwavePanel(this.view);
+      this.greenwave.render(this.panel.greenwave);
+    }
   }
+
+  close() { if (this.greenwave) this.greenwave.close(); }
 
   select(id) {
     this.current = id;
@@ -90,6 +97,7 @@ class Panels {
     }
     if (id === "live") this.loadFeeds();
     if (id === "review") this.renderReview();
+    if (id === "greenwave" && this.greenwave) this.greenwave.loadHistory();
   }
 
   reset() { this.renderTimeline(); }
@@ -239,16 +247,25 @@ class Panels {
 
   lightPopup(f, at) {
     const p = f.properties, me = this.me, mode = this.mode;
+    // The green-wave plan a session runs gives the light a program of its own, running from the start.
+    const plan = this.view.describe.light_plan, planned = plan && plan.programs ? plan.programs[p.id] : null;
     const box = el("div", { class: "popup", "data-testid": "light-popup" }, el("strong", { text: `${t("lights")} ${p.id}` }),
-      el("div", { class: "muted", text: `${t("light_program")} ${p.program}` }));
+      el("div", { class: "muted", text: `${t("light_program")} ${planned || p.program}` }));
     if (mayUse(me, mode, "light_program")) {
-      const programs = select(p.programs || [], p.program, { "data-testid": "light-program" });
+      const programs = select([...(p.programs || []), ...(planned && !(p.programs || []).includes(planned) ? [planned] : [])],
+        planned || p.program, { "data-testid": "light-program" });
       box.append(el("div", { class: "row" }, programs,
         el("button", { text: t("apply"), "data-testid": "action-light-program",
           onclick: () => this.act({ verb: "light_program", target: p.id, program: programs.value, ...this.answering() }) })));
       box.append(el("div", { class: "row" },
         ["light_flashing", "light_off", "restore_light"].map((verb) => el("button", { text: t(verb),
           onclick: () => this.act({ verb, target: p.id, ...this.answering() }) }))));
+    }
+    if (this.greenwave) {
+      const streets = (p.streets || []).join(" / ");
+      if (streets) box.append(el("div", { class: "muted", text: streets }));
+      box.append(el("div", { class: "row" }, el("button", { text: t("gw_add"), "data-testid": "greenwave-add",
+        onclick: () => { this.greenwave.add(p.id); this.view.map.map.closePopup(); } })));
     }
     L.popup().setLatLng(at).setContent(box).openOn(this.view.map.map);
   }

@@ -22,6 +22,7 @@ class TwinMap {
     this.roadLayers = new Map();
     this.assetLayers = new Map();
     this.sensorLayers = new Map();
+    this.lightAt = new Map();    // id -> latlng
     this.waterTime = null;
     this.waterLoading = false;
     this.waterWanted = null;
@@ -64,6 +65,7 @@ class TwinMap {
     this.lights = L.geoJSON(doc.lights, {
       pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 4, color: "#222", weight: 1, fillColor: "#ffd43b", fillOpacity: 1 }),
       onEachFeature: (f, layer) => {
+        this.lightAt.set(f.properties.id, layer.getLatLng());
         layer.bindTooltip(`${t("lights")} ${f.properties.id}`);
         layer.on("click", (ev) => { L.DomEvent.stopPropagation(ev); if (!this.drawing) this.handlers.light(f, ev.latlng); });
       },
@@ -87,6 +89,7 @@ class TwinMap {
     this.forecast = L.layerGroup().addTo(map);
     this.reports = L.layerGroup().addTo(map);
     this.highlight = L.layerGroup().addTo(map);
+    this.corridor = L.layerGroup().addTo(map);
     this.lights.addTo(map);
 
     L.control.scale({ imperial: false, maxWidth: 160 }).addTo(map);
@@ -101,6 +104,18 @@ class TwinMap {
     map.on("click", (ev) => this.onMapClick(ev));
     map.on("zoomend", () => this.roads.setStyle((f) => this.roadStyle(f)));
     this.sensorValues = new Map();
+  }
+
+  // A green-wave corridor being planned: its lights numbered in order, joined.
+  showCorridor(ids) {
+    this.corridor.clearLayers();
+    const points = ids.map((id) => this.lightAt.get(id)).filter(Boolean);
+    if (points.length > 1) L.polyline(points, { color: "#12b886", weight: 6, opacity: 0.6, interactive: false }).addTo(this.corridor);
+    ids.forEach((id, k) => {
+      const at = this.lightAt.get(id);
+      if (at) L.marker(at, { interactive: false, icon: L.divIcon({ className: "corridor-mark", html: String(k + 1), iconSize: [18, 18] }) })
+        .addTo(this.corridor);
+    });
   }
 
   legendElement() {

@@ -35,7 +35,7 @@ from api_test import Client, Fail, Server, add_users, check, make_certificate, p
 
 PASSWORD = "a long enough passphrase"
 USERS = {"anne": ("director", None), "bob": ("player", "police"), "cora": ("player", "crisis"), "eva": ("observer", None),
-         "olga": ("operator", None)}
+         "olga": ("operator", None), "tom": ("player", "traffic")}
 
 
 def tid(name):
@@ -451,8 +451,139 @@ def t_live_room(ctx):
     check(c.post("olga", f"/sessions/{sid}/clock", {"command": "stop"}).status_code == 200, "stop the live session")
 
 
+def click_light(b, light):
+    """Centres the map on a light and clicks it on the canvas; returns the popup."""
+    x, y = b.js("""const m = app.session.map, at = m.lightAt.get(arguments[0]);
+                   m.map.setView(at, 17, { animate: false });
+                   const c = m.map.latLngToContainerPoint(at); return [c.x, c.y];""", light)
+    time.sleep(0.5)
+    map_el = b.find(tid("map"))
+    size = map_el.size
+    ActionChains(b.d).move_to_element_with_offset(map_el, x - size["width"] / 2, y - size["height"] / 2).click().perform()
+    return b.find(tid("light-popup"))
+
+
+def t_green_wave(ctx):
+    """A traffic-cell player picks three lights of avenue du Languedoc on the map, has the server plan a green wave on a
+    quarter of an hour of the morning's demand, and reads baseline and plan side by side with their diagrams; refusals
+    through the API."""
+    c, sid = ctx["c"], ctx["sid"]
+    corridor = ["J11_9", "J13_9", "J15_9"]
+    street = [k for k in ctx["map"]["corridors"] if k["street"] == "avenue du Languedoc"]
+    check(street and street[0]["lights"][4:7] == corridor, f"the map's corridors: {ctx['map']['corridors'][:2]}")
+    lights = {f["properties"]["id"]: f["properties"] for f in ctx["map"]["lights"]["features"]}
+    check("avenue du Languedoc" in lights["J13_9"]["streets"], f"J13_9's streets: {lights['J13_9']}")
+    for user in ("tom", "bob", "eva"):
+        c.login(user)
+    window = {"begin_s": 27000, "end_s": 27900}
+    for user, body, status, why in [
+            ("bob", {"tls": corridor}, 403, "a police player planning lights"),
+            ("eva", {"tls": corridor}, 403, "an observer planning lights"),
+            ("tom", {"tls": ["J11_9"]}, 400, "one light"),
+            ("tom", {"tls": ["J11_9", "J11_9"]}, 400, "a light twice"),
+            ("tom", {"tls": ["-h", "J11_9"]}, 400, "an option for a light"),
+            ("tom", {"tls": "J11_9,J13_9"}, 400, "lights as text"),
+            ("tom", {"tls": corridor, "speed_kmh": 500}, 400, "500 km/h"),
+            ("tom", {"tls": corridor, "begin_s": 27900, "end_s": 27000}, 400, "a window that ends first")]:
+        r = c.post(user, f"/sessions/{sid}/greenwave", body)
+        check(r.status_code == status and r.json()["error"]["message"], f"{why}: {r.status_code} {r.text[:200]}")
+    for path in ("/greenwave/99", "/greenwave/x", "/greenwave/1/../../session.json", "/greenwave/1/run.log"):
+        check(c.get("tom", f"/sessions/{sid}{path}").status_code == 404, f"{path} is not 404")
+    # Lights out of order: the planner refuses them, and the job says why in the request's words.
+    r = c.post("tom", f"/sessions/{sid}/greenwave", {"tls": ["J15_9", "J11_9", "J13_9"], **window})
+    check(r.status_code == 202 and r.json()["state"] == "running", f"a plan: {r.status_code} {r.text[:200]}")
+    bad = r.json()["job"]
+    job = wait_for("the refusal", lambda: (lambda j: j if j["state"] != "running" else None)(
+        c.get("tom", f"/sessions/{sid}/greenwave/{bad}").json()), timeout=120, every=1)
+    check(job["state"] == "failed" and "tls" in job["problem"] and "--" not in job["problem"], f"out of order: {job}")
+
+    b = ctx["tom"] = Browser(ctx["server"].url, ctx["screens"], "tom")
+    b.login("tom")
+    b.find(f'{tid("session-item")}[data-id="{sid}"] a').click()
+    wait_for("the map's lights", lambda: b.js("return app.session && app.session.map && app.session.map.lightAt.size") or None,
+             timeout=60)
+    b.find(tid("tab-greenwave")).click()
+    # The panel opens on the session's latest plan (the refused one): start afresh.
+    wait_for("the latest plan shown", lambda: b.find(tid("greenwave-status")).get_attribute("data-job") == str(bad) or None)
+    b.find(tid("greenwave-clear")).click()
+    for light in corridor:
+        popup = click_light(b, light)
+        popup.find_element(By.CSS_SELECTOR, tid("greenwave-add")).click()
+    picked = b.js("return [...document.querySelectorAll('[data-testid=greenwave-corridor] li')].map((li) => li.dataset.light)")
+    check(picked == corridor, f"the corridor picked on the map: {picked}")
+    check(len(b.all(".corridor-mark")) == 3, "the corridor's lights are not numbered on the map")
+    b.find(tid("greenwave-begin")).send_keys("07:30")
+    b.find(tid("greenwave-end")).send_keys("07:45")
+    b.find(tid("greenwave-run")).click()
+    status = tid("greenwave-status")
+    wait_for("the plan under way", lambda: b.find(status).get_attribute("data-state") in ("running", "done") or None)
+    number = int(b.find(status).get_attribute("data-job"))
+    if b.find(status).get_attribute("data-state") == "running":
+        r = c.post("anne", f"/sessions/{sid}/greenwave", {"tls": corridor})
+        check(r.status_code == 409, f"a second plan while one runs: {r.status_code} {r.text[:200]}")
+    wait_for("the plan", lambda: b.find(status).get_attribute("data-state") != "running" or None, timeout=300, every=1)
+    check(b.find(status).get_attribute("data-state") == "done", f"the plan: {b.find(status).text}")
+    job = c.get("tom", f"/sessions/{sid}/greenwave/{number}").json()
+    check(job["request"] == {"tls": corridor, "speed_kmh": 50, **window}, f"the request as the server took it: {job['request']}")
+    report = job["report"]
+    check(report["corridor"]["street"] == "avenue du Languedoc", f"the corridor: {report['corridor']}")
+    # The page shows the report's own figures.
+    shown = b.js("""const row = document.querySelector('[data-testid=greenwave-kpis] tr[data-kpi="corridor_trips/mean_travel_time_s"]');
+                    return row ? [...row.children].map((td) => td.textContent) : null""")
+    base_tt, plan_tt = report["baseline"]["corridor_trips"]["mean_travel_time_s"], report["plan"]["corridor_trips"]["mean_travel_time_s"]
+    check(shown and abs(float(shown[1]) - base_tt) < 0.01 and abs(float(shown[2]) - plan_tt) < 0.01,
+          f"the corridor's travel time shown {shown}, reported {base_tt} and {plan_tt}")
+    wait_for("both diagrams drawn", lambda: b.js(
+        "return [...document.querySelectorAll('[data-testid=greenwave-diagram]')].filter((i) => i.complete && i.naturalWidth > 100).length") == 2
+        or None, timeout=30)
+    r = c.get("tom", f"/sessions/{sid}/greenwave/{number}/plan.add.xml")
+    check(r.status_code == 200 and r.text.count("<tlLogic") == 3 and "attachment" in r.headers.get("Content-Disposition", ""),
+          f"the plan's file: {r.status_code} {r.text[:200]}")
+    b.js("document.querySelector('[data-testid=greenwave-result]').scrollIntoView()")
+    b.shot("08-green-wave")
+    print(f"      tom's plan #{number} on {', '.join(corridor)}: corridor travel time {base_tt:.1f} s -> {plan_tt:.1f} s, "
+          f"cycle {report['signal_plan']['cycle_s']:.0f} s, in {job['wall_s']:.0f} s", flush=True)
+    errors = b.errors()
+    check(not errors, f"tom's page logged errors: {errors}")
+
+    # The director opens an exercise whose lights run the plan: its programs are there, and only there.
+    check(not b.all(tid("greenwave-apply")), "a player was offered to open an exercise")
+    for body, status, why in [({"session": sid, "plan": bad}, 409, "a failed plan"), ({"session": sid, "plan": 99}, 404, "no plan"),
+                              ({"session": sid}, 400, "no plan number"), ({"session": "nope", "plan": 1}, 404, "no session")]:
+        r = c.post("anne", "/sessions", {"mode": "exercise", "scenario": "flash-flood-1988", "light_plan": body})
+        check(r.status_code == status, f"a light plan of {why}: {r.status_code} {r.text[:200]}")
+    r = c.post("anne", "/sessions", {"mode": "exercise", "scenario_yaml": "name: x\nterritory: demo\nstart: 2026-01-01T07:00\n"
+               "duration: 1h\nlight_plans: [/etc/passwd]\n"})
+    check(r.status_code == 400 and "light_plan" in r.text, f"a scenario naming a file: {r.status_code} {r.text[:200]}")
+    a = ctx["anne"]
+    a.d.get(f"{ctx['server'].url}/#/s/{sid}")
+    a.find(tid("tab-greenwave")).click()
+    wait_for("the latest plan in the director's panel", lambda: a.find(tid("greenwave-status")).get_attribute("data-job") == str(number)
+             and a.find(tid("greenwave-status")).get_attribute("data-state") == "done" or None, timeout=30)
+    a.find(tid("greenwave-apply")).click()
+    wait_for("the new exercise", lambda: a.js("return location.hash") != f"#/s/{sid}" or None, timeout=30)
+    new_sid = a.js("return location.hash").split("/")[-1]
+    a.find(tid("tab-greenwave")).click()
+    check("#" + str(number) in a.find(tid("greenwave-applied")).text, "the new exercise does not say it runs the plan")
+    d = c.get("anne", f"/sessions/{new_sid}").json()
+    check(d["light_plan"] == {"session": sid, "plan": number, "programs": {k: "greenwave" for k in corridor}}
+          and d["scenario_ref"] == "flash-flood-1988", f"the new exercise: {d}")
+    wait_for("the new exercise's engine", lambda: c.get("anne", f"/sessions/{new_sid}").json()["worker"]["state"] == "ready" or None,
+             timeout=120)
+    check(c.post("anne", f"/sessions/{new_sid}/clock", {"command": "start", "speed": 1}).status_code == 200, "start it")
+    act = {"verb": "light_program", "target": "J13_9", "program": report["signal_plan"]["program_id"]}
+    r = c.post("tom", f"/sessions/{new_sid}/actions", act)
+    check(r.status_code == 202, f"the plan's program in the exercise that runs it: {r.status_code} {r.text[:200]}")
+    r = c.post("tom", f"/sessions/{sid}/actions", act)
+    check(r.status_code in (400, 404) and "no program" in r.text, f"the plan's program elsewhere: {r.status_code} {r.text[:200]}")
+    check(c.post("anne", f"/sessions/{new_sid}/clock", {"command": "stop"}).status_code == 200, "stop it")
+    a.shot("09-green-wave-applied")
+    errors = a.errors()
+    check(not errors, f"anne's page logged errors: {errors}")
+
+
 CHECKS = [t_map_api, t_director, t_player_inbox_and_road, t_chain_from_timeline, t_alert_workbench, t_languages_and_observer,
-          t_replay, t_live_room]
+          t_replay, t_green_wave, t_live_room]
 
 
 def main():
@@ -473,12 +604,26 @@ def main():
         client = Client(server, cert)
         api_test.PASSWORD = PASSWORD  # the client logs in with it
         ctx = {"server": server, "c": client, "territory": os.path.abspath(args.territory), "screens": args.screens}
-        people = ("anne", "bob", "cora", "eva", "olga")
+        people = ("anne", "bob", "cora", "eva", "olga", "tom")
 
         def screens_of(check):
             for name in people:
                 if name in ctx and args.screens:
                     ctx[name].shot(f"failed-{check.__name__}-{name}")
+                if name in ctx:
+                    try:
+                        errors = ctx[name].errors()
+                    except Exception as e:  # the browser itself is gone
+                        errors = [f"(no log: {e})"]
+                    if errors:
+                        print(f"      {name}'s page logged: {errors}", flush=True)
+                    try:
+                        state = ctx[name].js("""const s = app.session; return s ? {hash: location.hash, records: s.records.list.length,
+                            socket: s.socket ? s.socket.readyState : null, clock: s.clock.state, sim: s.clock.sim_time_s,
+                            items: document.querySelectorAll('[data-testid=timeline-item]').length} : {hash: location.hash}""")
+                        print(f"      {name}'s page: {state}", flush=True)
+                    except Exception as e:  # the page itself is broken
+                        print(f"      {name}'s page: (no state: {e})", flush=True)
 
         try:
             server.start()

@@ -59,6 +59,7 @@ const std::map<std::string, std::vector<std::string>> kExpected = {
     {"send_alert",          {"EL",  "-",   "L",   "-",   "-",   "E",   "-",   "-",   "-",   "-"}},
     {"post_citizen_report", {"EL",  "-",   "L",   "-",   "-",   "-",   "E",   "E",   "-",   "-"}},
     {"post_observation",    {"EL",  "-",   "L",   "-",   "-",   "-",   "E",   "E",   "-",   "-"}},
+    {"plan_lights",         {"EL",  "E",   "L",   "-",   "E",   "-",   "-",   "-",   "-",   "-"}},
 };
 
 char letter(SessionMode mode) {
@@ -118,7 +119,7 @@ TEST_CASE("Every permission, role and mode gets the decision of the written tabl
       }
     }
   }
-  CHECK(checked == 15 * 10 * 3);
+  CHECK(checked == 16 * 10 * 3);
 }
 
 TEST_CASE("The rules that hold for admins too", "[unit][auth]") {

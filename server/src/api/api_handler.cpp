@@ -307,7 +307,7 @@ HttpResponse ApiHandler::route(Call& call) {
     method_is("GET");
     return list_sessions(call);
   }
-  static const std::regex session_path(R"(/sessions/([A-Za-z0-9_-]{1,64})((/[a-z]+(\.html|\.png)?)(/[A-Za-z0-9._-]{1,64})?(/ack|/approve|/steps/[0-9]{1,3})?)?)");
+  static const std::regex session_path(R"(/sessions/([A-Za-z0-9_-]{1,64})((/[a-z]+(\.html|\.png)?)(/[A-Za-z0-9._-]{1,64})?(/ack|/approve|/steps/[0-9]{1,3}|/[a-z_]{1,32}(\.[a-z]{2,4}){1,2})?)?)");
   std::smatch m;
   if (std::regex_match(rest, m, session_path)) return session_route(call, m[1].str(), m[2].str());
   fail_as(ErrorCategory::not_found, path, "no such endpoint");
@@ -371,7 +371,21 @@ HttpResponse ApiHandler::create_session(Call& call) {
   const json body = parse_body(call.request);
   const auto mode = service::parse_session_mode(text_field(body, "mode"));
   require(*call.who, Permission::create_session, mode);
-  const auto session = s_.sessions.create(body, mode, *call.who);
+  // A green-wave plan of a session the user may read, applied from the start.
+  std::optional<std::filesystem::path> light_plan;
+  if (body.is_object() && body.contains("light_plan")) {
+    const json& lp = body["light_plan"];
+    if (!lp.is_object() || !lp.contains("session") || !lp["session"].is_string() || !lp.contains("plan") ||
+        !lp["plan"].is_number_integer())
+      fail("light_plan", "must be {{\"session\": ID, \"plan\": N}}: a green-wave plan computed in a session");
+    if (!s_.greenwave) fail_as(ErrorCategory::unavailable, "light_plan", "this server computes no green-wave plans");
+    const auto source = s_.sessions.find(lp["session"].get<std::string>());
+    require(*call.who, Permission::read_session, source->mode());
+    const auto number = lp["plan"].get<long long>();
+    if (number < 1 || number > 999999) fail_as(ErrorCategory::not_found, "light_plan", "plans are numbered from 1");
+    light_plan = s_.greenwave->plan_file(source->dir(), static_cast<int>(number));
+  }
+  const auto session = s_.sessions.create(body, mode, *call.who, light_plan);
   call.session = session->id();
   auto response = json_answer(201, session->describe());
   response.headers.emplace_back("Location", std::string(kPrefix) + "/sessions/" + session->id());
@@ -448,6 +462,7 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
       return json_answer(200, session->injects(*call.who));
     }
     if ((resource == "map" || resource == "water.png") && !post) return map(call, *session, resource, item);
+    if (resource == "greenwave") return greenwave(call, *session, "", "");
     if (resource == "aar" || resource == "aar.html") {
       if (post) {
         require(*call.who, Permission::fire_inject, session->mode());
@@ -483,9 +498,11 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
     const bool done = body.is_object() && body.contains("done") ? body["done"].is_boolean() && body["done"].get<bool>() : true;
     if (body.is_object() && body.contains("done") && !body["done"].is_boolean()) fail("done", "must be true or false");
     return json_answer(200, session->tick_procedure(item, std::stoi(n), done, text_field(body, "comment", false), *call.who));
+  } else if (resource == "greenwave" && !post) {
+    return greenwave(call, *session, item, verb);
   } else if (resource == "map" && !post && !ack && item == "relief.png") {
     return map(call, *session, resource, item);
-  } else if (resource == "injects" && post && verb != "approve") {
+  } else if (resource == "injects" && post && (!ack || verb == "ack")) {
     return inject(call, *session, item, ack);
   } else if (resource == "alerts" && post && !ack && item == "reach") {
     require(*call.who, Permission::send_alert, session->mode());
@@ -586,6 +603,32 @@ HttpResponse ApiHandler::map(Call& call, service::Session& session, const std::s
   if (!depth) fail_as(ErrorCategory::not_found, "water", "no water frame recorded {}yet", t_s ? fmt::format("by {} s ", *t_s) : "");
   response.body = drawn->water_png(*depth);
   response.headers.emplace_back("X-Frame-Time-S", fmt::format("{:g}", frame_s));
+  return response;
+}
+
+HttpResponse ApiHandler::greenwave(Call& call, service::Session& session, const std::string& item, const std::string& file) {
+  if (!s_.greenwave) fail_as(ErrorCategory::unavailable, "greenwave", "this server computes no green-wave plans");
+  if (call.request.method == "POST") {
+    require(*call.who, Permission::plan_lights, session.mode());
+    const auto request = service::parse_greenwave_request(parse_body(call.request));
+    const auto territory = session.territory_dir();
+    if (territory.empty()) fail_as(ErrorCategory::not_found, "greenwave", "session {} has no territory", session.id());
+    call.target = request.tls.front() + ".." + request.tls.back();
+    return json_answer(202, s_.greenwave->start(session.dir(), territory, request, service::principal_text(*call.who)));
+  }
+  require(*call.who, Permission::read_session, session.mode());
+  if (item.empty()) return json_answer(200, s_.greenwave->list(session.dir()));
+  if (item.size() > 6 || !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    fail_as(ErrorCategory::not_found, call.request.path, "plans are numbered from 1");
+  const int number = std::stoi(item);
+  if (file.empty()) return json_answer(200, s_.greenwave->job(session.dir(), number));
+  HttpResponse response;
+  response.body = s_.greenwave->file(session.dir(), number, file, &response.content_type);
+  // A diagram opened on its own is a document of this origin: nothing in it may run.
+  response.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  if (file == "plan.add.xml")
+    response.headers.emplace_back("Content-Disposition", fmt::format("attachment; filename=\"greenwave-{}-{}.add.xml\"",
+                                                                     session.id(), number));
   return response;
 }
 

@@ -8,7 +8,8 @@
 //   POST /api/v1/login                 {"user","password"} -> {"token","role","cell","expires_at"}
 //   POST /api/v1/logout
 //   GET  /api/v1/sessions
-//   POST /api/v1/sessions              {"mode":"exercise","scenario"|"scenario_yaml",["name"]}
+//   POST /api/v1/sessions              {"mode":"exercise","scenario"|"scenario_yaml",["name"],
+//                                      ["light_plan":{"session","plan"}] (a green-wave plan run from the start)}
 //                                      {"mode":"replay","of"} {"mode":"live","territory"}  -> 201
 //   GET  /api/v1/sessions/{id}
 //   POST /api/v1/sessions/{id}/clock   {"command":"start|pause|resume|stop|seek","speed","time_s"}
@@ -25,6 +26,9 @@
 //   GET  /api/v1/sessions/{id}/map/relief.png   the shaded relief over the layers' bounds
 //   GET  /api/v1/sessions/{id}/water.png[?t=S]  the water depth recorded at or before S (a
 //                                      replay: its clock), the latest otherwise
+//   GET  /api/v1/sessions/{id}/greenwave          the session's green-wave plans (service/greenwave_jobs.h)
+//   POST /api/v1/sessions/{id}/greenwave          {"tls":[ID,...],"speed_kmh","cycle_s","begin_s","end_s"} -> 202
+//   GET  /api/v1/sessions/{id}/greenwave/{n}[/{file}]  a plan: its state and report, or one of its files
 //   GET  /  and its files              the operators' console (server/web/), no credentials
 //
 // Credentials: "Authorization: Bearer TOKEN", or the cookie login sets
@@ -35,6 +39,7 @@
 #include "../http/transport.h"
 #include "../service/audit_log.h"
 #include "../service/feed_hub.h"
+#include "../service/greenwave_jobs.h"
 #include "../service/session_registry.h"
 #include "../service/throttle.h"
 #include "../service/tokens.h"
@@ -57,6 +62,7 @@ struct ApiServices {
   bool tls = true;  // cookies are Secure over TLS
   service::FeedHub* feeds = nullptr;  // the live feeds (SensorThings, the feeds' state)
   web::MapCache* maps = nullptr;      // the console's maps
+  service::GreenwaveJobs* greenwave = nullptr;  // the planners' green-wave plans
 };
 
 class ApiHandler final : public http::Handler {
@@ -78,6 +84,7 @@ class ApiHandler final : public http::Handler {
   http::HttpResponse clock(Call& call, service::Session& session);
   http::HttpResponse action(Call& call, service::Session& session);
   http::HttpResponse events(Call& call, service::Session& session);
+  http::HttpResponse greenwave(Call& call, service::Session& session, const std::string& item, const std::string& file);
   http::HttpResponse msel(Call& call, service::Session& session);
   http::HttpResponse map(Call& call, service::Session& session, const std::string& resource, const std::string& item);
   http::HttpResponse inject(Call& call, service::Session& session, const std::string& id, bool ack);

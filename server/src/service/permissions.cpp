@@ -86,6 +86,22 @@ Decision write_to_world(const Principal& who, Permission p, SessionMode mode) {
   return refuse(fmt::format("players of the {} cell may not {}", to_string(cell), to_string(p)));
 }
 
+// Green-wave plans: the traffic engineers' work on the session's territory,
+// which writes nothing into its world but takes a core for a minute.
+Decision plan_lights(const Principal& who, Permission p, SessionMode mode) {
+  if (mode == replay) return refuse(fmt::format("a replay is read-only: nobody may {} in it", to_string(p)));
+  switch (who.role) {
+    case admin: return allow();
+    case director: return mode == exercise ? allow() : refuse_role(who, p, mode);
+    case live_operator: return mode == live ? allow() : refuse_role(who, p, mode);
+    case observer: return refuse_role(who, p, mode);
+    case player: break;
+  }
+  if (mode != exercise) return refuse_role(who, p, mode);
+  if (who.cell == Cell::traffic) return allow();
+  return refuse(fmt::format("only the traffic cell's players may {}", to_string(p)));
+}
+
 }  // namespace
 
 std::string_view to_string(Permission permission) {
@@ -105,6 +121,7 @@ std::string_view to_string(Permission permission) {
     case Permission::send_alert: return "send_alert";
     case Permission::post_citizen_report: return "post_citizen_report";
     case Permission::post_observation: return "post_observation";
+    case Permission::plan_lights: return "plan_lights";
   }
   return "?";
 }
@@ -128,6 +145,7 @@ Decision authorize(const Principal& who, Permission permission, SessionMode mode
     case Permission::send_alert:
     case Permission::post_citizen_report:
     case Permission::post_observation: return write_to_world(who, permission, mode);
+    case Permission::plan_lights: return plan_lights(who, permission, mode);
   }
   return refuse(fmt::format("unknown permission {}", static_cast<int>(permission)));
 }

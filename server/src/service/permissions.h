@@ -24,6 +24,8 @@
 //   post_citizen_report,
 //   post_observation     E L     -         L         E (flood,         -
 //                                                      reports)
+//   plan_lights          E L     E         L         E (traffic)       -
+//   (green-wave plans computed on the session's territory)
 //
 // health, login, list_sessions and manage_users are not about one session:
 // the mode is ignored for them. For create_session the mode is that of the
@@ -72,6 +74,7 @@ enum class Permission {
   send_alert,           // a CAP alert (status Exercise in exercises)
   post_citizen_report,  // POST /api/v1/sessions/{id}/reports
   post_observation,     // a field observation (water level, a blocked road)
+  plan_lights,          // POST /api/v1/sessions/{id}/greenwave (a green-wave plan)
 };
 
 inline constexpr std::array kAllPermissions{
@@ -79,6 +82,7 @@ inline constexpr std::array kAllPermissions{
     Permission::read_session,  Permission::control_clock, Permission::post_action,   Permission::read_events,
     Permission::open_stream,   Permission::manage_users,  Permission::upload_msel,   Permission::fire_inject,
     Permission::send_alert,    Permission::post_citizen_report, Permission::post_observation,
+    Permission::plan_lights,
 };
 
 // "read_session", ...

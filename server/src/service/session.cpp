@@ -212,6 +212,9 @@ json Session::describe_locked() const {
                    {"problem", worker_problem_},
                    {"pid", worker_ ? worker_->pid() : 0}};
     d["scenario"] = record_.value("scenario_name", std::string());
+    if (record_.contains("scenario_ref")) d["scenario_ref"] = record_["scenario_ref"];
+    // The green-wave plan its lights run: {"session","plan","programs": {light: program}}.
+    if (record_.contains("light_plan")) d["light_plan"] = record_["light_plan"];
   }
   if (mode_ == SessionMode::live) d["forecast"] = to_json(forecast_settings_);
   return d;

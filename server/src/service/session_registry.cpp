@@ -8,6 +8,7 @@
 #include "cadereau/data/demo_territory.h"
 #include "cadereau/scenarios/msel.h"
 #include "cadereau/scenarios/scenario.h"
+#include "cadereau/sim/traffic/greenwave.h"
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/territory.h"
 
@@ -77,7 +78,8 @@ std::filesystem::path SessionRegistry::territory_folder(const std::string& name,
   return folder;
 }
 
-json SessionRegistry::scenario_record(const json& request, SessionMode mode, const std::filesystem::path& dir) {
+json SessionRegistry::scenario_record(const json& request, SessionMode mode, const std::filesystem::path& dir,
+                                      const std::optional<std::filesystem::path>& light_plan) {
   std::string text, file;
   if (mode == SessionMode::live) {
     const std::string territory = request.value("territory", std::string("demo"));
@@ -107,6 +109,10 @@ json SessionRegistry::scenario_record(const json& request, SessionMode mode, con
     fail("session", "an exercise needs \"scenario\" (a name) or \"scenario_yaml\" (the text)");
   }
   scenarios::Scenario scenario = scenarios::parse_scenario(text, file);
+  if (!scenario.light_plans.empty())
+    fail(scenario.light_plans_where.front(),
+         "light_plans name files: on this server a green-wave plan is applied with \"light_plan\": "
+         "{{\"session\": ID, \"plan\": N}}");
   const auto territory_dir = territory_folder(scenario.territory, file);
   // Checked here, so that a bad scenario is a 400 now rather than a worker that fails.
   const twin::Territory territory = twin::Territory::load(territory_dir);
@@ -125,16 +131,31 @@ json SessionRegistry::scenario_record(const json& request, SessionMode mode, con
     if (!inflows.empty()) text += "inflows:\n" + inflows;
     scenario = scenarios::parse_scenario(text, file);
   }
+  if (light_plan) {
+    // The session keeps its own copy: the plan's folder may go, the session's recording names this one.
+    const auto copy = std::filesystem::absolute(dir / "light-plan.add.xml");
+    ensure_private_dir(dir);
+    std::error_code ec;
+    std::filesystem::copy_file(*light_plan, copy, std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) fail_as(ErrorCategory::unavailable, copy.string(), "cannot keep the light plan here: {}", ec.message());
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    text += "light_plans: [" + json(copy.string()).dump() + "]\n";
+    scenario = scenarios::parse_scenario(text, file);
+  }
   (void)scenarios::engine_setup(scenario, territory);
-  return {{"scenario_yaml", text},
-          {"scenario_file", file},
-          {"scenario_name", scenario.name},
-          {"territory", std::filesystem::absolute(territory_dir).lexically_normal().string()},
-          {"start", scenario.start},
-          {"duration_s", scenario.duration_s}};
+  json out = {{"scenario_yaml", text},
+              {"scenario_file", file},
+              {"scenario_name", scenario.name},
+              {"territory", std::filesystem::absolute(territory_dir).lexically_normal().string()},
+              {"start", scenario.start},
+              {"duration_s", scenario.duration_s}};
+  // The scenario's name as asked, so that a client can ask for it again (with a plan).
+  if (mode == SessionMode::exercise && request.contains("scenario")) out["scenario_ref"] = request["scenario"];
+  return out;
 }
 
-std::shared_ptr<Session> SessionRegistry::create(const json& request, SessionMode mode, const Principal& by) {
+std::shared_ptr<Session> SessionRegistry::create(const json& request, SessionMode mode, const Principal& by,
+                                                 const std::optional<std::filesystem::path>& light_plan) {
   const std::string id = new_session_id();
   const auto dir = data_dir_ / "sessions" / id;
   json record = {{"id", id},
@@ -145,6 +166,7 @@ std::shared_ptr<Session> SessionRegistry::create(const json& request, SessionMod
                  {"created_by", principal_text(by)},
                  {"created_at", iso8601_utc(std::chrono::system_clock::now())}};
   if (mode == SessionMode::replay) {
+    if (light_plan) fail("light_plan", "a replay plays what happened: no light plan applies to it");
     const auto of = find(request.value("of", std::string()));
     if (of->mode() == SessionMode::replay) fail("of", "{} is a replay itself: replay the session it plays", of->id());
     const json d = of->describe();
@@ -153,10 +175,23 @@ std::shared_ptr<Session> SessionRegistry::create(const json& request, SessionMod
     record["duration_s"] = d["clock"].value("duration_s", 0.0);
     record["start"] = d["clock"].value("start", std::string());
   } else {
-    const json scenario = scenario_record(request, mode, dir);
-    record.update(scenario);
     if (mode != SessionMode::live && request.contains("forecast"))
       fail("forecast", "forecast settings apply to live sessions only");
+    json scenario, programs = json::object();
+    try {
+      scenario = scenario_record(request, mode, dir, light_plan);
+      // What the plan programs, for the console's light popups.
+      if (light_plan)
+        for (const auto& p : sim::traffic::read_programs(*light_plan)) programs[p.id] = p.program_id;
+    } catch (...) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);  // the plan's copy, when it was made
+      throw;
+    }
+    record.update(scenario);
+    if (light_plan)
+      record["light_plan"] = {{"session", request["light_plan"]["session"]}, {"plan", request["light_plan"]["plan"]},
+                              {"programs", std::move(programs)}};
     if (mode == SessionMode::live) record["forecast"] = to_json(parse_forecast_settings(request.value("forecast", json())));
     record["name"] = request.value("name", scenario.value("scenario_name", id));
   }

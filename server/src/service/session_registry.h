@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,12 @@ class SessionRegistry {
   // A session from a POST /api/v1/sessions body. Throws Error: bad_input (a
   // bad mode, scenario or territory, with the YAML's line), not_found (an
   // unknown scenario name or replayed session).
-  std::shared_ptr<Session> create(const nlohmann::json& request, SessionMode mode, const Principal& by);
+  // `light_plan`: a green-wave plan's programs (plan.add.xml) the session's
+  // traffic runs from its start; kept in its folder and named by its
+  // scenario's light_plans. A scenario given by name or text may name no
+  // light plan itself (no file outside DATA).
+  std::shared_ptr<Session> create(const nlohmann::json& request, SessionMode mode, const Principal& by,
+                                  const std::optional<std::filesystem::path>& light_plan = std::nullopt);
   // Throws Error (not_found).
   std::shared_ptr<Session> find(const std::string& id) const;
   std::vector<std::shared_ptr<Session>> list() const;
@@ -55,7 +61,8 @@ class SessionRegistry {
 
  private:
   std::shared_ptr<Session> open_session(const std::filesystem::path& dir, nlohmann::json record);
-  nlohmann::json scenario_record(const nlohmann::json& request, SessionMode mode, const std::filesystem::path& dir);
+  nlohmann::json scenario_record(const nlohmann::json& request, SessionMode mode, const std::filesystem::path& dir,
+                                 const std::optional<std::filesystem::path>& light_plan);
   std::filesystem::path territory_folder(const std::string& name, const std::string& where);
 
   std::filesystem::path data_dir_;

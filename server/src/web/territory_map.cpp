@@ -1,9 +1,11 @@
 #include "territory_map.h"
 
 #include "../report_map.h"
+#include "../service/hdf5_lock.h"
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/map_image.h"
 #include "cadereau/twin/recording.h"
+#include "cadereau/twin/signalised_streets.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -98,9 +100,25 @@ json light_layer(const twin::Territory& t, const ToGeo& geo) {
       }
     if (n == 0) continue;
     features.push_back(feature("Point", geo.point({x / n, y / n}),
-                               {{"id", light.id}, {"program", light.program_id}, {"programs", t.network->light_programs(light.id)}}));
+                               {{"id", light.id},
+                                {"program", light.program_id},
+                                {"programs", t.network->light_programs(light.id)},
+                                {"streets", twin::streets_at_light(*t.network, light.id)}}));
   }
   return collection(features);
+}
+
+// The streets with lights a green wave may follow, lights in order (what
+// `territory info` lists and the planner requires).
+json corridor_list(const twin::Territory& t) {
+  json out = json::array();
+  if (!t.network) return out;
+  for (const auto& street : twin::signalised_streets(*t.network)) {
+    json lights = json::array();
+    for (const auto& l : street.lights) lights.push_back(l.tls_id);
+    out.push_back({{"street", street.name}, {"length_m", std::round(street.length_m)}, {"lights", std::move(lights)}});
+  }
+  return out;
 }
 
 json layers(const twin::Territory& t, const ToGeo& geo) {
@@ -133,15 +151,11 @@ json layers(const twin::Territory& t, const ToGeo& geo) {
           {"shown_depth_m", kShownDepthM},
           {"roads", road_layer(t, geo)},
           {"lights", light_layer(t, geo)},
+          {"corridors", corridor_list(t)},
           {"buildings", collection(std::move(buildings))},
           {"assets", collection(std::move(assets))},
           {"sensors", collection(std::move(sensors))},
           {"zones", collection(std::move(zones))}};
-}
-
-std::mutex& hdf5_mutex() {
-  static std::mutex m;
-  return m;
 }
 
 }  // namespace
@@ -251,7 +265,7 @@ std::shared_ptr<const TerritoryMap> MapCache::get(const std::filesystem::path& t
 
 std::optional<twin::Raster> depth_frame(const std::vector<std::filesystem::path>& recordings, std::optional<double> t_s,
                                         double* frame_time_s) {
-  std::lock_guard lock(hdf5_mutex());
+  std::lock_guard lock(service::hdf5_mutex());
   std::string unreadable;
   for (auto it = recordings.rbegin(); it != recordings.rend(); ++it) {
     // A worker that has just started may not have laid its recording out yet:

@@ -25,7 +25,8 @@ class TerritoryMap {
   explicit TerritoryMap(const twin::Territory& territory);
 
   // {"territory","crs","bounds":[[south,west],[north,east]],"depth_ramp":[{"m","colour"}],"shown_depth_m",
-  //  "roads","buildings","assets","sensors","zones","lights": GeoJSON FeatureCollections}
+  //  "roads","buildings","assets","sensors","zones","lights": GeoJSON FeatureCollections,
+  //  "corridors":[{"street","length_m","lights":[ID in order]}]: the streets a green wave may follow}
   const std::string& layers_json() const { return layers_; }
   const std::string& hillshade_png() const { return hillshade_; }
   // A frame of water depth (any grid in the territory's CRS) on the map's
