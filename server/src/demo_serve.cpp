@@ -71,8 +71,13 @@ int demo_serve_command(Args& args, std::ostream& out, std::ostream& err) {
   args.finish();
   service::ensure_private_dir(data);
   const auto certificate = data / "tls" / "cert.pem", key = data / "tls" / "key.pem";
-  if (http::ensure_self_signed_certificate(certificate, key, settings.options.address))
+  if (!std::filesystem::exists(certificate) || !std::filesystem::exists(key)) {
+    const auto made = http::make_self_signed_certificate(settings.options.address);
+    service::ensure_private_dir(data / "tls");
+    service::write_private_file(key, made.key_pem);
+    service::write_private_file(certificate, made.certificate_pem);
     out << "made a self-signed certificate: " << certificate.string() << "\n";
+  }
   out << "certificate SHA-256 fingerprint (the browser shows it once, to accept): "
       << http::certificate_fingerprint(certificate) << "\n";
   settings.options.tls_certificate_file = certificate;

@@ -11,12 +11,7 @@
 
 #include <fmt/format.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 
 namespace cadereau::server::http {
@@ -49,30 +44,31 @@ void add_extension(X509* certificate, int nid, const std::string& value) {
   X509_EXTENSION_free(extension);
 }
 
-// Opens `file` for writing with `mode`, as a stdio stream for PEM_write_*.
-FILE* open_for_writing(const std::filesystem::path& file, mode_t mode) {
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) fail_as(ErrorCategory::unavailable, file.string(), "cannot write: {}", std::strerror(errno));
-  FILE* out = ::fdopen(fd, "w");
-  if (!out) {
-    ::close(fd);
-    fail_as(ErrorCategory::unavailable, file.string(), "cannot write: {}", std::strerror(errno));
+// The PEM text `write` puts into a memory BIO.
+template <typename Write>
+std::string pem_text(const char* what, Write write) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (!bio || write(bio) != 1) {
+    BIO_free(bio);
+    fail_ssl(what, "cannot write it as PEM");
   }
-  return out;
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  std::string text(data, static_cast<std::size_t>(size));
+  BIO_free(bio);
+  return text;
 }
 
 }  // namespace
 
-bool ensure_self_signed_certificate(const std::filesystem::path& certificate_file, const std::filesystem::path& key_file,
-                                    const std::string& host) {
-  if (std::filesystem::exists(certificate_file) && std::filesystem::exists(key_file)) return false;
+SelfSignedCertificate make_self_signed_certificate(const std::string& host) {
   Key key(EVP_EC_gen("P-256"));
-  if (!key) fail_ssl(key_file.string(), "cannot make a key");
+  if (!key) fail_ssl("key", "cannot make a key");
   Certificate certificate(X509_new());
-  if (!certificate) fail_ssl(certificate_file.string(), "cannot make a certificate");
+  if (!certificate) fail_ssl("certificate", "cannot make a certificate");
   X509_set_version(certificate.get(), 2);  // v3
   unsigned char serial[16];
-  if (RAND_bytes(serial, sizeof serial) != 1) fail_ssl(certificate_file.string(), "no random serial number");
+  if (RAND_bytes(serial, sizeof serial) != 1) fail_ssl("certificate", "no random serial number");
   serial[0] &= 0x7f;  // positive
   BIGNUM* number = BN_bin2bn(serial, sizeof serial, nullptr);
   BN_to_ASN1_INTEGER(number, X509_get_serialNumber(certificate.get()));
@@ -98,17 +94,11 @@ bool ensure_self_signed_certificate(const std::filesystem::path& certificate_fil
   if (!wildcard && host != "localhost" && host != "127.0.0.1" && host != "::1")
     names = (address ? "IP:" : "DNS:") + host + "," + names;
   add_extension(certificate.get(), NID_subject_alt_name, names);
-  if (!X509_sign(certificate.get(), key.get(), EVP_sha256())) fail_ssl(certificate_file.string(), "cannot sign the certificate");
-
-  std::filesystem::create_directories(key_file.parent_path());
-  std::filesystem::create_directories(certificate_file.parent_path());
-  FILE* out = open_for_writing(key_file, 0600);
-  const bool key_written = PEM_write_PrivateKey(out, key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
-  if (std::fclose(out) != 0 || !key_written) fail_ssl(key_file.string(), "cannot write the key");
-  out = open_for_writing(certificate_file, 0644);
-  const bool certificate_written = PEM_write_X509(out, certificate.get()) == 1;
-  if (std::fclose(out) != 0 || !certificate_written) fail_ssl(certificate_file.string(), "cannot write the certificate");
-  return true;
+  if (!X509_sign(certificate.get(), key.get(), EVP_sha256())) fail_ssl("certificate", "cannot sign it");
+  return {pem_text("certificate", [&](BIO* bio) { return PEM_write_bio_X509(bio, certificate.get()); }),
+          pem_text("key", [&](BIO* bio) {
+            return PEM_write_bio_PrivateKey(bio, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+          })};
 }
 
 std::string certificate_fingerprint(const std::filesystem::path& certificate_file) {

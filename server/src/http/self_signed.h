@@ -11,11 +11,13 @@
 
 namespace cadereau::server::http {
 
-// Writes `certificate` (PEM) and `key` (PEM, mode 0600) unless both exist.
-// Returns true when it made them. Throws Error (unavailable) naming the file
-// that cannot be written or OpenSSL's reason.
-bool ensure_self_signed_certificate(const std::filesystem::path& certificate, const std::filesystem::path& key,
-                                    const std::string& host = "localhost");
+struct SelfSignedCertificate {
+  std::string certificate_pem;
+  std::string key_pem;  // private: keep it in a file only its owner reads
+};
+
+// Throws Error (unavailable) with OpenSSL's reason.
+SelfSignedCertificate make_self_signed_certificate(const std::string& host = "localhost");
 
 // The SHA-256 fingerprint of a PEM certificate, as "AB:CD:...", for the user
 // to compare with what the browser shows. Throws Error (bad_input).

@@ -144,6 +144,12 @@ std::optional<JsonListFile> read_json_list_file(const fs::path& file, std::strin
   return out;
 }
 
+nlohmann::json read_json_object(const fs::path& file) {
+  std::ifstream in(file);
+  nlohmann::json j = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
+  return j.is_object() ? j : nlohmann::json::object();
+}
+
 std::string json_list_text(std::string_view key, const std::vector<nlohmann::json>& entries) {
   std::string text = fmt::format("{{\"version\": 1, \"{}\": [\n", key);
   for (std::size_t i = 0; i < entries.size(); ++i) {

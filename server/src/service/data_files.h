@@ -24,6 +24,10 @@ void ensure_private_dir(const std::filesystem::path& dir);
 // then unchanged.
 void write_private_file(const std::filesystem::path& file, std::string_view text);
 
+// The JSON object in `file`; an empty object when the file is missing or
+// holds anything else (a state file being replaced, or never written).
+nlohmann::json read_json_object(const std::filesystem::path& file);
+
 // A JSON document of the form {"version": 1, KEY: [OBJECT, ...]} and, for
 // each object of the array, the line of the file where it starts, so that a
 // bad entry can be named by its line.

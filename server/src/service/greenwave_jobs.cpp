@@ -46,12 +46,6 @@ double epoch_s() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-json read_json(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  const json j = in ? json::parse(in, nullptr, false) : json();
-  return j.is_object() ? j : json::object();
-}
-
 // SUMO's light ids as netconvert writes them; nothing that could read as an option.
 bool light_id(const std::string& id) {
   return !id.empty() && id.size() <= 64 && id.front() != '-' &&
@@ -170,7 +164,7 @@ void GreenwaveJobs::on_exit(std::filesystem::path dir, int status) {
     running_.reset();
     running_dir_.clear();
   }
-  json state = read_json(dir / "state.json");
+  json state = read_json_object(dir / "state.json");
   const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && std::filesystem::exists(dir / "report.json");
   state["state"] = ok ? "done" : WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM ? "interrupted" : "failed";
   state["ended_at"] = now_iso();
@@ -185,16 +179,22 @@ void GreenwaveJobs::on_exit(std::filesystem::path dir, int status) {
 }
 
 json GreenwaveJobs::job(const std::filesystem::path& session_dir, int number) const {
+  json out = summary(session_dir, number);
+  if (out["state"] == "done") out["report"] = read_json_object(job_dir(session_dir, number) / "report.json");
+  return out;
+}
+
+json GreenwaveJobs::summary(const std::filesystem::path& session_dir, int number) const {
   const auto dir = job_dir(session_dir, number);
   if (number < 1 || !std::filesystem::exists(dir / "state.json"))
     fail_as(ErrorCategory::not_found, "greenwave", "no plan #{} in this session", number);
-  json state = read_json(dir / "state.json");
+  json state = read_json_object(dir / "state.json");
   {
     std::lock_guard lock(mutex_);
     // Left running by a server that stopped: nothing will finish it.
     if (state.value("state", "") == "running" && running_dir_ != dir) state["state"] = "interrupted";
   }
-  json out = {{"job", number}, {"state", state.value("state", "failed")}, {"request", read_json(dir / "request.json")},
+  json out = {{"job", number}, {"state", state.value("state", "failed")}, {"request", read_json_object(dir / "request.json")},
               {"by", state.value("by", "")}, {"started_at", state.value("started_at", "")}};
   for (const char* key : {"ended_at", "wall_s", "problem"})
     if (state.contains(key)) out[key] = state[key];
@@ -203,7 +203,6 @@ json GreenwaveJobs::job(const std::filesystem::path& session_dir, int number) co
   for (const auto& o : kOutputs)
     if (std::filesystem::exists(dir / o.name)) files.push_back(o.name);
   out["files"] = files;
-  if (out["state"] == "done") out["report"] = read_json(dir / "report.json");
   return out;
 }
 
@@ -211,10 +210,7 @@ json GreenwaveJobs::list(const std::filesystem::path& session_dir) const {
   json jobs = json::array();
   const int last = next_number(session_dir / kJobsDir) - 1;
   for (int n = 1; n <= last; ++n) {
-    if (!std::filesystem::exists(job_dir(session_dir, n) / "state.json")) continue;
-    json j = job(session_dir, n);
-    j.erase("report");  // the list stays small: each plan's own page has it
-    jobs.push_back(std::move(j));
+    if (std::filesystem::exists(job_dir(session_dir, n) / "state.json")) jobs.push_back(summary(session_dir, n));
   }
   json running = nullptr;
   bool busy = false;
@@ -242,7 +238,7 @@ std::string GreenwaveJobs::file(const std::filesystem::path& session_dir, int nu
 }
 
 std::filesystem::path GreenwaveJobs::plan_file(const std::filesystem::path& session_dir, int number) const {
-  const json j = job(session_dir, number);
+  const json j = summary(session_dir, number);
   if (j["state"] != "done")
     fail_as(ErrorCategory::conflict, "light_plan", "plan #{} is {}: only a finished plan can be applied", number,
             j["state"].get<std::string>());

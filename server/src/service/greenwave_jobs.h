@@ -71,6 +71,8 @@ class GreenwaveJobs {
 
  private:
   void on_exit(std::filesystem::path dir, int status);
+  // Plan n as job() gives it, without its report (the list, a plan's state).
+  nlohmann::json summary(const std::filesystem::path& session_dir, int number) const;
 
   worker::Supervisor& supervisor_;
   mutable std::mutex mutex_;

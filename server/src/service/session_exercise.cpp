@@ -426,12 +426,6 @@ namespace {
 constexpr const char* kRatingsFile = "aar_ratings.json";
 constexpr const char* kCounterfactualDir = "counterfactual";
 
-json read_json_file(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  const json j = in ? json::parse(in, nullptr, false) : json();
-  return j.is_object() ? j : json::object();
-}
-
 std::map<std::string, std::string> read_ratings(const std::filesystem::path& file) {
   std::map<std::string, std::string> out;
   std::ifstream in(file);
@@ -474,7 +468,7 @@ json Session::after_action() const {
   }
   review["procedures"] = std::move(procedures);
   const auto dir = dir_ / kCounterfactualDir;
-  json cf = read_json_file(dir / "state.json");
+  json cf = read_json_object(dir / "state.json");
   if (cf.empty()) cf = {{"state", "none"}};
   if (cf["state"] == "done") {
     try {
