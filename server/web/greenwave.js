@@ -85,7 +85,9 @@ class GreenwavePanel {
       this.status, this.result, this.history);
     this.renderCorridor();
     this.view.map.showCorridor(this.corridor);
-    this.loadHistory();
+    // Drawn again (a new language, the tabs rebuilt): the plan shown stays shown.
+    if (this.job) this.follow(this.job.job);
+    else this.loadHistory();
   }
 
   renderCorridor() {
@@ -199,7 +201,12 @@ class GreenwavePanel {
 
   async loadHistory() {
     let list = { jobs: [] };
-    try { list = await api("GET", `/sessions/${this.view.id}/greenwave`); } catch (_) { return; }
+    try {
+      list = await api("GET", `/sessions/${this.view.id}/greenwave`);
+    } catch (e) {
+      if (!this.view.closed) this.history.replaceChildren(el("p", { class: "error", text: e.message }));
+      return;
+    }
     const jobs = list.jobs || [];
     if (!this.job && jobs.length) {
       // The latest plan of the session, whoever asked for it.

@@ -620,7 +620,9 @@ def main():
                     try:
                         state = ctx[name].js("""const s = app.session; return s ? {hash: location.hash, records: s.records.list.length,
                             socket: s.socket ? s.socket.readyState : null, clock: s.clock.state, sim: s.clock.sim_time_s,
-                            items: document.querySelectorAll('[data-testid=timeline-item]').length} : {hash: location.hash}""")
+                            items: document.querySelectorAll('[data-testid=timeline-item]').length,
+                            tab: s.panels ? s.panels.current : null,
+                            tabs: [...document.querySelectorAll('#tabs [role=tab]')].map((b) => b.id).join(' ')} : {hash: location.hash}""")
                         print(f"      {name}'s page: {state}", flush=True)
                     except Exception as e:  # the page itself is broken
                         print(f"      {name}'s page: (no state: {e})", flush=True)
