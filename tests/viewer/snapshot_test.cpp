@@ -1,7 +1,9 @@
 #include "cadereau/viewer/cli.h"
+#include "cadereau/viewer/recorded_state.h"
 #include "cadereau/viewer/snapshot.h"
 
 #include "cadereau/twin/error.h"
+#include "cadereau/twin/recording.h"
 #include "test_support.h"
 
 #include <catch2/catch.hpp>
@@ -12,7 +14,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
+#include <map>
+#include <set>
+#include <vector>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -99,7 +105,134 @@ std::string console_output_of(Run run, const std::filesystem::path& file) {
   return cadereau::testing::read_text(file);
 }
 
+// A run on the small territory as the engine records it: a metre of water
+// over the southern third from 600 s, road r1 closed at 600 s and reopened at
+// 1200 s, r2 closed at 900 s, a1 cut off then failed, a2 on backup then
+// recovered.
+std::filesystem::path small_recording(const twin::Territory& territory, const std::filesystem::path& file) {
+  twin::RecordingLayout layout;
+  layout.meta.territory = "test hill";
+  layout.meta.start_time_iso = "1988-10-03T07:00:00";
+  layout.frames.push_back({"depth_m", territory.grid(), "", "m", -9999.0, "water depth"});
+  twin::Recorder recorder(file, layout);
+  const auto record = [&](double t, const char* kind, const char* target) {
+    recorder.append(twin::EventKind::simulation_event, t, "engine",
+                    fmt::format(R"({{"id":1,"kind":"{}","target":"{}","x_m":0,"y_m":0}})", kind, target));
+  };
+  const twin::GridSpec& g = territory.grid();
+  std::vector<float> dry(static_cast<std::size_t>(g.cols) * static_cast<std::size_t>(g.rows), 0.0f), wet = dry;
+  for (int r = 2 * g.rows / 3; r < g.rows; ++r)
+    for (int c = 0; c < g.cols; ++c) wet[static_cast<std::size_t>(r) * static_cast<std::size_t>(g.cols) + static_cast<std::size_t>(c)] = 1.0f;
+  recorder.append_frame("depth_m", 0.0, dry);
+  record(300, "asset_cut_off", "a1");
+  record(300, "asset_on_backup", "a2");
+  record(600, "road_closed", "r1");
+  recorder.append_frame("depth_m", 600.0, wet);
+  record(700, "asset_failed", "a1");
+  record(800, "asset_cut_off", "a1");  // a failed asset stays failed
+  record(900, "road_closed", "r2");
+  recorder.append(twin::EventKind::audit, 950, "operator:alice", R"({"kind":"road_closed","target":"r3"})");  // not a record
+  record(1000, "asset_recovered", "a2");
+  record(1200, "road_reopened", "r1");
+  recorder.append_frame("depth_m", 1200.0, wet);
+  recorder.close();
+  return file;
+}
+
 }  // namespace
+
+TEST_CASE("a recording's state at a time: its water, roads closed and assets out", "[viewer]") {
+  const twin::Territory territory = small_territory();
+  TempDir dir;
+  const auto file = small_recording(territory, dir / "run.h5");
+  using viewer::AssetStatus;
+  const viewer::RecordedState early = viewer::read_recorded_state(file, 400.0);
+  CHECK(early.frame_time_s == 0.0);
+  CHECK(early.closed_roads.empty());
+  CHECK(early.assets == std::map<std::string, AssetStatus>{{"a1", AssetStatus::cut_off}, {"a2", AssetStatus::on_backup}});
+  const viewer::RecordedState mid = viewer::read_recorded_state(file, 950.0);
+  CHECK(mid.frame_time_s == 600.0);
+  REQUIRE(mid.depth_m);
+  CHECK(mid.depth_m->at(5, territory.grid().rows - 1) == 1.0f);
+  CHECK(mid.depth_m->at(5, 0) == 0.0f);
+  CHECK(mid.closed_roads == std::set<std::string>{"r1", "r2"});
+  CHECK(mid.assets == std::map<std::string, AssetStatus>{{"a1", AssetStatus::failed}, {"a2", AssetStatus::on_backup}});
+  const viewer::RecordedState end = viewer::read_recorded_state(file, std::nullopt);
+  CHECK(end.at_s == 1200.0);
+  CHECK(end.closed_roads == std::set<std::string>{"r2"});
+  CHECK(end.assets == std::map<std::string, AssetStatus>{{"a1", AssetStatus::failed}});
+  CHECK(end.records == 8);
+  CHECK(end.start_time_iso == "1988-10-03T07:00:00");
+  CHECK_THROWS_WITH(viewer::read_recorded_state(file, 5000.0), Catch::Contains("ends at 1200 s") && Catch::Contains("run.h5"));
+  CHECK_THROWS_WITH(viewer::read_recorded_state(file, -1.0), Catch::Contains(">= 0"));
+  CHECK_THROWS_WITH(viewer::read_recorded_state(dir / "none.h5", 0.0), Catch::Contains("no such recording"));
+  const auto broken = dir / "broken.h5";
+  cadereau::testing::write_text(broken, "not HDF5");
+  CHECK_THROWS_AS(viewer::read_recorded_state(broken, 0.0), cadereau::Error);
+}
+
+TEST_CASE("assets out of service are drawn in their status colours", "[integration][viewer]") {
+  const twin::Territory territory = small_territory();
+  TempDir dir;
+  const auto ok_png = dir / "ok.png", out_png = dir / "out.png";
+  viewer::render_snapshot(territory, small_options(), ok_png);
+  viewer::SnapshotOptions out = small_options();
+  out.scene.asset_status = {{"a0", viewer::AssetStatus::failed}, {"a2", viewer::AssetStatus::on_backup}};
+  viewer::render_snapshot(territory, out, out_png);
+  const double changed = viewer::changed_fraction(ok_png, out_png);
+  INFO("share of the image changed by two assets out of service (and their legend lines): " << changed);
+  CHECK(changed > 0.001);
+}
+
+TEST_CASE("cadereau-viewer --recording --at draws the roads closed at that time", "[integration][viewer][slow]") {
+  const auto folder = cadereau::testing::demo_territory();
+  if (!folder || !std::filesystem::exists(*folder / "territory.yaml")) {
+    WARN("CADEREAU_TEST_TERRITORY is not set or has no territory.yaml: recording snapshot skipped (run through ctest)");
+    return;
+  }
+  const twin::Territory territory = twin::Territory::load(*folder);
+  REQUIRE(territory.network);
+  TempDir dir;
+  // The longest 150 edges closed at 600 s, no water: what turns red is the closures'.
+  std::vector<const twin::Edge*> edges;
+  for (const twin::Edge& e : territory.network->edges()) edges.push_back(&e);
+  std::sort(edges.begin(), edges.end(), [](const twin::Edge* a, const twin::Edge* b) { return a->length_m() > b->length_m(); });
+  edges.resize(std::min<std::size_t>(edges.size(), 150));
+  const auto file = dir / "run.h5";
+  {
+    twin::RecordingLayout layout;
+    layout.meta.start_time_iso = "1988-10-03T07:00:00";
+    twin::Recorder recorder(file, layout);
+    for (const twin::Edge* e : edges)
+      recorder.append(twin::EventKind::simulation_event, 600.0, "engine",
+                      fmt::format(R"({{"id":1,"kind":"road_closed","target":"{}"}})", e->id));
+    recorder.append(twin::EventKind::simulation_event, 1800.0, "engine", R"({"id":2,"kind":"asset_failed","target":"x"})");
+    recorder.close();
+  }
+  std::ostringstream out, err;
+  const auto snapshot = [&](const char* at, const std::filesystem::path& png) {
+    return viewer::run_cli({"--territory", folder->string(), "--recording", file.string(), "--at", at, "--snapshot",
+                            png.string(), "--width", "800", "--height", "500"},
+                           out, err);
+  };
+  const auto before = dir / "before.png", after = dir / "after.png";
+  REQUIRE(snapshot("300", before) == 0);
+  REQUIRE(snapshot("900", after) == 0);
+  INFO(out.str());
+  CHECK_THAT(out.str(), Catch::Contains("at 07:05 (0:05:00 into the run) \u00b7 0 roads closed") &&
+                            Catch::Contains(fmt::format("at 07:15 (0:15:00 into the run) \u00b7 {} roads closed", edges.size())));
+  const double changed = viewer::changed_fraction(before, after);
+  INFO("share of the image changed by " << edges.size() << " roads closed: " << changed);
+  CHECK(changed > 0.003);
+
+  err.str("");
+  CHECK(viewer::run_cli({"--territory", folder->string(), "--at", "10"}, out, err) == 2);
+  CHECK_THAT(err.str(), Catch::Contains("--at needs --recording"));
+  err.str("");
+  CHECK(snapshot("9000", dir / "x.png") == 1);
+  CHECK_THAT(err.str(), Catch::Contains("ends at 1800 s") && Catch::Contains("run.h5"));
+  CHECK_FALSE(std::filesystem::exists(dir / "x.png"));
+}
 
 TEST_CASE("a headless snapshot prints no X11 errors", "[integration][viewer]") {
   const twin::Territory territory = small_territory();

@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -369,13 +370,26 @@ std::optional<double> ground_at(const twin::Raster& dem, twin::MapPoint p) {
   return std::nullopt;
 }
 
+const osg::Vec4 kClosedRoadColour(0.86f, 0.08f, 0.10f, 1.0f);
+
+// The colour of an asset out of service, over its type's.
+osg::Vec4 status_colour(AssetStatus status) {
+  switch (status) {
+    case AssetStatus::failed: return {0.06f, 0.06f, 0.07f, 1.0f};  // dark: out
+    case AssetStatus::cut_off: return {1.0f, 0.50f, 0.0f, 1.0f};
+    case AssetStatus::on_backup: return {0.98f, 0.86f, 0.10f, 1.0f};
+  }
+  return {1.0f, 0.0f, 1.0f, 1.0f};
+}
+
 // Roads as ribbons draped on the DEM (densified to the cell size so they
 // follow the ground), junction areas filled, major roads brighter and wider.
 osg::ref_ptr<osg::Geode> roads_node(const twin::Territory& territory, const LocalFrame& frame, double width_scale,
-                                    std::size_t& edge_count) {
+                                    const std::set<std::string>& closed, std::size_t& edge_count, std::size_t& closed_count) {
   osg::ref_ptr<osg::Geode> geode = new osg::Geode;
   geode->setName("roads");
   edge_count = 0;
+  closed_count = 0;
   if (!territory.network) return geode;
   const twin::Raster& dem = territory.dem;
   const double step_m = std::max(2.0, std::min(dem.grid().cell_w_m, dem.grid().cell_h_m));
@@ -404,8 +418,11 @@ osg::ref_ptr<osg::Geode> roads_node(const twin::Territory& territory, const Loca
     for (const twin::Lane& lane : edge.lanes) width_m += lane.width_m > 0 ? lane.width_m : 3.2;
     width_m = std::max(width_m, 3.2);
     const bool major = edge.lanes.size() >= 2;
-    const double half_m = 0.5 * width_m * width_scale * (major ? 1.25 : 1.0);
-    const osg::Vec4& colour = major ? major_colour : minor_colour;
+    const bool is_closed = closed.count(edge.id) > 0;
+    closed_count += is_closed ? 1 : 0;
+    // A closed road is drawn wider, to be seen from the whole-territory view.
+    const double half_m = 0.5 * width_m * width_scale * (is_closed ? 1.6 : major ? 1.25 : 1.0);
+    const osg::Vec4& colour = is_closed ? kClosedRoadColour : major ? major_colour : minor_colour;
 
     // Densify.
     twin::Polyline line;
@@ -528,7 +545,7 @@ osg::ref_ptr<osgText::Font> label_font() {
 // Units inside the pin are pixels.
 osg::ref_ptr<osg::Group> assets_node(const twin::Territory& territory, const SceneOptions& options, const LocalFrame& frame,
                                      std::size_t& asset_count, std::vector<Label>& placed_labels,
-                                     std::vector<twin::AssetType>& types) {
+                                     std::vector<twin::AssetType>& types, std::vector<AssetStatus>& statuses) {
   constexpr float kStemPx = 26.0f;
   constexpr float kSymbolPx = 11.0f;
   osg::ref_ptr<osg::Group> group = new osg::Group;
@@ -559,7 +576,10 @@ osg::ref_ptr<osg::Group> assets_node(const twin::Territory& territory, const Sce
     ++asset_count;
     if (std::find(types.begin(), types.end(), asset.type) == types.end()) types.push_back(asset.type);
     const AssetStyle style = asset_style(asset.type);
-    const auto size = static_cast<float>(kSymbolPx * style.scale);
+    const auto status = options.asset_status.find(asset.id);
+    const bool out = status != options.asset_status.end();
+    if (out && std::find(statuses.begin(), statuses.end(), status->second) == statuses.end()) statuses.push_back(status->second);
+    const auto size = static_cast<float>(kSymbolPx * style.scale * (out ? 1.4 : 1.0));
     const auto stem_px = static_cast<float>(kStemPx * style.stem_scale);
     const osg::Vec3 head(0, 0, stem_px + size * 0.5f);
     osg::ref_ptr<osg::Shape> shape;
@@ -575,7 +595,7 @@ osg::ref_ptr<osg::Group> assets_node(const twin::Territory& territory, const Sce
       case AssetStyle::Shape::sphere: shape = new osg::Sphere(head, size * 0.6f); break;
     }
     osg::ref_ptr<osg::ShapeDrawable> symbol = new osg::ShapeDrawable(shape);
-    symbol->setColor(style.colour);
+    symbol->setColor(out ? status_colour(status->second) : style.colour);
     osg::ref_ptr<osg::Geode> pin = new osg::Geode;
     pin->addDrawable(symbol);
     pin->addDrawable(make_stem(stem_px));
@@ -651,6 +671,7 @@ BuiltScene build_scene(const twin::Territory& territory, const SceneOptions& opt
   scene.root = new osg::Group;
   scene.root->setName(territory.manifest.name.empty() ? "territory" : territory.manifest.name);
   scene.title = territory.manifest.name;
+  scene.caption = options.caption;
   scene.show_legend = options.show_legend;
 
   TerrainNode terrain = terrain_node(territory, options, scene.frame, range);
@@ -670,10 +691,13 @@ BuiltScene build_scene(const twin::Territory& territory, const SceneOptions& opt
   if (options.show_roads && territory.network) {
     // Roads a few pixels wide at the whole-territory view, true width up close.
     const double width_scale = std::clamp(size_m / 2500.0, 1.0, 3.0);
-    scene.root->addChild(roads_node(territory, scene.frame, width_scale, scene.road_edges));
+    scene.root->addChild(roads_node(territory, scene.frame, width_scale, options.closed_roads, scene.road_edges,
+                                    scene.closed_roads));
   }
   if (options.show_assets && !territory.assets.empty()) {
-    scene.root->addChild(assets_node(territory, options, scene.frame, scene.assets, scene.labels, scene.asset_types));
+    scene.root->addChild(
+        assets_node(territory, options, scene.frame, scene.assets, scene.labels, scene.asset_types, scene.asset_statuses));
+    std::sort(scene.asset_statuses.begin(), scene.asset_statuses.end());
     std::stable_sort(scene.asset_types.begin(), scene.asset_types.end(), [](twin::AssetType a, twin::AssetType b) {
       return asset_style(a).label_priority > asset_style(b).label_priority;
     });
@@ -805,9 +829,23 @@ osg::ref_ptr<osg::Camera> legend_overlay(const BuiltScene& scene, int width_px, 
     width = std::max(width, 18.0f + add_text(name, x + 18.0f, y, kTextPx, false));
     y += kLinePx;
   }
+  for (auto it = scene.asset_statuses.rbegin(); it != scene.asset_statuses.rend(); ++it) {
+    add_quad(x, y - 1.0f, x + 11.0f, y + 10.0f, status_colour(*it));
+    width = std::max(width, 18.0f + add_text(fmt::format("asset {}", to_string(*it)), x + 18.0f, y, kTextPx, false));
+    y += kLinePx;
+  }
+  if (scene.closed_roads > 0) {
+    add_quad(x, y + 2.0f, x + 11.0f, y + 7.0f, kClosedRoadColour);
+    width = std::max(width, 18.0f + add_text("road closed", x + 18.0f, y, kTextPx, false));
+    y += kLinePx;
+  }
   const std::string scale = fmt::format("heights \u00d7{:g}", scene.frame.exaggeration);
   width = std::max(width, add_text(scale, x, y, kTextPx, false));
   y += kLinePx + 2.0f;
+  if (!scene.caption.empty()) {
+    width = std::max(width, add_text(scene.caption, x, y, kTextPx, false));
+    y += kLinePx;
+  }
   if (!scene.title.empty()) {
     width = std::max(width, add_text(scene.title, x, y, kTitlePx, true));
     y += kTitlePx;

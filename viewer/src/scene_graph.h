@@ -61,7 +61,10 @@ struct BuiltScene {
   std::size_t assets = 0;
   std::vector<Label> labels;
   std::string title;
+  std::string caption;                      // under the title: a moment of a run
   std::vector<twin::AssetType> asset_types;  // present in the scene, in legend order
+  std::size_t closed_roads = 0;             // edges drawn closed
+  std::vector<AssetStatus> asset_statuses;  // present in the scene, worst first
   bool show_legend = true;
 };
 

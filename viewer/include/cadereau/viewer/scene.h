@@ -4,7 +4,10 @@
 
 #include "cadereau/twin/terrain_mesh.h"
 
+#include <map>
 #include <optional>
+#include <set>
+#include <string>
 
 namespace cadereau::viewer {
 
@@ -13,6 +16,11 @@ enum class TerrainColouring {
   elevation,   // hypsometric ramp: plain greens, garrigue ochres, light hilltops
   land_cover,  // one colour per land-cover class, named in territory.yaml
 };
+
+// An asset out of service, worst first: a failed asset stays failed
+// whatever else its records say, as on the console's map.
+enum class AssetStatus { failed, cut_off, on_backup };
+const char* to_string(AssetStatus status);
 
 struct SceneOptions {
   // Heights (terrain and buildings) are multiplied by this so that the
@@ -30,6 +38,12 @@ struct SceneOptions {
   // Water depth (m) to paint over the terrain, on the DEM grid (a flood
   // model's depth or max-depth raster); cells under 5 cm stay dry.
   std::optional<twin::Raster> water_depth;
+  // A moment of a run (see recorded_state.h): roads closed (SUMO edge ids)
+  // drawn red, assets out of service in their status colour, and a line
+  // under the title saying when and how much.
+  std::set<std::string> closed_roads;
+  std::map<std::string, AssetStatus> asset_status;
+  std::string caption;
 };
 
 }  // namespace cadereau::viewer
