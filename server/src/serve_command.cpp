@@ -113,7 +113,11 @@ int run_serve(const ServeSettings& settings, std::ostream& out, std::ostream& er
   }
   web::MapCache maps;
   service::GreenwaveJobs greenwave(supervisor);
-  api::ApiHandler handler({users, tokens, throttle, audit, sessions, !options.plain_http, &feeds, &maps, &greenwave});
+  std::string no_viewer;
+  auto viewer = service::ViewSnapshots::find_viewer_command(&no_viewer);
+  if (viewer.empty()) spdlog::warn("no 3D views: {}", no_viewer);
+  service::ViewSnapshots views(supervisor, std::move(viewer), no_viewer);
+  api::ApiHandler handler({users, tokens, throttle, audit, sessions, !options.plain_http, &feeds, &maps, &greenwave, &views});
   http::HttpServer server(options, handler);
   const auto bound = server.start();
   const std::string url = fmt::format("{}://{}:{}", options.plain_http ? "http" : "https",
@@ -128,6 +132,7 @@ int run_serve(const ServeSettings& settings, std::ostream& out, std::ostream& er
   if (subscription) subscription->stop();
   sessions.close_all();
   greenwave.stop();
+  views.stop();
   sessions.wait_for_workers(std::chrono::seconds(20));
   supervisor.stop();
   spdlog::info("stopped");

@@ -307,7 +307,46 @@ class SessionView {
       ["vehicles_running", "kpi_vehicles"]];
     document.getElementById("kpis").replaceChildren(...items.map(([key, label]) =>
       el("div", { class: "kpi", "data-kpi": key }, el("b", { text: k[key] === undefined ? "–" : String(Math.round(k[key])) }),
-        el("span", { text: t(label) }))));
+        el("span", { text: t(label) }))),
+      el("button", { class: "kpi-action", "data-testid": "view-3d", text: t("view_3d"), title: t("view_3d_help"),
+        onclick: () => this.view3d() }));
+  }
+
+  // A 3D picture of the territory as it stands now (a replay: at its clock), drawn by the server.
+  async view3d(tries = 0) {
+    const body = this.mode === "replay" ? { t_s: Math.floor(this.clock.sim_time_s || 0) } : {};
+    let v;
+    try {
+      v = await api("POST", `/sessions/${this.id}/views`, body);
+    } catch (e) {
+      // One view at a time on the server: wait for the one being drawn.
+      if (e.status === 409 && tries < 10 && !this.closed) { setTimeout(() => this.view3d(tries + 1), 2000); return; }
+      toast(t("refused", e.message), "error");
+      return;
+    }
+    const head = el("h3", { text: `${t("view_3d")} · ${clockText(this.clock.start, v.t_s)}` });
+    this.panels.detail(head, el("p", { class: "muted", "data-testid": "view-3d-status", dataset: { state: "running" } },
+      el("span", { class: "spinner" }), ` ${t("view_drawing")}`));
+    const box = document.getElementById("detail");
+    box.classList.add("wide");
+    const close = box.querySelector(".close");
+    const unwide = () => { box.classList.remove("wide"); close.removeEventListener("click", unwide); };
+    close.addEventListener("click", unwide);
+    for (let k = 0; k < 90 && v.state === "running"; ++k) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (this.closed) return;
+      try { v = await api("GET", `/sessions/${this.id}/views/${v.view}`); } catch (e) { toast(e.message, "error"); return; }
+    }
+    const src = `${this.base}/views/${v.view}/view.png`;
+    this.panels.detail(head, v.state === "done"
+      ? el("div", {},
+        el("p", { "data-testid": "view-3d-status", dataset: { state: v.state, roadsClosed: v.roads_closed },
+          text: `${v.roads_closed} ${t("kpi_roads")} · ${v.assets_out_of_service} ${t("kpi_assets")}` }),
+        el("a", { href: src, target: "_blank", rel: "noopener" },
+          el("img", { src, class: "view-3d", alt: v.caption || t("view_3d"), "data-testid": "view-3d-image" })),
+        el("p", { class: "muted", text: t("view_3d_legend") }))
+      : el("p", { class: "error", "data-testid": "view-3d-status", dataset: { state: v.state }, text: v.problem || t(`gw_${v.state}`) }));
+    box.classList.add("wide");
   }
 
   connect() {

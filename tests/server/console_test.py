@@ -17,6 +17,7 @@ import io
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -405,6 +406,35 @@ def t_replay(ctx):
     wait_for("the replay's records", lambda: len(b.all(tid("timeline-item"))) > 5 or None, timeout=30)
     check(b.all(f'{tid("timeline-item")}[data-kind="alert_sent"]'), "the replay has no alert of the exercise's")
     b.shot("06-replay")
+    # The 3D view of the replay at its clock: drawn by the server, the roads closed in red.
+    b.find(tid("view-3d")).click()
+    wait_for("the 3D view", lambda: b.js("const i = document.querySelector('[data-testid=view-3d-image]'); "
+                                         "return i && i.complete && i.naturalWidth") or None, timeout=90)
+    latest = int(b.js("return document.querySelector('[data-testid=view-3d-image]').src.split('/views/')[1].split('/')[0]"))
+    shown = c.get("anne", f"/sessions/{rid}/views/{latest}").json()
+    caption = shown.get("caption", "")
+    check(re.search(r"· (\d+) roads? closed", caption) and shown["roads_closed"] == int(re.search(r"· (\d+) roads? closed", caption)[1])
+          and shown["roads_closed"] > 0 and b.find(tid("view-3d-status")).get_attribute("data-roads-closed") == str(shown["roads_closed"]),
+          f"the 3D view: {shown}")
+    b.shot("06b-replay-3d")
+    views = [c.post("anne", f"/sessions/{rid}/views", {"t_s": t}).json() for t in (0,)]
+    done = wait_for("the view at 0 s", lambda: (lambda v: v if v["state"] != "running" else None)(
+        c.get("anne", f"/sessions/{rid}/views/{views[0]['view']}").json()), timeout=90, every=1)
+    check(done["state"] == "done" and done["t_s"] == 0, f"the view at 0 s: {done}")
+    reds = []
+    for n in (views[0]["view"], latest):
+        r = c.get("anne", f"/sessions/{rid}/views/{n}/view.png")
+        check(r.status_code == 200 and r.headers["Content-Type"] == "image/png", f"view {n}: {r.status_code}")
+        img = Image.open(io.BytesIO(r.content)).convert("RGB")
+        reds.append(sum(1 for (red, g, bl) in img.getdata() if red > 150 and g < 70 and bl < 70))
+    check(reds[1] > reds[0] + 150, f"red pixels at 0 s and at the replay's time: {reds}: no roads drawn closed")
+    print(f"      3D view: {caption} ({reds[1] - reds[0]} more red pixels than at 0 s)", flush=True)
+    for body, status, why in [({"t_s": -5}, 400, "a negative time"), ({"t_s": "now"}, 400, "a time as text"),
+                              ({"t_s": 10 ** 7}, 400, "a time to come"), ([1], 400, "a list")]:
+        r = c.post("anne", f"/sessions/{rid}/views", body)
+        check(r.status_code == status and r.json()["error"]["message"], f"a view at {why}: {r.status_code} {r.text[:200]}")
+    for path in ("/views/99", "/views/x", "/views/1/run.log", "/views/1/../../session.json", "/views"):
+        check(c.get("anne", f"/sessions/{rid}{path}").status_code == 404, f"{path} is not 404")
     errors = b.errors()
     check(not errors, f"the replay logged errors: {errors}")
 

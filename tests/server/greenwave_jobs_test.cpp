@@ -5,6 +5,7 @@
 // console test runs the real one.
 
 #include "service/greenwave_jobs.h"
+#include "job_test_support.h"
 #include "test_support.h"
 #include "worker/supervisor.h"
 
@@ -28,20 +29,12 @@ using cadereau::ErrorCategory;
 using cadereau::server::service::GreenwaveJobs;
 using cadereau::server::service::GreenwaveRequest;
 using cadereau::server::service::parse_greenwave_request;
+using cadereau::testing::category_of;
 using cadereau::testing::TempDir;
 using cadereau::testing::write_text;
 using nlohmann::json;
 
 namespace {
-
-ErrorCategory category_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.category();
-  }
-  return ErrorCategory::internal;
-}
 
 std::string where_of(const std::function<void()>& f) {
   try {
@@ -71,13 +64,7 @@ echo '<svg xmlns="http://www.w3.org/2000/svg"/>' > "$out/time_space_plan.svg"
 )";
 
 json wait_done(const GreenwaveJobs& jobs, const std::filesystem::path& session, int n) {
-  for (int k = 0; k < 200; ++k) {
-    auto j = jobs.job(session, n);
-    if (j["state"] != "running") return j;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  FAIL("plan " << n << " still running after 10 s");
-  return {};
+  return cadereau::testing::until_ended([&] { return jobs.job(session, n); }, "plan " + std::to_string(n));
 }
 
 }  // namespace
@@ -111,7 +98,7 @@ TEST_CASE("A green-wave request is checked field by field", "[unit][greenwave]")
     CHECK(where_of([&] { parse_greenwave_request(body); }) == field);
   }
   json many = {{"tls", json::array()}};
-  for (int k = 0; k < 41; ++k) many["tls"].push_back("J" + std::to_string(k));
+  for (int k = 0; k < 41; ++k) many["tls"].push_back(std::string("J").append(std::to_string(k)));
   CHECK(category_of([&] { parse_greenwave_request(many); }) == ErrorCategory::bad_input);
 }
 

@@ -463,6 +463,7 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
     }
     if ((resource == "map" || resource == "water.png") && !post) return map(call, *session, resource, item);
     if (resource == "greenwave") return greenwave(call, *session, "", "");
+    if (resource == "views") return views(call, *session, "", "");
     if (resource == "aar" || resource == "aar.html") {
       if (post) {
         require(*call.who, Permission::fire_inject, session->mode());
@@ -500,6 +501,8 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
     return json_answer(200, session->tick_procedure(item, std::stoi(n), done, text_field(body, "comment", false), *call.who));
   } else if (resource == "greenwave" && !post) {
     return greenwave(call, *session, item, verb);
+  } else if (resource == "views" && !post) {
+    return views(call, *session, item, verb);
   } else if (resource == "map" && !post && !ack && item == "relief.png") {
     return map(call, *session, resource, item);
   } else if (resource == "injects" && post && (!ack || verb == "ack")) {
@@ -629,6 +632,42 @@ HttpResponse ApiHandler::greenwave(Call& call, service::Session& session, const 
   if (file == "plan.add.xml")
     response.headers.emplace_back("Content-Disposition", fmt::format("attachment; filename=\"greenwave-{}-{}.add.xml\"",
                                                                      session.id(), number));
+  return response;
+}
+
+HttpResponse ApiHandler::views(Call& call, service::Session& session, const std::string& item, const std::string& file) {
+  if (!s_.views) fail_as(ErrorCategory::unavailable, "view", "this server draws no 3D views");
+  require(*call.who, Permission::read_session, session.mode());
+  if (call.request.method == "POST") {
+    // A replay draws the session it plays, at the replay's clock.
+    std::shared_ptr<service::Session> played;
+    if (session.mode() == service::SessionMode::replay) played = s_.sessions.find(session.replay_of());
+    const service::Session& source = played ? *played : session;
+    const auto territory = source.territory_dir();
+    if (territory.empty()) fail_as(ErrorCategory::not_found, "view", "session {} has no territory", session.id());
+    const json body = call.request.body.empty() ? json::object() : parse_body(call.request);
+    if (!body.is_object()) fail("body", "must be a JSON object: {{}} for now, or {{\"t_s\": SECONDS}}");
+    const double now_s = session.summary().value("sim_time_s", 0.0);
+    double t_s = now_s;
+    if (body.contains("t_s")) {
+      if (!body["t_s"].is_number() || !(body["t_s"].get<double>() >= 0.0))
+        fail("t_s", "must be a time in seconds from the start of the session");
+      t_s = body["t_s"].get<double>();
+      if (t_s > now_s + 1.0) fail("t_s", "is {:.0f} s, but the session is at {:.0f} s: it has not happened yet", t_s, now_s);
+    }
+    call.target = fmt::format("t={:.0f}", t_s);
+    return json_answer(202, s_.views->start(session.dir(), territory, worker::session_recordings(source.dir()), t_s,
+                                             service::principal_text(*call.who)));
+  }
+  if (item.empty() || item.size() > 6 || !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    fail_as(ErrorCategory::not_found, call.request.path, "views are numbered from 1");
+  const int number = std::stoi(item);
+  if (file.empty()) return json_answer(200, s_.views->view(session.dir(), number));
+  if (file != "view.png") fail_as(ErrorCategory::not_found, call.request.path, "a view has one file: view.png");
+  HttpResponse response;
+  response.content_type = "image/png";
+  response.body = s_.views->png(session.dir(), number);
+  response.headers.emplace_back("Cache-Control", "private, max-age=3600");
   return response;
 }
 

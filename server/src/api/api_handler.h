@@ -29,6 +29,8 @@
 //   GET  /api/v1/sessions/{id}/greenwave          the session's green-wave plans (service/greenwave_jobs.h)
 //   POST /api/v1/sessions/{id}/greenwave          {"tls":[ID,...],"speed_kmh","cycle_s","begin_s","end_s"} -> 202
 //   GET  /api/v1/sessions/{id}/greenwave/{n}[/{file}]  a plan: its state and report, or one of its files
+//   POST /api/v1/sessions/{id}/views              {"t_s"} (default: now) -> 202, a 3D view drawn (service/view_snapshots.h)
+//   GET  /api/v1/sessions/{id}/views/{n}[/view.png]  a view: its state and caption, or its picture
 //   GET  /  and its files              the operators' console (server/web/), no credentials
 //
 // Credentials: "Authorization: Bearer TOKEN", or the cookie login sets
@@ -40,6 +42,7 @@
 #include "../service/audit_log.h"
 #include "../service/feed_hub.h"
 #include "../service/greenwave_jobs.h"
+#include "../service/view_snapshots.h"
 #include "../service/session_registry.h"
 #include "../service/throttle.h"
 #include "../service/tokens.h"
@@ -63,6 +66,7 @@ struct ApiServices {
   service::FeedHub* feeds = nullptr;  // the live feeds (SensorThings, the feeds' state)
   web::MapCache* maps = nullptr;      // the console's maps
   service::GreenwaveJobs* greenwave = nullptr;  // the planners' green-wave plans
+  service::ViewSnapshots* views = nullptr;      // 3D views of a session at a time
 };
 
 class ApiHandler final : public http::Handler {
@@ -85,6 +89,7 @@ class ApiHandler final : public http::Handler {
   http::HttpResponse action(Call& call, service::Session& session);
   http::HttpResponse events(Call& call, service::Session& session);
   http::HttpResponse greenwave(Call& call, service::Session& session, const std::string& item, const std::string& file);
+  http::HttpResponse views(Call& call, service::Session& session, const std::string& item, const std::string& file);
   http::HttpResponse msel(Call& call, service::Session& session);
   http::HttpResponse map(Call& call, service::Session& session, const std::string& resource, const std::string& item);
   http::HttpResponse inject(Call& call, service::Session& session, const std::string& id, bool ack);

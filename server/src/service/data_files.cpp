@@ -6,8 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -158,6 +162,25 @@ std::string json_list_text(std::string_view key, const std::vector<nlohmann::jso
   }
   text += "]}\n";
   return text;
+}
+
+int next_numbered_dir(const fs::path& parent) {
+  int last = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+    const auto name = entry.path().filename().string();
+    if (!name.empty() && name.size() < 7 && std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      last = std::max(last, std::stoi(name));
+  }
+  return last + 1;
+}
+
+std::string utc_now_iso() {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
+}
+
+double unix_now_s() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace cadereau::server::service

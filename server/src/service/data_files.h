@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -27,6 +28,15 @@ void write_private_file(const std::filesystem::path& file, std::string_view text
 // The JSON object in `file`; an empty object when the file is missing or
 // holds anything else (a state file being replaced, or never written).
 nlohmann::json read_json_object(const std::filesystem::path& file);
+
+// Jobs kept in numbered folders (PARENT/1, PARENT/2...: green-wave plans, 3D
+// views): the next number, 1 when PARENT is empty or missing.
+int next_numbered_dir(const std::filesystem::path& parent);
+
+// Now, as UTC ISO 8601 to the second ("2026-12-02T06:10:00Z"), and as Unix
+// seconds: a job's start and end.
+std::string utc_now_iso();
+double unix_now_s();
 
 // A JSON document of the form {"version": 1, KEY: [OBJECT, ...]} and, for
 // each object of the array, the line of the file where it starts, so that a

@@ -5,7 +5,6 @@
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/territory.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -37,14 +36,6 @@ constexpr Output kOutputs[] = {
     {"time_space_baseline.svg", "image/svg+xml"},
     {"time_space_plan.svg", "image/svg+xml"},
 };
-
-std::string now_iso() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
-}
-
-double epoch_s() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // SUMO's light ids as netconvert writes them; nothing that could read as an option.
 bool light_id(const std::string& id) {
@@ -81,17 +72,6 @@ std::string problem_of(const std::filesystem::path& log) {
 
 std::filesystem::path job_dir(const std::filesystem::path& session_dir, int number) {
   return session_dir / kJobsDir / std::to_string(number);
-}
-
-int next_number(const std::filesystem::path& jobs) {
-  int last = 0;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(jobs, ec)) {
-    const auto name = entry.path().filename().string();
-    if (!name.empty() && name.size() < 7 && std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      last = std::max(last, std::stoi(name));
-  }
-  return last + 1;
 }
 
 }  // namespace
@@ -133,7 +113,7 @@ json GreenwaveJobs::start(const std::filesystem::path& session_dir, const std::f
             running_dir_.parent_path().parent_path().filename().string() + " #" + running_dir_.filename().string());
   const auto jobs = session_dir / kJobsDir;
   ensure_private_dir(jobs);
-  const int n = next_number(jobs);
+  const int n = next_numbered_dir(jobs);
   const auto dir = job_dir(session_dir, n);
   ensure_private_dir(dir);
   json req = {{"tls", request.tls}, {"speed_kmh", request.speed_kmh}};
@@ -149,7 +129,7 @@ json GreenwaveJobs::start(const std::filesystem::path& session_dir, const std::f
   if (request.cycle_s) args.insert(args.end(), {"--cycle-s", fmt::format("{:g}", *request.cycle_s)});
   if (request.begin_s) args.insert(args.end(), {"--begin", fmt::format("{:g}", *request.begin_s)});
   if (request.end_s) args.insert(args.end(), {"--end", fmt::format("{:g}", *request.end_s)});
-  const json state = {{"state", "running"}, {"by", by}, {"started_at", now_iso()}, {"started_epoch_s", epoch_s()}};
+  const json state = {{"state", "running"}, {"by", by}, {"started_at", utc_now_iso()}, {"started_epoch_s", unix_now_s()}};
   write_private_file(dir / "state.json", state.dump());
   running_ = supervisor_.run(args, dir / "run.log", {nullptr, [this, dir](int status) { on_exit(dir, status); }});
   running_dir_ = dir;
@@ -167,8 +147,8 @@ void GreenwaveJobs::on_exit(std::filesystem::path dir, int status) {
   json state = read_json_object(dir / "state.json");
   const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && std::filesystem::exists(dir / "report.json");
   state["state"] = ok ? "done" : WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM ? "interrupted" : "failed";
-  state["ended_at"] = now_iso();
-  state["wall_s"] = std::max(0.0, epoch_s() - state.value("started_epoch_s", epoch_s()));
+  state["ended_at"] = utc_now_iso();
+  state["wall_s"] = std::max(0.0, unix_now_s() - state.value("started_epoch_s", unix_now_s()));
   if (state["state"] == "failed") state["problem"] = problem_of(dir / "run.log");
   try {
     write_private_file(dir / "state.json", state.dump());
@@ -198,7 +178,7 @@ json GreenwaveJobs::summary(const std::filesystem::path& session_dir, int number
               {"by", state.value("by", "")}, {"started_at", state.value("started_at", "")}};
   for (const char* key : {"ended_at", "wall_s", "problem"})
     if (state.contains(key)) out[key] = state[key];
-  if (out["state"] == "running") out["elapsed_s"] = std::max(0.0, epoch_s() - state.value("started_epoch_s", epoch_s()));
+  if (out["state"] == "running") out["elapsed_s"] = std::max(0.0, unix_now_s() - state.value("started_epoch_s", unix_now_s()));
   json files = json::array();
   for (const auto& o : kOutputs)
     if (std::filesystem::exists(dir / o.name)) files.push_back(o.name);
@@ -208,7 +188,7 @@ json GreenwaveJobs::summary(const std::filesystem::path& session_dir, int number
 
 json GreenwaveJobs::list(const std::filesystem::path& session_dir) const {
   json jobs = json::array();
-  const int last = next_number(session_dir / kJobsDir) - 1;
+  const int last = next_numbered_dir(session_dir / kJobsDir) - 1;
   for (int n = 1; n <= last; ++n) {
     if (std::filesystem::exists(job_dir(session_dir, n) / "state.json")) jobs.push_back(summary(session_dir, n));
   }

@@ -199,12 +199,18 @@ std::shared_ptr<WorkerHandle> Supervisor::start(const std::filesystem::path& ses
 
 std::shared_ptr<WorkerHandle> Supervisor::run(const std::vector<std::string>& arguments, const std::filesystem::path& log_file,
                                               WorkerCallbacks callbacks) {
+  return run_program(impl_->executable, arguments, log_file, std::move(callbacks));
+}
+
+std::shared_ptr<WorkerHandle> Supervisor::run_program(const std::filesystem::path& program,
+                                                      const std::vector<std::string>& arguments,
+                                                      const std::filesystem::path& log_file, WorkerCallbacks callbacks) {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
     fail_as(ErrorCategory::unavailable, log_file.string(), "cannot make a socket for a child: {}", std::strerror(errno));
   // Everything the child needs is made before fork(): after it, only
   // async-signal-safe calls until exec.
-  const std::string exe = impl_->executable.string();
+  const std::string exe = program.string();
   const std::string log = log_file.string();
   std::vector<const char*> argv{exe.c_str()};
   for (const auto& a : arguments) argv.push_back(a.c_str());

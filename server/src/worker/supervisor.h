@@ -54,6 +54,9 @@ class Supervisor {
   // arguments, its output appended to `log`; told on_exit like a worker.
   std::shared_ptr<WorkerHandle> run(const std::vector<std::string>& arguments, const std::filesystem::path& log,
                                     WorkerCallbacks callbacks);
+  // The same for another program (the 3D viewer under xvfb-run).
+  std::shared_ptr<WorkerHandle> run_program(const std::filesystem::path& program, const std::vector<std::string>& arguments,
+                                            const std::filesystem::path& log, WorkerCallbacks callbacks);
   // Calls `tick` every `period` on the supervisor's thread until stop().
   void every(std::chrono::milliseconds period, std::function<void()> tick);
   // Runs `work` on the supervisor's thread.
