@@ -14,7 +14,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sys/wait.h>
 
@@ -22,6 +25,8 @@
 #include <chrono>
 #include <csignal>
 #include <functional>
+#include <set>
+#include <sstream>
 #include <thread>
 
 using cadereau::Error;
@@ -207,4 +212,29 @@ TEST_CASE("A child stopped as soon as it starts ends by the signal, whatever han
     CHECK(WTERMSIG(status.load()) == SIGTERM);
   }
   supervisor.stop();
+}
+
+TEST_CASE("A child keeps none of the server's files and sockets open", "[unit][supervisor]") {
+  // A client's socket inherited by a worker outlives the server's closing it:
+  // the client's next request on that connection was never answered.
+  TempDir dir;
+  const int made = ::socket(AF_INET, SOCK_STREAM, 0);  // no close-on-exec, as Asio's sockets
+  const int inherited = ::fcntl(made, F_DUPFD, 50);     // above the shell's own (it saves stdout at 10)
+  ::close(made);
+  REQUIRE(inherited >= 50);
+  cadereau::server::worker::Supervisor supervisor("/bin/sh");
+  std::atomic<int> status{-1};
+  const auto child = supervisor.run({"-c", "ls /proc/$$/fd > " + (dir / "fds.txt").string()}, dir / "sh.log",
+                                    {nullptr, [&](int s) { status = s; }});
+  for (int wait = 0; wait < 200 && status < 0; ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ::close(inherited);
+  supervisor.stop();
+  INFO("its log: " << cadereau::testing::read_text(dir / "sh.log"));
+  REQUIRE(status == 0);
+  std::istringstream listed(cadereau::testing::read_text(dir / "fds.txt"));
+  std::set<int> fds;
+  for (int fd; listed >> fd;) fds.insert(fd);
+  INFO("the child's open files: " << cadereau::testing::read_text(dir / "fds.txt"));
+  CHECK(fds.count(inherited) == 0);
+  CHECK(*fds.rbegin() < 50);
 }

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,9 @@ namespace net = boost::asio;
 using tcp = boost::asio::ip::tcp;
 
 namespace {
+
+// A request answered later than this is logged with where its time went.
+constexpr auto kSlowRequest = std::chrono::seconds(2);
 
 constexpr std::size_t kFirstReadBytes = 4096;
 // After a refusal the client may still be sending its request: read and drop
@@ -137,9 +141,18 @@ class HttpSession : public Connection {
     HttpRequest plain = to_http_request(request, client_address_);
     const unsigned version = request.version();
     const bool keep_alive = request.keep_alive();
+    const auto queued = std::chrono::steady_clock::now();
     net::post(context_.handler_pool,
-              [self = derived().shared_from_this(), plain = std::move(plain), version, keep_alive]() mutable {
+              [self = derived().shared_from_this(), plain = std::move(plain), version, keep_alive, queued]() mutable {
+                const auto started = std::chrono::steady_clock::now();
                 HttpResponse response = guarded([&] { return self->context_.handler.handle(plain); });
+                // A request that kept a client waiting says so, with where the time went (the handler
+                // threads are few: a slow handler makes the others queue).
+                const auto done = std::chrono::steady_clock::now();
+                if (done - queued > kSlowRequest)
+                  spdlog::warn("slow request: {} {} waited {:.1f} s for a handler thread and took {:.1f} s", plain.method,
+                               plain.path, std::chrono::duration<double>(started - queued).count(),
+                               std::chrono::duration<double>(done - started).count());
                 net::post(self->executor_, [self, response = std::move(response), version, keep_alive]() mutable {
                   self->send(std::move(response), version, keep_alive, false);
                 });

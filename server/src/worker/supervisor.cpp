@@ -215,6 +215,8 @@ std::shared_ptr<WorkerHandle> Supervisor::run_program(const std::filesystem::pat
   std::vector<const char*> argv{exe.c_str()};
   for (const auto& a : arguments) argv.push_back(a.c_str());
   argv.push_back(nullptr);
+  const long open_max = ::sysconf(_SC_OPEN_MAX);
+  const int max_fd = open_max > 0 && open_max < (1 << 20) ? static_cast<int>(open_max) : 1 << 16;
   std::lock_guard lock(impl_->mutex);  // a fast exit is reaped only once the child is registered
   // Every signal waits until the child has put back the default handlers
   // (below): one sent to it before exec must not run the parent's.
@@ -243,6 +245,11 @@ std::shared_ptr<WorkerHandle> Supervisor::run_program(const std::filesystem::pat
     // handler thread, gone at shutdown), not the server. A worker ends when
     // its socket closes instead.
     ::dup2(fds[1], 3);  // dup2 clears close-on-exec on 3
+    // Nothing else of the server's goes with it: a client's socket kept open
+    // by a child would outlive the server's closing it, and the client's next
+    // request on that connection would wait for an answer forever.
+    if (::close_range(4, ~0U, 0) != 0)
+      for (int fd = 4; fd < max_fd; ++fd) ::close(fd);
     const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (out >= 0) {
       ::dup2(out, 1);
