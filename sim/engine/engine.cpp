@@ -239,6 +239,10 @@ void Engine::run() {
 
 void Engine::add_observer(EngineObserver& observer) { impl_->observers.push_back(&observer); }
 
+void Engine::flush_recording() {
+  if (impl_->recording) impl_->recording->recorder().flush();
+}
+
 void Engine::advance_to(double t_s) {
   const auto started = Clock::now();
   t_s = std::min(t_s, setup_.duration_s);

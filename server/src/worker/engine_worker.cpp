@@ -368,6 +368,7 @@ int EngineWorker::run() {
     if (now_s >= duration_s - 1e-9) {
       if (!ended) {
         engine_->run();  // at the end: only tells the observers
+        engine_->flush_recording();
         channel_.write_line(json{{"type", "ended"}, {"sim_time_s", now_s}}.dump());
         ended = true;
       }
@@ -378,6 +379,8 @@ int EngineWorker::run() {
     const bool catching_up = catch_up_to_s_ > now_s + 1e-9;
     if (!catching_up) {
       if (!pacing_.running) {
+        // A clock that holds: the recording's file shows the last step to its readers.
+        engine_->flush_recording();
         if (!wait(std::nullopt)) break;
         continue;
       }

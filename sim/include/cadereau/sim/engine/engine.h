@@ -185,6 +185,11 @@ class Engine {
   void save_state(const std::filesystem::path& dir) const;
   // Advances to t_s (a multiple of the exchange step is not required).
   void advance_to(double t_s);
+  // Writes what the recording holds in memory to its file (it does so every
+  // second of wall or sim time as the run goes on): a clock that stops
+  // stepping calls it, so that readers of the file (a replay, a 3D view) see
+  // the last step. Throws cadereau::Error when the file cannot be written.
+  void flush_recording();
   // Queues a command; may be called from any thread while the engine runs.
   // Checked at once against the territory and the setup (throws Error: an
   // unknown edge, light, inflow, rain zone or sensor, a negative flow, a
