@@ -18,6 +18,8 @@ import json
 import math
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -53,7 +55,7 @@ class Browser:
             options.add_argument(arg)
         options.binary_location = "/usr/bin/chromium"
         options.accept_insecure_certs = True  # the test's own self-signed certificate
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
         self.d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
         self.d.set_page_load_timeout(60)
         self.d.set_script_timeout(30)
@@ -87,6 +89,24 @@ class Browser:
                                                      and "water.png" not in e["message"]  # no frame yet: a 404 the map expects
                                                      and "/api/v1/login - " not in e["message"]]  # a wrong password: a 401
         return self.logged
+
+    def pending(self):
+        """The page's requests still unanswered (from Chromium's network log), for a failure's diagnosis."""
+        sent, ended, answered = {}, set(), {}
+        for entry in self.d.get_log("performance"):
+            m = json.loads(entry["message"])["message"]
+            p = m.get("params", {})
+            if m["method"] == "Network.requestWillBeSent":
+                sent[p["requestId"]] = (f'{p["request"]["method"]} {p["request"]["url"].split("/api/v1")[-1][:80]} '
+                                        f'at {time.strftime("%H:%M:%S", time.localtime(entry["timestamp"] / 1000))}')
+            elif m["method"] == "Network.responseReceived":
+                answered[p["requestId"]] = f'{p["response"]["status"]} {p["response"].get("headers", {}).get("Content-Length", "")}'
+            elif m["method"] in ("Network.loadingFinished", "Network.loadingFailed", "Network.webSocketClosed"):
+                ended.add(p["requestId"])
+        self.sent = {**getattr(self, "sent", {}), **sent}
+        self.answered = {**getattr(self, "answered", {}), **answered}
+        self.ended = getattr(self, "ended", set()) | ended
+        return [f"{what} ({self.answered.get(rid, 'no answer')})" for rid, what in self.sent.items() if rid not in self.ended]
 
     def quit(self):
         try:
@@ -157,8 +177,11 @@ def t_map_api(ctx):
     check(relief.getpixel((w // 2, h // 2))[3] == 255, "the relief has no ground in its middle")
     check(relief.getpixel((0, 0))[3] == 0 or relief.getpixel((w - 1, 0))[3] == 0, "no corner is off the territory")
     wait_for("the engine", lambda: c.get("anne", f"/sessions/{sid}").json()["worker"]["state"] == "ready" or None, timeout=120)
+    # Before the clock starts: the engine's first frame, dry (nothing drawn), or none yet.
     r = c.get("anne", f"/sessions/{sid}/water.png")
-    check(r.status_code == 404 and "no water frame" in r.json()["error"]["message"], f"water before any frame: {r.status_code} {r.text}")
+    check(r.status_code == 404 and "no water frame" in r.json()["error"]["message"] or r.status_code == 200
+          and r.headers["X-Frame-Time-S"] == "0" and Image.open(io.BytesIO(r.content)).convert("RGBA").getextrema()[3] == (0, 0),
+          f"water before the clock starts: {r.status_code} {r.headers}")
     r = c.get("anne", f"/sessions/{sid}/water.png", params={"t": "-5"})
     check(r.status_code == 400 and "'-5'" in r.json()["error"]["message"], f"t=-5: {r.status_code} {r.text}")
     r = c.get("anne", f"/sessions/{sid}/water.png", params={"t": "nan"})
@@ -412,6 +435,11 @@ def t_replay(ctx):
                                          "return i && i.complete && i.naturalWidth") or None, timeout=90)
     latest = int(b.js("return document.querySelector('[data-testid=view-3d-image]').src.split('/views/')[1].split('/')[0]"))
     shown = c.get("anne", f"/sessions/{rid}/views/{latest}").json()
+    played = c.get("anne", f"/sessions/{ctx['sid']}").json()
+    # The exercise is paused: its recording holds its last step, and the replay's picture shows all of it.
+    check(played["clock"]["state"] == "paused" and shown.get("roads_closed") == played["kpis"]["roads_closed"]
+          and shown.get("assets_out_of_service") == played["kpis"]["assets_out_of_service"],
+          f"the replay's 3D view {shown} against the exercise's figures {played['kpis']} at {played['clock']['sim_time_s']} s")
     caption = shown.get("caption", "")
     check(re.search(r"· (\d+) roads? closed", caption) and shown["roads_closed"] == int(re.search(r"· (\d+) roads? closed", caption)[1])
           and shown["roads_closed"] > 0 and b.find(tid("view-3d-status")).get_attribute("data-roads-closed") == str(shown["roads_closed"]),
@@ -435,6 +463,58 @@ def t_replay(ctx):
         check(r.status_code == status and r.json()["error"]["message"], f"a view at {why}: {r.status_code} {r.text[:200]}")
     for path in ("/views/99", "/views/x", "/views/1/run.log", "/views/1/../../session.json", "/views"):
         check(c.get("anne", f"/sessions/{rid}{path}").status_code == 404, f"{path} is not 404")
+
+    # The viewer itself, from outside, through the public API: the exercise as it stands.
+    sid, server = ctx["sid"], ctx["server"]
+    viewer = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(ctx["cadereau"]))), "viewer", "cadereau-viewer")
+    token = os.path.join(os.path.dirname(server.cert), "anne.token")
+    with open(token, "w") as f:
+        f.write(c.tokens["anne"] + "\n")
+    kpis = c.get("anne", f"/sessions/{sid}").json().get("kpis", {})
+    r = c.get("anne", f"/sessions/{sid}/water.tif")
+    check(r.status_code == 200 and r.content[:4] in (b"II*\x00", b"MM\x00*") and r.headers.get("X-Frame-Time-S"),
+          f"water.tif: {r.status_code} {r.headers}")
+    png = os.path.join(os.path.dirname(server.cert), "following.png")
+    base = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", viewer, "--territory", ctx["territory"], "--server", server.url,
+            "--session", sid, "--token-file", token]
+    run = subprocess.run(base + ["--ca-file", server.cert, "--snapshot", png, "--width", "800", "--height", "500"],
+                         capture_output=True, text=True, timeout=120)
+    check(run.returncode == 0 and os.path.getsize(png) > 10000, f"the viewer following {sid}: {run.returncode} {run.stderr[-400:]}")
+    m = re.search(r"· (\d+) roads? closed · (\d+) assets? out of service", run.stdout)
+    check(m and int(m[1]) == kpis.get("roads_closed") and int(m[2]) == kpis.get("assets_out_of_service"),
+          f"the viewer's counts {run.stdout.strip()} against the session's {kpis}")
+    print(f"      cadereau-viewer --server: {run.stdout.splitlines()[0]}", flush=True)
+    # Its window follows the exercise as it runs (x60 for a few seconds): the scene is drawn anew as records come.
+    follow = subprocess.Popen(base + ["--ca-file", server.cert, "--width", "640", "--height", "400"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        time.sleep(3)
+        check(c.post("anne", f"/sessions/{sid}/clock", {"command": "resume", "speed": 60}).status_code == 200, "resume")
+        time.sleep(8)
+        check(c.post("anne", f"/sessions/{sid}/clock", {"command": "pause"}).status_code == 200, "pause")
+        time.sleep(2)
+    finally:
+        os.killpg(follow.pid, signal.SIGTERM)  # xvfb-run and the viewer: it closes its window as Ctrl-C does
+        try:
+            out, err = follow.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(follow.pid, signal.SIGKILL)
+            out, err = follow.communicate()
+            err += "\n(it did not end on SIGTERM)"
+    check(follow.returncode in (0, -signal.SIGTERM, 143), f"the following viewer ended with {follow.returncode}: {err[-400:]}")
+    seen = re.findall(r"following \S+: at \S+ \((\d+):(\d\d):(\d\d) into the run\) · (\d+) roads? closed", out + err)
+    times = [int(h) * 3600 + int(m) * 60 + int(sec) for h, m, sec, _ in seen]
+    check(len(seen) >= 3 and times == sorted(times) and times[-1] > times[0] + 120,
+          f"the viewer's window followed {len(seen)} states {times[:3]}...{times[-3:]}: {out[-300:]} {err[-300:]}")
+    print(f"      the window followed {len(seen)} states of the exercise, {times[0]} s to {times[-1]} s", flush=True)
+    # Refused, saying why: no trust in the self-signed certificate, a wrong token, no such session.
+    with open(os.path.join(os.path.dirname(server.cert), "bad.token"), "w") as f:
+        f.write("nope\n")
+    for extra, words in [([], "TLS refused"),
+                         (["--ca-file", server.cert, "--token-file", os.path.join(os.path.dirname(server.cert), "bad.token")], "401"),
+                         (["--ca-file", server.cert, "--session", "s-none"], "404")]:
+        run = subprocess.run(base + extra + ["--snapshot", png], capture_output=True, text=True, timeout=60)
+        check(run.returncode != 0 and words in run.stderr, f"the viewer with {extra}: {run.returncode} {run.stderr[-300:]}")
     errors = b.errors()
     check(not errors, f"the replay logged errors: {errors}")
 
@@ -588,8 +668,13 @@ def t_green_wave(ctx):
     a = ctx["anne"]
     a.d.get(f"{ctx['server'].url}/#/s/{sid}")
     a.find(tid("tab-greenwave")).click()
-    wait_for("the latest plan in the director's panel", lambda: a.find(tid("greenwave-status")).get_attribute("data-job") == str(number)
-             and a.find(tid("greenwave-status")).get_attribute("data-state") == "done" or None, timeout=30)
+    wait_for("the latest plan in the director's panel", lambda: a.js(
+        "const s = document.querySelector('#panel-greenwave:not([hidden]) [data-testid=greenwave-status]');"
+        "return s && s.dataset.job === arguments[0] && s.dataset.state === 'done'", str(number)) or None, timeout=60)
+    slow = a.js("return performance.getEntriesByType('resource').filter((e) => e.duration > 2000)"
+                ".map((e) => `${e.name.split('/api/v1')[1] || e.name} at ${Math.round(e.startTime)} ms took ${Math.round(e.duration)} ms`)")
+    if slow:  # the director's page has been slow to show the plan before: say what it waited for
+        print(f"      anne's slow requests: {slow}", flush=True)
     a.find(tid("greenwave-apply")).click()
     wait_for("the new exercise", lambda: a.js("return location.hash") != f"#/s/{sid}" or None, timeout=30)
     new_sid = a.js("return location.hash").split("/")[-1]
@@ -633,10 +718,25 @@ def main():
         server = Server(args.cadereau, data, cert, key)
         client = Client(server, cert)
         api_test.PASSWORD = PASSWORD  # the client logs in with it
-        ctx = {"server": server, "c": client, "territory": os.path.abspath(args.territory), "screens": args.screens}
+        ctx = {"server": server, "c": client, "territory": os.path.abspath(args.territory), "screens": args.screens,
+               "cadereau": args.cadereau}
         people = ("anne", "bob", "cora", "eva", "olga", "tom")
 
         def screens_of(check):
+            # Where the server's threads are (a request that never ends: which lock it waits on).
+            if shutil.which("gdb") and server.proc and server.proc.poll() is None:
+                bt = subprocess.run(["gdb", "-p", str(server.proc.pid), "-batch", "-ex", "thread apply all bt 30"],
+                                    capture_output=True, text=True, timeout=120).stdout
+                for t in bt.split("\nThread ")[1:]:
+                    frames = [line.split(" in ", 1)[-1][:110] for line in t.splitlines() if line.startswith("#")]
+                    print(f"      server thread: {' <- '.join(frames[:6])}", flush=True)
+            # The server's connections with bytes it has not read (a connection it stopped serving).
+            if shutil.which("ss") and server.url:
+                port = server.url.rsplit(":", 1)[-1].strip("/")
+                ss = subprocess.run(["ss", "-tnpo", "state", "established", f"( sport = :{port} )"], capture_output=True,
+                                    text=True).stdout.splitlines()
+                print(f"      server connections: {len(ss) - 1}; with unread bytes: "
+                      f"{[line for line in ss[1:] if line.split()[0] != '0']}", flush=True)
             for name in people:
                 if name in ctx and args.screens:
                     ctx[name].shot(f"failed-{check.__name__}-{name}")
@@ -652,8 +752,13 @@ def main():
                             socket: s.socket ? s.socket.readyState : null, clock: s.clock.state, sim: s.clock.sim_time_s,
                             items: document.querySelectorAll('[data-testid=timeline-item]').length,
                             tab: s.panels ? s.panels.current : null,
+                            gw: [...document.querySelectorAll('[data-testid=greenwave-status]')].map((g) =>
+                              `${g.dataset.job}/${g.dataset.state}/${g.offsetHeight}px/${g.isConnected}`).join(' '),
                             tabs: [...document.querySelectorAll('#tabs [role=tab]')].map((b) => b.id).join(' ')} : {hash: location.hash}""")
                         print(f"      {name}'s page: {state}", flush=True)
+                        waiting = ctx[name].pending()
+                        if waiting:
+                            print(f"      {name}'s page waits for: {waiting[-12:]}", flush=True)
                     except Exception as e:  # the page itself is broken
                         print(f"      {name}'s page: (no state: {e})", flush=True)
 

@@ -5,10 +5,15 @@
 #include "cadereau/viewer/recorded_state.h"
 #include "cadereau/viewer/snapshot.h"
 #include "cadereau/viewer/window.h"
+#include "session_client.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <charconv>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -37,6 +42,11 @@ constexpr std::string_view kUsage =
     "                              serve) as it stood at --at: its water, the roads closed\n"
     "                              in red, the assets out of service in their colours\n"
     "  --at SECONDS                the time on the recording's clock (default: its end)\n"
+    "  --server https://HOST:PORT  follow a session of a Cadereau server (cadereau serve)\n"
+    "  --session ID                  through its API: the window changes as the session\n"
+    "  --token-file FILE             goes on; with --snapshot, a picture of it now. The\n"
+    "  [--ca-file CERT.pem]          token is POST /api/v1/login's; --ca-file trusts a\n"
+    "                                self-signed server's certificate\n"
     "  --no-labels                 no asset names\n"
     "  --max-vertices N            terrain mesh vertex budget (default 60000)\n"
     "  --max-error METRES          terrain mesh vertical error bound (default 0.5)\n"
@@ -84,6 +94,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::optional<std::filesystem::path> water_depth_file;
   std::optional<std::filesystem::path> recording;
   std::optional<double> at_s;
+  std::optional<std::string> server_url, session_id;
+  std::optional<std::filesystem::path> token_file, ca_file;
   SnapshotOptions snapshot_options;
   SceneOptions& scene = snapshot_options.scene;
   try {
@@ -130,6 +142,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       } else if (arg == "--at") {
         at_s = parse_number<double>(arg, value());
         if (!(*at_s >= 0.0 && std::isfinite(*at_s))) throw BadArgument{arg + " must be a number of seconds >= 0"};
+      } else if (arg == "--server") {
+        server_url = value();
+      } else if (arg == "--session") {
+        session_id = value();
+      } else if (arg == "--token-file") {
+        token_file = value();
+      } else if (arg == "--ca-file") {
+        ca_file = value();
       } else if (arg == "--no-labels") {
         scene.show_labels = false;
       } else if (arg == "--max-vertices") {
@@ -145,6 +165,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (!territory_dir) throw BadArgument{"--territory DIR is required"};
     if (at_s && !recording) throw BadArgument{"--at needs --recording"};
     if (recording && water_depth_file) throw BadArgument{"--water-depth and --recording both give the water: choose one"};
+    if ((server_url || session_id || token_file || ca_file) && !(server_url && session_id && token_file))
+      throw BadArgument{"following a session needs --server, --session and --token-file"};
+    if (server_url && (recording || water_depth_file))
+      throw BadArgument{"--server shows a session as it stands: no --recording nor --water-depth with it"};
     if ((width_px && *width_px <= 0) || (height_px && *height_px <= 0)) throw BadArgument{"--width and --height must be positive"};
   } catch (const BadArgument& bad) {
     err << "cadereau-viewer: " << bad.message << "\n\n" << kUsage;
@@ -164,15 +188,30 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return depth;
     };
     if (water_depth_file) scene.water_depth = on_dem_grid(twin::read_raster(*water_depth_file), *water_depth_file);
+    // A state (of a recording or a session) as what the scene shows.
+    auto show_state = [&](RecordedState state, SceneOptions& into) {
+      into.water_depth.reset();
+      if (state.depth_m) into.water_depth = on_dem_grid(std::move(*state.depth_m), server_url ? std::filesystem::path(*server_url) : *recording);
+      into.closed_roads = std::move(state.closed_roads);
+      into.asset_status = std::move(state.assets);
+      into.caption = state_caption(state, into.closed_roads.size(), into.asset_status.size());
+    };
     if (recording) {
       RecordedState state = read_recorded_state(*recording, at_s);
-      if (state.depth_m) scene.water_depth = on_dem_grid(std::move(*state.depth_m), *recording);
-      scene.closed_roads = std::move(state.closed_roads);
-      scene.asset_status = std::move(state.assets);
-      scene.caption = state_caption(state, scene.closed_roads.size(), scene.asset_status.size());
-      out << scene.caption << " (" << state.records << " records";
-      if (state.frame_time_s) out << ", water of " << clock_text(*state.frame_time_s);
+      const std::size_t records = state.records;
+      const std::optional<double> frame_time_s = state.frame_time_s;
+      show_state(std::move(state), scene);
+      out << scene.caption << " (" << records << " records";
+      if (frame_time_s) out << ", water of " << clock_text(*frame_time_s);
       out << ")\n";
+    }
+    std::optional<detail::SessionClient> client;
+    RecordedState now;
+    if (server_url) {
+      client.emplace(detail::ServerSession{*server_url, *session_id, detail::read_token_file(*token_file), ca_file});
+      now = client->state_now();
+      show_state(now, scene);
+      out << scene.caption << " (" << now.records << " records)\n";
     }
     if (snapshot) {
       if (width_px) snapshot_options.width_px = *width_px;
@@ -186,7 +225,47 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     window.scene = scene;
     if (width_px) window.width_px = *width_px;
     if (height_px) window.height_px = *height_px;
-    return run_window(territory, window);
+    if (!client) return run_window(territory, window);
+    // The session's stream on a thread of its own; each new state is drawn at the next frame.
+    std::mutex mutex;
+    std::optional<RecordedState> latest;
+    std::string stream_error;
+    std::atomic<bool> open{true};
+    std::thread follower([&] {
+      try {
+        client->follow(now, client->last_seq(), [&](const RecordedState& s) {
+          std::lock_guard lock(mutex);
+          latest = s;
+        }, [&] { return open.load(); });
+      } catch (const Error& e) {
+        std::lock_guard lock(mutex);
+        stream_error = e.what();
+      }
+    });
+    window.refresh = [&]() -> std::optional<SceneOptions> {
+      std::lock_guard lock(mutex);
+      if (!stream_error.empty()) {
+        err << "cadereau-viewer: " << stream_error << " (the view stays as it was)\n";
+        stream_error.clear();
+      }
+      if (!latest) return std::nullopt;
+      SceneOptions next = scene;
+      show_state(std::move(*latest), next);
+      latest.reset();
+      spdlog::info("viewer: following {}: {}", *session_id, next.caption);
+      return next;
+    };
+    int code = 0;
+    try {
+      code = run_window(territory, window);
+    } catch (...) {
+      open = false;
+      follower.join();
+      throw;
+    }
+    open = false;
+    follower.join();
+    return code;
   } catch (const Error& e) {
     err << "cadereau-viewer: " << e.what() << "\n";
     return 1;

@@ -20,11 +20,7 @@ const char* to_string(AssetStatus status) {
   return "?";
 }
 
-namespace {
-
-// Applies one record (an engine event's payload) to the state, as the
-// console's map does.
-void apply(RecordedState& state, const std::string& kind, const std::string& target) {
+void apply_record(RecordedState& state, const std::string& kind, const std::string& target) {
   if (kind == "road_closed") {
     state.closed_roads.insert(target);
   } else if (kind == "road_reopened") {
@@ -39,6 +35,8 @@ void apply(RecordedState& state, const std::string& kind, const std::string& tar
     state.assets.erase(target);
   }
 }
+
+namespace {
 
 // The records of `reader` up to `until_s` (and, first, its parents' up to
 // where it forked from them).
@@ -60,7 +58,7 @@ void read_records(const twin::RecordingReader& reader, double until_s, RecordedS
       const nlohmann::json j = nlohmann::json::parse(e.payload, nullptr, false);
       if (!j.is_object() || !j.contains("kind") || !j["kind"].is_string() || !j.contains("target") || !j["target"].is_string())
         continue;
-      apply(state, j["kind"].get<std::string>(), j["target"].get<std::string>());
+      apply_record(state, j["kind"].get<std::string>(), j["target"].get<std::string>());
       ++state.records;
     }
   }

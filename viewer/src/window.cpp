@@ -9,16 +9,23 @@
 #include <osgViewer/Viewer>
 #include <osgViewer/ViewerEventHandlers>
 
+#include <atomic>
+#include <csignal>
 #include <cstdlib>
 
 namespace cadereau::viewer {
 namespace {
+
+// Ctrl-C or a SIGTERM closes a following window as its close button does.
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop = true; }
 
 // Re-places the labels whenever the camera has moved, so that zooming in
 // brings back the names hidden at the overview.
 class DeclutterHandler : public osgGA::GUIEventHandler {
  public:
   explicit DeclutterHandler(detail::BuiltScene& scene) : scene_(scene) {}
+  void invalidate() { last_ = osg::Matrixd(); }
   bool handle(const osgGA::GUIEventAdapter& event, osgGA::GUIActionAdapter& actions) override {
     if (event.getEventType() != osgGA::GUIEventAdapter::FRAME) return false;
     auto* view = dynamic_cast<osgViewer::View*>(&actions);
@@ -70,7 +77,8 @@ int run_window(const twin::Territory& territory, const WindowOptions& options) {
   manipulator->setHomePosition(pose.eye, pose.centre, pose.up);
   viewer.setCameraManipulator(manipulator.get());
 
-  viewer.addEventHandler(new DeclutterHandler(scene));
+  osg::ref_ptr<DeclutterHandler> declutter = new DeclutterHandler(scene);
+  viewer.addEventHandler(declutter.get());
   viewer.addEventHandler(new osgViewer::StatsHandler);
   viewer.addEventHandler(new osgViewer::WindowSizeHandler);
   viewer.addEventHandler(new osgViewer::HelpHandler);
@@ -78,7 +86,26 @@ int run_window(const twin::Territory& territory, const WindowOptions& options) {
 
   viewer.realize();
   if (!viewer.isRealized()) fail("window", "cannot open a window on X display {}", display);
-  return viewer.run();
+  if (!options.refresh) return viewer.run();
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+  while (!viewer.done() && !g_stop) {
+    if (auto next = options.refresh()) {
+      // The same territory in another state: the same local frame, so the camera stays where the user put it.
+      detail::BuiltScene rebuilt = detail::build_scene(territory, *next);
+      top->removeChildren(0, top->getNumChildren());
+      top->addChild(rebuilt.root);
+      if (osg::ref_ptr<osg::Camera> legend = detail::legend_overlay(rebuilt, options.width_px, options.height_px))
+        top->addChild(legend);
+      scene = std::move(rebuilt);
+      declutter->invalidate();
+    }
+    viewer.frame();
+  }
+  return 0;
 }
 
 }  // namespace cadereau::viewer

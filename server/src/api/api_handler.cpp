@@ -307,7 +307,7 @@ HttpResponse ApiHandler::route(Call& call) {
     method_is("GET");
     return list_sessions(call);
   }
-  static const std::regex session_path(R"(/sessions/([A-Za-z0-9_-]{1,64})((/[a-z]+(\.html|\.png)?)(/[A-Za-z0-9._-]{1,64})?(/ack|/approve|/steps/[0-9]{1,3}|/[a-z_]{1,32}(\.[a-z]{2,4}){1,2})?)?)");
+  static const std::regex session_path(R"(/sessions/([A-Za-z0-9_-]{1,64})((/[a-z]+(\.html|\.png|\.tif)?)(/[A-Za-z0-9._-]{1,64})?(/ack|/approve|/steps/[0-9]{1,3}|/[a-z_]{1,32}(\.[a-z]{2,4}){1,2})?)?)");
   std::smatch m;
   if (std::regex_match(rest, m, session_path)) return session_route(call, m[1].str(), m[2].str());
   fail_as(ErrorCategory::not_found, path, "no such endpoint");
@@ -461,7 +461,8 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
       require(*call.who, Permission::read_session, session->mode());
       return json_answer(200, session->injects(*call.who));
     }
-    if ((resource == "map" || resource == "water.png") && !post) return map(call, *session, resource, item);
+    if ((resource == "map" || resource == "water.png" || resource == "water.tif") && !post)
+      return map(call, *session, resource, item);
     if (resource == "greenwave") return greenwave(call, *session, "", "");
     if (resource == "views") return views(call, *session, "", "");
     if (resource == "aar" || resource == "aar.html") {
@@ -604,7 +605,13 @@ HttpResponse ApiHandler::map(Call& call, service::Session& session, const std::s
   double frame_s = 0.0;
   const auto depth = web::depth_frame(worker::session_recordings(source.dir()), t_s, &frame_s);
   if (!depth) fail_as(ErrorCategory::not_found, "water", "no water frame recorded {}yet", t_s ? fmt::format("by {} s ", *t_s) : "");
-  response.body = drawn->water_png(*depth);
+  if (resource == "water.tif") {
+    // The depths themselves (m, float32, on the flood model's grid and CRS): for the 3D viewer.
+    response.content_type = "image/tiff";
+    response.body = twin::geotiff_bytes(*depth);
+  } else {
+    response.body = drawn->water_png(*depth);
+  }
   response.headers.emplace_back("X-Frame-Time-S", fmt::format("{:g}", frame_s));
   return response;
 }

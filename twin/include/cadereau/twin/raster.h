@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cadereau::twin {
@@ -122,6 +123,11 @@ struct WriteOptions {
 };
 // Writes band 1 with the raster's BandInfo. Throws Error naming the file when it cannot.
 void write_geotiff(const Raster& raster, const std::filesystem::path& path, WriteOptions options = {});
+// The same GeoTIFF as bytes (float32, DEFLATE), and a raster read back from
+// such bytes (any format GDAL opens): a depth frame over the network.
+// `where` names the source in errors.
+std::string geotiff_bytes(const Raster& raster);
+Raster read_raster_bytes(std::string_view bytes, const std::string& where);
 // ESRI ASCII grid (.asc) with a .prj beside it when the raster has a CRS.
 // Needs square cells.
 void write_ascii_grid(const Raster& raster, const std::filesystem::path& path);

@@ -26,6 +26,10 @@ struct RecordedState {
   double end_s = 0.0;                     // the last time the recording knows
 };
 
+// What one record (its kind and target) changes in `state`, as on the
+// console's map; other kinds change nothing.
+void apply_record(RecordedState& state, const std::string& kind, const std::string& target);
+
 // Reads RECORDING (an HDF5 recording of `cadereau run`, `demo` or a server
 // session) at `at_s` seconds of its clock, or at its end when not given.
 // A fork's or a resumed session's records before it come from its parent
