@@ -10,8 +10,10 @@
 #include <osgViewer/ViewerEventHandlers>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <thread>
 
 namespace cadereau::viewer {
 namespace {
@@ -86,13 +88,20 @@ int run_window(const twin::Territory& territory, const WindowOptions& options) {
 
   viewer.realize();
   if (!viewer.isRealized()) fail("window", "cannot open a window on X display {}", display);
+  // At most 30 frames a second: without a display's vertical sync (a virtual X server, a
+  // remote desktop) OSG would draw as fast as it can and take a whole core.
+  constexpr double kMaxFramesPerSecond = 30.0;
+  viewer.setRunMaxFrameRate(kMaxFramesPerSecond);
   if (!options.refresh) return viewer.run();
+  const auto frame_time = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(1.0 / kMaxFramesPerSecond));
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);
   while (!viewer.done() && !g_stop) {
+    const auto frame_start = std::chrono::steady_clock::now();
     if (auto next = options.refresh()) {
       // The same territory in another state: the same local frame, so the camera stays where the user put it.
       detail::BuiltScene rebuilt = detail::build_scene(territory, *next);
@@ -104,6 +113,7 @@ int run_window(const twin::Territory& territory, const WindowOptions& options) {
       declutter->invalidate();
     }
     viewer.frame();
+    std::this_thread::sleep_until(frame_start + frame_time);
   }
   return 0;
 }
