@@ -9,7 +9,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <memory>
@@ -152,20 +151,13 @@ std::string png_bytes(int width, int height, int bands, std::span<const std::uin
   if (ds->RasterIO(GF_Write, 0, 0, width, height, const_cast<std::uint8_t*>(samples.data()), width, height, GDT_Byte, bands,
                    nullptr, bands, static_cast<GSpacing>(width) * bands, 1, nullptr) != CE_None)
     fail(where, "cannot fill the image ({})", detail::gdal_last_error());
-  static std::atomic<unsigned long> counter{0};
-  const std::string name = fmt::format("/vsimem/cadereau-png-{}.png", counter++);
+  const std::string name = detail::vsimem_name("png", "png");
   CPLErrorReset();
   std::unique_ptr<GDALDataset, decltype(close)> out(png->CreateCopy(name.c_str(), ds.get(), FALSE, nullptr, nullptr, nullptr),
                                                     close);
   if (!out) fail(where, "cannot encode PNG ({})", detail::gdal_last_error());
   out.reset();
-  vsi_l_offset size = 0;
-  GByte* data = VSIGetMemFileBuffer(name.c_str(), &size, TRUE);  // takes ownership and unlinks
-  if (!data) fail(where, "GDAL lost the encoded PNG");
-  std::string bytes(reinterpret_cast<const char*>(data), static_cast<std::size_t>(size));
-  CPLFree(data);
-  VSIUnlink((name + ".aux.xml").c_str());
-  return bytes;
+  return detail::take_vsimem_file(name, where);
 }
 
 void MapImage::write_png(const std::filesystem::path& path) const {

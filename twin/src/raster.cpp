@@ -36,6 +36,21 @@ const char* gdal_last_error() {
   return msg ? msg : "";
 }
 
+std::string vsimem_name(const char* kind, const char* ext) {
+  static std::atomic<unsigned long> counter{0};
+  return fmt::format("/vsimem/cadereau-{}-{}.{}", kind, counter++, ext);
+}
+
+std::string take_vsimem_file(const std::string& name, const std::string& where) {
+  vsi_l_offset size = 0;
+  GByte* data = VSIGetMemFileBuffer(name.c_str(), &size, TRUE);  // takes ownership and unlinks
+  if (!data) fail(where, "GDAL lost the file it wrote in memory");
+  std::string bytes(reinterpret_cast<const char*>(data), static_cast<std::size_t>(size));
+  CPLFree(data);
+  VSIUnlink((name + ".aux.xml").c_str());
+  return bytes;
+}
+
 }  // namespace detail
 
 namespace {
@@ -272,36 +287,23 @@ void write_geotiff(const Raster& raster, const std::filesystem::path& path, Writ
   if (!out) fail(where, "cannot write GeoTIFF ({})", detail::gdal_last_error());
 }
 
-namespace {
-std::string vsimem_name(const char* ext) {
-  static std::atomic<unsigned long> counter{0};
-  return fmt::format("/vsimem/cadereau-raster-{}.{}", counter++, ext);
-}
-}  // namespace
-
 std::string geotiff_bytes(const Raster& raster) {
   const std::string where = "GeoTIFF in memory";
   DatasetPtr mem = to_mem_dataset(raster, where);
   GDALDriver* gtiff = GetGDALDriverManager()->GetDriverByName("GTiff");
   if (!gtiff) fail(where, "GDAL has no GeoTIFF driver");
-  const std::string name = vsimem_name("tif");
+  const std::string name = detail::vsimem_name("raster", "tif");
   const char* create_options[] = {"COMPRESS=DEFLATE", nullptr};
   CPLErrorReset();
   DatasetPtr out(gtiff->CreateCopy(name.c_str(), mem.get(), FALSE, const_cast<char**>(create_options), nullptr, nullptr));
   if (!out) fail(where, "cannot write GeoTIFF ({})", detail::gdal_last_error());
   out.reset();
-  vsi_l_offset size = 0;
-  GByte* data = VSIGetMemFileBuffer(name.c_str(), &size, TRUE);  // takes ownership and unlinks
-  if (!data) fail(where, "GDAL lost the GeoTIFF it wrote");
-  std::string bytes(reinterpret_cast<const char*>(data), static_cast<std::size_t>(size));
-  CPLFree(data);
-  VSIUnlink((name + ".aux.xml").c_str());
-  return bytes;
+  return detail::take_vsimem_file(name, where);
 }
 
 Raster read_raster_bytes(std::string_view bytes, const std::string& where) {
   detail::ensure_gdal();
-  const std::string name = vsimem_name("bin");
+  const std::string name = detail::vsimem_name("raster", "bin");
   // GDAL reads the caller's bytes in place (no copy, not freed by GDAL).
   VSILFILE* f = VSIFileFromMemBuffer(name.c_str(), reinterpret_cast<GByte*>(const_cast<char*>(bytes.data())),
                                      static_cast<vsi_l_offset>(bytes.size()), FALSE);

@@ -16,7 +16,7 @@
 namespace cadereau::viewer::detail {
 
 struct ServerSession {
-  std::string url;                        // "https://127.0.0.1:8443" (or http:// for a plain-HTTP test server)
+  std::string url;                        // "https://127.0.0.1:8443": TLS only
   std::string session;                    // "s-..."
   std::string token;                      // a bearer token (cadereau's POST /api/v1/login)
   std::optional<std::filesystem::path> ca_file;  // PEM to trust (a self-signed server); the system's otherwise
