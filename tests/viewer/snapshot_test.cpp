@@ -330,6 +330,41 @@ TEST_CASE("the viewer command line", "[integration][viewer]") {
   TempDir dir;
   CHECK(viewer::run_cli({"--territory", (dir / "nowhere").string(), "--snapshot", (dir / "x.png").string()}, out, err) == 1);
   CHECK_THAT(err.str(), Catch::Contains("nowhere"));
+
+  // Following a session: what is missing or wrong is named before anything is drawn.
+  const auto folder = cadereau::testing::demo_territory();
+  if (!folder || !std::filesystem::exists(*folder / "territory.yaml")) return;
+  const std::string territory = folder->string();
+  const auto token = dir / "token";
+  cadereau::testing::write_text(token, "abc\n");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
+      {{"--server", "https://127.0.0.1:1"}, "needs --server, --session and --token-file"},
+      {{"--server", "https://127.0.0.1:1", "--session", "s-1", "--token-file", token.string(), "--recording", "r.h5"},
+       "no --recording"},
+  };
+  for (const auto& [extra, words] : refused) {
+    std::vector<std::string> args{"--territory", territory};
+    args.insert(args.end(), extra.begin(), extra.end());
+    err.str("");
+    CHECK(viewer::run_cli(args, out, err) == 2);
+    CHECK_THAT(err.str(), Catch::Contains(words));
+  }
+  const std::vector<std::pair<std::vector<std::string>, std::string>> failing = {
+      {{"--server", "https://127.0.0.1:1", "--session", "s-1", "--token-file", (dir / "none").string()}, "cannot read the token file"},
+      {{"--server", "http://127.0.0.1:1", "--session", "s-1", "--token-file", token.string()}, "over TLS only"},
+      {{"--server", "127.0.0.1:1", "--session", "s-1", "--token-file", token.string()}, "is not https://HOST[:PORT]"},
+      {{"--server", "https://127.0.0.1:1", "--session", "a b", "--token-file", token.string()}, "is not a session id"},
+      {{"--server", "https://127.0.0.1:1", "--session", "s-1", "--token-file", token.string()}, "cannot connect"},
+  };
+  for (const auto& [extra, words] : failing) {
+    std::vector<std::string> args{"--territory", territory};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.insert(args.end(), {"--snapshot", (dir / "x.png").string()});
+    err.str("");
+    CHECK(viewer::run_cli(args, out, err) == 1);
+    CHECK_THAT(err.str(), Catch::Contains(words));
+  }
+  CHECK_FALSE(std::filesystem::exists(dir / "x.png"));
 }
 
 TEST_CASE("a snapshot of the demo territory shows terrain, buildings and roads", "[integration][viewer][slow]") {
