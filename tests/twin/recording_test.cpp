@@ -78,6 +78,8 @@ void read_everything(const std::filesystem::path& p) {
   if (r.event_count() > 0) (void)r.events(0, r.event_count());
   for (const auto& c : r.frame_channels())
     for (double t : r.frame_times_s(c)) (void)r.frame_nearest(c, t);
+  for (const auto& c : r.edge_channels())
+    for (double t : r.edge_times_s(c)) (void)r.edge_values_at_or_before(c, t);
   for (double t : r.keyframe_times_s()) (void)r.keyframe_at_or_before(t);
   for (const auto& s : r.series_names()) (void)r.series(s);
 }
@@ -230,6 +232,81 @@ TEST_CASE("Every event kind, the metadata, series, frames and keyframes round-tr
   const auto& blob = key->blob("sumo_state");
   CHECK(std::string(blob.begin(), blob.end()) == "<sumo-state time=\"120\"/>");
   CHECK_THROWS_AS(key->array("nope"), Error);
+}
+
+TEST_CASE("Edge channels keep a value per road edge, read back at or before a time", "[unit][recording]") {
+  TempDir tmp;
+  RecordingLayout layout = test_layout();
+  const std::vector<std::string> ids{"e1", "e2", "-e2", ":J3_0"};
+  layout.edge_channels.push_back({"traffic_vehicles", ids, "vehicles", "vehicles on the road edge"});
+  layout.edge_channels.push_back({"traffic_speed_ratio", ids, "1", ""});
+  {
+    Recorder rec(tmp / "edges.h5", layout);
+    rec.append_edge_values("traffic_vehicles", 60.0, std::vector<float>{0, 3, 7, 1});
+    rec.append_edge_values("traffic_speed_ratio", 60.0, std::vector<float>{1.0f, 0.5f, 0.1f, 0.9f});
+    rec.append_edge_values("traffic_vehicles", 120.0, std::vector<float>{2, 0, 9, 1});
+    CHECK_THROWS_WITH(rec.append_edge_values("traffic_vehicles", 180.0, std::vector<float>{1, 2}),
+                      Catch::Contains("2 values") && Catch::Contains("4 edges"));
+    CHECK_THROWS_WITH(rec.append_edge_values("traffic_speed", 180.0, std::vector<float>{1, 2, 3, 4}),
+                      Catch::Contains("'traffic_speed'"));
+    rec.close();
+  }
+  RecordingReader r(tmp / "edges.h5");
+  CHECK(r.edge_channels() == std::vector<std::string>{"traffic_speed_ratio", "traffic_vehicles"});
+  CHECK(r.edge_times_s("traffic_vehicles") == std::vector<double>{60.0, 120.0});
+  CHECK(r.edge_times_s("traffic_speed_ratio") == std::vector<double>{60.0});
+  CHECK_FALSE(r.edge_values_at_or_before("traffic_vehicles", 59.0));
+  auto at = r.edge_values_at_or_before("traffic_vehicles", 119.0);
+  REQUIRE(at);
+  CHECK(at->time_s == 60.0);
+  CHECK(at->index == 0);
+  CHECK(at->edge_ids == ids);
+  CHECK(at->values == std::vector<float>{0, 3, 7, 1});
+  CHECK(at->units == "vehicles");
+  CHECK(at->description == "vehicles on the road edge");
+  at = r.edge_values_at_or_before("traffic_vehicles", 1e9);
+  REQUIRE(at);
+  CHECK(at->time_s == 120.0);
+  CHECK(at->values == std::vector<float>{2, 0, 9, 1});
+  const auto ratio = r.edge_values_at_or_before("traffic_speed_ratio", 120.0);
+  REQUIRE(ratio);
+  CHECK(ratio->values[2] == 0.1f);
+  CHECK(ratio->description == "traffic_speed_ratio");  // the name when none is given
+  CHECK_THROWS_WITH(r.edge_times_s("traffic"), Catch::Contains("no edge channel 'traffic'"));
+  const auto check = r.check_datasets();
+  CHECK(check.ok());
+  CHECK(check.edge_rows == 3);
+
+  // A recording without edge channels has none, and says so without an error.
+  {
+    Recorder rec(tmp / "plain.h5", test_layout());
+    rec.close();
+  }
+  CHECK(RecordingReader(tmp / "plain.h5").edge_channels().empty());
+}
+
+TEST_CASE("An edge channel's bad values and layouts are named", "[unit][recording]") {
+  TempDir tmp;
+  RecordingLayout layout = test_layout();
+  layout.edge_channels.push_back({"traffic_vehicles", {"e1", "e2"}, "vehicles", ""});
+  {
+    Recorder rec(tmp / "nan.h5", layout);
+    rec.append_edge_values("traffic_vehicles", 60.0, std::vector<float>{1, std::nanf("")});
+    rec.close();
+  }
+  const auto check = RecordingReader(tmp / "nan.h5").check_datasets();
+  REQUIRE(check.problems.size() == 1);
+  CHECK_THAT(check.problems[0], Catch::Contains("edges/traffic_vehicles/values") && Catch::Contains("edge 1"));
+
+  RecordingLayout empty = test_layout();
+  empty.edge_channels.push_back({"traffic_vehicles", {}, "vehicles", ""});
+  CHECK_THROWS_WITH(Recorder(tmp / "e.h5", empty), Catch::Contains("'traffic_vehicles' has no edges"));
+  RecordingLayout newline = test_layout();
+  newline.edge_channels.push_back({"traffic_vehicles", {"e1", "e\n2"}, "vehicles", ""});
+  CHECK_THROWS_WITH(Recorder(tmp / "n.h5", newline), Catch::Contains("newline"));
+  RecordingLayout twice = layout;
+  twice.edge_channels.push_back(layout.edge_channels.front());
+  CHECK_THROWS_WITH(Recorder(tmp / "t.h5", twice), Catch::Contains("declared twice"));
 }
 
 TEST_CASE("A bad layout or path is refused with an Error", "[unit][recording]") {

@@ -180,6 +180,11 @@ struct Recorder::Impl {
     Appendable values, time_s;
   };
   std::map<std::string, FrameSlot> frames;
+  struct EdgeSlot {
+    std::size_t edges = 0;
+    Appendable values, time_s;
+  };
+  std::map<std::string, EdgeSlot> edge_channels;
   struct SeriesSlot {
     Appendable rows;
     std::vector<h5::SeriesRow> pending;
@@ -261,6 +266,14 @@ Recorder::Recorder(const std::filesystem::path& path, RecordingLayout layout, Re
     check_name(f.name, "frame channel", where);
     if (!names.insert("frame:" + f.name).second) fail(where, "frame channel '{}' is declared twice", f.name);
     if (f.grid.cols <= 0 || f.grid.rows <= 0) fail(where, "frame channel '{}' has an empty grid", f.name);
+  }
+  for (const auto& e : layout.edge_channels) {
+    check_name(e.name, "edge channel", where);
+    if (!names.insert("edges:" + e.name).second) fail(where, "edge channel '{}' is declared twice", e.name);
+    if (e.edge_ids.empty()) fail(where, "edge channel '{}' has no edges", e.name);
+    for (const auto& id : e.edge_ids)
+      if (id.empty() || id.find('\n') != std::string::npos)
+        fail(where, "edge channel '{}' has an edge id that is empty or holds a newline", e.name);
   }
   for (const auto& s : layout.series) {
     check_name(s, "time series", where);
@@ -355,6 +368,27 @@ Recorder::Recorder(const std::filesystem::path& path, RecordingLayout layout, Re
       h5::write_double_attribute(v, "nodata", f.nodata, where);
       h5::write_string_attribute(v, "description", f.description.empty() ? f.name : f.description, where);
       m.frames.emplace(f.name, std::move(slot));
+    }
+  }
+  {
+    Id g = create_group(file, "edges", where);
+    for (const auto& e : layout.edge_channels) {
+      Id channel = create_group(g.get(), e.name, where);
+      Impl::EdgeSlot slot;
+      slot.edges = e.edge_ids.size();
+      const hsize_t n = slot.edges;
+      slot.values = create_appendable(channel.get(), "values", H5T_NATIVE_FLOAT, {n}, {1, n},
+                                      options.gzip_level, where, Checksum::fletcher32);
+      slot.time_s = create_appendable(channel.get(), "time_s", H5T_NATIVE_DOUBLE, {}, {256}, 0, where);
+      h5::write_string_attribute(slot.values.dataset.get(), "units", e.units, where);
+      h5::write_string_attribute(slot.values.dataset.get(), "description", e.description.empty() ? e.name : e.description,
+                                 where);
+      std::string ids;
+      for (const auto& id : e.edge_ids) ids += id + '\n';
+      Appendable id_bytes = create_appendable(channel.get(), "edge_ids", H5T_NATIVE_UINT8, {}, {std::min<hsize_t>(ids.size(), 1 << 16)},
+                                              options.gzip_level, where, Checksum::fletcher32);
+      id_bytes.append(H5T_NATIVE_UINT8, ids.data(), ids.size(), where);
+      m.edge_channels.emplace(e.name, std::move(slot));
     }
   }
   {
@@ -454,6 +488,20 @@ void Recorder::append_frame(const std::string& channel, double time_s, std::span
   m.maybe_flush(std::max(time_s, m.last_sim_s));
 }
 
+void Recorder::append_edge_values(const std::string& channel, double time_s, std::span<const float> values) {
+  Impl& m = *impl_;
+  m.require_open();
+  auto it = m.edge_channels.find(channel);
+  if (it == m.edge_channels.end()) fail(m.where, "edge channel '{}' was not declared in the layout", channel);
+  auto& slot = it->second;
+  if (values.size() != slot.edges)
+    fail(m.where, "edge values '{}' has {} values; the channel has {} edges", channel, values.size(), slot.edges);
+  // Values before the time, as for frames.
+  slot.values.append(H5T_NATIVE_FLOAT, values.data(), 1, m.where);
+  slot.time_s.append(H5T_NATIVE_DOUBLE, &time_s, 1, m.where);
+  m.maybe_flush(std::max(time_s, m.last_sim_s));
+}
+
 void Recorder::append_keyframe(double sim_s, const std::vector<KeyframeField>& fields) {
   Impl& m = *impl_;
   m.require_open();
@@ -501,6 +549,7 @@ void Recorder::close() {
   m.closed = true;
   m.keyframe_slots.clear();
   m.frames.clear();
+  m.edge_channels.clear();
   m.series.clear();
   m.index.dataset.reset();
   m.source.dataset.reset();

@@ -20,6 +20,7 @@ class Checker {
 
   DatasetCheck run() {
     for (const auto& name : list("frames")) frames(name);
+    for (const auto& name : list("edges")) edges(name);
     keyframes();
     for (const auto& name : list("timeseries")) series(name);
     return std::move(out_);
@@ -151,6 +152,33 @@ class Checker {
     if (bad > 0)
       problem(fmt::format("{}: {} values in {} frames are {}, first at {}", values_path, bad, bad_frames,
                           depth ? "not finite or negative depths" : "not finite", first_bad));
+  }
+
+  void edges(const std::string& name) {
+    const std::string values_path = "edges/" + name + "/values", times_path = "edges/" + name + "/time_s";
+    auto values = open(values_path);
+    auto times = open(times_path);
+    if (!values || !times) return;
+    const auto vd = dims(*values, values_path, 2);
+    const auto td = dims(*times, times_path, 1);
+    if (!vd || !td) return;
+    bool torn = false;
+    if (!rows_agree((*vd)[0], (*td)[0], values_path, times_path, torn)) return;
+    const hsize_t n = (*td)[0];
+    std::vector<double> t(n);
+    if (!read(*times, H5T_NATIVE_DOUBLE, 0, n, t.data(), times_path, "the times")) return;
+    check_times(t, times_path);
+    std::vector<float> row((*vd)[1]);
+    std::size_t bad = 0;
+    std::string first_bad;
+    for (hsize_t i = 0; i < n; ++i) {
+      if (!read(*values, H5T_NATIVE_FLOAT, i, 1, row.data(), values_path, fmt::format("row {} ({} s)", i, t[i])))
+        continue;
+      ++out_.edge_rows;
+      for (std::size_t k = 0; k < row.size(); ++k)
+        if (!std::isfinite(row[k]) && bad++ == 0) first_bad = fmt::format("row {} ({} s), edge {}: {}", i, t[i], k, row[k]);
+    }
+    if (bad > 0) problem(fmt::format("{}: {} values are not finite, first at {}", values_path, bad, first_bad));
   }
 
   struct Field {

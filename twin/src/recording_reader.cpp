@@ -117,6 +117,13 @@ struct RecordingReader::Impl {
     std::size_t count = 0;
   };
   std::map<std::string, FrameChannel> frames;
+  struct EdgeChannel {
+    Id values, time_s;
+    std::vector<std::string> edge_ids;
+    std::string units, description;
+    std::size_t count = 0;
+  };
+  std::map<std::string, EdgeChannel> edge_channels;
   struct Series {
     Id rows;
     SeriesInfo info;
@@ -199,6 +206,12 @@ struct RecordingReader::Impl {
       const auto dims = h5::extent(c.values.get(), where);
       if (dims.size() != 3 || dims[1] != static_cast<hsize_t>(c.grid.rows) || dims[2] != static_cast<hsize_t>(c.grid.cols))
         fail(where, "frames/{}/values is not [frame][{}][{}]", name, c.grid.rows, c.grid.cols);
+      c.count = std::min<std::size_t>(dims[0], h5::extent(c.time_s.get(), where).at(0));
+    }
+    for (auto& [name, c] : edge_channels) {
+      const auto dims = h5::extent(c.values.get(), where);
+      if (dims.size() != 2 || dims[1] != c.edge_ids.size())
+        fail(where, "edges/{}/values is not [row][{}]", name, c.edge_ids.size());
       c.count = std::min<std::size_t>(dims[0], h5::extent(c.time_s.get(), where).at(0));
     }
   }
@@ -312,6 +325,24 @@ RecordingReader::RecordingReader(const std::filesystem::path& path) : impl_(std:
     if (c.description.empty()) c.description = name;
     m.frames.emplace(name, std::move(c));
   }
+  for (const auto& name : list_group(file, "edges", where)) {
+    Impl::EdgeChannel c;
+    c.values = open_dataset(file, "edges/" + name + "/values", where);
+    c.time_s = open_dataset(file, "edges/" + name + "/time_s", where);
+    Id ids = open_dataset(file, "edges/" + name + "/edge_ids", where);
+    std::string bytes(h5::extent(ids.get(), where).at(0), '\0');
+    h5::read_rows(ids.get(), H5T_NATIVE_UINT8, 0, bytes.size(), bytes.data(), where);
+    for (std::size_t begin = 0; begin < bytes.size();) {
+      const auto end = bytes.find('\n', begin);
+      if (end == std::string::npos) fail(where, "edges/{}/edge_ids does not end with a newline", name);
+      c.edge_ids.push_back(bytes.substr(begin, end - begin));
+      begin = end + 1;
+    }
+    c.units = optional_text(c.values.get(), "units", where);
+    c.description = optional_text(c.values.get(), "description", where);
+    if (c.description.empty()) c.description = name;
+    m.edge_channels.emplace(name, std::move(c));
+  }
   for (const auto& name : list_group(file, "timeseries", where)) {
     Impl::Series series{open_dataset(file, "timeseries/" + name, where), {}};
     series.info.units = optional_text(series.rows.get(), "units", where);
@@ -341,6 +372,10 @@ void RecordingReader::refresh() {
     refresh(f.extent);
   }
   for (auto& [name, c] : m.frames) {
+    refresh(c.values);
+    refresh(c.time_s);
+  }
+  for (auto& [name, c] : m.edge_channels) {
     refresh(c.values);
     refresh(c.time_s);
   }
@@ -470,6 +505,38 @@ std::optional<RecordedFrame> RecordingReader::frame_nearest(const std::string& c
   }
   f.raster.set_band(std::move(band));
   return f;
+}
+
+std::vector<std::string> RecordingReader::edge_channels() const {
+  std::vector<std::string> names;
+  for (const auto& [name, c] : impl_->edge_channels) names.push_back(name);
+  return names;
+}
+
+std::vector<double> RecordingReader::edge_times_s(const std::string& channel) const {
+  const Impl& m = *impl_;
+  auto it = m.edge_channels.find(channel);
+  if (it == m.edge_channels.end()) fail(m.where, "no edge channel '{}'", channel);
+  std::vector<double> t(it->second.count);
+  h5::read_rows(it->second.time_s.get(), H5T_NATIVE_DOUBLE, 0, t.size(), t.data(), m.where);
+  return t;
+}
+
+std::optional<RecordedEdgeValues> RecordingReader::edge_values_at_or_before(const std::string& channel,
+                                                                           double time_s) const {
+  const auto times = edge_times_s(channel);
+  const auto after = std::upper_bound(times.begin(), times.end(), time_s);
+  if (after == times.begin()) return std::nullopt;
+  const auto& c = impl_->edge_channels.at(channel);
+  RecordedEdgeValues out;
+  out.index = static_cast<std::size_t>(after - times.begin()) - 1;
+  out.time_s = times[out.index];
+  out.edge_ids = c.edge_ids;
+  out.values.resize(c.edge_ids.size());
+  h5::read_rows(c.values.get(), H5T_NATIVE_FLOAT, out.index, 1, out.values.data(), impl_->where);
+  out.units = c.units;
+  out.description = c.description;
+  return out;
 }
 
 std::vector<double> RecordingReader::keyframe_times_s() const {

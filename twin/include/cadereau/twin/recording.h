@@ -35,6 +35,10 @@
 //                               (GDAL's 6 doubles), crs_wkt, units, nodata,
 //                               description
 //   /frames/<name>/time_s       f64 [f]
+//   /edges/<name>/values        f32 [f][n]: one value per road edge, in the
+//                               order of edge_ids; attributes units, description
+//   /edges/<name>/time_s        f64 [f]
+//   /edges/<name>/edge_ids      u8: the n edge ids, each ended by a newline
 // Times (sim_s, time_s) are seconds after the start of the run, whose clock
 // time is start_time_iso. Attributes that hold text are
 // variable-length UTF-8 strings: h5py reads them as str.
@@ -49,7 +53,7 @@
 // source and payload each as (u32 length, bytes); integers little-endian.
 //
 // SWMR forbids creating objects once writing has started, so every frame
-// channel, time series and keyframe field is declared up front in
+// channel, edge channel, time series and keyframe field is declared up front in
 // RecordingLayout. After a crash the file keeps SWMR's "open for writing"
 // flag: RecordingReader and h5py (`h5py.File(path, "r", swmr=True)`) open it
 // as it is; h5dump needs `h5clear -s FILE` first.
@@ -129,6 +133,14 @@ struct FrameLayout {
   std::string description;        // "water depth"; the name when empty
 };
 
+// A value per road edge recorded over time (traffic on each street).
+struct EdgeChannelLayout {
+  std::string name;                    // "traffic_speed_ratio"
+  std::vector<std::string> edge_ids;   // the network's ids, in the order of the values
+  std::string units;                   // "1", "vehicles"
+  std::string description;             // the name when empty
+};
+
 // What a time series holds, written as attributes of its dataset.
 struct SeriesInfo {
   std::string units;              // of the values: "m", "vehicles", "1" for a ratio
@@ -146,6 +158,7 @@ struct KeyframeFieldLayout {
 struct RecordingLayout {
   RecordingMeta meta;
   std::vector<FrameLayout> frames;
+  std::vector<EdgeChannelLayout> edge_channels;
   std::vector<std::string> series;
   // By series name: what each declared series holds (every series should
   // have its units). A name that is not in `series` is refused.
@@ -195,6 +208,9 @@ class Recorder {
   // Appends a raster frame (row-major, rows x cols of the declared grid).
   // Throws Error for an unknown channel or a size mismatch.
   void append_frame(const std::string& channel, double time_s, std::span<const float> values);
+  // Appends a value per edge of a declared edge channel, in its edge order.
+  // Throws Error for an unknown channel or a size mismatch.
+  void append_edge_values(const std::string& channel, double time_s, std::span<const float> values);
   // Appends a keyframe holding every declared field. Throws Error for a
   // missing, unknown or wrongly sized field.
   void append_keyframe(double sim_s, const std::vector<KeyframeField>& fields);
@@ -226,6 +242,7 @@ struct ChainCheck {
 struct DatasetCheck {
   std::vector<std::string> problems;  // each names its dataset: "frames/depth_m/values: ..."
   std::size_t frames = 0;             // frames read whole, every channel
+  std::size_t edge_rows = 0;          // rows of edge channels read whole, every channel
   std::size_t keyframes = 0;          // keyframes read whole, every field
   std::size_t series = 0;             // time series read whole
   // Channels (keyframes) whose last row has its values but no time: a crash
@@ -242,6 +259,14 @@ struct RecordedFrame {
   // what it holds, in which unit and when (metadata TIME_S, and START_TIME
   // and TIME when the recording has a start time).
   Raster raster;
+};
+
+struct RecordedEdgeValues {
+  double time_s = 0.0;
+  std::size_t index = 0;
+  std::vector<std::string> edge_ids;
+  std::vector<float> values;  // parallel to edge_ids
+  std::string units, description;
 };
 
 struct Keyframe {
@@ -303,6 +328,12 @@ class RecordingReader {
   std::vector<double> frame_times_s(const std::string& channel) const;
   // The frame nearest to time_s (the earlier one on a tie); nothing without frames.
   std::optional<RecordedFrame> frame_nearest(const std::string& channel, double time_s) const;
+
+  // Edge channels: none in a recording made before they existed.
+  std::vector<std::string> edge_channels() const;
+  std::vector<double> edge_times_s(const std::string& channel) const;  // throws Error for an unknown channel
+  // The values last recorded at or before time_s; nothing before the first.
+  std::optional<RecordedEdgeValues> edge_values_at_or_before(const std::string& channel, double time_s) const;
 
   std::vector<double> keyframe_times_s() const;
   // The last keyframe at or before sim_s: where a replay or a fork starts.
