@@ -194,14 +194,17 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
   gauges_.shrink_to_fit();
 
   if (setup_.recording) {
+    std::vector<std::string> traffic_edges;
+    if (im.traffic && setup_.traffic_every_s > 0.0)
+      for (const auto& e : im.traffic->network().edges()) traffic_edges.push_back(e.id);
     im.recording = std::make_unique<EngineRecording>(*setup_.recording, setup_, territory, grid, flood_->crs(), gauges_,
-                                                     setup_.keyframe_every_s > 0.0);
+                                                     std::move(traffic_edges), setup_.keyframe_every_s > 0.0);
     im.observers.push_back(im.recording.get());
   }
   if (setup_.resume) {
     resume(*setup_.resume, setup_.resume_where.empty() ? std::string("saved state") : setup_.resume_where);
     setup_.resume.reset();  // the water and SUMO's state are not needed twice
-    im.next_frame_s = im.next_keyframe_s = time_s_;
+    im.next_frame_s = im.next_keyframe_s = im.next_traffic_s = time_s_;
   } else {
     exchange(0.0);
   }
@@ -614,6 +617,8 @@ void Engine::report_exchange(double t_s) {
   // Frames keep their cadence from the start, whoever is watching.
   const bool frame_due = t_s >= im.next_frame_s - 1e-9;
   if (frame_due) im.next_frame_s = t_s + setup_.frame_every_s;
+  const bool traffic_due = im.traffic && setup_.traffic_every_s > 0.0 && t_s >= im.next_traffic_s - 1e-9;
+  if (traffic_due) im.next_traffic_s = t_s + setup_.traffic_every_s;
   if (im.observers.empty()) return;
 
   ExchangeReport report;
@@ -636,6 +641,19 @@ void Engine::report_exchange(double t_s) {
   if (frame_due) {
     depth = flood_->depth_raster();
     report.depth = &*depth;
+  }
+  std::vector<RoadTraffic> traffic;
+  if (traffic_due) {
+    const auto& edges = im.traffic->network().edges();
+    const auto states = im.traffic->edge_states();
+    traffic.resize(states.size());
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      const double limit = edges[i].speed_m_s();
+      traffic[i].vehicles = states[i].vehicles;
+      if (states[i].vehicles > 0 && limit > 0.0)
+        traffic[i].speed_ratio = static_cast<float>(std::clamp(states[i].mean_speed_m_s / limit, 0.0, 1.0));
+    }
+    report.traffic = traffic;
   }
   for (EngineObserver* o : im.observers) o->on_exchange(report);
   if (im.recording && setup_.keyframe_every_s > 0.0 && t_s >= im.next_keyframe_s - 1e-9) {

@@ -121,6 +121,7 @@ struct Engine::Impl {
   std::vector<std::string> unit_names;
   double next_frame_s = 0.0;
   double next_keyframe_s = 0.0;
+  double next_traffic_s = 0.0;
 };
 
 

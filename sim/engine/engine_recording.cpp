@@ -11,11 +11,18 @@ namespace cadereau::sim::engine {
 namespace {
 
 twin::RecordingLayout layout_of(const EngineSetup& setup, const twin::Territory& territory, const twin::GridSpec& grid,
-                                const twin::Crs& crs, const std::vector<GaugeSeries>& gauges, bool keyframes) {
+                                const twin::Crs& crs, const std::vector<GaugeSeries>& gauges,
+                                std::vector<std::string> traffic_edges, bool keyframes) {
   twin::RecordingLayout layout;
   layout.meta = setup.meta;
   layout.meta.crs_wkt = crs.wkt();
   layout.frames.push_back({"depth_m", grid, crs.wkt(), "m", flood::FloodModel::kNodata, "water depth"});
+  if (!traffic_edges.empty()) {
+    layout.edge_channels.push_back({kTrafficVehicles, traffic_edges, "vehicles", "vehicles on the road edge"});
+    layout.edge_channels.push_back({kTrafficSpeedRatio, std::move(traffic_edges), "1",
+                                    "mean speed of the vehicles on the road edge over its speed limit in the "
+                                    "network (1 when empty)"});
+  }
   layout.series = {"roads_closed", "people_at_risk", "assets_out_of_service", "vehicles_running"};
   layout.series_info = {
       {"roads_closed", {"road edges", "road edges closed now (by water or by an action), each direction counted", ""}},
@@ -54,8 +61,9 @@ twin::EventKind event_kind_of(const std::string& record_kind) {
 
 EngineRecording::EngineRecording(const std::filesystem::path& file, const EngineSetup& setup,
                                  const twin::Territory& territory, const twin::GridSpec& grid, const twin::Crs& crs,
-                                 const std::vector<GaugeSeries>& gauges, bool keyframes)
-    : recorder_(file, layout_of(setup, territory, grid, crs, gauges, keyframes)) {
+                                 const std::vector<GaugeSeries>& gauges, std::vector<std::string> traffic_edges,
+                                 bool keyframes)
+    : recorder_(file, layout_of(setup, territory, grid, crs, gauges, std::move(traffic_edges), keyframes)) {
   recorder_.append(twin::EventKind::simulation_event, 0.0, "engine",
                    nlohmann::json{{"event", "run_start"},
                                   {"duration_s", setup.duration_s},
@@ -93,6 +101,16 @@ void EngineRecording::on_exchange(const ExchangeReport& report) {
   recorder_.append_sample("assets_out_of_service", report.t_s, static_cast<double>(report.kpis.assets_out_of_service));
   recorder_.append_sample("vehicles_running", report.t_s, static_cast<double>(report.kpis.vehicles_running));
   if (report.depth) recorder_.append_frame("depth_m", report.t_s, report.depth->values());
+  if (!report.traffic.empty()) {
+    vehicles_.resize(report.traffic.size());
+    speed_ratio_.resize(report.traffic.size());
+    for (std::size_t i = 0; i < report.traffic.size(); ++i) {
+      vehicles_[i] = static_cast<float>(report.traffic[i].vehicles);
+      speed_ratio_[i] = report.traffic[i].speed_ratio;
+    }
+    recorder_.append_edge_values(kTrafficVehicles, report.t_s, vehicles_);
+    recorder_.append_edge_values(kTrafficSpeedRatio, report.t_s, speed_ratio_);
+  }
 }
 
 void EngineRecording::keyframe(double t_s, const EngineState& state) {

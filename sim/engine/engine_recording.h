@@ -9,18 +9,21 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace cadereau::sim::engine {
 
 class EngineRecording : public EngineObserver {
  public:
   // Creates the file with the run's layout: the depth frames on `grid`,
-  // one series per key figure and per gauge (units and datum given), and
-  // keyframe fields when `keyframes`. Throws Error naming the file.
+  // one series per key figure and per gauge (units and datum given), the
+  // traffic on `traffic_edges` (none: no traffic channels), and keyframe
+  // fields when `keyframes`. Throws Error naming the file.
   EngineRecording(const std::filesystem::path& file, const EngineSetup& setup, const twin::Territory& territory,
                   const twin::GridSpec& grid, const twin::Crs& crs, const std::vector<GaugeSeries>& gauges,
-                  bool keyframes);
+                  std::vector<std::string> traffic_edges, bool keyframes);
 
   void on_exchange(const ExchangeReport& report) override;
   void on_end(double t_s) override;
@@ -31,6 +34,7 @@ class EngineRecording : public EngineObserver {
   twin::Recorder recorder_;
   // The event seq of each record written, for the cause column.
   std::unordered_map<std::uint64_t, std::uint64_t> event_of_record_;
+  std::vector<float> vehicles_, speed_ratio_;  // a traffic reading, as written
 };
 
 }  // namespace cadereau::sim::engine

@@ -3,10 +3,14 @@
 // gauges and the depth frames when due.
 #include "cadereau/sim/engine/engine.h"
 #include "cadereau/sim/engine/observer.h"
+#include "cadereau/sim/traffic/traffic_model.h"
+#include "cadereau/twin/recording.h"
 #include "small_town.h"
 #include "test_support.h"
 
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 
 using namespace cadereau;
 using namespace cadereau::sim;
@@ -22,6 +26,10 @@ struct Follower : engine::EngineObserver {
   std::vector<std::string> observed;
   engine::Kpis last;
   std::optional<double> ended_at_s;
+  const traffic::TrafficModel* traffic = nullptr;  // to read SUMO's own figures at the same moment
+  std::vector<double> traffic_times_s;
+  std::vector<engine::RoadTraffic> last_traffic;
+  int busiest_edge_vehicles = 0;
   void on_exchange(const engine::ExchangeReport& r) override {
     times_s.push_back(r.t_s);
     REQUIRE(r.record_commands.size() == r.new_records.size());
@@ -34,6 +42,23 @@ struct Follower : engine::EngineObserver {
     if (r.depth) {
       frame_times_s.push_back(r.t_s);
       CHECK(r.depth->grid().cell_count() > 0);
+    }
+    if (!r.traffic.empty()) {
+      traffic_times_s.push_back(r.t_s);
+      REQUIRE(traffic != nullptr);
+      const auto states = traffic->edge_states();
+      REQUIRE(r.traffic.size() == states.size());
+      int on_edges = 0;
+      for (std::size_t i = 0; i < states.size(); ++i) {
+        CHECK(r.traffic[i].vehicles == states[i].vehicles);
+        CHECK(r.traffic[i].speed_ratio >= 0.0f);
+        CHECK(r.traffic[i].speed_ratio <= 1.0f);
+        if (states[i].vehicles == 0) CHECK(r.traffic[i].speed_ratio == 1.0f);
+        on_edges += states[i].vehicles;
+        busiest_edge_vehicles = std::max(busiest_edge_vehicles, states[i].vehicles);
+      }
+      CHECK(on_edges <= r.kpis.vehicles_running);
+      last_traffic.assign(r.traffic.begin(), r.traffic.end());
     }
     last = r.kpis;
   }
@@ -48,8 +73,10 @@ TEST_CASE("An observer sees every record once in order, the commands, the key fi
   town.territory.sensors.push_back({"rg-town", "Town rain gauge", twin::SensorKind::rain_gauge, {300.0, 300.0}, "", ""});
   auto setup = SmallTown::channel_flood(600.0);
   setup.frame_every_s = 120.0;
+  setup.recording = town.dir / "run.h5";
   engine::Engine run(town.territory, setup);
   Follower follower;
+  follower.traffic = run.traffic();
   run.add_observer(follower);
   engine::TimedAction close;
   close.t_s = 200.0;
@@ -76,4 +103,22 @@ TEST_CASE("An observer sees every record once in order, the commands, the key fi
   CHECK(follower.last.roads_closed == run.closed_edges().size());
   CHECK(follower.last.roads_closed >= 1);  // A1B1 at least
   CHECK(follower.ended_at_s == 600.0);
+
+  // The traffic on every road edge each simulated minute, as SUMO has it,
+  // and in the recording with the edges' ids.
+  CHECK(follower.traffic_times_s == std::vector<double>{60, 120, 180, 240, 300, 360, 420, 480, 540, 600});
+  CHECK(follower.busiest_edge_vehicles >= 2);
+  twin::RecordingReader recording(*setup.recording);
+  CHECK(recording.edge_times_s(engine::kTrafficVehicles) == std::vector<double>{0, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600});
+  const auto vehicles = recording.edge_values_at_or_before(engine::kTrafficVehicles, 600.0);
+  const auto ratio = recording.edge_values_at_or_before(engine::kTrafficSpeedRatio, 600.0);
+  REQUIRE(vehicles);
+  REQUIRE(ratio);
+  const auto& edges = run.traffic()->network().edges();
+  REQUIRE(vehicles->edge_ids.size() == edges.size());
+  for (std::size_t i = 0; i < edges.size(); ++i) {
+    CHECK(vehicles->edge_ids[i] == edges[i].id);
+    CHECK(vehicles->values[i] == static_cast<float>(follower.last_traffic[i].vehicles));
+    CHECK(ratio->values[i] == follower.last_traffic[i].speed_ratio);
+  }
 }

@@ -54,6 +54,11 @@ struct EngineState {
 // these two blobs.
 inline constexpr const char* kKeyframeSumoState = "sumo_state";
 inline constexpr const char* kKeyframeEngineState = "engine_state";
+// Names of the edge channels of an engine recording with traffic: the
+// vehicles on each road edge and their mean speed over its speed limit
+// (observer.h's RoadTraffic), every EngineSetup::traffic_every_s.
+inline constexpr const char* kTrafficVehicles = "traffic_vehicles";
+inline constexpr const char* kTrafficSpeedRatio = "traffic_speed_ratio";
 
 // Reads a state folder written by Engine::save_state(). Throws Error naming
 // the file that is missing, truncated or not a state.
@@ -114,9 +119,13 @@ struct EngineSetup {
   bool follow_counts = false;
 
   // Recording: an HDF5 session file with every record as an event, gauge
-  // levels and counts as series, and water-depth frames.
+  // levels and counts as series, water-depth frames, and the traffic on
+  // every road edge.
   std::optional<std::filesystem::path> recording;
   double frame_every_s = 300.0;
+  // The traffic on every road edge (vehicles, mean speed against the limit)
+  // is read this often, sim s, for the recording and the observers. 0: never.
+  double traffic_every_s = 60.0;
   twin::RecordingMeta meta;
 
   // Called after every exchange step with (t_s, duration_s).

@@ -38,6 +38,14 @@ struct EngineNote {
   std::string payload;  // JSON text
 };
 
+// The traffic on one road edge over the last simulation step.
+struct RoadTraffic {
+  int vehicles = 0;
+  // Mean speed of its vehicles over the edge's speed limit in the network
+  // (not a limit lowered for water): 1 when empty, towards 0 in a jam.
+  float speed_ratio = 1.0f;
+};
+
 struct ExchangeReport {
   double t_s = 0.0;  // the step's end, s since the start
   std::span<const impact::Impact> new_records;  // added during the step, in order
@@ -53,6 +61,10 @@ struct ExchangeReport {
   // The water depth now (m, the flood grid, nodata outside the domain) when
   // a frame is due (every EngineSetup::frame_every_s); null otherwise.
   const twin::Raster* depth = nullptr;
+  // The traffic on every edge of the road network, in the network's order
+  // (traffic::TrafficModel::network().edges()), when a reading is due
+  // (every EngineSetup::traffic_every_s); empty otherwise and without traffic.
+  std::span<const RoadTraffic> traffic;
 };
 
 class EngineObserver {
