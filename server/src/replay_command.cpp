@@ -98,6 +98,7 @@ int verify(const twin::RecordingReader& r, std::ostream& out, std::ostream& err)
   // Everything else the file holds, read whole.
   const auto data = r.check_datasets();
   j["datasets"] = {{"frames_read", data.frames},
+                   {"edge_rows_read", data.edge_rows},
                    {"keyframes_read", data.keyframes},
                    {"series_read", data.series},
                    {"torn_frames", data.torn_frames},

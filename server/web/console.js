@@ -233,6 +233,8 @@ class SessionView {
     }));
     this.panels.build();
     this.map.refreshWater(this.mode === "replay" ? this.clock.sim_time_s : null);
+    this.map.refreshTraffic(this.mode === "replay" ? this.clock.sim_time_s : null);
+    this.layersAt = this.clock.sim_time_s || 0;
     this.connect();
   }
 
@@ -365,9 +367,10 @@ class SessionView {
 
   onMessage(m) {
     switch (m.type) {
-      case "clock": this.onClock(m); break;
+      case "clock": this.onClock(m); this.followReplay(); break;
       case "kpi": this.showKpis(m.kpis || {}); break;
       case "frame": this.map.refreshWater(m.t_s); break;
+      case "traffic": this.map.refreshTraffic(m.t_s); break;
       case "seek": this.reload(m); break;
       case "forecast": this.panels.onForecast(m); this.map.showForecast(m); break;
       case "feed": this.panels.onFeed(m); break;
@@ -375,6 +378,17 @@ class SessionView {
         // What happened before the screen opened comes first: drawn, not announced.
         if (m.seq !== undefined && this.records.add(m)) this.apply(m, m.seq > this.backlogSeq);
     }
+  }
+
+  // A playing replay has no engine to announce its frames: its water and
+  // traffic follow its clock, each simulated minute.
+  followReplay() {
+    if (this.mode !== "replay" || !this.map) return;
+    const now = this.clock.sim_time_s || 0;
+    if (Math.abs(now - (this.layersAt || 0)) < 60) return;
+    this.layersAt = now;
+    this.map.refreshWater(now);
+    this.map.refreshTraffic(now);
   }
 
   // What a record changes on the map, and the panels it concerns.
@@ -439,7 +453,9 @@ class SessionView {
       if (after >= m.seq) break;
     }
     this.onClock({ sim_time_s: m.sim_time_s, state: this.clock.state });
+    this.layersAt = m.sim_time_s;
     this.map.refreshWater(m.sim_time_s);
+    this.map.refreshTraffic(m.sim_time_s);
     this.panels.onRecord(null, false);
   }
 

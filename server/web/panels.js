@@ -238,8 +238,10 @@ class Panels {
       add("reopen_road", t("reopen_road"), "action-reopen-road");
     }
     const e = this.latestAbout(p.id, ["road_closed", "road_reopened", "water", "water_receded"]);
+    const trafficLine = this.view.map.trafficText(p.id);
     const box = el("div", { class: "popup", "data-testid": "road-popup" },
       el("strong", { text: p.name || p.id }), el("div", { class: "muted", text: `${p.id} · ${p.speed_kmh} km/h · ${t(`road_${state}`)}` }),
+      trafficLine ? el("div", { class: "muted", "data-testid": "road-traffic", text: `${t("traffic")} : ${trafficLine}` }) : null,
       e ? el("a", { href: "#", text: t("chain"), onclick: (ev) => { ev.preventDefault(); this.openRecord(e); } }) : null,
       el("div", { class: "row" }, buttons));
     L.popup().setLatLng(at).setContent(box).openOn(this.view.map.map);

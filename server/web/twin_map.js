@@ -5,6 +5,9 @@
 // ones, a legend and a scale. Leaflet, served by the server itself.
 
 const ROAD_COLOURS = { open: "#6b6b6b", slowed: "#f28e2b", closed: "#d7191c" };
+// The traffic reading's levels (server: web::traffic_level), drawn as a halo under the streets.
+const TRAFFIC_COLOURS = { 1: "#b197fc", 2: "#7048e8", 3: "#35138f" };
+const TRAFFIC_NAMES = { 1: "dense", 2: "slow", 3: "jammed" };
 const ASSET_COLOURS = { ok: "#2b8a3e", backup: "#f2b705", cut: "#7b2cbf", failed: "#d7191c" };
 const ASSET_LETTERS = {
   hospital: "H", school: "É", retirement_home: "R", fire_station: "P", police: "G", crisis_post: "C",
@@ -26,6 +29,10 @@ class TwinMap {
     this.waterTime = null;
     this.waterLoading = false;
     this.waterWanted = null;
+    this.traffic = new Map();    // edge -> [vehicles, speed over the limit, level], the latest reading shown
+    this.trafficTime = null;
+    this.trafficLoading = false;
+    this.trafficWanted = null;
     this.drawing = null;
   }
 
@@ -42,6 +49,9 @@ class TwinMap {
     this.bounds = bounds;
     map.fitBounds(bounds);
     map.createPane("water").style.zIndex = 390;
+    // Under the streets (the overlay pane, 400), above the water: congested streets wear a halo.
+    map.createPane("traffic").style.zIndex = 395;
+    this.trafficRenderer = L.canvas({ pane: "traffic" });
     map.createPane("forecast").style.zIndex = 640;
 
     this.relief = L.imageOverlay(`${this.base}/map/relief.png`, bounds, { alt: t("relief") }).addTo(map);
@@ -86,6 +96,7 @@ class TwinMap {
         layer.on("click", (ev) => { L.DomEvent.stopPropagation(ev); if (!this.drawing) this.handlers.sensor(f); });
       },
     }).addTo(map);
+    this.trafficLayer = L.layerGroup().addTo(map);
     this.forecast = L.layerGroup().addTo(map);
     this.reports = L.layerGroup().addTo(map);
     this.highlight = L.layerGroup().addTo(map);
@@ -95,14 +106,14 @@ class TwinMap {
     L.control.scale({ imperial: false, maxWidth: 160 }).addTo(map);
     this.layerControl = L.control.layers(null, {
       [t("relief")]: this.relief, [t("water")]: this.water, [t("zones")]: this.zones, [t("buildings")]: this.buildings,
-      [t("roads")]: this.roads, [t("lights")]: this.lights, [t("assets")]: this.assets, [t("sensors")]: this.sensors,
+      [t("roads")]: this.roads, [t("traffic")]: this.trafficLayer, [t("lights")]: this.lights, [t("assets")]: this.assets, [t("sensors")]: this.sensors,
       [t("forecast_layer")]: this.forecast, [t("reports")]: this.reports,
     }, { collapsed: true }).addTo(map);
     this.legend = L.control({ position: "bottomright" });
     this.legend.onAdd = () => this.legendElement();
     this.legend.addTo(map);
     map.on("click", (ev) => this.onMapClick(ev));
-    map.on("zoomend", () => this.roads.setStyle((f) => this.roadStyle(f)));
+    map.on("zoomend", () => { this.roads.setStyle((f) => this.roadStyle(f)); this.drawTraffic(); });
     this.sensorValues = new Map();
   }
 
@@ -129,6 +140,9 @@ class TwinMap {
     rows.push(el("h4", { text: t("roads") }));
     for (const [k, c] of Object.entries(ROAD_COLOURS))
       rows.push(el("div", { class: "legend-row" }, el("span", { class: "line", style: `background:${c}` }), t(`road_${k}`)));
+    rows.push(el("h4", { text: t("traffic") }));
+    for (const [k, c] of Object.entries(TRAFFIC_COLOURS))
+      rows.push(el("div", { class: "legend-row" }, el("span", { class: "line halo", style: `background:${c}` }), t(`traffic_${TRAFFIC_NAMES[k]}`)));
     rows.push(el("h4", { text: t("assets") }));
     for (const [k, c] of Object.entries(ASSET_COLOURS))
       rows.push(el("div", { class: "legend-row" }, el("span", { class: "dot", style: `background:${c}` }), t(`asset_${k}`)));
@@ -225,6 +239,64 @@ class TwinMap {
     img.onload = () => { this.water.setUrl(url); this.waterTime = want; this.container.dataset.water = String(want); done(); };
     img.onerror = done;  // no frame yet
     img.src = url;
+  }
+
+  // The traffic reading at t_s (the latest when null), the same way as the water.
+  refreshTraffic(t_s) {
+    this.trafficWanted = t_s === null || t_s === undefined ? "latest" : t_s;
+    if (this.trafficLoading) return;
+    const want = this.trafficWanted;
+    this.trafficWanted = null;
+    this.trafficLoading = true;
+    const done = () => {
+      this.trafficLoading = false;
+      if (this.trafficWanted !== null) this.refreshTraffic(this.trafficWanted === "latest" ? null : this.trafficWanted);
+    };
+    fetch(`${this.base}/traffic${want === "latest" ? "" : `?t=${want}`}`, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((reading) => {
+        // None yet (or before the first reading of a replay): no halo.
+        this.traffic = new Map(Object.entries((reading && reading.edges) || {}));
+        this.trafficTime = reading ? reading.t_s : null;
+        this.trafficSummary = reading ? { vehicles: reading.vehicles, ...reading.edges_by_level } : null;
+        this.container.dataset.traffic = reading ? String(reading.t_s) : "";
+        this.drawTraffic();
+      })
+      .catch(() => {})
+      .finally(done);
+  }
+
+  // A street's level is its busier direction's: both are drawn on the same line.
+  trafficLevelOf(id) {
+    const own = this.traffic.get(id);
+    const layer = this.roadLayers.get(id);
+    const reverse = layer && layer.feature.properties.reverse ? this.traffic.get(layer.feature.properties.reverse) : null;
+    return Math.max(own ? own[2] : 0, reverse ? reverse[2] : 0);
+  }
+
+  drawTraffic() {
+    if (!this.trafficLayer) return;
+    this.trafficLayer.clearLayers();
+    const zoom = this.map.getZoom();
+    let drawn = 0;
+    for (const [id, layer] of this.roadLayers) {
+      const level = this.trafficLevelOf(id);
+      if (!level || this.roadStateOf(id) === "closed") continue;
+      const base = layer.feature.properties.main ? 3 : 1.5;
+      const weight = (base + 5) * Math.max(0.6, Math.min(2.2, (zoom - 12) / 2));
+      L.polyline(layer.getLatLngs(), { renderer: this.trafficRenderer, color: TRAFFIC_COLOURS[level], weight, opacity: 0.85,
+        interactive: false, lineCap: "round" }).addTo(this.trafficLayer);
+      drawn += 1;
+    }
+    this.container.dataset.trafficDrawn = String(drawn);
+  }
+
+  // "12 vehicles · 35 % of the limit (slow)" for a road's popup; null without a reading.
+  trafficText(id) {
+    if (this.trafficTime === null) return null;
+    const r = this.traffic.get(id);
+    if (!r) return t("traffic_empty");
+    return t("traffic_edge", r[0], Math.round(r[1] * 100), t(`traffic_${TRAFFIC_NAMES[r[2]] || "free"}`));
   }
 
   showForecast(forecast) {

@@ -87,6 +87,7 @@ class Browser:
         """What the page logged as errors (scripts failing, the content policy refusing something)."""
         self.logged = getattr(self, "logged", []) + [e["message"] for e in self.d.get_log("browser") if e["level"] == "SEVERE"
                                                      and "water.png" not in e["message"]  # no frame yet: a 404 the map expects
+                                                     and "/traffic - " not in e["message"]  # nor traffic reading
                                                      and "/api/v1/login - " not in e["message"]]  # a wrong password: a 401
         return self.logged
 
@@ -216,6 +217,33 @@ def t_map_api(ctx):
     far = [water.getpixel((px, py))[3] for px, py in ((2, 2), (water.size[0] - 3, 2))]
     check(max(far) == 0, "water drawn off the territory")
     print(f"      water at {record['target']} ({record['detail']}) drawn at pixel {x},{y}", flush=True)
+    # The traffic each simulated minute: every edge with vehicles on it, its level from its speed over the limit.
+    session = c.get("anne", f"/sessions/{sid}").json()
+    r = c.get("anne", f"/sessions/{sid}/traffic")
+    check(r.status_code == 200, f"traffic: {r.status_code} {r.text[:200]}")
+    traffic = r.json()
+    now = session["clock"]["sim_time_s"]
+    check(now - 60 <= traffic["t_s"] <= now, f"the latest traffic reading at {traffic['t_s']} s, the clock at {now} s")
+    roads = {f["properties"]["id"] for f in doc["roads"]["features"]}
+
+    def level_of(n, ratio):
+        return 0 if ratio >= 0.7 else 1 if ratio >= 0.4 else 2 if ratio >= 0.15 else 3
+
+    levels = [0, 0, 0, 0]
+    for edge, (n, ratio, level) in traffic["edges"].items():
+        check(edge in roads and n >= 1 and 0 <= ratio <= 1 and level == level_of(n, ratio), f"traffic on {edge}: {n, ratio, level}")
+        levels[level] += 1
+    check(traffic["vehicles"] == sum(v[0] for v in traffic["edges"].values()), "the traffic's total is not its edges' sum")
+    check(traffic["edges_by_level"] == dict(zip(("free", "dense", "slow", "jammed"), levels)), f"levels: {traffic['edges_by_level']}")
+    check(len(traffic["edges"]) > 50 and levels[1] + levels[2] + levels[3] > 0, f"a morning with {len(traffic['edges'])} busy edges, levels {levels}")
+    check(traffic["vehicles"] <= session["kpis"]["vehicles_running"], f"{traffic['vehicles']} vehicles on edges, "
+          f"{session['kpis']['vehicles_running']} running")
+    r = c.get("anne", f"/sessions/{sid}/traffic", params={"t": "90"})
+    check(r.status_code == 200 and r.json()["t_s"] == 60, f"the traffic at or before 90 s: {r.status_code} {r.text[:100]}")
+    r = c.get("anne", f"/sessions/{sid}/traffic", params={"t": "-1"})
+    check(r.status_code == 400 and "'-1'" in r.json()["error"]["message"], f"traffic at t=-1: {r.status_code} {r.text}")
+    print(f"      traffic at {traffic['t_s']:.0f} s: {traffic['vehicles']} vehicles on {len(traffic['edges'])} edges, "
+          f"levels {levels}", flush=True)
     r = c.post("anne", f"/sessions/{sid}/clock", {"command": "stop"})
     check(r.status_code == 200, "stop")
 
@@ -247,6 +275,25 @@ def t_director(ctx):
     wait_for("sim time moving at x60", lambda: float(b.find(tid("clock")).get_attribute("data-sim-time")) > t0 + 120 or None,
              timeout=60)
     wait_for("records on the timeline", lambda: len(b.all(tid("timeline-item"))) > 3 or None, timeout=60)
+    # The traffic's halo under the busy streets: drawn on its own canvas, read back in pixels.
+    wait_for("congested streets drawn", lambda: int(b.find(tid("map")).get_attribute("data-traffic-drawn") or 0) > 0 or None,
+             timeout=60)
+    purple = b.js("""
+      const canvas = document.querySelector('.leaflet-traffic-pane canvas');
+      if (!canvas) return -1;
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 100 && data[i + 2] > data[i + 1] + 40) n += 1;
+      return n;""")
+    check(purple > 200, f"{purple} purple pixels on the traffic's canvas")
+    print(f"      traffic: {b.find(tid('map')).get_attribute('data-traffic-drawn')} busy streets drawn, {purple} pixels", flush=True)
+    b.js("""const m = app.session.map;
+      let worst = null;
+      for (const [id, layer] of m.roadLayers) if (!worst || m.trafficLevelOf(id) > m.trafficLevelOf(worst)) worst = id;
+      m.map.setView(m.roadLayers.get(worst).getBounds().getCenter(), 16, { animate: false });""")
+    time.sleep(1)
+    b.shot("02a-director-traffic")
+    b.js("const m = app.session.map; m.map.fitBounds(m.bounds, { animate: false });")
     # Slower for the players to come: the flagship's two hours would be over in two minutes at x60.
     from selenium.webdriver.support.ui import Select
     Select(b.find(tid("clock-speed"))).select_by_visible_text("5")
@@ -302,6 +349,7 @@ def t_player_inbox_and_road(ctx):
     size = map_el.size
     ActionChains(b.d).move_to_element_with_offset(map_el, x - size["width"] / 2, y - size["height"] / 2).click().perform()
     popup = b.find(tid("road-popup"))
+    check(popup.find_elements(By.CSS_SELECTOR, tid("road-traffic")), "the road's popup says nothing of its traffic")
     clicked = b.js("return document.querySelector('[data-testid=road-popup] .muted').textContent.split(' ')[0]")
     b.shot("03-player-road-popup")
     popup.find_element(By.CSS_SELECTOR, tid("action-close-road")).click()
@@ -426,6 +474,9 @@ def t_replay(ctx):
              timeout=30)
     wait_for("the water of that time", lambda: b.find(tid("map")).get_attribute("data-water") not in (None, "", "latest") or None,
              timeout=30)
+    # The traffic of the replay's time: the played session's last reading at or before it.
+    played = c.get("anne", f"/sessions/{ctx['sid']}/traffic", params={"t": str(target)}).json()["t_s"]
+    wait_for(f"the traffic of {played} s", lambda: b.find(tid("map")).get_attribute("data-traffic") == f"{played:g}" or None, timeout=30)
     wait_for("the replay's records", lambda: len(b.all(tid("timeline-item"))) > 5 or None, timeout=30)
     check(b.all(f'{tid("timeline-item")}[data-kind="alert_sent"]'), "the replay has no alert of the exercise's")
     b.shot("06-replay")

@@ -461,7 +461,7 @@ HttpResponse ApiHandler::session_route(Call& call, const std::string& id, const 
       require(*call.who, Permission::read_session, session->mode());
       return json_answer(200, session->injects(*call.who));
     }
-    if ((resource == "map" || resource == "water.png" || resource == "water.tif") && !post)
+    if ((resource == "map" || resource == "water.png" || resource == "water.tif" || resource == "traffic") && !post)
       return map(call, *session, resource, item);
     if (resource == "greenwave") return greenwave(call, *session, "", "");
     if (resource == "views") return views(call, *session, "", "");
@@ -574,13 +574,39 @@ HttpResponse ApiHandler::action(Call& call, service::Session& session) {
   return json_answer(202, {{"seq", seq}});
 }
 
+namespace {
+
+// The time a map layer is asked at: ?t=SECONDS, else a replay's playhead,
+// else none (the latest).
+std::optional<double> asked_time(const http::HttpRequest& request, const service::Session& session, bool replay) {
+  if (const auto it = request.query.find("t"); it != request.query.end()) {
+    char* end = nullptr;
+    const double t = std::strtod(it->second.c_str(), &end);
+    if (it->second.empty() || *end != '\0' || !std::isfinite(t) || t < 0)
+      fail("t", "'{}' is not a time in seconds from the start", it->second.substr(0, 32));
+    return t;
+  }
+  if (replay) return session.summary().value("sim_time_s", 0.0);
+  return std::nullopt;
+}
+
+}  // namespace
+
 HttpResponse ApiHandler::map(Call& call, service::Session& session, const std::string& resource, const std::string& item) {
   require(*call.who, Permission::read_session, session.mode());
-  if (!s_.maps) fail_as(ErrorCategory::unavailable, "map", "this server draws no maps");
   // A replay shows the territory and the recordings of the session it plays.
   std::shared_ptr<service::Session> played;
   if (session.mode() == service::SessionMode::replay) played = s_.sessions.find(session.replay_of());
   const service::Session& source = played ? *played : session;
+  const auto t_s = asked_time(call.request, session, played != nullptr);
+  if (resource == "traffic") {
+    auto traffic = web::traffic_json(worker::session_recordings(source.dir()), t_s);
+    if (!traffic)
+      fail_as(ErrorCategory::not_found, "traffic", "no traffic reading recorded {}yet",
+              t_s ? fmt::format("by {} s ", *t_s) : "");
+    return http::json_response(200, std::move(*traffic));
+  }
+  if (!s_.maps) fail_as(ErrorCategory::unavailable, "map", "this server draws no maps");
   const auto territory = source.territory_dir();
   if (territory.empty()) fail_as(ErrorCategory::not_found, "map", "session {} has no territory", session.id());
   const auto drawn = s_.maps->get(territory);
@@ -591,16 +617,6 @@ HttpResponse ApiHandler::map(Call& call, service::Session& session, const std::s
     response.body = drawn->hillshade_png();
     response.headers.emplace_back("Cache-Control", "private, max-age=3600");
     return response;
-  }
-  std::optional<double> t_s;
-  if (const auto it = call.request.query.find("t"); it != call.request.query.end()) {
-    char* end = nullptr;
-    const double t = std::strtod(it->second.c_str(), &end);
-    if (it->second.empty() || *end != '\0' || !std::isfinite(t) || t < 0)
-      fail("t", "'{}' is not a time in seconds from the start", it->second.substr(0, 32));
-    t_s = t;
-  } else if (played) {
-    t_s = session.summary().value("sim_time_s", 0.0);
   }
   double frame_s = 0.0;
   const auto depth = web::depth_frame(worker::session_recordings(source.dir()), t_s, &frame_s);

@@ -555,6 +555,7 @@ void Session::on_exchange(const json& message) {
   pump_all_locked();  // the step's events before the state they lead to
   broadcast_locked(json{{"type", "kpi"}, {"t_s", sim_time_s_}, {"kpis", kpis_}}, "kpi");
   if (message.value("frame", false)) broadcast_locked(json{{"type", "frame"}, {"t_s", sim_time_s_}}, "frame");
+  if (message.value("traffic", false)) broadcast_locked(json{{"type", "traffic"}, {"t_s", sim_time_s_}}, "traffic");
 }
 
 void Session::on_worker_exit(int status) {

@@ -2,6 +2,7 @@
 
 #include "../report_map.h"
 #include "../service/hdf5_lock.h"
+#include "cadereau/sim/engine/engine.h"
 #include "cadereau/twin/error.h"
 #include "cadereau/twin/map_image.h"
 #include "cadereau/twin/recording.h"
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -263,13 +265,17 @@ std::shared_ptr<const TerritoryMap> MapCache::get(const std::filesystem::path& t
   return slot;
 }
 
-std::optional<twin::Raster> depth_frame(const std::vector<std::filesystem::path>& recordings, std::optional<double> t_s,
-                                        double* frame_time_s) {
+namespace {
+
+// Calls `read` with each of a session's recordings that opens, newest first,
+// until it answers. A worker that has just started may not have laid its
+// recording out yet: an older one may still answer; if none does, the
+// caller is told to retry.
+template <typename T, typename Read>
+std::optional<T> newest_answer(const std::vector<std::filesystem::path>& recordings, const char* what, Read read) {
   std::lock_guard lock(service::hdf5_mutex());
   std::string unreadable;
   for (auto it = recordings.rbegin(); it != recordings.rend(); ++it) {
-    // A worker that has just started may not have laid its recording out yet:
-    // an older one may still answer; if none does, the caller is told to retry.
     std::optional<twin::RecordingReader> opened;
     try {
       opened.emplace(*it);
@@ -277,22 +283,73 @@ std::optional<twin::Raster> depth_frame(const std::vector<std::filesystem::path>
       if (unreadable.empty()) unreadable = e.what();
       continue;
     }
-    auto& reader = *opened;
+    if (auto answer = read(*opened)) return answer;
+  }
+  if (!unreadable.empty()) fail_as(ErrorCategory::unavailable, what, "no recording can be read yet ({})", unreadable);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<twin::Raster> depth_frame(const std::vector<std::filesystem::path>& recordings, std::optional<double> t_s,
+                                        double* frame_time_s) {
+  return newest_answer<twin::Raster>(recordings, "water", [&](const twin::RecordingReader& reader) -> std::optional<twin::Raster> {
     const auto times = reader.frame_times_s("depth_m");
-    if (times.empty()) continue;
+    if (times.empty()) return std::nullopt;
     double at = times.back();
     if (t_s) {
       const auto after = std::upper_bound(times.begin(), times.end(), *t_s + 1e-6);
-      if (after == times.begin()) continue;  // an earlier recording has it
+      if (after == times.begin()) return std::nullopt;  // an earlier recording has it
       at = *(after - 1);
     }
     auto frame = reader.frame_nearest("depth_m", at);
-    if (!frame) continue;
+    if (!frame) return std::nullopt;
     if (frame_time_s) *frame_time_s = frame->time_s;
     return std::move(frame->raster);
-  }
-  if (!unreadable.empty()) fail_as(ErrorCategory::unavailable, "water", "no recording can be read yet ({})", unreadable);
-  return std::nullopt;
+  });
+}
+
+int traffic_level(int vehicles, double speed_ratio) {
+  if (vehicles <= 0 || speed_ratio >= 0.7) return 0;
+  if (speed_ratio >= 0.4) return 1;
+  if (speed_ratio >= 0.15) return 2;
+  return 3;
+}
+
+std::optional<std::string> traffic_json(const std::vector<std::filesystem::path>& recordings, std::optional<double> t_s) {
+  const double at = t_s ? *t_s + 1e-6 : std::numeric_limits<double>::infinity();
+  return newest_answer<std::string>(recordings, "traffic", [&](const twin::RecordingReader& reader) -> std::optional<std::string> {
+    const auto channels = reader.edge_channels();
+    const auto has = [&](const char* name) { return std::find(channels.begin(), channels.end(), name) != channels.end(); };
+    if (!has(sim::engine::kTrafficVehicles) || !has(sim::engine::kTrafficSpeedRatio)) return std::nullopt;
+    // Both rows are written together: a reader between the two writes takes the older pair.
+    const auto times = reader.edge_times_s(sim::engine::kTrafficVehicles);
+    const std::size_t rows = std::min(times.size(), reader.edge_times_s(sim::engine::kTrafficSpeedRatio).size());
+    const auto after = std::upper_bound(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(rows), at);
+    if (after == times.begin()) return std::nullopt;  // an earlier recording may have it
+    const double row_s = *(after - 1);
+    const auto pair_vehicles = reader.edge_values_at_or_before(sim::engine::kTrafficVehicles, row_s);
+    const auto pair_ratio = reader.edge_values_at_or_before(sim::engine::kTrafficSpeedRatio, row_s);
+    if (!pair_vehicles || !pair_ratio) return std::nullopt;
+    json edges = json::object();
+    std::array<int, 4> counts{};
+    long total = 0;
+    for (std::size_t i = 0; i < pair_vehicles->values.size(); ++i) {
+      const int n = static_cast<int>(std::lround(pair_vehicles->values[i]));
+      if (n <= 0) continue;
+      // The level of the ratio as given, so that a reader recomputing it agrees.
+      const double r = std::round(pair_ratio->values[i] * 100.0) / 100.0;
+      const int level = traffic_level(n, r);
+      ++counts[level];
+      total += n;
+      edges[pair_vehicles->edge_ids[i]] = json::array({n, r, level});
+    }
+    return json{{"t_s", row_s},
+                {"vehicles", total},
+                {"edges_by_level", {{"free", counts[0]}, {"dense", counts[1]}, {"slow", counts[2]}, {"jammed", counts[3]}}},
+                {"edges", std::move(edges)}}
+        .dump();
+  });
 }
 
 }  // namespace cadereau::server::web

@@ -67,4 +67,16 @@ class MapCache {
 std::optional<twin::Raster> depth_frame(const std::vector<std::filesystem::path>& recordings, std::optional<double> t_s,
                                         double* frame_time_s = nullptr);
 
+// How congested a road edge is, from its vehicles and their mean speed over
+// the edge's limit: 0 free flow (empty, or at 70 % of the limit or more),
+// 1 dense (40-70 %), 2 slow (15-40 %), 3 jammed (under 15 %).
+int traffic_level(int vehicles, double speed_ratio);
+
+// The traffic reading at or before `t_s` (the last one when absent) among a
+// session's recordings, as JSON: {"t_s", "vehicles": total, "edges_by_level":
+// {"free","dense","slow","jammed"}, "edges": {ID: [vehicles, speed_ratio,
+// level]}} for the edges with vehicles on them; nothing before the first
+// reading or without traffic. Throws Error as depth_frame does.
+std::optional<std::string> traffic_json(const std::vector<std::filesystem::path>& recordings, std::optional<double> t_s);
+
 }  // namespace cadereau::server::web

@@ -163,6 +163,7 @@ class StreamObserver final : public sim::engine::EngineObserver {
                             {"volume_nudged_out_m3", report.kpis.volume_nudged_out_m3}}},
                           {"gauges", std::move(gauges)},
                           {"frame", report.depth != nullptr},
+                          {"traffic", !report.traffic.empty()},
                           {"lagging", pacing_.lagging},
                           {"achieved_speed", pacing_.achieved_speed}};
     channel_.write_line(message.dump(-1, ' ', false, json::error_handler_t::replace));
