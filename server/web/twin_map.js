@@ -48,13 +48,15 @@ class TwinMap {
     this.map = map;
     this.bounds = bounds;
     map.fitBounds(bounds);
+    // The relief is the ground, in the tile pane (200); the water above it;
+    // then the traffic, under the streets (the overlay pane, 400): congested
+    // streets wear a halo.
     map.createPane("water").style.zIndex = 390;
-    // Under the streets (the overlay pane, 400), above the water: congested streets wear a halo.
     map.createPane("traffic").style.zIndex = 395;
     this.trafficRenderer = L.canvas({ pane: "traffic" });
     map.createPane("forecast").style.zIndex = 640;
 
-    this.relief = L.imageOverlay(`${this.base}/map/relief.png`, bounds, { alt: t("relief") }).addTo(map);
+    this.relief = L.imageOverlay(`${this.base}/map/relief.png`, bounds, { pane: "tilePane", alt: t("relief") }).addTo(map);
     this.water = L.imageOverlay("data:image/gif;base64,R0lGODlhAQABAAAAACwAAAAAAQABAAA=", bounds,
       { pane: "water", className: "water-overlay" }).addTo(map);
     this.zones = L.geoJSON(doc.zones, {

@@ -141,6 +141,17 @@ def pixel_of(lon, lat, bounds, width, height):
 
 # ---------------------------------------------------------------- the checks
 
+def drawn_on_screen(b, layer):
+    """Pixels of the map on screen that change when one of its layers (a TwinMap member) is hidden: what it shows."""
+    element = b.find(tid("map"))
+    shown = Image.open(io.BytesIO(element.screenshot_as_png)).convert("RGB")
+    b.js("const m = app.session.map; m.map.removeLayer(m[arguments[0]]);", layer)
+    time.sleep(0.5)
+    hidden = Image.open(io.BytesIO(element.screenshot_as_png)).convert("RGB")
+    b.js("const m = app.session.map; m[arguments[0]].addTo(m.map);", layer)
+    return sum(1 for a, h in zip(shown.getdata(), hidden.getdata()) if sum(abs(x - y) for x, y in zip(a, h)) > 30)
+
+
 def t_map_api(ctx):
     """The console's endpoints: layers in WGS84, relief, water, refusals."""
     c, territory = ctx["c"], ctx["territory"]
@@ -278,14 +289,8 @@ def t_director(ctx):
     # The traffic's halo under the busy streets: drawn on its own canvas, read back in pixels.
     wait_for("congested streets drawn", lambda: int(b.find(tid("map")).get_attribute("data-traffic-drawn") or 0) > 0 or None,
              timeout=60)
-    purple = b.js("""
-      const canvas = document.querySelector('.leaflet-traffic-pane canvas');
-      if (!canvas) return -1;
-      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-      let n = 0;
-      for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 100 && data[i + 2] > data[i + 1] + 40) n += 1;
-      return n;""")
-    check(purple > 200, f"{purple} purple pixels on the traffic's canvas")
+    purple = drawn_on_screen(b, "trafficLayer")
+    check(purple > 200, f"the traffic's halo changes {purple} pixels of the map on screen")
     print(f"      traffic: {b.find(tid('map')).get_attribute('data-traffic-drawn')} busy streets drawn, {purple} pixels", flush=True)
     b.js("""const m = app.session.map;
       let worst = null;
@@ -478,6 +483,11 @@ def t_replay(ctx):
     played = c.get("anne", f"/sessions/{ctx['sid']}/traffic", params={"t": str(target)}).json()["t_s"]
     wait_for(f"the traffic of {played} s", lambda: b.find(tid("map")).get_attribute("data-traffic") == f"{played:g}" or None, timeout=30)
     wait_for("the replay's records", lambda: len(b.all(tid("timeline-item"))) > 5 or None, timeout=30)
+    # The water on screen, over the relief and under the streets.
+    time.sleep(1)
+    blue = drawn_on_screen(b, "water")
+    check(blue > 100, f"the water changes {blue} pixels of the map on screen")
+    print(f"      the replay's water: {blue} pixels on screen", flush=True)
     check(b.all(f'{tid("timeline-item")}[data-kind="alert_sent"]'), "the replay has no alert of the exercise's")
     b.shot("06-replay")
     # The 3D view of the replay at its clock: drawn by the server, the roads closed in red.
