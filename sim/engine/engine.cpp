@@ -5,6 +5,7 @@
 #include "cadereau/sim/traffic/greenwave.h"
 #include "cadereau/sim/traffic/traffic_model.h"
 #include "cadereau/twin/error.h"
+#include "cadereau/twin/geometry.h"
 #include "cadereau/twin/spatial_index.h"
 
 #include <fmt/format.h>
@@ -423,7 +424,14 @@ void Engine::sample_water(double t_s) {
     edge_max_depth_[e] = std::max(edge_max_depth_[e], depth);
     auto& ef = im.edges[e];
     const std::string& id = net.edges()[e].id;
-    const twin::MapPoint place = net.edges()[e].shape.empty() ? twin::MapPoint{} : net.edges()[e].shape[net.edges()[e].shape.size() / 2];
+    // Where the road is deepest (the point of its shape nearest to its deepest
+    // cell), else its middle: where the records put the water, the closure
+    // and the cars caught.
+    const auto& shape = net.edges()[e].shape;
+    const twin::MapPoint place =
+        deepest != kNoCell ? twin::nearest_on_polyline(shape, flood_->grid().cell_centre(flood_->grid().from_linear(deepest)))
+        : shape.empty()    ? twin::MapPoint{}
+                           : shape[shape.size() / 2];
     if (!ef.closed_by_water && depth >= setup_.road_closed_depth_m) {
       ef.water_record = log_.add(t_s, impact::kind::water, id, place,
                                  fmt::format("{:.2f} m of water > {:.2f} m", depth, setup_.road_closed_depth_m),

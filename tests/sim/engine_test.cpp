@@ -1,12 +1,14 @@
 #include "cadereau/sim/engine/engine.h"
 #include "cadereau/sim/traffic/traffic_model.h"
 #include "cadereau/twin/error.h"
+#include "cadereau/twin/geometry.h"
 #include "small_town.h"
 #include "test_support.h"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -32,8 +34,27 @@ TEST_CASE("Water on a road closes it, catches the cars on it and traffic goes ar
   const auto& net = *town.territory.network;
   // Vehicles on each closed edge when it closed: they were stopped there.
   std::map<std::size_t, std::set<std::string>> caught;
+  std::size_t looked = 0, water_records = 0;
   while (run.time_s() < setup.duration_s) {
-    run.advance_to(run.time_s() + 30.0);
+    run.advance_to(run.time_s() + 10.0);  // one exchange step
+    // A road's water is where the record puts it: on the road, where its depth is the one the record gives.
+    for (; looked < run.log().size(); ++looked) {
+      const impact::Impact& r = run.log().all()[looked];
+      if (r.kind != impact::kind::water || r.t_s != run.time_s()) continue;
+      const auto edge = std::find_if(net.edges().begin(), net.edges().end(), [&](const auto& e) { return e.id == r.target; });
+      if (edge == net.edges().end()) continue;  // an asset's water
+      ++water_records;
+      const twin::MapPoint on_road = twin::nearest_on_polyline(edge->shape, r.place);
+      CHECK(std::hypot(on_road.x_m - r.place.x_m, on_road.y_m - r.place.y_m) < 1e-6);
+      const auto& grid = run.flood().grid();
+      double depth = 0.0;  // the cells within half a metre of the place (it may lie on a cell's side)
+      for (double dx : {-0.5, 0.5})
+        for (double dy : {-0.5, 0.5})
+          if (const auto cell = grid.cell_at({r.place.x_m + dx, r.place.y_m + dy}))
+            depth = std::max(depth, run.flood().depth_m(grid.linear(*cell)));
+      INFO(r.target << ": " << r.detail << " at " << r.place.x_m << ", " << r.place.y_m);
+      CHECK(depth == Approx(std::stod(r.detail)).margin(0.0051));
+    }
     for (std::size_t e : run.closed_edges()) {
       const auto now = run.traffic()->vehicles_on_edge(net.edges()[e].id);
       auto [it, fresh] = caught.try_emplace(e);
@@ -49,6 +70,7 @@ TEST_CASE("Water on a road closes it, catches the cars on it and traffic goes ar
   std::set<std::string> closed;
   for (std::size_t e : run.closed_edges()) closed.insert(net.edges()[e].id);
   CHECK(closed == std::set<std::string>{"B2C2", "C2B2", "B3C3", "C3B3"});
+  CHECK(water_records >= 4);
   const auto& log = run.log();
   const impact::Impact* first = nullptr;
   for (const auto& i : log.all())

@@ -360,3 +360,15 @@ TEST_CASE("road network errors say which file, line and element", "[unit][road_n
     CHECK_THAT(load_error(path).what(), Catch::Contains(path.string()) && Catch::Contains("no edges"));
   }
 }
+
+TEST_CASE("The point of a street's shape nearest to a place", "[unit][geometry]") {
+  const Polyline l{{0.0, 0.0}, {100.0, 0.0}, {100.0, 50.0}};
+  const auto near = [&](MapPoint p) { return nearest_on_polyline(l, p); };
+  CHECK(near({40.0, 7.0}) == MapPoint{40.0, 0.0});     // over the first segment
+  CHECK(near({130.0, 20.0}) == MapPoint{100.0, 20.0}); // beside the second
+  CHECK(near({-10.0, -10.0}) == MapPoint{0.0, 0.0});   // before the start
+  CHECK(near({120.0, 90.0}) == MapPoint{100.0, 50.0}); // past the end
+  CHECK(nearest_on_polyline({}, {3.0, 4.0}) == MapPoint{3.0, 4.0});
+  CHECK(nearest_on_polyline({{5.0, 5.0}}, {3.0, 4.0}) == MapPoint{5.0, 5.0});
+  CHECK(segment_distance_m({40.0, 7.0}, {0.0, 0.0}, {100.0, 0.0}) == 7.0);
+}

@@ -91,12 +91,29 @@ MapPoint Polygon::centroid() const {
   return {o.x_m + cx / (3.0 * twice), o.y_m + cy / (3.0 * twice)};
 }
 
-double segment_distance_m(MapPoint p, MapPoint a, MapPoint b) {
+MapPoint nearest_on_segment(MapPoint p, MapPoint a, MapPoint b) {
   const double dx = b.x_m - a.x_m, dy = b.y_m - a.y_m;
   const double len2 = dx * dx + dy * dy;
   double t = 0.0;
   if (len2 > 0.0) t = std::clamp(((p.x_m - a.x_m) * dx + (p.y_m - a.y_m) * dy) / len2, 0.0, 1.0);
-  return std::hypot(p.x_m - (a.x_m + t * dx), p.y_m - (a.y_m + t * dy));
+  return {a.x_m + t * dx, a.y_m + t * dy};
+}
+
+double segment_distance_m(MapPoint p, MapPoint a, MapPoint b) {
+  const MapPoint q = nearest_on_segment(p, a, b);
+  return std::hypot(p.x_m - q.x_m, p.y_m - q.y_m);
+}
+
+MapPoint nearest_on_polyline(const Polyline& line, MapPoint p) {
+  if (line.empty()) return p;
+  MapPoint best = line.front();
+  double best_d = std::hypot(p.x_m - best.x_m, p.y_m - best.y_m);
+  for (std::size_t i = 1; i < line.size(); ++i) {
+    const MapPoint q = nearest_on_segment(p, line[i - 1], line[i]);
+    const double d = std::hypot(p.x_m - q.x_m, p.y_m - q.y_m);
+    if (d < best_d) best = q, best_d = d;
+  }
+  return best;
 }
 
 namespace {

@@ -49,6 +49,10 @@ double signed_area_m2(const Ring& ring);
 bool ring_contains(const Ring& ring, MapPoint p);
 // Distance from p to the segment [a, b].
 double segment_distance_m(MapPoint p, MapPoint a, MapPoint b);
+// The point of the segment [a, b] nearest to p.
+MapPoint nearest_on_segment(MapPoint p, MapPoint a, MapPoint b);
+// The point of the polyline nearest to p; p itself for an empty line.
+MapPoint nearest_on_polyline(const Polyline& line, MapPoint p);
 bool segments_intersect(MapPoint a, MapPoint b, MapPoint c, MapPoint d);
 // True when the polyline touches the polygon (crosses it or lies in it).
 bool polyline_intersects(const Polyline& line, const Polygon& polygon);
