@@ -829,6 +829,28 @@ void FloodModel::step(double dt_s) {
   next_dt_s_ = rate > 0.0 ? setup_.cfl * 2.0 / rate : std::numeric_limits<double>::infinity();
 }
 
+double FloodModel::bytes_per_cell_update() const {
+  constexpr double kCell = 4 * sizeof(double) + sizeof(std::uint8_t);  // h, qx, qy, z, inside
+  constexpr double kFace = 4 * sizeof(double);                         // one face's fluxes or discharge
+  constexpr double kEnvelopes = 4 * sizeof(float);
+  if (setup_.scheme == Scheme::local_inertial) {
+    // Two face passes (cells with n2 read, one face array read and written),
+    // the outflow limiter (depth and both face arrays read, the factor
+    // written), two scaling passes, then the cells.
+    const double face_pass = kCell - 2 * sizeof(double) + sizeof(double) + 2 * sizeof(double);
+    const double limiter = 3 * sizeof(double) + sizeof(double);
+    const double scaling = 2 * (3 * sizeof(double));
+    const double cells = sizeof(std::uint8_t) + 3 * sizeof(double) + 3 * sizeof(double) + 2 * kEnvelopes;
+    return 2 * face_pass + limiter + scaling + cells;
+  }
+  // x faces, then y faces (each reads the cells and writes its fluxes), then
+  // the cells (both flux arrays, depth, discharges and Manning read; depth,
+  // discharges and envelopes written).
+  const double face_pass = kCell + kFace;
+  const double cells = 2 * kFace + sizeof(std::uint8_t) + 4 * sizeof(double) + 3 * sizeof(double) + 2 * kEnvelopes;
+  return 2 * face_pass + cells;
+}
+
 std::size_t FloodModel::wet_cells(double threshold_m) const {
   std::size_t n = 0;
   for (double h : h_) n += h > threshold_m ? 1 : 0;

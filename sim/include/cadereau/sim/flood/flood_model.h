@@ -143,6 +143,12 @@ class FloodModel {
   double time_s() const { return time_s_; }
   std::uint64_t steps() const { return steps_; }
   std::uint64_t cell_updates() const { return cell_updates_; }
+  // The bytes one cell update streams from and to memory when the grid is
+  // far larger than the caches, as the layout of the step implies (each
+  // array read or written once per pass; write-allocate traffic left out, as
+  // STREAM leaves it out): with a measured bandwidth in bytes/s, it bounds
+  // the cell updates per second a memory-bound step could reach.
+  double bytes_per_cell_update() const;
   const twin::GridSpec& grid() const { return grid_; }
   const twin::Crs& crs() const { return crs_; }
 
