@@ -806,3 +806,29 @@ TEST_CASE("Two floods apart evolve as each would alone: the wet region follows e
   CHECK(wet_nw > 300);
   CHECK(wet_se > 300);
 }
+
+TEST_CASE("A level nudge leaves a surface already past the reading exactly as it is", "[validation][flood][nudge]") {
+  // (z + h) - z is h give or take an ulp of z: a cell whose surface stays
+  // must keep its depth to the bit, or a lowering nudge would put water on
+  // the grid (and count it as nudged in).
+  const float bed_m = 18.55f;
+  double h_m = 0.2;
+  for (int k = 0; k < 1000 && (bed_m + h_m) - bed_m == h_m; ++k) h_m = std::nextafter(h_m, 1.0);
+  REQUIRE((bed_m + h_m) - bed_m != h_m);
+  const GridSpec grid{3, 1, 810000.0, 6302000.0, 5.0, 5.0};
+  FloodSetup s;
+  s.dem = Raster(grid, Crs::lambert93(), bed_m);
+  s.dem.at(1, 0) = 18.0f;  // the gauge
+  FloodModel model(s);
+  FloodState state = model.capture();
+  state.depth_m = {h_m, 1.0, h_m};  // the gauge's surface at 19 m, its neighbours' below 18.9 m
+  model.restore(state);
+  LevelNudge how;
+  how.radius_m = 10.0;
+  how.gain = 1.0;
+  const NudgeResult down = model.nudge_level(1, 18.9, how);
+  CHECK(down.removed_m3 > 0.0);
+  CHECK(down.added_m3 == 0.0);
+  CHECK(model.depth_m(0) == h_m);
+  CHECK(model.depth_m(2) == h_m);
+}
