@@ -3,6 +3,7 @@
 #include "cadereau/twin/error.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -151,6 +152,8 @@ typedef float F8 __attribute__((vector_size(32)));
 typedef long M8 __attribute__((vector_size(64)));  // what comparisons of D8 give
 typedef int MF8 __attribute__((vector_size(32)));
 typedef unsigned char B8 __attribute__((vector_size(8)));
+typedef unsigned long UL8 __attribute__((vector_size(64)));
+typedef unsigned U8 __attribute__((vector_size(32)));
 struct Pack8 {
   using D = D8;
   using F = F8;
@@ -180,9 +183,9 @@ struct Pack8 {
   static F sel_f(MF8 m, F a, F b) { return m ? a : b; }
   static M lnot(M m) { return ~m; }
   static D sqrt(D v) { return _mm512_mask_sqrt_pd(v, 0xff, v); }
-  static D cbrt(D v) {
-    for (int k = 0; k < 8; ++k) v[k] = std::cbrt(v[k]);
-    return v;
+  static D cbrt_seed(D v) {
+    const U8 hi = __builtin_convertvector((UL8)v >> 32, U8);
+    return (D)(__builtin_convertvector(hi / 3u + kCbrtSeedBias, UL8) << 32);
   }
   static D abs(D v) { return (D)((M8)v & 0x7fffffffffffffffL); }
   static F to_f(D v) { return __builtin_convertvector(v, F8); }
