@@ -124,7 +124,7 @@ struct CellRow {  // a row of cells (indexed by column) and the faces around the
   float* max_speed;
   float* max_hazard;
   float* arrival_s;
-  double dtdx, dtdy, dtg, dx, dy;
+  double dtdx, dtdy, dtg, inv_dx, inv_dy;
   float time_s, arrival_depth;
 };
 
@@ -183,9 +183,9 @@ struct Pack8 {
   static F sel_f(MF8 m, F a, F b) { return m ? a : b; }
   static M lnot(M m) { return ~m; }
   static D sqrt(D v) { return _mm512_mask_sqrt_pd(v, 0xff, v); }
-  static D cbrt_seed(D v) {
+  static D inverse_cbrt_seed(D v) {
     const U8 hi = __builtin_convertvector((UL8)v >> 32, U8);
-    return (D)(__builtin_convertvector(hi / 3u + kCbrtSeedBias, UL8) << 32);
+    return (D)(__builtin_convertvector(kInverseCbrtSeed - hi / 3u, UL8) << 32);
   }
   static D abs(D v) { return (D)((M8)v & 0x7fffffffffffffffL); }
   static F to_f(D v) { return __builtin_convertvector(v, F8); }
@@ -995,7 +995,7 @@ void FloodModel::sweep_rows(Sweep& sweep, int chunk) {
       const std::size_t row = r * cols_;
       const CellRow cells{&h_[row], &qx_[row], &qy_[row], &n2_[row], &inside_[row], sc.xf, north, south,
                           &max_h_[row], &max_speed_[row], &max_hazard_[row], &arrival_s_[row], sweep.dtdx,
-                          sweep.dtdy, sweep.dt_s * g, dx_, dy_, sweep.time_s, sweep.arrival_depth};
+                          sweep.dtdy, sweep.dt_s * g, 1.0 / dx_, 1.0 / dy_, sweep.time_s, sweep.arrival_depth};
       const double rate = wide_ ? fv_avx512::cell_row<fv_avx512::Wide>(cells, lo, hi)
                                 : fv_portable::cell_row<fv_portable::Wide>(cells, lo, hi);
       sweep.rate = std::max(sweep.rate, rate);

@@ -9,10 +9,10 @@
 // instruction set, inside a namespace compiled with the matching target
 // options; the row loops take the pack type as Wide.
 
-// Cube roots start from the exponent divided by three, done on the high
-// word of the double's bits (Kahan's trick, as in fdlibm's cbrt): good to
-// some 5 bits.
-constexpr std::uint32_t kCbrtSeedBias = 715094163u;  // (1023 - 1023 / 3 - 0.03306235651) * 2^20
+// Inverse cube roots start from minus the exponent divided by three, done on
+// the high word of the double's bits (the trick of Kahan's cbrt seed): good
+// to some 5 bits.
+constexpr std::uint32_t kInverseCbrtSeed = 0x553ef0ffu;
 
 // One cell per lane set.
 struct Scalar {
@@ -32,9 +32,9 @@ struct Scalar {
   static F sel_f(M m, F a, F b) { return m ? a : b; }
   static M lnot(M m) { return !m; }
   static D sqrt(D v) { return std::sqrt(v); }
-  static D cbrt_seed(D v) {
+  static D inverse_cbrt_seed(D v) {
     const std::uint32_t hi = static_cast<std::uint32_t>(std::bit_cast<std::uint64_t>(v) >> 32);
-    return std::bit_cast<double>(static_cast<std::uint64_t>(hi / 3u + kCbrtSeedBias) << 32);
+    return std::bit_cast<double>(static_cast<std::uint64_t>(kInverseCbrtSeed - hi / 3u) << 32);
   }
   static D abs(D v) { return std::abs(v); }
   static F to_f(D v) { return static_cast<float>(v); }
@@ -52,19 +52,15 @@ typename L::D vmin(typename L::D a, typename L::D b) {
   return L::sel(b < a, b, a);
 }
 
-// The cube root of x > 0 to within one unit in the last place (glibc's
-// cbrt is within four), in plain arithmetic so that it vectorises: two
-// Halley steps from the seed (5, 15, then 45 bits), then a Newton step
-// written as a small correction so its rounding stays below an ulp. The
-// result for x = 0 is not 0: callers select it away.
+// 1 / cbrt(x) for x > 0 to about one unit in the last place, with no
+// division so that it vectorises cheaply: four Newton steps
+// r <- r + r (1 - x r^3) / 3 from the seed (5, 10, 20, 40, then 53 bits).
+// The result for x = 0 is not infinite: callers select it away.
 template <class L>
-typename L::D cube_root(typename L::D x) {
-  typename L::D y = L::cbrt_seed(x);
-  for (int k = 0; k < 2; ++k) {
-    const typename L::D y3 = y * y * y;
-    y = y * (y3 + 2.0 * x) / (2.0 * y3 + x);
-  }
-  return y + (x / (y * y) - y) / 3.0;
+typename L::D inverse_cube_root(typename L::D x) {
+  typename L::D r = L::inverse_cbrt_seed(x);
+  for (int k = 0; k < 4; ++k) r = r + r * (1.0 - x * (r * r * r)) * (1.0 / 3.0);
+  return r;
 }
 
 // Velocity of each cell of [lo, hi): none in a film too thin to carry momentum.
@@ -73,8 +69,9 @@ inline void velocity_lanes(const double* h, const double* qx, const double* qy, 
                            std::size_t c) {
   const auto hh = L::load(h + c);
   const auto wet = hh > L::splat(kDryDepth_m);
-  L::store(ux + c, L::sel(wet, L::load(qx + c) / hh, L::splat(0.0)));
-  L::store(vy + c, L::sel(wet, L::load(qy + c) / hh, L::splat(0.0)));
+  const auto inv_h = 1.0 / hh;
+  L::store(ux + c, L::sel(wet, L::load(qx + c) * inv_h, L::splat(0.0)));
+  L::store(vy + c, L::sel(wet, L::load(qy + c) * inv_h, L::splat(0.0)));
 }
 
 // HLL flux through face k after the hydrostatic reconstruction of Audusse
@@ -130,12 +127,14 @@ inline typename L::D cell_lanes(const CellRow& a, std::size_t c, typename L::D r
   const auto thin = h < L::splat(kDryDepth_m);
   h = L::sel(h < zero, zero, h);
   const D n2 = L::load(a.n2 + c);
-  // h^(7/3) as h^2 cbrt(h): pow() would be a tenth of the step.
+  // 1 / h^(7/3) as (1 / h)^2 times 1 / cbrt(h): one division serves the velocities too.
+  const D inv_h = 1.0 / h;
   const D q = L::sqrt(qx * qx + qy * qy);
-  const D factor = 1.0 + L::splat(a.dtg) * n2 * q / (h * h * cube_root<L>(h));
+  const D factor = 1.0 + L::splat(a.dtg) * n2 * q * (inv_h * inv_h * inverse_cube_root<L>(h));
+  const D inv_factor = 1.0 / factor;
   const auto rough = n2 > zero;
-  qx = L::sel(thin, zero, L::sel(rough, qx / factor, qx));
-  qy = L::sel(thin, zero, L::sel(rough, qy / factor, qy));
+  qx = L::sel(thin, zero, L::sel(rough, qx * inv_factor, qx));
+  qy = L::sel(thin, zero, L::sel(rough, qy * inv_factor, qy));
   // Cells outside the domain keep their zeros.
   const auto inside = L::inside(a.inside + c);
   h = L::sel(inside, h, h0);
@@ -146,10 +145,11 @@ inline typename L::D cell_lanes(const CellRow& a, std::size_t c, typename L::D r
   L::store(a.qy + c, qy);
 
   const auto wet = inside & (h > zero);
-  const D u = L::sel(h > L::splat(kDryDepth_m), qx / h, zero);
-  const D v = L::sel(h > L::splat(kDryDepth_m), qy / h, zero);
+  const D u = L::sel(h > L::splat(kDryDepth_m), qx * inv_h, zero);
+  const D v = L::sel(h > L::splat(kDryDepth_m), qy * inv_h, zero);
   const D celerity = L::sqrt(g * h);
-  rate = L::sel(wet, vmax<L>(rate, (L::abs(u) + celerity) / L::splat(a.dx) + (L::abs(v) + celerity) / L::splat(a.dy)),
+  rate = L::sel(wet,
+                vmax<L>(rate, (L::abs(u) + celerity) * L::splat(a.inv_dx) + (L::abs(v) + celerity) * L::splat(a.inv_dy)),
                 rate);
   // Envelopes (FloodModel::note_envelopes, lane by lane).
   const auto speed = L::to_f(L::sqrt(u * u + v * v));
