@@ -3,10 +3,12 @@
 #include "cadereau/twin/error.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <thread>
 
 #include <immintrin.h>
 
@@ -428,7 +430,7 @@ void FloodModel::set_up_finite_volume() {
     chunk_north_.assign(static_cast<std::size_t>(team_max_) * 4 * cols_, 0.0);
   }
   row_work_.assign(rows_ + 1, 0);
-  chunk_start_.assign(static_cast<std::size_t>(team_max_) + 1, 0);
+  chunk_ready_.assign(static_cast<std::size_t>(team_max_), 0);
   wide_ = setup_.wide_kernels && processor_has_avx512();
 }
 
@@ -856,14 +858,23 @@ void FloodModel::step(double dt_s) {
 // northern ones were computed with the row before), then its cells. Faces
 // live in rows of scratch that stay in the first-level cache, so a cell's
 // state is read and written once per step. Threads take contiguous chunks of
-// rows of equal work; the y faces where two chunks meet are computed before
-// the sweep from the state at the start of the step, so that no thread reads
-// a row another one has already updated. Each row updates only its own
-// columns of the wet region.
+// rows of equal work; each first computes the y faces on its northern edge
+// from the state at the start of the step, and the thread above waits for
+// them (a flag, not a barrier: a barrier costs a scheduler round per step
+// when threads sleep while they wait) before it updates the row they read.
+// Each row updates only its own columns of the wet region.
 struct FloodModel::Sweep {
   double dt_s = 0.0, dtdx = 0.0, dtdy = 0.0;
   std::size_t r0 = 0, r1 = 0;  // rows of the wet region
   int chunks = 1;
+  std::uint64_t epoch = 0;     // this step's mark in chunk_ready_
+  const std::uint64_t* row_work = nullptr;  // the work before each row of the region
+  // The first row of chunk k (k = chunks: the end), at an equal share of the work.
+  std::size_t first_row(int k) const {
+    const std::size_t n = r1 - r0;
+    const std::uint64_t target = row_work[n] * static_cast<std::uint64_t>(k) / static_cast<std::uint64_t>(chunks);
+    return r0 + static_cast<std::size_t>(std::lower_bound(row_work, row_work + n + 1, target) - row_work);
+  }
   double outflow_m3 = 0.0;     // this chunk's, through open edges
   double rate = 0.0;           // this chunk's largest 1 / dt
   std::uint64_t cell_updates = 0;
@@ -971,11 +982,11 @@ void FloodModel::x_faces(Sweep& sweep, std::size_t r, const double* ux, const do
 }
 
 void FloodModel::sweep_rows(Sweep& sweep, int chunk) {
-  const std::size_t a = chunk_start_[chunk], b = chunk_start_[chunk + 1];
+  const std::size_t a = sweep.first_row(chunk), b = sweep.first_row(chunk + 1);
   Scratch sc = scratch_at(&scratch_[static_cast<std::size_t>(chunk) * scratch_doubles(cols_)], cols_);
   // The chunk whose northern faces are this chunk's southern ones.
   int below = chunk + 1;
-  while (below < sweep.chunks && chunk_start_[below] == chunk_start_[below + 1]) ++below;
+  while (below < sweep.chunks && sweep.first_row(below) == sweep.first_row(below + 1)) ++below;
   FaceRow north = face_row_at(&chunk_north_[static_cast<std::size_t>(chunk) * 4 * cols_], cols_);
   int next_south = 0;
   for (std::size_t r = a; r < b; ++r) {
@@ -985,6 +996,10 @@ void FloodModel::sweep_rows(Sweep& sweep, int chunk) {
     x_faces(sweep, r, sc.ux[0], sc.vy[0], sc.xf.mass);
     FaceRow south;
     if (south_shared) {
+      // Before this row is updated, the chunk below must have read it.
+      std::atomic_ref<std::uint64_t> ready(chunk_ready_[static_cast<std::size_t>(below)]);
+      for (int spins = 0; ready.load(std::memory_order_acquire) < sweep.epoch; ++spins)
+        if (spins > 64) std::this_thread::yield();
       south = face_row_at(&chunk_north_[static_cast<std::size_t>(below) * 4 * cols_], cols_);
     } else {
       south = sc.y[next_south];
@@ -1023,6 +1038,8 @@ void FloodModel::step_finite_volume(double dt_s) {
   plan.r1 = r1_;
   plan.time_s = static_cast<float>(time_s_ + dt_s);
   plan.arrival_depth = static_cast<float>(setup_.arrival_depth_m);
+  plan.epoch = steps_ + 1;
+  plan.row_work = row_work_.data();
 
   // Share the rows out by their cells (plus a fixed cost per row).
   constexpr std::uint64_t kRowCost = 16;
@@ -1043,30 +1060,22 @@ void FloodModel::step_finite_volume(double dt_s) {
 
 #pragma omp parallel num_threads(team) if (parallel) reduction(+ : outflow_m3, cell_updates) reduction(max : rate)
   {
-    const int chunks = omp_get_num_threads();
     const int chunk = omp_get_thread_num();
     Sweep sweep = plan;
-    sweep.chunks = chunks;
-    // Each chunk's first row, at an equal share of the work.
-    const std::size_t n = plan.r1 - plan.r0;
-    const std::uint64_t total = row_work_[n];
-    for (int k = chunk; k <= chunk + 1; ++k) {
-      const std::uint64_t target = total * static_cast<std::uint64_t>(k) / static_cast<std::uint64_t>(chunks);
-      chunk_start_[k] = plan.r0 + static_cast<std::size_t>(
-                                      std::lower_bound(row_work_.begin(), row_work_.begin() + n + 1, target) -
-                                      row_work_.begin());
-    }
-    // The faces on the chunk's northern edge, from the state at the start of the step.
-    const std::size_t a = chunk_start_[chunk], b = chunk_start_[chunk + 1];
+    sweep.chunks = omp_get_num_threads();
+    // The faces on the chunk's northern edge, from the state at the start of
+    // the step; the chunk above waits for them before updating its last row.
+    const std::size_t a = sweep.first_row(chunk), b = sweep.first_row(chunk + 1);
     if (a < b) {
       const Scratch sc = scratch_at(&scratch_[static_cast<std::size_t>(chunk) * scratch_doubles(cols_)], cols_);
       if (a > 0) velocities(a - 1, sc.ux[1], sc.vy[1]);
       velocities(a, sc.ux[0], sc.vy[0]);
       y_faces(sweep, a, sc.ux[1], sc.vy[1], sc.ux[0], sc.vy[0],
               &chunk_north_[static_cast<std::size_t>(chunk) * 4 * cols_]);
+      std::atomic_ref<std::uint64_t>(chunk_ready_[static_cast<std::size_t>(chunk)])
+          .store(sweep.epoch, std::memory_order_release);
+      sweep_rows(sweep, chunk);
     }
-#pragma omp barrier
-    if (a < b) sweep_rows(sweep, chunk);
     outflow_m3 += sweep.outflow_m3;
     cell_updates += sweep.cell_updates;
     rate = std::max(rate, sweep.rate);

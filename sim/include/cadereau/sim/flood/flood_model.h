@@ -276,11 +276,11 @@ class FloodModel {
   // of each row after a step.
   std::vector<std::uint32_t> row_lo_, row_hi_, wet_lo_, wet_hi_;
   // Per thread of the step: velocity rows, face rows; per chunk of rows, the
-  // faces on its northern edge; the work before each row, to share rows out.
+  // faces on its northern edge and the last step that computed them; the
+  // work before each row, to share rows out.
   int team_max_ = 1;
   std::vector<double> scratch_, chunk_north_;
-  std::vector<std::uint64_t> row_work_;
-  std::vector<std::size_t> chunk_start_;
+  std::vector<std::uint64_t> chunk_ready_, row_work_;
   bool wide_ = false;  // AVX-512 kernels
   // Local-inertial unit discharges on faces, kept between steps (m2/s; +col, +row).
   std::vector<double> li_qx_, li_qy_, li_out_factor_;
