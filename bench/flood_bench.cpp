@@ -5,6 +5,7 @@
 //   cadereau-bench-flood ea4 [--cell M] [--hours H] [--threads N] [--scheme fv|inertial]
 //   cadereau-bench-flood ea5 [--data DIR] [--hours H] [--threads N] [--sample S] [--scheme ...]
 //   cadereau-bench-flood carlisle [--data DIR] [--hours H] [--threads N] [--open-edges|--closed-edges] [--scheme ...]
+//   cadereau-bench-flood wet [--cells N] [--seconds S] [--threads N] [--scheme ...]
 //
 // ea4: UK Environment Agency 2D benchmark Test 4 (Néelz & Pender 2013,
 // "Benchmarking the latest generation of 2D hydraulic modelling packages",
@@ -12,8 +13,15 @@
 // (south-north) floodplain, inflow along a 20 m line in the middle of the
 // western side, Manning n 0.05, closed edges, 5 m cells.
 // ea5, carlisle: the LISFLOOD-FP cases in $CADEREAU_SHARED_DATA/flood-benchmarks.
+// wet: a square city grid of 5 m cells (a million by default) under water
+// everywhere, streets and blocks on a tilted bed, a sloshing surface: every
+// cell is updated at every step, so the rate is the solver's own.
 //
-// Each subcommand ends with one "benchmark: ..." line.
+// ea4 and wet also measure the machine's memory bandwidth in the same run
+// (a STREAM triad on the same number of threads) and set the bytes the
+// solver's layout streams per cell update against it. Each subcommand ends
+// with one "benchmark: ..." line; ea4 and wet print a digest of the final
+// water state, equal between builds that compute the same bits.
 
 #include "cadereau/sim/flood/flood_model.h"
 #include "cadereau/sim/flood/flood_run.h"
@@ -23,14 +31,19 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
+#include <memory>
+#include <numbers>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <unistd.h>
@@ -51,6 +64,60 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Memory bandwidth as STREAM's triad measures it (a = b + s c over arrays
+// far larger than any cache, 24 bytes counted per element, the write's
+// read-for-ownership left out as STREAM does), best of several passes, on
+// `threads` threads: the ceiling a memory-bound solver could reach.
+double triad_bytes_per_s(int threads) {
+  constexpr std::size_t kElements = std::size_t{1} << 24;  // 3 x 128 MiB
+  constexpr int kPasses = 6;
+  const auto a = std::make_unique_for_overwrite<double[]>(kElements);
+  const auto b = std::make_unique_for_overwrite<double[]>(kElements);
+  const auto c = std::make_unique_for_overwrite<double[]>(kElements);
+  const long long n = static_cast<long long>(kElements);
+  // First touch on the threads that use the pages.
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (long long i = 0; i < n; ++i) a[i] = 0.0, b[i] = 1.0, c[i] = 2.0;
+  double best_s = std::numeric_limits<double>::infinity();
+  for (int pass = 0; pass < kPasses; ++pass) {
+    const auto t0 = Clock::now();
+    const double scalar = 3.0 + pass;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long long i = 0; i < n; ++i) a[i] = b[i] + scalar * c[i];
+    best_s = std::min(best_s, seconds_since(t0));
+  }
+  volatile double sink = a[n / 2];  // keeps the passes
+  (void)sink;
+  return 3.0 * sizeof(double) * static_cast<double>(kElements) / best_s;
+}
+
+// FNV-1a over the bits of the final water state: two builds that print the
+// same digest computed the same depths and discharges to the last bit.
+std::uint64_t state_digest(const FloodModel& m) {
+  const FloodState s = m.capture();
+  std::uint64_t hash = 1469598103934665603ull;
+  for (const auto* field : {&s.depth_m, &s.discharge_east_m2_s, &s.discharge_north_m2_s})
+    for (double v : *field) {
+      const std::uint64_t bits = std::bit_cast<std::uint64_t>(v);
+      for (int k = 0; k < 8; ++k) hash = (hash ^ ((bits >> (8 * k)) & 0xffu)) * 1099511628211ull;
+    }
+  return hash;
+}
+
+// The cell-update rate set against the bandwidth: the bytes the layout
+// streams per update (the model's own figure), the traffic this rate implies,
+// and its share of the triad's.
+std::string bandwidth_fields(const FloodModel& m, double cell_updates_per_s, double triad_b_s) {
+  const double bytes = m.bytes_per_cell_update();
+  const double used_b_s = bytes * cell_updates_per_s;
+  fmt::print("memory: triad {:.1f} GB/s; {:.0f} bytes per cell update x {:.3e} updates/s = {:.1f} GB/s, {:.0f}% of "
+             "the triad (a rate bound by bandwidth alone would be {:.3e} updates/s)\n",
+             triad_b_s / 1e9, bytes, cell_updates_per_s, used_b_s / 1e9, 100.0 * used_b_s / triad_b_s,
+             triad_b_s / bytes);
+  return fmt::format(" triad_gb_s={:.1f} bytes_per_cell_update={:.0f} bandwidth_ratio={:.3f}", triad_b_s / 1e9, bytes,
+                     used_b_s / triad_b_s);
+}
 
 struct Args {
   std::map<std::string, std::string> values;
@@ -306,14 +373,17 @@ int cmd_ea4(const Args& a) {
     const MassBalance& mb = s.mass;
     fmt::print("mass: inflow {:.1f} m3, stored {:.1f} m3, relative error {:.2e}\n", mb.inflow_m3, mb.stored_m3,
                mb.error_rel());
+    fmt::print("state digest: {:016x}\n", state_digest(m));
+    const double process_s = seconds_since(t_process);
+    const std::string memory =
+        bandwidth_fields(m, static_cast<double>(s.cell_updates) / s.wall_s, triad_bytes_per_s(effective_threads(threads)));
     print_benchmark_line(fmt::format("ea4 cell={}m scheme={}", cell_m, scheme_name(scheme)), m, s, effective_threads(threads),
-                         fmt::format(" process_s={:.2f}", seconds_since(t_process)));
+                         fmt::format(" process_s={:.2f}{}", process_s, memory));
   }
   if (wall_by_threads.count(1) && wall_by_threads.count(2))
     fmt::print("speed-up 2 threads vs 1: {:.2f}x ({:.2f} s -> {:.2f} s)\n", wall_by_threads[1] / wall_by_threads[2],
                wall_by_threads[1], wall_by_threads[2]);
-  fmt::print("reference: LISFLOOD-FP 8.1 local-inertia (ACC) solver, first 2 h of Test 4, 57 s whole process on "
-             "this kind of machine (figure from the flood issue)\n");
+  fmt::print("reference: bench/flood_vs_lisflood.sh runs LISFLOOD-FP 8.1 (ACC and FV1) on this case side by side\n");
   return 0;
 }
 
@@ -463,11 +533,74 @@ int cmd_carlisle(const Args& a) {
   return 0;
 }
 
+// ---------------------------------------------------------------------------------------------
+// A fully wet city grid.
+
+// A square of 5 m cells: 80 m blocks raised 0.3 m between 20 m streets, on a
+// bed tilted 1 in 1000 to the east, with a few centimetres of fixed-seed
+// roughness; a metre of water everywhere above the highest block, its surface
+// a cosine half a metre high across the grid, so the water sloshes from the
+// first step on.
+FloodSetup wet_city_setup(int side, int threads, Scheme scheme) {
+  constexpr double kCell_m = 5.0;
+  FloodSetup s;
+  s.dem = Raster(GridSpec{side, side, 0.0, side * kCell_m, kCell_m, kCell_m}, Crs{}, 0.0f);
+  std::mt19937 rng(20260415);
+  std::uniform_real_distribution<float> roughness_m(0.0f, 0.05f);
+  float top_m = 0.0f;
+  for (int r = 0; r < side; ++r)
+    for (int c = 0; c < side; ++c) {
+      const bool block = (r % 20) >= 4 && (c % 20) >= 4;  // 20-cell period: 4 cells of street, 16 of block
+      const float z = static_cast<float>(c * kCell_m * 1e-3) + (block ? 0.3f : 0.0f) + roughness_m(rng);
+      s.dem.at(c, r) = z;
+      top_m = std::max(top_m, z);
+    }
+  Raster depth(s.dem.grid(), Crs{}, 0.0f);
+  for (int r = 0; r < side; ++r)
+    for (int c = 0; c < side; ++c) {
+      const double wse_m = top_m + 1.0 + 0.25 * std::cos(std::numbers::pi * (c + 0.5) / side);
+      depth.at(c, r) = static_cast<float>(wse_m - s.dem.at(c, r));
+    }
+  s.initial_depth = std::move(depth);
+  s.manning_n = 0.03;
+  s.threads = threads;
+  s.scheme = scheme;
+  return s;
+}
+
+int cmd_wet(const Args& a) {
+  const double cells = a.number("--cells", 1e6);
+  const double seconds = a.number("--seconds", 60.0);
+  const int threads = static_cast<int>(a.number("--threads", 0));
+  const Scheme scheme = scheme_of(a);
+  const int side = static_cast<int>(std::lround(std::sqrt(cells)));
+  if (side < 4) cadereau::fail("--cells", "{} is too few for a grid", cells);
+  if (!(seconds > 0.0)) cadereau::fail("--seconds", "{} must be positive", seconds);
+  const auto t_process = Clock::now();
+  FloodModel m(wet_city_setup(side, threads, scheme));
+  const double setup_s = seconds_since(t_process);
+  fmt::print("wet city grid: {} x {} cells of 5 m, wet everywhere, Manning 0.03, closed edges, {:g} s, scheme {}\n",
+             side, side, seconds, scheme_name(scheme));
+  std::vector<Gauge> no_gauges;
+  const RunStats s = run(m, seconds, seconds / 10.0, no_gauges, "wet");
+  fmt::print("setup {:.2f} s, run {:.2f} s, {} steps (mean dt {:.3f} s), wet cells {} of {}\n", setup_s, s.wall_s,
+             s.steps, s.sim_s / std::max<double>(1, s.steps), m.wet_cells(0.0), m.grid().cell_count());
+  fmt::print("mass: stored {:.1f} m3, relative error {:.2e}\n", s.mass.stored_m3, s.mass.error_rel());
+  fmt::print("state digest: {:016x}\n", state_digest(m));
+  const double process_s = seconds_since(t_process);
+  const std::string memory =
+      bandwidth_fields(m, static_cast<double>(s.cell_updates) / s.wall_s, triad_bytes_per_s(effective_threads(threads)));
+  print_benchmark_line(fmt::format("wet scheme={}", scheme_name(scheme)), m, s, effective_threads(threads),
+                       fmt::format(" process_s={:.2f}{}", process_s, memory));
+  return 0;
+}
+
 void usage() {
   std::fputs(
       "usage: cadereau-bench-flood ea4 [--cell M] [--hours H] [--threads N] [--sample S] [--hydrograph CSV] [--scheme S]\n"
       "       cadereau-bench-flood ea5 [--data DIR] [--hours H] [--threads N] [--sample S] [--scheme S]\n"
       "       cadereau-bench-flood carlisle [--data DIR] [--hours H] [--threads N] [--open-edges] [--scheme S]\n"
+      "       cadereau-bench-flood wet [--cells N] [--seconds S] [--threads N] [--scheme S]\n"
       "  --scheme fv (default, finite-volume HLL) | inertial (local-inertial, LISFLOOD-FP's ACC)\n",
       stderr);
 }
@@ -484,6 +617,7 @@ int main(int argc, char** argv) try {
   if (cmd == "ea5") return cmd_ea5(parse_args(argc, argv, 2, {"--data", "--hours", "--threads", "--sample", "--scheme"}, {}));
   if (cmd == "carlisle")
     return cmd_carlisle(parse_args(argc, argv, 2, {"--data", "--hours", "--threads", "--scheme"}, {"--open-edges"}));
+  if (cmd == "wet") return cmd_wet(parse_args(argc, argv, 2, {"--cells", "--seconds", "--threads", "--scheme"}, {}));
   usage();
   return 2;
 } catch (const std::exception& e) {

@@ -3,11 +3,21 @@
 #include "cadereau/twin/error.h"
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <thread>
+
+#include <immintrin.h>
 
 #ifdef _OPENMP
 #include <omp.h>
+#else
+inline int omp_get_max_threads() { return 1; }
+inline int omp_get_num_threads() { return 1; }
+inline int omp_get_thread_num() { return 0; }
 #endif
 
 namespace cadereau::sim::flood {
@@ -29,49 +39,6 @@ struct FaceFlux {
   double mom_right = 0.0; // ... seen from the right cell
   double trans = 0.0;     // transverse momentum flux
 };
-
-// HLL flux between two cells after hydrostatic reconstruction (Audusse et
-// al. 2004). u: normal velocity, v: transverse velocity, z: bed.
-inline FaceFlux hll_face(double hl, double ul, double vl, double zl, double hr, double ur, double vr, double zr) {
-  const double zf = std::max(zl, zr);
-  const double hls = std::max(0.0, hl + zl - zf);
-  const double hrs = std::max(0.0, hr + zr - zf);
-  FaceFlux f;
-  double p = 0.0;
-  if (hls > 0.0 || hrs > 0.0) {
-    const double cl = std::sqrt(g * hls);
-    const double cr = std::sqrt(g * hrs);
-    double sl, sr;
-    if (hls <= 0.0) {
-      sl = ur - 2.0 * cr;
-      sr = ur + cr;
-    } else if (hrs <= 0.0) {
-      sl = ul - cl;
-      sr = ul + 2.0 * cl;
-    } else {
-      sl = std::min(ul - cl, ur - cr);
-      sr = std::max(ul + cl, ur + cr);
-    }
-    const double ql = hls * ul, qr = hrs * ur;
-    const double fl1 = ql * ul + 0.5 * g * hls * hls;
-    const double fr1 = qr * ur + 0.5 * g * hrs * hrs;
-    if (sl >= 0.0) {
-      f.mass = ql;
-      p = fl1;
-    } else if (sr <= 0.0) {
-      f.mass = qr;
-      p = fr1;
-    } else {
-      const double inv = 1.0 / (sr - sl);
-      f.mass = (sr * ql - sl * qr + sl * sr * (hrs - hls)) * inv;
-      p = (sr * fl1 - sl * fr1 + sl * sr * (qr - ql)) * inv;
-    }
-    f.trans = f.mass > 0.0 ? f.mass * vl : f.mass * vr;
-  }
-  f.mom_left = p + 0.5 * g * (hl * hl - hls * hls);
-  f.mom_right = p + 0.5 * g * (hr * hr - hrs * hrs);
-  return f;
-}
 
 inline FaceFlux wall_face(double h_inside) {
   FaceFlux f;
@@ -133,6 +100,164 @@ double rain_into(double* h, const RainCells& rc) {
 
 constexpr double kMmHourSecondsPerMetre = 3.6e6;  // integral of mm/h over s -> m
 
+// Rows handed to the finite-volume kernels (fv_row_kernels.h).
+struct FaceSide {  // the cells on one side of a run of faces, from its first face
+  const double* h;
+  const double* un;  // velocity normal to the faces
+  const double* ut;  // and along them
+  const float* z;
+};
+struct FaceRow {  // fluxes through a run of faces
+  double* mass;   // m2/s
+  double* mom_l;  // normal momentum flux seen from the left (west, north) cell
+  double* mom_r;  // ... seen from the right (east, south) cell
+  double* trans;  // transverse momentum flux
+};
+struct CellRow {  // a row of cells (indexed by column) and the faces around them
+  double* h;
+  double* qx;
+  double* qy;
+  const double* n2;
+  const std::uint8_t* inside;
+  FaceRow xf;     // face c is the western face of cell c
+  FaceRow north;  // indexed by column
+  FaceRow south;
+  float* max_h;
+  float* max_speed;
+  float* max_hazard;
+  float* arrival_s;
+  double dtdx, dtdy, dtg, inv_dx, inv_dy;
+  float time_s, arrival_depth;
+};
+
+}  // namespace
+
+// The kernels for any x86-64 processor, one cell at a time.
+namespace fv_portable {
+namespace {
+#include "fv_row_kernels.h"
+using Wide = Scalar;
+}  // namespace
+}  // namespace fv_portable
+
+// The same kernels eight cells at a time, for processors with AVX-512 (the
+// step checks before calling them). Contracting a * b + c into one fused
+// operation would change the last bit against the one-cell kernels, so it is off.
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,avx2,avx,fma,bmi,bmi2,popcnt,f16c")
+#pragma GCC optimize("fp-contract=off")
+namespace fv_avx512 {
+namespace {
+#include "fv_row_kernels.h"
+typedef double D8 __attribute__((vector_size(64)));
+typedef float F8 __attribute__((vector_size(32)));
+typedef long M8 __attribute__((vector_size(64)));  // what comparisons of D8 give
+typedef int MF8 __attribute__((vector_size(32)));
+typedef unsigned char B8 __attribute__((vector_size(8)));
+typedef unsigned long UL8 __attribute__((vector_size(64)));
+typedef unsigned U8 __attribute__((vector_size(32)));
+struct Pack8 {
+  using D = D8;
+  using F = F8;
+  using M = M8;
+  static constexpr std::size_t kLanes = 8;
+  static D load(const double* p) {
+    D v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static D load(const float* p) { return __builtin_convertvector(load_f(p), D8); }
+  static F load_f(const float* p) {
+    F v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static void store(double* p, D v) { std::memcpy(p, &v, sizeof v); }
+  static void store_f(float* p, F v) { std::memcpy(p, &v, sizeof v); }
+  static M inside(const std::uint8_t* p) {
+    B8 b;
+    std::memcpy(&b, p, sizeof b);
+    return __builtin_convertvector(b, M8) != 0;
+  }
+  static D splat(double v) { return D{v, v, v, v, v, v, v, v}; }
+  static F splat_f(float v) { return F{v, v, v, v, v, v, v, v}; }
+  static D sel(M m, D a, D b) { return m ? a : b; }
+  static F sel_f(MF8 m, F a, F b) { return m ? a : b; }
+  static M lnot(M m) { return ~m; }
+  static D sqrt(D v) { return _mm512_mask_sqrt_pd(v, 0xff, v); }
+  static D inverse_cbrt_seed(D v) {
+    const U8 hi = __builtin_convertvector((UL8)v >> 32, U8);
+    return (D)(__builtin_convertvector(kInverseCbrtSeed - hi / 3u, UL8) << 32);
+  }
+  static D abs(D v) { return (D)((M8)v & 0x7fffffffffffffffL); }
+  static F to_f(D v) { return __builtin_convertvector(v, F8); }
+  static MF8 f_mask(M m) { return __builtin_convertvector(m, MF8); }
+  static double max_of(D v) {
+    double r = v[0];
+    for (int k = 1; k < 8; ++k) r = r < v[k] ? v[k] : r;
+    return r;
+  }
+};
+using Wide = Pack8;
+// Instantiated here, under this region's target options.
+template void velocity_row<Wide>(const double*, const double*, const double*, double*, double*, std::size_t, std::size_t);
+template void face_row<Wide>(const FaceSide&, const FaceSide&, const FaceRow&, std::size_t);
+template double cell_row<Wide>(const CellRow&, std::size_t, std::size_t);
+}  // namespace
+}  // namespace fv_avx512
+#pragma GCC pop_options
+
+namespace {
+
+// The smallest range holding both (an empty one holds nothing).
+std::pair<std::size_t, std::size_t> hull(std::pair<std::size_t, std::size_t> a, std::pair<std::size_t, std::size_t> b) {
+  if (a.first >= a.second) return b;
+  if (b.first >= b.second) return a;
+  return {std::min(a.first, b.first), std::max(a.second, b.second)};
+}
+
+// Layout of a thread's scratch: two velocity rows (east, south) of `cols`,
+// four face arrays of `cols + 1` across the row, and two rows of four face
+// arrays of `cols` across rows.
+struct Scratch {
+  double* ux[2];
+  double* vy[2];
+  FaceRow xf;
+  FaceRow y[2];
+};
+std::size_t scratch_doubles(std::size_t cols) { return 4 * cols + 4 * (cols + 1) + 8 * cols; }
+Scratch scratch_at(double* base, std::size_t cols) {
+  Scratch s;
+  for (int k = 0; k < 2; ++k) {
+    s.ux[k] = base, base += cols;
+    s.vy[k] = base, base += cols;
+  }
+  s.xf = {base, base + (cols + 1), base + 2 * (cols + 1), base + 3 * (cols + 1)};
+  base += 4 * (cols + 1);
+  for (int k = 0; k < 2; ++k) {
+    s.y[k] = {base, base + cols, base + 2 * cols, base + 3 * cols};
+    base += 4 * cols;
+  }
+  return s;
+}
+// Four face arrays of `stride` doubles each, one after the other.
+FaceRow face_row_at(double* base, std::size_t stride) {
+  return {base, base + stride, base + 2 * stride, base + 3 * stride};
+}
+void clear_faces(const FaceRow& f, std::size_t lo, std::size_t hi) {
+  for (double* a : {f.mass, f.mom_l, f.mom_r, f.trans}) std::fill(a + lo, a + hi, 0.0);
+}
+void set_face(const FaceRow& f, std::size_t k, const FaceFlux& ff) {
+  f.mass[k] = ff.mass, f.mom_l[k] = ff.mom_left, f.mom_r[k] = ff.mom_right, f.trans[k] = ff.trans;
+}
+
+bool processor_has_avx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx2") &&
+         __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2");
+}
+
 }  // namespace
 
 RainZones nearest_gauge_zones(const twin::GridSpec& grid, const std::vector<twin::MapPoint>& gauges,
@@ -188,7 +313,7 @@ FloodModel::FloodModel(FloodSetup setup) : setup_(std::move(setup)) {
   h_.assign(n, 0.0);
   qx_.assign(n, 0.0);
   qy_.assign(n, 0.0);
-  z_.assign(n, 0.0);
+  z_.assign(n, 0.0f);
   n2_.assign(n, setup_.manning_n * setup_.manning_n);
   inside_.assign(n, 0);
   for (std::size_t i = 0; i < n; ++i) {
@@ -250,10 +375,7 @@ FloodModel::FloodModel(FloodSetup setup) : setup_(std::move(setup)) {
     li_qy_.assign((rows_ + 1) * cols_, 0.0);
     li_out_factor_.assign(n, 1.0);
   }
-  fx_mass_.assign(rows_ * (cols_ + 1), 0.0);
-  fx_mom_left_ = fx_mom_right_ = fx_trans_ = fx_mass_;
-  fy_mass_.assign((rows_ + 1) * cols_, 0.0);
-  fy_mom_up_ = fy_mom_down_ = fy_trans_ = fy_mass_;
+  set_up_finite_volume();
   max_h_.assign(n, 0.0f);
   max_speed_.assign(n, 0.0f);
   max_hazard_.assign(n, 0.0f);
@@ -280,6 +402,37 @@ void check_forcing(const std::string& where, double from_s, double now_s, const 
 }
 
 }  // namespace
+
+void FloodModel::set_up_finite_volume() {
+  const auto in = [&](long long r, long long c) {
+    return r >= 0 && c >= 0 && r < static_cast<long long>(rows_) && c < static_cast<long long>(cols_) &&
+           inside_[static_cast<std::size_t>(r) * cols_ + static_cast<std::size_t>(c)];
+  };
+  x_edge_start_.assign(1, 0);
+  for (long long r = 0; r < static_cast<long long>(rows_); ++r) {
+    for (long long c = 0; c <= static_cast<long long>(cols_); ++c)
+      if (in(r, c - 1) != in(r, c)) x_edges_.push_back(static_cast<std::uint32_t>(c));
+    x_edge_start_.push_back(static_cast<std::uint32_t>(x_edges_.size()));
+  }
+  y_edge_start_.assign(1, 0);
+  for (long long s = 0; s <= static_cast<long long>(rows_); ++s) {
+    for (long long c = 0; c < static_cast<long long>(cols_); ++c)
+      if (in(s - 1, c) != in(s, c)) y_edges_.push_back(static_cast<std::uint32_t>(c));
+    y_edge_start_.push_back(static_cast<std::uint32_t>(y_edges_.size()));
+  }
+  row_lo_.assign(rows_, 0);
+  row_hi_.assign(rows_, 0);
+  wet_lo_.assign(rows_, 0);
+  wet_hi_.assign(rows_, 0);
+  team_max_ = std::max(1, std::max(setup_.threads, omp_get_max_threads()));
+  if (setup_.scheme == Scheme::finite_volume) {
+    scratch_.assign(static_cast<std::size_t>(team_max_) * scratch_doubles(cols_), 0.0);
+    chunk_north_.assign(static_cast<std::size_t>(team_max_) * 4 * cols_, 0.0);
+  }
+  row_work_.assign(rows_ + 1, 0);
+  chunk_ready_.assign(static_cast<std::size_t>(team_max_), 0);
+  wide_ = setup_.wide_kernels && processor_has_avx512();
+}
 
 void FloodModel::replace_inflow(std::size_t k, double from_s, const TimeSeries& series) {
   if (k >= setup_.inflows.size()) fail("inflow change", "inflow {} of {}", k, setup_.inflows.size());
@@ -417,24 +570,14 @@ double FloodModel::speed_m_s(std::size_t cell) const {
 }
 
 void FloodModel::update_wet_box() {
-  std::size_t rmin = rows_, rmax = 0, cmin = cols_, cmax = 0;
-  for (std::size_t r = 0; r < rows_; ++r)
-    for (std::size_t c = 0; c < cols_; ++c)
-      if (h_[r * cols_ + c] > 0.0) {
-        rmin = std::min(rmin, r);
-        rmax = std::max(rmax, r);
-        cmin = std::min(cmin, c);
-        cmax = std::max(cmax, c);
-      }
-  any_water_ = rmin <= rmax;
-  if (any_water_) {
-    r0_ = rmin > 0 ? rmin - 1 : 0;
-    c0_ = cmin > 0 ? cmin - 1 : 0;
-    r1_ = std::min(rows_, rmax + 2);
-    c1_ = std::min(cols_, cmax + 2);
-  } else {
-    r0_ = r1_ = c0_ = c1_ = 0;
+  for (std::size_t r = 0; r < rows_; ++r) {
+    std::size_t first = 0, last = cols_;
+    while (first < last && !(h_[r * cols_ + first] > 0.0)) ++first;
+    while (last > first && !(h_[r * cols_ + last - 1] > 0.0)) --last;
+    wet_lo_[r] = static_cast<std::uint32_t>(first);
+    wet_hi_[r] = static_cast<std::uint32_t>(last);
   }
+  set_rows_from_wet_extents(0, rows_);
 }
 
 void FloodModel::set_wet_box(long long rmin, long long rmax, long long cmin, long long cmax) {
@@ -614,6 +757,11 @@ void FloodModel::grow_wet_box(std::size_t lo_r, std::size_t hi_r, std::size_t lo
     r0_ = std::min(r0_, lo_r), r1_ = std::max(r1_, hi_r);
     c0_ = std::min(c0_, lo_c), c1_ = std::max(c1_, hi_c);
   }
+  for (std::size_t r = lo_r; r < hi_r; ++r) {
+    const auto [lo, hi] = hull({row_lo_[r], row_hi_[r]}, {lo_c, hi_c});
+    row_lo_[r] = static_cast<std::uint32_t>(lo);
+    row_hi_[r] = static_cast<std::uint32_t>(hi);
+  }
 }
 
 double FloodModel::stable_dt_s() const {
@@ -698,135 +846,300 @@ void FloodModel::step(double dt_s) {
     next_dt_s_ = std::numeric_limits<double>::infinity();
     return;
   }
-  if (setup_.scheme == Scheme::local_inertial) {
+  if (setup_.scheme == Scheme::local_inertial)
     step_inertial(dt_s);
-    return;
-  }
+  else
+    step_finite_volume(dt_s);
+}
 
-  const std::size_t cols = cols_;
-  const double dtdx = dt_s / dx_, dtdy = dt_s / dy_;
-  const std::size_t r0 = r0_, r1 = r1_, c0 = c0_, c1 = c1_;
-    const long long rr0 = static_cast<long long>(r0), rr1 = static_cast<long long>(r1);
+// The finite-volume step sweeps the wet rows once, in place: for each row,
+// its cells' velocities (once per cell, not once per face), the fluxes
+// through its x faces and through the y faces on its southern side (the
+// northern ones were computed with the row before), then its cells. Faces
+// live in rows of scratch that stay in the first-level cache, so a cell's
+// state is read and written once per step. Threads take contiguous chunks of
+// rows of equal work; each first computes the y faces on its northern edge
+// from the state at the start of the step, and the thread above waits for
+// them (a flag, not a barrier: a barrier costs a scheduler round per step
+// when threads sleep while they wait) before it updates the row they read.
+// Each row updates only its own columns of the wet region.
+struct FloodModel::Sweep {
+  double dt_s = 0.0, dtdx = 0.0, dtdy = 0.0;
+  std::size_t r0 = 0, r1 = 0;  // rows of the wet region
+  int chunks = 1;
+  std::uint64_t epoch = 0;     // this step's mark in chunk_ready_
+  const std::uint64_t* row_work = nullptr;  // the work before each row of the region
+  // The first row of chunk k (k = chunks: the end), at an equal share of the work.
+  std::size_t first_row(int k) const {
+    const std::size_t n = r1 - r0;
+    const std::uint64_t target = row_work[n] * static_cast<std::uint64_t>(k) / static_cast<std::uint64_t>(chunks);
+    return r0 + static_cast<std::size_t>(std::lower_bound(row_work, row_work + n + 1, target) - row_work);
+  }
+  double outflow_m3 = 0.0;     // this chunk's, through open edges
+  double rate = 0.0;           // this chunk's largest 1 / dt
+  std::uint64_t cell_updates = 0;
+  float time_s = 0.0f, arrival_depth = 0.0f;
+};
+
+
+std::pair<std::size_t, std::size_t> FloodModel::row_range(long long r) const {
+  if (r < 0 || r >= static_cast<long long>(rows_)) return {0, 0};
+  return {row_lo_[static_cast<std::size_t>(r)], row_hi_[static_cast<std::size_t>(r)]};
+}
+
+
+// Velocities of row r wherever a face of rows r-1..r+1 may need them.
+void FloodModel::velocities(std::size_t r, double* ux, double* vy) const {
+  const long long rr = static_cast<long long>(r);
+  auto [lo, hi] = hull(hull(row_range(rr - 1), row_range(rr)), row_range(rr + 1));
+  if (lo >= hi) return;
+  lo = lo > 0 ? lo - 1 : 0;
+  hi = std::min(cols_, hi + 1);
+  const std::size_t row = r * cols_;
+  if (wide_)
+    fv_avx512::velocity_row<fv_avx512::Wide>(&h_[row], &qx_[row], &qy_[row], ux, vy, lo, hi);
+  else
+    fv_portable::velocity_row<fv_portable::Wide>(&h_[row], &qx_[row], &qy_[row], ux, vy, lo, hi);
+}
+
+// Fluxes through the faces between rows s-1 and s (s in [0, rows]) over the
+// columns either row updates; the velocities are those of rows s-1 and s.
+void FloodModel::y_faces(Sweep& sweep, std::size_t s, const double* ux_up, const double* vy_up, const double* ux_down,
+                         const double* vy_down, double* out) const {
+  const long long ss = static_cast<long long>(s);
+  const auto [lo, hi] = hull(row_range(ss - 1), row_range(ss));
+  if (lo >= hi) return;
+  const FaceRow f = face_row_at(out, cols_);
+  if (s == 0 || s == rows_) {
+    clear_faces(f, lo, hi);
+  } else {
+    const std::size_t up = (s - 1) * cols_ + lo, down = s * cols_ + lo;
+    const FaceSide l{&h_[up], vy_up + lo, ux_up + lo, &z_[up]};
+    const FaceSide r{&h_[down], vy_down + lo, ux_down + lo, &z_[down]};
+    const FaceRow o{f.mass + lo, f.mom_l + lo, f.mom_r + lo, f.trans + lo};
+    if (wide_)
+      fv_avx512::face_row<fv_avx512::Wide>(l, r, o, hi - lo);
+    else
+      fv_portable::face_row<fv_portable::Wide>(l, r, o, hi - lo);
+  }
+  // Where the domain ends: a wall, or free outflow through an open edge.
+  for (std::uint32_t e = y_edge_start_[s]; e < y_edge_start_[s + 1]; ++e) {
+    const std::size_t c = y_edges_[e];
+    if (c < lo || c >= hi) continue;
+    if (s > 0 && inside_[(s - 1) * cols_ + c]) {  // the open southern edge, or a wall
+      const std::size_t u = (s - 1) * cols_ + c;
+      const FaceFlux ff =
+          edge_face(h_[u], velocity(qy_[u], h_[u]), velocity(qx_[u], h_[u]), open_south_ && s == rows_, +1.0);
+      set_face(f, c, ff);
+      sweep.outflow_m3 += ff.mass * dx_ * sweep.dt_s;
+    } else {  // the open northern edge, or a wall
+      const std::size_t d = s * cols_ + c;
+      const FaceFlux ff =
+          edge_face(h_[d], velocity(qy_[d], h_[d]), velocity(qx_[d], h_[d]), open_north_ && s == 0, -1.0);
+      set_face(f, c, ff);
+      sweep.outflow_m3 -= ff.mass * dx_ * sweep.dt_s;
+    }
+  }
+}
+
+// Fluxes through the x faces of row r (face c between cells c-1 and c) over
+// the columns it updates and the face past the last one; ux, vy: the row's
+// velocities.
+void FloodModel::x_faces(Sweep& sweep, std::size_t r, const double* ux, const double* vy, double* out) const {
+  const auto [lo, hi] = row_range(static_cast<long long>(r));
+  if (lo >= hi) return;
+  const FaceRow f = face_row_at(out, cols_ + 1);
+  const std::size_t first = std::max<std::size_t>(lo, 1), last = std::min(hi, cols_ - 1);  // faces with two cells
+  if (lo == 0) set_face(f, 0, FaceFlux{});
+  if (hi == cols_) set_face(f, cols_, FaceFlux{});
+  if (first <= last) {
+    const std::size_t row = r * cols_;
+    const FaceSide left{&h_[row + first - 1], ux + first - 1, vy + first - 1, &z_[row + first - 1]};
+    const FaceSide right{&h_[row + first], ux + first, vy + first, &z_[row + first]};
+    const FaceRow o{f.mass + first, f.mom_l + first, f.mom_r + first, f.trans + first};
+    if (wide_)
+      fv_avx512::face_row<fv_avx512::Wide>(left, right, o, last + 1 - first);
+    else
+      fv_portable::face_row<fv_portable::Wide>(left, right, o, last + 1 - first);
+  }
+  for (std::uint32_t e = x_edge_start_[r]; e < x_edge_start_[r + 1]; ++e) {
+    const std::size_t c = x_edges_[e];
+    if (c < lo || c > hi) continue;
+    if (c > 0 && inside_[r * cols_ + c - 1]) {  // a wall of the domain, or its open eastern edge
+      const std::size_t l = r * cols_ + c - 1;
+      const FaceFlux ff =
+          edge_face(h_[l], velocity(qx_[l], h_[l]), velocity(qy_[l], h_[l]), open_east_ && c == cols_, +1.0);
+      set_face(f, c, ff);
+      sweep.outflow_m3 += ff.mass * dy_ * sweep.dt_s;
+    } else {  // a wall, or the open western edge
+      const std::size_t q = r * cols_ + c;
+      const FaceFlux ff =
+          edge_face(h_[q], velocity(qx_[q], h_[q]), velocity(qy_[q], h_[q]), open_west_ && c == 0, -1.0);
+      set_face(f, c, ff);
+      sweep.outflow_m3 -= ff.mass * dy_ * sweep.dt_s;
+    }
+  }
+}
+
+void FloodModel::sweep_rows(Sweep& sweep, int chunk) {
+  const std::size_t a = sweep.first_row(chunk), b = sweep.first_row(chunk + 1);
+  Scratch sc = scratch_at(&scratch_[static_cast<std::size_t>(chunk) * scratch_doubles(cols_)], cols_);
+  // The chunk whose northern faces are this chunk's southern ones.
+  int below = chunk + 1;
+  while (below < sweep.chunks && sweep.first_row(below) == sweep.first_row(below + 1)) ++below;
+  FaceRow north = face_row_at(&chunk_north_[static_cast<std::size_t>(chunk) * 4 * cols_], cols_);
+  int next_south = 0;
+  for (std::size_t r = a; r < b; ++r) {
+    // Row r's velocities are in sc.ux[0], sc.vy[0]; row r+1's go to [1].
+    const bool south_shared = r + 1 == b && b < sweep.r1;
+    if (!south_shared && r + 1 < rows_) velocities(r + 1, sc.ux[1], sc.vy[1]);
+    x_faces(sweep, r, sc.ux[0], sc.vy[0], sc.xf.mass);
+    FaceRow south;
+    if (south_shared) {
+      // Before this row is updated, the chunk below must have read it.
+      std::atomic_ref<std::uint64_t> ready(chunk_ready_[static_cast<std::size_t>(below)]);
+      for (int spins = 0; ready.load(std::memory_order_acquire) < sweep.epoch; ++spins)
+        if (spins > 64) std::this_thread::yield();
+      south = face_row_at(&chunk_north_[static_cast<std::size_t>(below) * 4 * cols_], cols_);
+    } else {
+      south = sc.y[next_south];
+      y_faces(sweep, r + 1, sc.ux[0], sc.vy[0], sc.ux[1], sc.vy[1], south.mass);
+    }
+    const auto [lo, hi] = row_range(static_cast<long long>(r));
+    if (lo < hi) {
+      const std::size_t row = r * cols_;
+      const CellRow cells{&h_[row], &qx_[row], &qy_[row], &n2_[row], &inside_[row], sc.xf, north, south,
+                          &max_h_[row], &max_speed_[row], &max_hazard_[row], &arrival_s_[row], sweep.dtdx,
+                          sweep.dtdy, sweep.dt_s * g, 1.0 / dx_, 1.0 / dy_, sweep.time_s, sweep.arrival_depth};
+      const double rate = wide_ ? fv_avx512::cell_row<fv_avx512::Wide>(cells, lo, hi)
+                                : fv_portable::cell_row<fv_portable::Wide>(cells, lo, hi);
+      sweep.rate = std::max(sweep.rate, rate);
+      sweep.cell_updates += hi - lo;
+    }
+    // The wet cells of the row, for the next step's region.
+    std::size_t first = lo, last = hi;
+    while (first < last && !(h_[r * cols_ + first] > 0.0)) ++first;
+    while (last > first && !(h_[r * cols_ + last - 1] > 0.0)) --last;
+    wet_lo_[r] = static_cast<std::uint32_t>(first);
+    wet_hi_[r] = static_cast<std::uint32_t>(last);
+    north = south;
+    next_south ^= 1;
+    std::swap(sc.ux[0], sc.ux[1]);
+    std::swap(sc.vy[0], sc.vy[1]);
+  }
+}
+
+void FloodModel::step_finite_volume(double dt_s) {
+  Sweep plan;
+  plan.dt_s = dt_s;
+  plan.dtdx = dt_s / dx_;
+  plan.dtdy = dt_s / dy_;
+  plan.r0 = r0_;
+  plan.r1 = r1_;
+  plan.time_s = static_cast<float>(time_s_ + dt_s);
+  plan.arrival_depth = static_cast<float>(setup_.arrival_depth_m);
+  plan.epoch = steps_ + 1;
+  plan.row_work = row_work_.data();
+
+  // Share the rows out by their cells (plus a fixed cost per row).
+  constexpr std::uint64_t kRowCost = 16;
+  row_work_[0] = 0;
+  std::size_t region_cells = 0;
+  for (std::size_t r = plan.r0; r < plan.r1; ++r) {
+    const auto [lo, hi] = row_range(static_cast<long long>(r));
+    region_cells += hi > lo ? hi - lo : 0;
+    row_work_[r - plan.r0 + 1] = row_work_[r - plan.r0] + (hi > lo ? hi - lo : 0) + kRowCost;
+  }
   const int threads = setup_.threads;
-  // A team of threads costs more than it saves on a small wet box, and an
-  // oversubscribed core makes its barriers crawl.
-  const bool parallel = threads != 1 && (r1 - r0) * (c1 - c0) >= kMinCellsPerTeam;
-  double outflow_m3 = 0.0;
-  double rate = 0.0;
-  long long rmin = static_cast<long long>(rows_), rmax = -1, cmin = static_cast<long long>(cols_), cmax = -1;
-  const float arrival_time = static_cast<float>(t1);
-  const float arrival_depth = static_cast<float>(setup_.arrival_depth_m);
+  // A team of threads costs more than it saves on a small wet region, and an
+  // oversubscribed core makes its barrier crawl.
+  const bool parallel = threads != 1 && region_cells >= kMinCellsPerTeam;
+  const int team = parallel ? std::min(team_max_, threads > 0 ? threads : omp_get_max_threads()) : 1;
+  double outflow_m3 = 0.0, rate = 0.0;
+  std::uint64_t cell_updates = 0;
 
-  // One parallel region per step: x faces (no wait), y faces, then the cells.
-  // Two barriers per step, since each costs a scheduler round when a core is shared.
-#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads()) if (parallel)
+#pragma omp parallel num_threads(team) if (parallel) reduction(+ : outflow_m3, cell_updates) reduction(max : rate)
   {
-    // x faces: face c lies between cells c-1 and c of a row.
-#pragma omp for schedule(static) reduction(+ : outflow_m3) nowait
-    for (long long rr = rr0; rr < rr1; ++rr) {
-      const std::size_t r = static_cast<std::size_t>(rr);
-      for (std::size_t c = c0; c <= c1; ++c) {
-        const std::size_t f = r * (cols + 1) + c;
-        const bool has_l = c > 0 && inside_[r * cols + c - 1];
-        const bool has_r = c < cols && inside_[r * cols + c];
-        FaceFlux ff;
-        if (has_l && has_r) {
-          const std::size_t l = r * cols + c - 1, q = l + 1;
-          ff = hll_face(h_[l], velocity(qx_[l], h_[l]), velocity(qy_[l], h_[l]), z_[l], h_[q],
-                        velocity(qx_[q], h_[q]), velocity(qy_[q], h_[q]), z_[q]);
-        } else if (has_l) {  // a wall of the domain, or its open eastern edge
-          const std::size_t l = r * cols + c - 1;
-          ff = edge_face(h_[l], velocity(qx_[l], h_[l]), velocity(qy_[l], h_[l]), open_east_ && c == cols, +1.0);
-          outflow_m3 += ff.mass * dy_ * dt_s;
-        } else if (has_r) {  // a wall, or the open western edge
-          const std::size_t q = r * cols + c;
-          ff = edge_face(h_[q], velocity(qx_[q], h_[q]), velocity(qy_[q], h_[q]), open_west_ && c == 0, -1.0);
-          outflow_m3 -= ff.mass * dy_ * dt_s;
-        }
-        fx_mass_[f] = ff.mass;
-        fx_mom_left_[f] = ff.mom_left;
-        fx_mom_right_[f] = ff.mom_right;
-        fx_trans_[f] = ff.trans;
-      }
+    const int chunk = omp_get_thread_num();
+    Sweep sweep = plan;
+    sweep.chunks = omp_get_num_threads();
+    // The faces on the chunk's northern edge, from the state at the start of
+    // the step; the chunk above waits for them before updating its last row.
+    const std::size_t a = sweep.first_row(chunk), b = sweep.first_row(chunk + 1);
+    if (a < b) {
+      const Scratch sc = scratch_at(&scratch_[static_cast<std::size_t>(chunk) * scratch_doubles(cols_)], cols_);
+      if (a > 0) velocities(a - 1, sc.ux[1], sc.vy[1]);
+      velocities(a, sc.ux[0], sc.vy[0]);
+      y_faces(sweep, a, sc.ux[1], sc.vy[1], sc.ux[0], sc.vy[0],
+              &chunk_north_[static_cast<std::size_t>(chunk) * 4 * cols_]);
+      std::atomic_ref<std::uint64_t>(chunk_ready_[static_cast<std::size_t>(chunk)])
+          .store(sweep.epoch, std::memory_order_release);
+      sweep_rows(sweep, chunk);
     }
-    // y faces: face r lies between rows r-1 (north, "left") and r (south); normal is +row.
-#pragma omp for schedule(static) reduction(+ : outflow_m3)
-    for (long long rr = rr0; rr <= rr1; ++rr) {
-      const std::size_t r = static_cast<std::size_t>(rr);
-      if (r > rows_) continue;
-      for (std::size_t c = c0; c < c1; ++c) {
-        const std::size_t f = r * cols + c;
-        const bool has_u = r > 0 && inside_[(r - 1) * cols + c];
-        const bool has_d = r < rows_ && inside_[r * cols + c];
-        FaceFlux ff;
-        if (has_u && has_d) {
-          const std::size_t u = (r - 1) * cols + c, d = r * cols + c;
-          ff = hll_face(h_[u], velocity(qy_[u], h_[u]), velocity(qx_[u], h_[u]), z_[u], h_[d],
-                        velocity(qy_[d], h_[d]), velocity(qx_[d], h_[d]), z_[d]);
-        } else if (has_u) {  // a wall, or the open southern edge
-          const std::size_t u = (r - 1) * cols + c;
-          ff = edge_face(h_[u], velocity(qy_[u], h_[u]), velocity(qx_[u], h_[u]), open_south_ && r == rows_, +1.0);
-          outflow_m3 += ff.mass * dx_ * dt_s;
-        } else if (has_d) {  // a wall, or the open northern edge
-          const std::size_t d = r * cols + c;
-          ff = edge_face(h_[d], velocity(qy_[d], h_[d]), velocity(qx_[d], h_[d]), open_north_ && r == 0, -1.0);
-          outflow_m3 -= ff.mass * dx_ * dt_s;
-        }
-        fy_mass_[f] = ff.mass;
-        fy_mom_up_[f] = ff.mom_left;
-        fy_mom_down_[f] = ff.mom_right;
-        fy_trans_[f] = ff.trans;
-      }
-    }
-    // (the y-face loop's barrier also waits for the x faces)
-
-    // Cell update, friction, envelopes, next time step and wet box in one pass.
-#pragma omp for schedule(static) reduction(max : rate, rmax, cmax) reduction(min : rmin, cmin)
-  for (long long rr = rr0; rr < rr1; ++rr) {
-    const std::size_t r = static_cast<std::size_t>(rr);
-    for (std::size_t c = c0; c < c1; ++c) {
-      const std::size_t i = r * cols + c;
-      if (!inside_[i]) continue;
-      const std::size_t fw = r * (cols + 1) + c, fe = fw + 1;
-      const std::size_t fn = r * cols + c, fs = fn + cols;
-      double h = h_[i] - dtdx * (fx_mass_[fe] - fx_mass_[fw]) - dtdy * (fy_mass_[fs] - fy_mass_[fn]);
-      double qx = qx_[i] - dtdx * (fx_mom_left_[fe] - fx_mom_right_[fw]) - dtdy * (fy_trans_[fs] - fy_trans_[fn]);
-      double qy = qy_[i] - dtdx * (fx_trans_[fe] - fx_trans_[fw]) - dtdy * (fy_mom_up_[fs] - fy_mom_down_[fn]);
-      if (h < kDryDepth_m) {
-        // Roundoff can leave -1e-17 m; there is no momentum to keep in a film this thin.
-        if (h < 0.0) h = 0.0;
-        qx = qy = 0.0;
-      } else if (n2_[i] > 0.0) {
-        // h^(7/3) as h^2 cbrt(h): pow() was a tenth of the step.
-        const double q = std::sqrt(qx * qx + qy * qy);
-        const double factor = 1.0 + dt_s * g * n2_[i] * q / (h * h * std::cbrt(h));
-        qx /= factor;
-        qy /= factor;
-      }
-      h_[i] = h;
-      qx_[i] = qx;
-      qy_[i] = qy;
-      if (h > 0.0) {
-        rmin = std::min(rmin, rr);
-        rmax = std::max(rmax, rr);
-        cmin = std::min(cmin, static_cast<long long>(c));
-        cmax = std::max(cmax, static_cast<long long>(c));
-        const double u = velocity(qx, h), v = velocity(qy, h);
-        const double a = std::sqrt(g * h);
-        rate = std::max(rate, (std::abs(u) + a) / dx_ + (std::abs(v) + a) / dy_);
-        note_envelopes(i, h, u, v, arrival_time, arrival_depth);
-      }
-    }
-  }
+    outflow_m3 += sweep.outflow_m3;
+    cell_updates += sweep.cell_updates;
+    rate = std::max(rate, sweep.rate);
   }
   outflow_m3_ += outflow_m3;
-  cell_updates_ += static_cast<std::uint64_t>((r1 - r0) * (c1 - c0));
+  cell_updates_ += cell_updates;
   ++steps_;
-  time_s_ = t1;
+  time_s_ += dt_s;
 
-  set_wet_box(rmin, rmax, cmin, cmax);
+  set_rows_from_wet_extents(plan.r0 > 0 ? plan.r0 - 1 : 0, std::min(rows_, plan.r1 + 1));
   // The sum of the two directional CFL numbers stays below 2 * cfl.
   next_dt_s_ = rate > 0.0 ? setup_.cfl * 2.0 / rate : std::numeric_limits<double>::infinity();
+}
+
+// The region of the next step from the wet cells of rows [from_r, to_r)
+// (the rows of the last region and one more on each side; the wet cells of
+// the other rows have not changed).
+void FloodModel::set_rows_from_wet_extents(std::size_t from_r, std::size_t to_r) {
+  for (std::size_t r = from_r; r < to_r; ++r) {
+    std::pair<std::size_t, std::size_t> wet{0, 0};
+    for (long long k = static_cast<long long>(r) - 1; k <= static_cast<long long>(r) + 1; ++k)
+      if (k >= 0 && k < static_cast<long long>(rows_))
+        wet = hull(wet, {wet_lo_[static_cast<std::size_t>(k)], wet_hi_[static_cast<std::size_t>(k)]});
+    const bool any = wet.first < wet.second;
+    row_lo_[r] = any ? static_cast<std::uint32_t>(wet.first > 0 ? wet.first - 1 : 0) : 0;
+    row_hi_[r] = any ? static_cast<std::uint32_t>(std::min(cols_, wet.second + 1)) : 0;
+  }
+  // The bounding box, for the passes that use one.
+  std::size_t rmin = rows_, rmax = 0, cmin = cols_, cmax = 0;
+  bool wet = false;
+  for (std::size_t r = 0; r < rows_; ++r) {
+    if (wet_lo_[r] < wet_hi_[r]) {
+      wet = true;
+      rmin = std::min(rmin, r), rmax = std::max(rmax, r);
+      cmin = std::min<std::size_t>(cmin, wet_lo_[r]), cmax = std::max<std::size_t>(cmax, wet_hi_[r] - 1);
+    }
+  }
+  any_water_ = wet;
+  if (wet) {
+    r0_ = rmin > 0 ? rmin - 1 : 0;
+    c0_ = cmin > 0 ? cmin - 1 : 0;
+    r1_ = std::min(rows_, rmax + 2);
+    c1_ = std::min(cols_, cmax + 2);
+  } else {
+    r0_ = r1_ = c0_ = c1_ = 0;
+  }
+}
+
+double FloodModel::bytes_per_cell_update() const {
+  constexpr double kEnvelopes = 4 * sizeof(float);
+  if (setup_.scheme == Scheme::local_inertial) {
+    // Two face passes (cells with n2 read, one face array read and written),
+    // the outflow limiter (depth and both face arrays read, the factor
+    // written), two scaling passes, then the cells.
+    const double face_pass = sizeof(double) + sizeof(float) + sizeof(double) + sizeof(std::uint8_t) + 2 * sizeof(double);
+    const double limiter = 3 * sizeof(double) + sizeof(double);
+    const double scaling = 2 * (3 * sizeof(double));
+    const double cells = sizeof(std::uint8_t) + 3 * sizeof(double) + 3 * sizeof(double) + 2 * kEnvelopes;
+    return 2 * face_pass + limiter + scaling + cells;
+  }
+  // One sweep: each cell's depth, discharges, bed, Manning n2 and inside flag
+  // read, its depth, discharges and envelopes read and written; faces stay
+  // in rows of scratch in the cache.
+  return sizeof(std::uint8_t) + sizeof(float) + sizeof(double) + 2 * 3 * sizeof(double) + 2 * kEnvelopes;
 }
 
 std::size_t FloodModel::wet_cells(double threshold_m) const {

@@ -76,11 +76,12 @@ NudgeResult FloodModel::nudge_level(std::size_t gauge_cell, double target_wse_m,
     if (raise) {
       const double from = wet ? wse : queue[next].from_wse_m;
       const double to = std::min(from + shift_m, std::max(wse, target_wse_m));
-      depth = std::max(h, to - z_[i]);
+      // A surface that stays put keeps its depth: (z + h) - z is h give or take an ulp of z.
+      depth = to == wse ? h : std::max(h, to - z_[i]);
       joined = wet || depth > h;
     } else if (wet) {
       const double to = std::max(wse + shift_m, std::min(wse, target_wse_m));
-      depth = std::max(0.0, to - z_[i]);
+      depth = to == wse ? h : std::max(0.0, to - z_[i]);
     }
     if (!joined) continue;
     if (depth != h) {

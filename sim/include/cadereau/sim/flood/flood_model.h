@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,10 @@ struct FloodSetup {
   int threads = 0;                          // 0: OpenMP's default
   Scheme scheme = Scheme::finite_volume;
   double inertial_alpha = 0.7;              // local_inertial: dt = alpha dx / sqrt(g h_max)
+  // finite_volume: compute eight cells at a time with AVX-512 where the
+  // processor has it. The results are the same to the last bit either way;
+  // false keeps the one-cell kernels (to check exactly that).
+  bool wide_kernels = true;
 };
 
 // Volumes in m3 since the start (or since the last restore()). Water put on
@@ -143,6 +148,12 @@ class FloodModel {
   double time_s() const { return time_s_; }
   std::uint64_t steps() const { return steps_; }
   std::uint64_t cell_updates() const { return cell_updates_; }
+  // The bytes one cell update streams from and to memory when the grid is
+  // far larger than the caches, as the layout of the step implies (each
+  // array read or written once per pass; write-allocate traffic left out, as
+  // STREAM leaves it out): with a measured bandwidth in bytes/s, it bounds
+  // the cell updates per second a memory-bound step could reach.
+  double bytes_per_cell_update() const;
   const twin::GridSpec& grid() const { return grid_; }
   const twin::Crs& crs() const { return crs_; }
 
@@ -205,6 +216,18 @@ class FloodModel {
  private:
   void step(double dt_s);
   void step_inertial(double dt_s);
+  // The finite-volume step, by rows (flood_model.cpp says how), and what it needs.
+  void set_up_finite_volume();
+  void step_finite_volume(double dt_s);
+  struct Sweep;
+  void sweep_rows(Sweep& sweep, int chunk);
+  void x_faces(Sweep& sweep, std::size_t r, const double* ux, const double* vy, double* out) const;
+  void y_faces(Sweep& sweep, std::size_t s, const double* ux_up, const double* vy_up, const double* ux_down,
+               const double* vy_down, double* out) const;
+  void velocities(std::size_t r, double* ux, double* vy) const;
+  // Columns [lo, hi) of row r that the finite-volume step updates; empty outside the grid.
+  std::pair<std::size_t, std::size_t> row_range(long long r) const;
+  void set_rows_from_wet_extents(std::size_t from_r, std::size_t to_r);
   double stable_dt_s() const;
   // Grows the wet box to take in rows [lo_r, hi_r) and columns [lo_c, hi_c).
   void grow_wet_box(std::size_t lo_r, std::size_t hi_r, std::size_t lo_c, std::size_t hi_c);
@@ -237,12 +260,28 @@ class FloodModel {
   std::size_t cols_ = 0, rows_ = 0;
   double dx_ = 1.0, dy_ = 1.0, cell_area_m2_ = 1.0;
 
-  // Structure of arrays, one entry per cell (row-major); momenta along +col (east) and +row (south).
-  std::vector<double> h_, qx_, qy_, z_, n2_;
+  // Structure of arrays, one entry per cell (row-major); momenta along +col
+  // (east) and +row (south). The bed is single precision as the DEM is.
+  std::vector<double> h_, qx_, qy_, n2_;
+  std::vector<float> z_;
   std::vector<std::uint8_t> inside_;
-  // Fluxes per face: x faces (rows * (cols+1)), y faces ((rows+1) * cols).
-  std::vector<double> fx_mass_, fx_mom_left_, fx_mom_right_, fx_trans_;
-  std::vector<double> fy_mass_, fy_mom_up_, fy_mom_down_, fy_trans_;
+  // Faces where the domain ends (one side inside, the other outside or off
+  // the grid), per row of faces: x faces of row r at x_edges_[x_edge_start_[r]
+  // .. x_edge_start_[r+1]) (face c joins cells c-1 and c), y faces between
+  // rows s-1 and s at y_edges_[y_edge_start_[s] .. y_edge_start_[s+1]).
+  std::vector<std::uint32_t> x_edges_, x_edge_start_, y_edges_, y_edge_start_;
+  // The finite-volume wet region by rows: row r updates columns [row_lo_[r],
+  // row_hi_[r]) (every cell that may change in a step: the wet cells of rows
+  // r-1..r+1 and one more on each side); wet_lo_/wet_hi_ hold the wet cells
+  // of each row after a step.
+  std::vector<std::uint32_t> row_lo_, row_hi_, wet_lo_, wet_hi_;
+  // Per thread of the step: velocity rows, face rows; per chunk of rows, the
+  // faces on its northern edge and the last step that computed them; the
+  // work before each row, to share rows out.
+  int team_max_ = 1;
+  std::vector<double> scratch_, chunk_north_;
+  std::vector<std::uint64_t> chunk_ready_, row_work_;
+  bool wide_ = false;  // AVX-512 kernels
   // Local-inertial unit discharges on faces, kept between steps (m2/s; +col, +row).
   std::vector<double> li_qx_, li_qy_, li_out_factor_;
   // Envelopes.
