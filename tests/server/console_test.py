@@ -251,6 +251,7 @@ def t_map_api(ctx):
           f"{session['kpis']['vehicles_running']} running")
     r = c.get("anne", f"/sessions/{sid}/traffic", params={"t": "90"})
     check(r.status_code == 200 and r.json()["t_s"] == 60, f"the traffic at or before 90 s: {r.status_code} {r.text[:100]}")
+    check(c.get("anne", f"/sessions/{sid}/traffic/x").status_code == 404, "traffic/x is not 404")
     r = c.get("anne", f"/sessions/{sid}/traffic", params={"t": "-1"})
     check(r.status_code == 400 and "'-1'" in r.json()["error"]["message"], f"traffic at t=-1: {r.status_code} {r.text}")
     print(f"      traffic at {traffic['t_s']:.0f} s: {traffic['vehicles']} vehicles on {len(traffic['edges'])} edges, "

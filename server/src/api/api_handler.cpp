@@ -600,6 +600,7 @@ HttpResponse ApiHandler::map(Call& call, service::Session& session, const std::s
   const service::Session& source = played ? *played : session;
   const auto t_s = asked_time(call.request, session, played != nullptr);
   if (resource == "traffic") {
+    if (!item.empty()) fail_as(ErrorCategory::not_found, call.request.path, "the traffic has no parts");
     auto traffic = web::traffic_json(worker::session_recordings(source.dir()), t_s);
     if (!traffic)
       fail_as(ErrorCategory::not_found, "traffic", "no traffic reading recorded {}yet",
