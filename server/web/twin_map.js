@@ -15,6 +15,28 @@ const ASSET_LETTERS = {
   water_treatment: "W",
 };
 
+// One request at a time for a layer that follows the clock; the time asked
+// last while one runs is the one loaded next ("latest" for null).
+class NewestWins {
+  constructor(load) {
+    this.load = load;  // (time or "latest") -> Promise
+    this.loading = false;
+    this.wanted = null;
+  }
+
+  ask(t_s) {
+    this.wanted = t_s === null || t_s === undefined ? "latest" : t_s;
+    if (this.loading) return;
+    const want = this.wanted;
+    this.wanted = null;
+    this.loading = true;
+    this.load(want).finally(() => {
+      this.loading = false;
+      if (this.wanted !== null) this.ask(this.wanted === "latest" ? null : this.wanted);
+    });
+  }
+}
+
 class TwinMap {
   constructor(container, base, handlers) {
     this.container = container;
@@ -27,12 +49,10 @@ class TwinMap {
     this.sensorLayers = new Map();
     this.lightAt = new Map();    // id -> latlng
     this.waterTime = null;
-    this.waterLoading = false;
-    this.waterWanted = null;
+    this.waterRequests = new NewestWins((want) => this.loadWater(want));
     this.traffic = new Map();    // edge -> [vehicles, speed over the limit, level], the latest reading shown
     this.trafficTime = null;
-    this.trafficLoading = false;
-    this.trafficWanted = null;
+    this.trafficRequests = new NewestWins((want) => this.loadTraffic(want));
     this.drawing = null;
   }
 
@@ -224,48 +244,37 @@ class TwinMap {
     layer.setIcon(this.sensorIcon(layer.feature, reading));
   }
 
-  // The water of the frame recorded at t_s (the latest when null); one
-  // request at a time, the newest wanted wins.
+  // The water of the frame recorded at t_s (the latest when null).
   refreshWater(t_s) {
-    this.waterWanted = t_s === null || t_s === undefined ? "latest" : t_s;
-    if (this.waterLoading) return;
-    const want = this.waterWanted;
-    this.waterWanted = null;
-    this.waterLoading = true;
-    const url = `${this.base}/water.png${want === "latest" ? `?n=${Date.now()}` : `?t=${want}`}`;
-    const img = new Image();
-    const done = () => {
-      this.waterLoading = false;
-      if (this.waterWanted !== null) this.refreshWater(this.waterWanted === "latest" ? null : this.waterWanted);
-    };
-    img.onload = () => { this.water.setUrl(url); this.waterTime = want; this.container.dataset.water = String(want); done(); };
-    img.onerror = done;  // no frame yet
-    img.src = url;
+    this.waterRequests.ask(t_s);
   }
 
-  // The traffic reading at t_s (the latest when null), the same way as the water.
+  loadWater(want) {
+    const url = `${this.base}/water.png${want === "latest" ? `?n=${Date.now()}` : `?t=${want}`}`;
+    return new Promise((resolve) => {
+      const img = new Image();
+      img.onload = () => { this.water.setUrl(url); this.waterTime = want; this.container.dataset.water = String(want); resolve(); };
+      img.onerror = resolve;  // no frame yet
+      img.src = url;
+    });
+  }
+
+  // The traffic reading at t_s (the latest when null).
   refreshTraffic(t_s) {
-    this.trafficWanted = t_s === null || t_s === undefined ? "latest" : t_s;
-    if (this.trafficLoading) return;
-    const want = this.trafficWanted;
-    this.trafficWanted = null;
-    this.trafficLoading = true;
-    const done = () => {
-      this.trafficLoading = false;
-      if (this.trafficWanted !== null) this.refreshTraffic(this.trafficWanted === "latest" ? null : this.trafficWanted);
-    };
-    fetch(`${this.base}/traffic${want === "latest" ? "" : `?t=${want}`}`, { credentials: "same-origin" })
+    this.trafficRequests.ask(t_s);
+  }
+
+  loadTraffic(want) {
+    return fetch(`${this.base}/traffic${want === "latest" ? "" : `?t=${want}`}`, { credentials: "same-origin" })
       .then((r) => (r.ok ? r.json() : null))
       .then((reading) => {
         // None yet (or before the first reading of a replay): no halo.
         this.traffic = new Map(Object.entries((reading && reading.edges) || {}));
         this.trafficTime = reading ? reading.t_s : null;
-        this.trafficSummary = reading ? { vehicles: reading.vehicles, ...reading.edges_by_level } : null;
         this.container.dataset.traffic = reading ? String(reading.t_s) : "";
         this.drawTraffic();
       })
-      .catch(() => {})
-      .finally(done);
+      .catch(() => {});
   }
 
   // A street's level is its busier direction's: both are drawn on the same line.
