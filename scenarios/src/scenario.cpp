@@ -217,7 +217,7 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
   Reader r{file, &s};
   r.check_keys(root,
                {"name", "description", "territory", "start", "duration", "exchange_step_s", "access_every_s", "flood_cell_m", "seed",
-                "traffic", "light_plans", "rain", "inflows", "events",
+                "traffic", "traffic_model", "light_plans", "rain", "inflows", "events",
                 // Exercise features, kept for them.
                 "players", "roles", "injects", "objectives"},
                "the scenario");
@@ -278,6 +278,15 @@ Scenario parse_scenario(const std::string& text, const std::filesystem::path& fi
     const std::string t = r.text(root["traffic"], "traffic");
     if (t != "true" && t != "false") r.bad(root["traffic"], "traffic must be true or false");
     s.traffic = t == "true";
+  }
+  if (root["traffic_model"]) {
+    const std::string t = r.text(root["traffic_model"], "traffic_model");
+    if (t == "microscopic")
+      s.traffic_model = sim::traffic::TrafficModelKind::microscopic;
+    else if (t == "mesoscopic")
+      s.traffic_model = sim::traffic::TrafficModelKind::mesoscopic;
+    else
+      r.bad(root["traffic_model"], fmt::format("traffic_model '{}' is not microscopic or mesoscopic", t));
   }
 
   if (const YAML::Node plans = root["light_plans"]) {
@@ -439,6 +448,7 @@ sim::engine::EngineSetup engine_setup(const Scenario& scenario, const twin::Terr
   setup.flood_cell_m = scenario.flood_cell_m;
   setup.seed = scenario.seed;
   setup.traffic = scenario.traffic;
+  setup.traffic_model = scenario.traffic_model;
   setup.traffic_begin_s = scenario.start_clock_s;
   setup.actions = scenario.events;
   for (std::size_t k = 0; k < scenario.light_plans.size(); ++k) {

@@ -159,16 +159,19 @@ Engine::Engine(const twin::Territory& territory, EngineSetup setup)
     for (const auto& plan : setup_.light_plans)
       for (const auto& program : traffic::read_programs(plan)) im.plan_programs[program.id].push_back(program.program_id);
     to.seed = setup_.seed;
+    to.kind = setup_.traffic_model;
     // A resumed run starts SUMO at the saved time: SUMO then skips the trips
     // of the demand that departed before it, which the saved state holds (on
     // the road) or no longer holds (arrived, or caught by the water). Started
     // earlier, SUMO would insert every one of those again after the load.
     to.begin_s = setup_.traffic_begin_s + (setup_.resume ? setup_.resume->time_s() : 0.0);
-    // SUMO's periodic rerouting of every vehicle costs more than the rest of
-    // the traffic model together; the engine instead reroutes, when a road
-    // closes, the vehicles whose remaining route uses it. New vehicles are
-    // routed on current travel times (refreshed every 10 s) as they enter.
+    // SUMO's periodic rerouting of every vehicle, and its routing of every
+    // trip again as it enters, cost more than the rest of the traffic model
+    // together: vehicles keep the demand's routes, and only those whose
+    // route crosses a closed road re-plan, on current travel times
+    // (refreshed every 10 s), when it closes or as they depart.
     to.rerouting_period_s = 0.0;
+    to.route_on_insertion = false;
     to.extra_sumo_options = {"--time-to-teleport", "300", "--device.rerouting.adaptation-interval", "10",
                             // Forecasts and restarted session workers resume from saved
                             // states: keep the random streams in them, and positions and
@@ -304,10 +307,7 @@ void Engine::exchange(double t_s) {
     // Vehicles on their way to a road closed now re-plan; vehicles entering
     // later are routed around it as they depart.
     started = Clock::now();
-    if (!im.newly_closed.empty()) {
-      im.traffic->reroute_vehicles_using(im.newly_closed);
-      im.newly_closed.clear();
-    }
+    im.traffic->reroute_around_closures();
     timings_.coupling_s += seconds_since(started);
     if (t_s >= im.next_access_s - 1e-9) {
       started = Clock::now();
@@ -442,7 +442,6 @@ void Engine::sample_water(double t_s) {
       const auto caught = im.traffic->vehicles_on_edge(id);
       if (!ef.closed_by_action) {
         im.traffic->set_edge_access(id, traffic::Access::closed);
-        im.newly_closed.push_back(id);
       }
       ef.closure_record =
           log_.add(t_s, impact::kind::road_closed, id, place,
@@ -546,7 +545,6 @@ void Engine::apply_due_actions(double t_s) {
         if (a.verb == Verb::lower_bollard) tm.lower_bollard(a.target);
         im.edges[*edge].closed_by_action = true;
         im.edges[*edge].action_verb = a.verb;
-        im.newly_closed.push_back(a.target);
         const auto id = log_.add(t_s, impact::kind::action, a.target, place, detail, {});
         note_command(id, a);
         im.edges[*edge].closure_record =

@@ -83,7 +83,6 @@ struct Engine::Impl {
   std::vector<std::size_t> destination_asset;      // for the asset part
   std::vector<std::vector<std::size_t>> baseline_route;  // edge indices of the fastest route before the crisis
   double next_access_s = 0.0;
-  std::vector<std::string> newly_closed;  // edge ids closed since the last reroute
   std::size_t next_action = 0;
   std::vector<TimedAction> actions;  // sorted by time
   // Per action: the engine time it was taken from the submit() queue; NaN

@@ -127,12 +127,15 @@ TrafficModel::TrafficModel(TrafficOptions options) : options_(std::move(options)
                                    // A vehicle whose route became impossible (a closure) is
                                    // dropped with a warning rather than aborting the run.
                                    "--ignore-route-errors", "true"};
+  if (options_.kind == TrafficModelKind::mesoscopic)
+    args.insert(args.end(), {"--mesosim", "true", "--meso-junction-control", "true"});
   if (!options_.routes.empty()) args.insert(args.end(), {"-r", join(options_.routes)});
   if (!additionals.empty()) args.insert(args.end(), {"-a", join(additionals)});
   if (options_.end_s) args.insert(args.end(), {"--end", number(*options_.end_s)});
   if (options_.rerouting_probability > 0.0) {
     args.insert(args.end(), {"--device.rerouting.probability", number(options_.rerouting_probability),
                              "--device.rerouting.period", number(options_.rerouting_period_s)});
+    if (!options_.route_on_insertion) args.insert(args.end(), {"--device.rerouting.pre-period", "0"});
   }
   if (options_.tripinfo_output) args.insert(args.end(), {"--tripinfo-output", options_.tripinfo_output->string()});
   args.insert(args.end(), options_.extra_sumo_options.begin(), options_.extra_sumo_options.end());
@@ -234,10 +237,12 @@ void TrafficModel::step_to(double target_s) {
   // Step one SUMO step at a time: arrivals are only visible for the last step.
   const double eps = 1e-6;
   try {
+    if (!newly_closed_.empty() && libsumo::Simulation::getTime() + eps < target_s) reroute_around_closures();
     while (libsumo::Simulation::getTime() + eps < target_s) {
       if (!counters_.empty()) keep_counters_alive(libsumo::Simulation::getTime());
       libsumo::Simulation::step();
       if (!counters_.empty()) track_counters();
+      if (!closed_edges_.empty()) reroute_departed();
       departed_total_ += libsumo::Simulation::getDepartedNumber();
       const int arrived = libsumo::Simulation::getArrivedNumber();
       arrived_total_ += arrived;
@@ -505,21 +510,20 @@ void TrafficModel::set_edge_access(const std::string& edge_id, Access access) {
   check_edge(edge_id);
   for (const auto& lane : network_.find_edge(edge_id)->lanes)
     apply_lane_access(lane.id, access, {"emergency", "authority"});
-  if (access == Access::open) return;
-  // Vehicles about to enter the closed edge re-plan now instead of queueing
-  // at its entrance until their next periodic reroute.
-  for (const auto& id : libsumo::Vehicle::getIDList()) {
-    const auto route = libsumo::Vehicle::getRoute(id);
-    const int at = libsumo::Vehicle::getRouteIndex(id);
-    if (at < 0) continue;
-    if (std::find(route.begin() + at + 1, route.end(), edge_id) == route.end()) continue;
-    if (access == Access::emergency_only && libsumo::Vehicle::getVehicleClass(id) == "emergency") continue;
-    try {
-      libsumo::Vehicle::rerouteTraveltime(id);
-    } catch (const libsumo::TraCIException&) {
-      // No other way: the vehicle waits at the closure, as a driver would.
-    }
+  note_access(edge_id, access);
+}
+
+void TrafficModel::note_access(const std::string& edge_id, Access access) {
+  const auto at = std::lower_bound(closed_edges_.begin(), closed_edges_.end(), edge_id);
+  const bool was_closed = at != closed_edges_.end() && *at == edge_id;
+  if (access == Access::open) {
+    if (was_closed) closed_edges_.erase(at);
+    return;
   }
+  if (!was_closed) closed_edges_.insert(at, edge_id);
+  // Vehicles about to enter it re-plan before the next step instead of
+  // queueing at its entrance; several closures cost one pass.
+  newly_closed_.push_back(edge_id);
 }
 
 void TrafficModel::set_lane_access(const std::string& lane_id, Access access) {
@@ -537,6 +541,7 @@ void TrafficModel::lower_bollard(const std::string& edge_id, const std::vector<s
   } catch (const libsumo::TraCIException& e) {
     fail("bollard", "edge '{}': {}", edge_id, e.what());
   }
+  note_access(edge_id, Access::emergency_only);
 }
 
 void TrafficModel::set_speed_limit(const std::string& edge_id, double speed_m_s) {
@@ -827,6 +832,28 @@ std::vector<AccessPoint> zone_centroids(const std::vector<twin::PopulationZone>&
   std::vector<AccessPoint> out;
   for (const auto& z : zones) out.push_back({z.id, z.area.centroid()});
   return out;
+}
+
+int TrafficModel::reroute_around_closures() {
+  std::vector<std::string> edges;
+  edges.swap(newly_closed_);
+  return reroute_vehicles_using(edges);
+}
+
+void TrafficModel::reroute_departed() {
+  if (libsumo::Simulation::getDepartedNumber() == 0) return;
+  for (const std::string& v : libsumo::Simulation::getDepartedIDList()) {
+    const std::vector<std::string> route = libsumo::Vehicle::getRoute(v);
+    if (route.size() < 2 || std::none_of(route.begin() + 1, route.end(), [&](const std::string& e) {
+          return std::binary_search(closed_edges_.begin(), closed_edges_.end(), e);
+        }))
+      continue;
+    try {
+      libsumo::Vehicle::rerouteTraveltime(v, true);
+    } catch (const libsumo::TraCIException&) {
+      // No other way: the vehicle drives up to the closure and waits, as a driver would.
+    }
+  }
 }
 
 int TrafficModel::reroute_vehicles_using(const std::vector<std::string>& edge_ids) {

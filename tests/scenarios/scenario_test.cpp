@@ -67,6 +67,9 @@ TEST_CASE("A scenario reads its times, series and events", "[unit][scenario]") {
   CHECK(s.events[1].verb == cadereau::sim::engine::Verb::speed_limit);
   CHECK(s.events[1].value == 30.0);
   CHECK(clock_of(s, 4200.0) == "08:40");
+  CHECK(s.traffic_model == cadereau::sim::traffic::TrafficModelKind::microscopic);
+  const Scenario meso = parse_scenario(with(kGood, "name: Test storm", "name: Test storm\ntraffic_model: mesoscopic"), "m.yaml");
+  CHECK(meso.traffic_model == cadereau::sim::traffic::TrafficModelKind::mesoscopic);
 }
 
 TEST_CASE("Bad scenarios are refused with file and line", "[unit][scenario]") {
@@ -89,6 +92,8 @@ TEST_CASE("Bad scenarios are refused with file and line", "[unit][scenario]") {
              Catch::Contains("s.yaml:18") && Catch::Contains("unknown action 'open_the_dam'"));
   CHECK_THAT(error_of(with(kGood, "name: Test storm", "name: Test storm\nweather: fine")),
              Catch::Contains("s.yaml:2") && Catch::Contains("unknown key 'weather'"));
+  CHECK_THAT(error_of(with(kGood, "name: Test storm", "name: Test storm\ntraffic_model: macroscopic")),
+             Catch::Contains("s.yaml:2") && Catch::Contains("'macroscopic' is not microscopic or mesoscopic"));
   CHECK_THAT(error_of(with(kGood, "value: 30", "value: fast")), Catch::Contains("s.yaml:") && Catch::Contains("'fast'"));
   CHECK_THAT(error_of(with(kGood, "start: 1988-10-03T07:30:00", "start: yesterday")), Catch::Contains("s.yaml:3"));
   CHECK_THAT(error_of("name: [unclosed"), Catch::Contains("s.yaml:") && Catch::Contains("not valid YAML"));

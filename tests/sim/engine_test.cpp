@@ -92,6 +92,31 @@ TEST_CASE("Water on a road closes it, catches the cars on it and traffic goes ar
   CHECK(run.timings().traffic_s > 0.0);
 }
 
+TEST_CASE("With mesoscopic traffic the same water closes the same roads and traffic goes around", "[integration][engine]") {
+  SmallTown town;
+  engine::EngineSetup setup = SmallTown::channel_flood(900.0);
+  setup.traffic_model = traffic::TrafficModelKind::mesoscopic;
+  engine::Engine run(town.territory, setup);
+  const auto& net = *town.territory.network;
+  std::map<std::size_t, std::set<std::string>> on_at_closure;
+  while (run.time_s() < setup.duration_s) {
+    run.advance_to(run.time_s() + 10.0);
+    for (std::size_t e : run.closed_edges()) {
+      const auto now = run.traffic()->vehicles_on_edge(net.edges()[e].id);
+      auto [it, fresh] = on_at_closure.try_emplace(e);
+      if (fresh) {
+        for (const auto& v : now) it->second.insert(v.id);
+        continue;
+      }
+      for (const auto& v : now) CHECK(it->second.count(v.id) == 1);
+    }
+  }
+  std::set<std::string> closed;
+  for (std::size_t e : run.closed_edges()) closed.insert(net.edges()[e].id);
+  CHECK(closed == std::set<std::string>{"B2C2", "C2B2", "B3C3", "C3B3"});
+  CHECK(run.vehicles_arrived() > 100);
+}
+
 TEST_CASE("A flooded substation turns off the light it feeds and the pump runs on its backup", "[integration][engine]") {
   SmallTown town;
   const engine::EngineSetup setup = SmallTown::channel_flood(900.0);

@@ -143,6 +143,101 @@ TEST_CASE("a closed edge receives no vehicle after the closure and traffic rerou
   CHECK(used);
 }
 
+TEST_CASE("a vehicle keeping the demand's route is routed round a road closed before it departs", "[traffic][integration]") {
+  Grid g;
+  // Routes written out, as duarouter writes them: SUMO would drive them as
+  // they are, through B1C1, unless told otherwise.
+  const auto fixed = g.dir / "fixed.rou.xml";
+  write_text(fixed, R"(<routes>
+  <vType id="car" accel="2.6" decel="4.5" sigma="0.5" length="5" maxSpeed="16"/>
+  <route id="row1" edges="A1B1 B1C1 C1D1"/>
+  <flow id="east" type="car" route="row1" begin="0" end="400" vehsPerHour="600" departSpeed="max" departLane="best"/>
+</routes>
+)");
+  auto o = g.options();
+  o.routes = {fixed};
+  o.rerouting_period_s = 0.0;
+  o.route_on_insertion = false;
+  TrafficModel model(o);
+  model.step_to(60.0);
+  std::set<std::string> before;
+  for (const auto& v : model.vehicles_on_edge("B1C1")) before.insert(v.id);
+  model.set_edge_access("B1C1", Access::closed);
+  const long arrived_at_closure = model.arrived_total();
+  std::set<std::string> entered_after;
+  while (model.time_s() < 700.0) {
+    model.step();
+    for (const auto& v : model.vehicles_on_edge("B1C1"))
+      if (!before.count(v.id)) entered_after.insert(v.id);
+  }
+  CHECK(entered_after.empty());
+  // The vehicles departing after the closure (about 56) got round it.
+  CHECK(model.arrived_total() - arrived_at_closure > 40);
+}
+
+TEST_CASE("the mesoscopic model closes roads, reroutes, routes help and saves its state", "[traffic][integration]") {
+  Grid g;
+  auto o = g.options();
+  o.kind = TrafficModelKind::mesoscopic;
+  TrafficModel model(o);
+  model.step_to(120.0);
+  // Vehicles are on edges, at map positions on their edge's shape.
+  const auto vehicles = model.vehicles();
+  REQUIRE(!vehicles.empty());
+  int on_edges = 0;
+  for (const auto& v : vehicles) {
+    const auto* edge = model.network().find_edge(v.edge_id);
+    if (!edge) continue;
+    ++on_edges;
+    double best_m = 1e18;
+    for (std::size_t k = 0; k + 1 < edge->shape.size(); ++k)
+      best_m = std::min(best_m, cadereau::twin::segment_distance_m(v.position, edge->shape[k], edge->shape[k + 1]));
+    CHECK(best_m < 8.0);
+  }
+  CHECK(on_edges > 0);
+  CHECK(model.edge_state("A1B1").vehicles + model.edge_state("B1C1").vehicles > 0);
+
+  // Emergency routing: the closure makes the way longer.
+  const auto* a1 = model.network().find_junction("A1");
+  const auto* d1 = model.network().find_junction("D1");
+  REQUIRE(a1);
+  REQUIRE(d1);
+  const std::vector<AccessPoint> stations = {{"station", {a1->position.x_m + 100.0, a1->position.y_m - 2.0}}};
+  const std::vector<AccessPoint> zones = {{"zone", {d1->position.x_m - 100.0, d1->position.y_m - 2.0}}};
+  const double open_s = model.emergency_access(stations, zones).travel_time_s[0][0];
+  REQUIRE(std::isfinite(open_s));
+
+  std::set<std::string> before;
+  for (const auto& v : model.vehicles_on_edge("B1C1")) before.insert(v.id);
+  model.set_edge_access("B1C1", Access::closed);
+  const double closed_s = model.emergency_access(stations, zones).travel_time_s[0][0];
+  INFO("open " << open_s << " s, closed " << closed_s << " s");
+  CHECK(closed_s > open_s + 20.0);
+  const long arrived_at_closure = model.arrived_total();
+  std::set<std::string> entered_after;
+  while (model.time_s() < 700.0) {
+    model.step();
+    for (const auto& v : model.vehicles_on_edge("B1C1"))
+      if (!before.count(v.id)) entered_after.insert(v.id);
+  }
+  CHECK(entered_after.empty());
+  CHECK(model.arrived_total() - arrived_at_closure > 50);
+
+  // A vehicle taken out of the traffic is gone.
+  model.set_edge_access("B1C1", Access::open);
+  model.dispatch_emergency("vsav1", "A1B1", "C1D1");
+  model.step_to(710.0);
+  model.remove_vehicle("vsav1");
+  model.step();
+  for (const auto& v : model.vehicles()) CHECK(v.id != "vsav1");
+
+  const auto state_file = g.dir / "meso-state.xml";
+  model.save_state(state_file);
+  model.step_to(800.0);
+  model.load_state(state_file);
+  CHECK(model.time_s() == Approx(711.0));
+}
+
 TEST_CASE("light actions: program switch, phase, power cut, flashing", "[traffic][integration]") {
   Grid g;
   std::string state0;

@@ -78,6 +78,8 @@ struct Scenario {
   std::string flood_cell_where;   // "file:line" of flood_cell_m
   std::uint64_t seed = 42;
   bool traffic = true;
+  // traffic_model: microscopic (default) or mesoscopic (traffic_model.h).
+  sim::traffic::TrafficModelKind traffic_model = sim::traffic::TrafficModelKind::microscopic;
   // SUMO additional files of light programs (a green-wave plan.add.xml),
   // loaded when the traffic starts: each light runs the last program given
   // for it. Resolved against the scenario's folder; where each was written.

@@ -24,6 +24,7 @@
 #include "cadereau/sim/engine/observer.h"
 #include "cadereau/sim/flood/flood_model.h"
 #include "cadereau/sim/impact/impact_model.h"
+#include "cadereau/sim/traffic/traffic_model.h"
 #include "cadereau/twin/recording.h"
 #include "cadereau/twin/territory.h"
 
@@ -73,6 +74,7 @@ struct EngineSetup {
   double access_every_s = 300.0;    // emergency access recomputed this often
   double traffic_begin_s = 0.0;     // SUMO time at the start (27000 = 07:30)
   bool traffic = true;              // false: flood and impacts only
+  traffic::TrafficModelKind traffic_model = traffic::TrafficModelKind::microscopic;
   std::uint64_t seed = 42;
 
   // Flood forcing and parameters.

@@ -31,6 +31,16 @@
 
 namespace cadereau::sim::traffic {
 
+// How finely SUMO moves the traffic. microscopic: every vehicle on its lane
+// with car following, lane changes and signals link by link (green waves,
+// queues at a light). mesoscopic: SUMO's queue model (--mesosim), vehicles
+// moving between edge segments of about 100 m at the speed the segment's
+// density allows, junctions and lights still controlling who enters
+// (--meso-junction-control): tens of times faster, for forecasts of a whole
+// town where the water, not the signals, decides. Lane-level readings (a
+// vehicle's lane, vehicles on a lane) are empty in it.
+enum class TrafficModelKind { microscopic, mesoscopic };
+
 struct TrafficOptions {
   std::filesystem::path net;                       // .net.xml
   std::vector<std::filesystem::path> routes;       // .rou.xml / trips
@@ -39,11 +49,18 @@ struct TrafficOptions {
   double begin_s = 0.0;
   std::optional<double> end_s;  // SUMO stops there; none: until stepped
   double step_length_s = 1.0;
+  TrafficModelKind kind = TrafficModelKind::microscopic;
   // Share of vehicles carrying SUMO's rerouting device and how often they
   // re-plan on current travel times: this, not a one-off reroute at closure
   // time, is what makes traffic flow around a closed road.
   double rerouting_probability = 1.0;
   double rerouting_period_s = 30.0;
+  // SUMO routes every vehicle with the rerouting device again on current
+  // travel times before it enters the network, a shortest-path search per
+  // trip that costs more than the rest of the traffic model. Off, vehicles
+  // keep the routes of the demand, and only those whose route crosses a
+  // closed edge are routed again, as they depart.
+  bool route_on_insertion = true;
   std::optional<std::filesystem::path> tripinfo_output;  // SUMO's per-trip XML, written on close
   std::vector<std::string> extra_sumo_options;            // passed as is, e.g. {"--time-to-teleport", "300"}
   // Edges carrying a live traffic counter, whose counts follow_count() makes
@@ -202,7 +219,9 @@ class TrafficModel {
 
   // --- actions -----------------------------------------------------------
   // Closing an edge makes rerouting vehicles avoid it; vehicles already on it
-  // drive off. Throws Error on an unknown id.
+  // drive off. Vehicles whose remaining route crosses it re-plan before the
+  // next step (reroute_around_closures), and so do vehicles that depart
+  // later with such a route. Throws Error on an unknown id.
   void set_edge_access(const std::string& edge_id, Access access);
   void set_lane_access(const std::string& lane_id, Access access);
   // A bollard lets only the listed SUMO vehicle classes through.
@@ -285,6 +304,11 @@ class TrafficModel {
   // Returns how many were rerouted. Cheaper than SUMO's periodic rerouting
   // of every vehicle when only a few roads are closed.
   int reroute_vehicles_using(const std::vector<std::string>& edge_ids);
+  // Reroutes, in one pass over the vehicles, those whose remaining route
+  // crosses an edge closed since the last pass. step_to() does it first
+  // when there are such edges; calling it sooner only moves the work.
+  // Returns how many were rerouted.
+  int reroute_around_closures();
 
  private:
   struct Counter;
@@ -301,6 +325,11 @@ class TrafficModel {
   void apply_lane_access(const std::string& lane_id, Access access,
                          const std::vector<std::string>& authorised_classes);
   void remember_program(const std::string& tls_id);
+  // Keeps closed_edges_ and newly_closed_ up to date.
+  void note_access(const std::string& edge_id, Access access);
+  // Routes again the vehicles that departed in the last step on a route
+  // crossing a closed edge.
+  void reroute_departed();
   std::string vehicle_type_for(const std::string& vehicle_class) const;
 
   TrafficOptions options_;
@@ -313,6 +342,10 @@ class TrafficModel {
   long arrived_total_ = 0;
   std::vector<std::string> arrived_last_step_;
   std::vector<EmergencyTrip> emergency_trips_;
+  // Edges closed to ordinary traffic (closed, or open to emergency vehicles
+  // only), sorted, and those closed since the last reroute_around_closures().
+  std::vector<std::string> closed_edges_;
+  std::vector<std::string> newly_closed_;
   std::vector<Counter> counters_;
   std::filesystem::path counter_dir_;  // generated calibrator file, removed with the model
   bool failed_ = false;
