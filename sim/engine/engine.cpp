@@ -273,14 +273,15 @@ void Engine::exchange(double t_s) {
   if (im.traffic) {
     if (!im.flood_worker) im.flood_worker = std::make_unique<FloodWorker>(*flood_);
     im.flood_worker->start(t_s);
-    const auto t0 = Clock::now();
     try {
+      run_due_access();
+      const auto t0 = Clock::now();
       im.traffic->step_to(setup_.traffic_begin_s + t_s);
+      timings_.traffic_s += seconds_since(t0);
     } catch (...) {
       im.flood_worker->wait();
       throw;
     }
-    timings_.traffic_s += seconds_since(t0);
     timings_.flood_s += im.flood_worker->wait();
   } else {
     flood_->advance_to(t_s);
@@ -310,10 +311,12 @@ void Engine::exchange(double t_s) {
     im.traffic->reroute_around_closures();
     timings_.coupling_s += seconds_since(started);
     if (t_s >= im.next_access_s - 1e-9) {
-      started = Clock::now();
-      update_access(t_s);
+      // The routing runs at the start of the next exchange, on SUMO as it is
+      // now, beside the flood's advance rather than after it; the last one
+      // of the run has no next exchange.
+      im.access_due_s = t_s;
       im.next_access_s = t_s + setup_.access_every_s;
-      timings_.access_s += seconds_since(started);
+      if (t_s >= setup_.duration_s - 1e-9) run_due_access();
     }
   }
   started = Clock::now();
@@ -491,6 +494,15 @@ void Engine::sample_water(double t_s) {
     }
   for (std::size_t z = 0; z < people.size(); ++z)
     if (people[z] > 0.0) impacts_->observe_zone_flooding(z, t_s, people[z], water_causes(any_cell[z]));
+}
+
+void Engine::run_due_access() {
+  auto& im = *impl_;
+  if (!im.access_due_s) return;
+  const auto started = Clock::now();
+  update_access(*im.access_due_s);
+  im.access_due_s.reset();
+  timings_.access_s += seconds_since(started);
 }
 
 void Engine::update_access(double t_s) {

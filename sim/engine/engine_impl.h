@@ -83,6 +83,9 @@ struct Engine::Impl {
   std::vector<std::size_t> destination_asset;      // for the asset part
   std::vector<std::vector<std::size_t>> baseline_route;  // edge indices of the fastest route before the crisis
   double next_access_s = 0.0;
+  // Emergency access to compute for this time at the start of the next
+  // exchange (Engine::run_due_access).
+  std::optional<double> access_due_s;
   std::size_t next_action = 0;
   std::vector<TimedAction> actions;  // sorted by time
   // Per action: the engine time it was taken from the submit() queue; NaN

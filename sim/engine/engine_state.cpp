@@ -154,6 +154,7 @@ EngineState Engine::capture_state() const {
   j["zone_rain_root"] = im.zone_rain_root;
   j["zone_rain_level"] = im.zone_rain_level;
   j["next_access_s"] = im.next_access_s;
+  j["access_due_s"] = im.access_due_s ? nlohmann::json(*im.access_due_s) : nlohmann::json();
   j["baseline_route"] = im.baseline_route;
   j["stalled_count"] = stalled_vehicles_;
   // The flood's own balance restarts from the restored water; the water the
@@ -294,6 +295,8 @@ void Engine::resume(const EngineState& state, const std::string& where) {
       im.action_taken_s.insert(im.action_taken_s.begin() + index, a.at("taken_s").get<double>());
     }
     im.next_access_s = j.at("next_access_s").get<double>();
+    im.access_due_s.reset();
+    if (j.contains("access_due_s") && !j["access_due_s"].is_null()) im.access_due_s = j["access_due_s"].get<double>();
     im.baseline_route = j.at("baseline_route").get<std::vector<std::vector<std::size_t>>>();
     stalled_vehicles_ = j.at("stalled_count").get<long>();
     if (j.contains("nudged_water")) {  // states from before nudging have none

@@ -482,6 +482,7 @@ std::vector<std::string> TrafficModel::vehicle_ids_on_lane(const std::string& la
 
 void TrafficModel::apply_lane_access(const std::string& lane_id, Access access,
                                      const std::vector<std::string>& authorised_classes) {
+  ++access_version_;
   auto it = std::find_if(original_allowed_.begin(), original_allowed_.end(),
                          [&](const auto& p) { return p.first == lane_id; });
   if (it == original_allowed_.end()) {
@@ -676,6 +677,18 @@ std::optional<Route> TrafficModel::route(const std::string& from_edge, const std
 }
 
 std::string TrafficModel::nearest_edge(twin::MapPoint point, const std::string& vehicle_class) const {
+  // The answer changes only when a lane's permissions do: emergency access
+  // asks for the same stations and zones every few minutes.
+  if (nearest_edge_cache_version_ != access_version_) {
+    nearest_edge_cache_.clear();
+    nearest_edge_cache_version_ = access_version_;
+  }
+  const auto key = std::make_tuple(point.x_m, point.y_m, vehicle_class);
+  if (const auto hit = nearest_edge_cache_.find(key); hit != nearest_edge_cache_.end()) return hit->second;
+  return nearest_edge_cache_[key] = find_nearest_edge(point, vehicle_class);
+}
+
+std::string TrafficModel::find_nearest_edge(twin::MapPoint point, const std::string& vehicle_class) const {
   double x = 0.0, y = 0.0;
   network_.location().to_sumo(point, x, y);
   try {

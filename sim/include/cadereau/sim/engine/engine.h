@@ -249,6 +249,7 @@ class Engine {
   void note_hazards(double t_s);
   void sample_water(double t_s);
   void update_access(double t_s);
+  void run_due_access();
   void react_to_new_records(std::size_t first_new);
   // Tells the observers what the step added (the records since the last
   // report) and where things stand.

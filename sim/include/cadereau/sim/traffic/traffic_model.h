@@ -25,8 +25,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace cadereau::sim::traffic {
@@ -325,6 +327,7 @@ class TrafficModel {
   void apply_lane_access(const std::string& lane_id, Access access,
                          const std::vector<std::string>& authorised_classes);
   void remember_program(const std::string& tls_id);
+  std::string find_nearest_edge(twin::MapPoint point, const std::string& vehicle_class) const;
   // Keeps closed_edges_ and newly_closed_ up to date.
   void note_access(const std::string& edge_id, Access access);
   // Routes again the vehicles that departed in the last step on a route
@@ -346,6 +349,10 @@ class TrafficModel {
   // only), sorted, and those closed since the last reroute_around_closures().
   std::vector<std::string> closed_edges_;
   std::vector<std::string> newly_closed_;
+  // Lane permissions change count, and nearest_edge()'s answers for it.
+  std::uint64_t access_version_ = 0;
+  mutable std::uint64_t nearest_edge_cache_version_ = 0;
+  mutable std::map<std::tuple<double, double, std::string>, std::string> nearest_edge_cache_;
   std::vector<Counter> counters_;
   std::filesystem::path counter_dir_;  // generated calibrator file, removed with the model
   bool failed_ = false;
