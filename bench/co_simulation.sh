@@ -7,8 +7,8 @@
 #   bench/co_simulation.sh [RUNS] [THREADS] [--with-10m]
 # Variants, all on the same built territory (plain SUMO gets its network and
 # demand built too):
-#   micro-20m  the flagship as written: microscopic traffic, 20 m flood cells
-#   meso-20m   the same with traffic_model: mesoscopic
+#   meso-20m   the flagship as written: mesoscopic traffic, 20 m flood cells
+#   micro-20m  the same with traffic_model: microscopic
 #   meso-10m   mesoscopic, flood on the DEM's own 10 m cells (--with-10m; long)
 # The flood and the traffic run side by side: both_wall_s is their joint wall
 # time, and each side's idle time is both_wall_s minus its own. Goal (the
@@ -27,14 +27,16 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 "$build/server/cadereau" territory demo --out "$out/territory" >/dev/null 2>"$out/err" || { cat "$out/err"; exit 1; }
 flagship="$root/scenarios/flash-flood-1988.yaml"
-grep -q '^flood_cell_m: 20$' "$flagship" || { echo "co_simulation: $flagship no longer says 'flood_cell_m: 20'" >&2; exit 1; }
-variants=(micro-20m meso-20m)
+for line in '^flood_cell_m: 20$' '^traffic_model: '; do
+  grep -q "$line" "$flagship" || { echo "co_simulation: $flagship has no line matching '$line'" >&2; exit 1; }
+done
+variants=(meso-20m micro-20m)
 [[ -n "$with_10m" ]] && variants+=(meso-10m)
 for v in "${variants[@]}"; do
   cell="${v#*-}"
   model=microscopic
   [[ "$v" == meso-* ]] && model=mesoscopic
-  sed -e "s/^flood_cell_m: 20$/flood_cell_m: ${cell%m}\ntraffic_model: $model/" "$flagship" >"$out/$v.yaml"
+  sed -e "s/^flood_cell_m: 20$/flood_cell_m: ${cell%m}/" -e "s/^traffic_model: .*$/traffic_model: $model/" "$flagship" >"$out/$v.yaml"
 done
 
 echo "run  variant    wall_s  ratio  flood_s  traffic_s  both_wall_s  flood_idle_s  traffic_idle_s  access_s  coupling_s  impacts_s  recording_s  roads_closed  caught  assets_failed  cut_off_peak  arrived"

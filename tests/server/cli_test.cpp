@@ -270,10 +270,11 @@ TEST_CASE("cadereau demo runs the flagship flash flood on the demo territory", "
   CHECK(verify.code == 0);
   CHECK(nlohmann::json::parse(verify.out)["keyframes"].get<int>() == 13);
 
-  // Every state of the worst of the flood runs on: SUMO cannot restore cars
-  // caught mid-teleport by itself, and there are some in most of these.
+  // Every state of the worst of the flood runs on, SUMO's mesoscopic state
+  // included (the flagship's traffic model). Cars caught mid-teleport, which
+  // SUMO cannot restore by itself, belong to the microscopic model: the
+  // states of sumo_state_test.cpp cover them.
   const std::string recording = (dir / "recording.h5").string();
-  int forks_with_teleports = 0;
   for (int minutes = 10; minutes <= 120; minutes += 10) {
     const std::string from = fmt::format("{:02d}:{:02d}", 7 + minutes / 60, minutes % 60);
     const std::string until = fmt::format("{:02d}:{:02d}", 7 + (minutes + 10) / 60, (minutes + 10) % 60);
@@ -283,10 +284,7 @@ TEST_CASE("cadereau demo runs the flagship flash flood on the demo territory", "
     REQUIRE(fork.code == 0);
     CHECK_THAT(fork.out, Catch::Contains("what-if from " + from + " to " + until));
     CHECK(nlohmann::json::parse(cadereau::testing::read_text(out / "summary.json"))["vehicles_arrived"].get<long>() > 0);
-    forks_with_teleports += fork.out.find("mid-teleport in the saved state") != std::string::npos;
   }
-  // The states that crashed SUMO before are among them.
-  CHECK(forks_with_teleports >= 3);
 }
 
 TEST_CASE("A what-if forks the demo's recording with a police closure and seek re-drives it", "[integration][cli][replay]") {
