@@ -31,7 +31,9 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <utility>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -50,11 +52,14 @@ constexpr double kReconstructDepth_m = 1e-3;
 // Below this many cells in the region a stage runs on one thread.
 constexpr std::size_t kMinCellsPerTeam = 16384;
 
-// One stage's input, on the whole grid (row-major, momenta along +col and +row).
+// One stage's input, on the whole grid (row-major, momenta along +col and
+// +row), and the velocities of its cells where the stage reads them.
 struct StageIn {
   const double* h;
   const double* qx;
   const double* qy;
+  const double* u;
+  const double* v;
 };
 
 // The grid and what does not change within a step.
@@ -83,18 +88,38 @@ struct Flux2 {
   double mass = 0.0, dev_l = 0.0, dev_r = 0.0, trans = 0.0;
 };
 
+// The cells a stage updates (or reads): columns [lo[r], hi[r]) of each row r in [r0, r1).
+struct Region {
+  std::size_t r0 = 0, r1 = 0;
+  const std::uint32_t* lo = nullptr;
+  const std::uint32_t* hi = nullptr;
+  // Row r's columns; empty off the region.
+  std::pair<std::size_t, std::size_t> columns(long long r) const {
+    if (r < static_cast<long long>(r0) || r >= static_cast<long long>(r1)) return {0, 0};
+    return {lo[r], hi[r]};
+  }
+  std::size_t cells() const {
+    std::size_t n = 0;
+    for (std::size_t r = r0; r < r1; ++r) n += hi[r] > lo[r] ? hi[r] - lo[r] : 0;
+    return n;
+  }
+};
+
+// The smallest range holding both (an empty one holds nothing).
+std::pair<std::size_t, std::size_t> hull(std::pair<std::size_t, std::size_t> a, std::pair<std::size_t, std::size_t> b) {
+  if (a.first >= a.second) return b;
+  if (b.first >= b.second) return a;
+  return {std::min(a.first, b.first), std::max(a.second, b.second)};
+}
+
 // An axis of the grid as seen from one cell.
 enum class Axis { x, y };
 
 // ---- Reconstruction ----------------------------------------------------------------------
 
 double cell_velocity(double q, double h) { return h > kDryDepth_m ? q / h : 0.0; }
-double normal_velocity(const StageIn& s, std::size_t i, Axis axis) {
-  return cell_velocity(axis == Axis::x ? s.qx[i] : s.qy[i], s.h[i]);
-}
-double transverse_velocity(const StageIn& s, std::size_t i, Axis axis) {
-  return cell_velocity(axis == Axis::x ? s.qy[i] : s.qx[i], s.h[i]);
-}
+double normal_velocity(const StageIn& s, std::size_t i, Axis axis) { return axis == Axis::x ? s.u[i] : s.v[i]; }
+double transverse_velocity(const StageIn& s, std::size_t i, Axis axis) { return axis == Axis::x ? s.v[i] : s.u[i]; }
 
 double minmod(double a, double b) {
   if (a * b <= 0.0) return 0.0;
@@ -123,11 +148,39 @@ FaceValues limited_slopes(const StageIn& s, const Grid2& gr, std::size_t r, std:
   return d;
 }
 
+// Limited differences are kept by rows, four doubles a cell (FaceValues' fields in order).
+void put_values(double* row, std::size_t k, const FaceValues& v) {
+  double* p = row + 4 * k;
+  p[0] = v.h, p[1] = v.eta, p[2] = v.un, p[3] = v.ut;
+}
+FaceValues get_values(const double* row, std::size_t k) {
+  const double* p = row + 4 * k;
+  return {p[0], p[1], p[2], p[3]};
+}
+
+// The limited differences along an axis of the cells of row r in columns [lo, hi) (zero off the grid).
+void slope_row(const StageIn& s, const Grid2& gr, long long r, long long lo, long long hi, Axis axis, double* out) {
+  for (long long c = lo; c < hi; ++c)
+    put_values(out, static_cast<std::size_t>(c - lo),
+               gr.in(r, c) ? limited_slopes(s, gr, static_cast<std::size_t>(r), static_cast<std::size_t>(c), axis)
+                           : FaceValues{});
+}
+
 // Cell i's values at its near (side = -1) or far (side = +1) face, from its limited differences.
 FaceValues at_face(const StageIn& s, const Grid2& gr, std::size_t i, const FaceValues& d, double side, Axis axis) {
   const double half = 0.5 * side;
   return {s.h[i] + half * d.h, gr.z[i] + s.h[i] + half * d.eta, normal_velocity(s, i, axis) + half * d.un,
           transverse_velocity(s, i, axis) + half * d.ut};
+}
+
+// The velocities of the cells of a region, once per stage rather than once per face.
+void cell_velocities(const double* h, const double* qx, const double* qy, std::size_t cols, const Region& reg, double* u,
+                     double* v) {
+  for (std::size_t r = reg.r0; r < reg.r1; ++r)
+    for (std::size_t i = r * cols + reg.lo[r]; i < r * cols + reg.hi[r]; ++i) {
+      u[i] = cell_velocity(qx[i], h[i]);
+      v[i] = cell_velocity(qy[i], h[i]);
+    }
 }
 
 // ---- Faces -------------------------------------------------------------------------------
@@ -183,15 +236,16 @@ Flux2 edge_face(const FaceValues& inside, bool open, double outward) {
 }
 
 // The flux through the face between cells (ra, ca) and (rb, cb), b east or
-// south of a, either of them possibly outside; out_per_m gains what leaves
-// the domain (m2/s, per metre of face).
+// south of a, either of them possibly outside, with their limited
+// differences along the axis; out_per_m gains what leaves the domain (m2/s,
+// per metre of face).
 Flux2 face_flux(const StageIn& s, const Grid2& gr, long long ra, long long ca, long long rb, long long cb, Axis axis,
-                double& out_per_m) {
+                const FaceValues& slopes_a, const FaceValues& slopes_b, double& out_per_m) {
   const bool a_in = gr.in(ra, ca), b_in = gr.in(rb, cb);
   if (!a_in && !b_in) return {};
   const auto values = [&](long long r, long long c, double side) {
-    const std::size_t ur = static_cast<std::size_t>(r), uc = static_cast<std::size_t>(c);
-    return at_face(s, gr, ur * gr.cols + uc, limited_slopes(s, gr, ur, uc, axis), side, axis);
+    const std::size_t i = static_cast<std::size_t>(r) * gr.cols + static_cast<std::size_t>(c);
+    return at_face(s, gr, i, side > 0.0 ? slopes_a : slopes_b, side, axis);
   };
   if (a_in && b_in) return hll_face(values(ra, ca, +1.0), values(rb, cb, -1.0));
   if (a_in) {  // the domain ends east or south of a
@@ -220,19 +274,29 @@ struct StageOut {
   double* qy;
 };
 
-// Columns [c0, c1) of rows [r0, r1): the cells a stage updates.
-struct Region {
-  std::size_t r0 = 0, r1 = 0, c0 = 0, c1 = 0;
-  std::size_t cells() const { return (r1 - r0) * (c1 - c0); }
-};
-
-// Faces of one row of the region, four doubles a face (Flux2's fields in
-// order): x faces c0..c1 (face c west of cell c), y faces by column.
+// Faces of one row, four doubles a face (Flux2's fields in order), by
+// column: x faces (face c west of cell c), y faces; and the limited
+// differences of the row's cells: along x (column c at c + 1, so that the
+// columns off each end have a place), along y for this row and the next.
 struct RowFaces {
   double* x;
   double* north;
   double* south;
+  double* slopes_x;
+  double* slopes_y;
+  double* slopes_y_next;
 };
+std::size_t scratch_doubles_for(std::size_t width) { return 4 * (width + 1) + 8 * width + 4 * (width + 2) + 8 * width; }
+RowFaces scratch_rows(double* base, std::size_t width) {
+  RowFaces f;
+  f.x = base, base += 4 * (width + 1);
+  f.north = base, base += 4 * width;
+  f.south = base, base += 4 * width;
+  f.slopes_x = base, base += 4 * (width + 2);
+  f.slopes_y = base, base += 4 * width;
+  f.slopes_y_next = base;
+  return f;
+}
 void put(double* faces, std::size_t k, const Flux2& f) {
   double* p = faces + 4 * k;
   p[0] = f.mass, p[1] = f.dev_l, p[2] = f.dev_r, p[3] = f.trans;
@@ -242,35 +306,38 @@ Flux2 get(const double* faces, std::size_t k) {
   return {p[0], p[1], p[2], p[3]};
 }
 
-void x_faces(const StageIn& s, const Grid2& gr, const Region& reg, std::size_t r, double* x, double& out_per_m) {
+// The x faces of row r around its columns [lo, hi).
+void x_faces(const StageIn& s, const Grid2& gr, std::size_t r, std::size_t lo, std::size_t hi, const double* slopes_x,
+             double* x, double& out_per_m) {
   const long long rr = static_cast<long long>(r);
-  for (std::size_t c = reg.c0; c <= reg.c1; ++c) {
+  for (std::size_t c = lo; c <= hi; ++c) {
     const long long cc = static_cast<long long>(c);
-    put(x, c - reg.c0, face_flux(s, gr, rr, cc - 1, rr, cc, Axis::x, out_per_m));
+    put(x, c, face_flux(s, gr, rr, cc - 1, rr, cc, Axis::x, get_values(slopes_x, c), get_values(slopes_x, c + 1), out_per_m));
   }
 }
 
-// The y faces between rows s_row - 1 and s_row, over the region's columns.
-void y_faces(const StageIn& s, const Grid2& gr, const Region& reg, std::size_t s_row, double* y, double& out_per_m) {
-  const long long ss = static_cast<long long>(s_row);
-  for (std::size_t c = reg.c0; c < reg.c1; ++c) {
+// The y faces between rows s_row - 1 and s_row over columns [lo, hi), from
+// the two rows' limited differences along y.
+void y_faces(const StageIn& s, const Grid2& gr, long long s_row, std::size_t lo, std::size_t hi, const double* slopes_up,
+             const double* slopes_down, double* y, double& out_per_m) {
+  for (std::size_t c = lo; c < hi; ++c) {
     const long long cc = static_cast<long long>(c);
-    put(y, c - reg.c0, face_flux(s, gr, ss - 1, cc, ss, cc, Axis::y, out_per_m));
+    put(y, c, face_flux(s, gr, s_row - 1, cc, s_row, cc, Axis::y, get_values(slopes_up, c), get_values(slopes_down, c), out_per_m));
   }
 }
 
 // The cells of row r: fluxes through their faces, the surface slope inside
 // them, semi-implicit Manning friction, the blend with the stage's base.
-void update_row(const StageIn& s, const Grid2& gr, const Region& reg, std::size_t r, const RowFaces& f,
+void update_row(const StageIn& s, const Grid2& gr, std::size_t r, std::size_t lo, std::size_t hi, const RowFaces& f,
                 const StageOut& out, double dt_s) {
   const double dtdx = dt_s / gr.dx, dtdy = dt_s / gr.dy;
-  for (std::size_t c = reg.c0; c < reg.c1; ++c) {
-    const std::size_t i = r * gr.cols + c, k = c - reg.c0;
+  for (std::size_t c = lo; c < hi; ++c) {
+    const std::size_t i = r * gr.cols + c;
     if (!gr.inside[i]) continue;
-    const Flux2 w = get(f.x, k), e = get(f.x, k + 1), n = get(f.north, k), so = get(f.south, k);
+    const Flux2 w = get(f.x, c), e = get(f.x, c + 1), n = get(f.north, c), so = get(f.south, c);
     // The cell's own push down its surface slope (Audusse's centred source term).
-    const FaceValues sx = limited_slopes(s, gr, r, c, Axis::x), sy = limited_slopes(s, gr, r, c, Axis::y);
-    const double push_x = g * s.h[i] * sx.eta, push_y = g * s.h[i] * sy.eta;
+    const double push_x = g * s.h[i] * get_values(f.slopes_x, c + 1).eta;
+    const double push_y = g * s.h[i] * get_values(f.slopes_y, c).eta;
     double h = s.h[i] - dtdx * (e.mass - w.mass) - dtdy * (so.mass - n.mass);
     double qx = s.qx[i] - dtdx * (e.dev_l - w.dev_r + push_x) - dtdy * (so.trans - n.trans);
     double qy = s.qy[i] - dtdx * (e.trans - w.trans) - dtdy * (so.dev_l - n.dev_r + push_y);
@@ -305,16 +372,36 @@ double run_stage(const StageIn& s, const Grid2& gr, const Region& reg, const Sta
 #else
     const std::size_t t = 0, team = 1;
 #endif
-    const std::size_t rows = reg.r1 - reg.r0, width = reg.c1 - reg.c0;
+    const std::size_t rows = reg.r1 - reg.r0;
     const std::size_t a = reg.r0 + rows * t / team, b = reg.r0 + rows * (t + 1) / team;
-    double* base = scratch + t * scratch_per_thread;
-    RowFaces f{base, base + 4 * (width + 1), base + 4 * (2 * width + 1)};
-    if (a < b) y_faces(s, gr, reg, a, f.north, out_m2_s_y);
+    RowFaces f = scratch_rows(scratch + t * scratch_per_thread, gr.cols);
+    // Row r's differences along y, wherever the faces on either side of it need them.
+    const auto row_slopes_y = [&](long long r, double* out) {
+      const auto [lo, hi] = hull(hull(reg.columns(r - 1), reg.columns(r)), reg.columns(r + 1));
+      slope_row(s, gr, r, static_cast<long long>(lo), static_cast<long long>(hi), Axis::y, out + 4 * lo);
+    };
+    const auto faces_above = [&](long long r, const double* up, const double* down, double* out) {
+      const auto [lo, hi] = hull(reg.columns(r - 1), reg.columns(r));
+      y_faces(s, gr, r, lo, hi, up, down, out, out_m2_s_y);
+    };
+    if (a < b) {
+      const long long first = static_cast<long long>(a);
+      row_slopes_y(first - 1, f.slopes_y_next);
+      row_slopes_y(first, f.slopes_y);
+      faces_above(first, f.slopes_y_next, f.slopes_y, f.north);
+    }
     for (std::size_t r = a; r < b; ++r) {
-      x_faces(s, gr, reg, r, f.x, out_m2_s_x);
-      y_faces(s, gr, reg, r + 1, f.south, out_m2_s_y);
-      update_row(s, gr, reg, r, f, out, dt_s);
+      const long long rr = static_cast<long long>(r);
+      const auto [lo, hi] = reg.columns(rr);
+      row_slopes_y(rr + 1, f.slopes_y_next);
+      faces_above(rr + 1, f.slopes_y, f.slopes_y_next, f.south);
+      if (lo < hi) {
+        slope_row(s, gr, rr, static_cast<long long>(lo) - 1, static_cast<long long>(hi) + 1, Axis::x, f.slopes_x + 4 * lo);
+        x_faces(s, gr, r, lo, hi, f.slopes_x, f.x, out_m2_s_x);
+        update_row(s, gr, r, lo, hi, f, out, dt_s);
+      }
       std::swap(f.north, f.south);
+      std::swap(f.slopes_y, f.slopes_y_next);
     }
   }
   return out_m2_s_x * gr.dy + out_m2_s_y * gr.dx;
@@ -324,66 +411,86 @@ double run_stage(const StageIn& s, const Grid2& gr, const Region& reg, const Sta
 
 // ---- The step ----------------------------------------------------------------------------
 
-std::size_t FloodModel::second_order_scratch_doubles() const {
-  // Per thread: x faces across a row and two rows of y faces, four doubles a face.
-  return 4 * (3 * cols_ + 1);
-}
+std::size_t FloodModel::second_order_scratch_doubles() const { return scratch_doubles_for(cols_); }
 
 void FloodModel::set_up_second_order() {
   const std::size_t n = grid_.cell_count();
   fv2_h_.assign(n, 0.0);
   fv2_qx_.assign(n, 0.0);
   fv2_qy_.assign(n, 0.0);
+  fv2_u_.assign(n, 0.0);
+  // Row ranges of the wet region grown by 1, 3 and 5 cells.
+  fv2_range_lo_.assign(3 * rows_, 0);
+  fv2_range_hi_.assign(3 * rows_, 0);
+  fv2_v_.assign(n, 0.0);
   fv2_scratch_.assign(static_cast<std::size_t>(team_max_) * second_order_scratch_doubles(), 0.0);
 }
 
 void FloodModel::step_second_order(double dt_s) {
   const Grid2 gr{z_.data(), inside_.data(), n2_.data(), cols_, rows_, dx_, dy_,
                  open_west_, open_east_, open_north_, open_south_};
-  // The wet box holds every wet cell and one more all round. Water moves at
-  // most one cell per stage, so the second stage updates one cell beyond it;
-  // its faces read the first stage's state two cells further.
+  // The wet region by rows holds every wet cell and one more all round.
+  // Water moves at most one cell per stage, so the second stage updates one
+  // cell beyond it; its faces read the first stage's state two cells further.
   const auto grown = [&](std::size_t k) {
-    return Region{r0_ > k ? r0_ - k : 0, std::min(rows_, r1_ + k), c0_ > k ? c0_ - k : 0, std::min(cols_, c1_ + k)};
+    std::uint32_t* lo = &fv2_range_lo_[(k / 2) * rows_];
+    std::uint32_t* hi = &fv2_range_hi_[(k / 2) * rows_];
+    Region reg{r0_ > k ? r0_ - k : 0, std::min(rows_, r1_ + k), lo, hi};
+    for (std::size_t r = reg.r0; r < reg.r1; ++r) {
+      std::pair<std::size_t, std::size_t> wet{0, 0};
+      for (std::size_t j = r > k ? r - k : 0; j <= r + k && j < rows_; ++j) wet = hull(wet, {row_lo_[j], row_hi_[j]});
+      const bool any = wet.first < wet.second;
+      lo[r] = any ? static_cast<std::uint32_t>(wet.first > k ? wet.first - k : 0) : 0;
+      hi[r] = any ? static_cast<std::uint32_t>(std::min(cols_, wet.second + k)) : 0;
+    }
+    return reg;
   };
   const Region second = grown(1), first = grown(3);
+  // Faces at a region's ends read differences two cells beyond it.
+  const Region read_second = grown(3), read_first = grown(5);
   const int threads = setup_.threads;
   const std::size_t per_thread = second_order_scratch_doubles();
 
-  const StageIn now{h_.data(), qx_.data(), qy_.data()};
+  cell_velocities(h_.data(), qx_.data(), qy_.data(), cols_, read_first, fv2_u_.data(), fv2_v_.data());
+  const StageIn now{h_.data(), qx_.data(), qy_.data(), fv2_u_.data(), fv2_v_.data()};
   const StageOut to_first{h_.data(), qx_.data(), qy_.data(), 0.0, fv2_h_.data(), fv2_qx_.data(), fv2_qy_.data()};
   const double out1_m3_s = run_stage(now, gr, first, to_first, dt_s, fv2_scratch_.data(), per_thread, threads);
 
   // The second stage reads the first's state and writes the average into the model's own,
   // where each cell reads only its own old value.
-  const StageIn mid{fv2_h_.data(), fv2_qx_.data(), fv2_qy_.data()};
+  cell_velocities(fv2_h_.data(), fv2_qx_.data(), fv2_qy_.data(), cols_, read_second, fv2_u_.data(), fv2_v_.data());
+  const StageIn mid{fv2_h_.data(), fv2_qx_.data(), fv2_qy_.data(), fv2_u_.data(), fv2_v_.data()};
   const StageOut to_end{h_.data(), qx_.data(), qy_.data(), 0.5, h_.data(), qx_.data(), qy_.data()};
   const double out2_m3_s = run_stage(mid, gr, second, to_end, dt_s, fv2_scratch_.data(), per_thread, threads);
   outflow_m3_ += 0.5 * dt_s * (out1_m3_s + out2_m3_s);
   cell_updates_ += first.cells() + second.cells();
   ++steps_;
   time_s_ += dt_s;
-  finish_second_order_step(second.r0, second.r1, second.c0, second.c1);
+  finish_second_order_step(second.r0, second.r1);
 }
 
-// After a step: envelopes, the wet box and the next time step, from the cells the step changed.
-void FloodModel::finish_second_order_step(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
+// After a step: envelopes, the wet cells of each row, the wet region and the
+// next time step, from the cells of rows [r0, r1) the step changed
+// (fv2_range_*_ from the first slot: the second stage's columns).
+void FloodModel::finish_second_order_step(std::size_t r0, std::size_t r1) {
   const float time_s = static_cast<float>(time_s_), arrival_depth = static_cast<float>(setup_.arrival_depth_m);
-  long long rmin = static_cast<long long>(rows_), rmax = -1, cmin = static_cast<long long>(cols_), cmax = -1;
   double rate = 0.0;
-  for (std::size_t r = r0; r < r1; ++r)
-    for (std::size_t c = c0; c < c1; ++c) {
+  for (std::size_t r = r0; r < r1; ++r) {
+    const std::size_t lo = fv2_range_lo_[r], hi = fv2_range_hi_[r];
+    std::size_t first = hi, last = lo;
+    for (std::size_t c = lo; c < hi; ++c) {
       const std::size_t i = r * cols_ + c;
       const double h = h_[i];
       if (!inside_[i] || !(h > 0.0)) continue;
-      const long long rr = static_cast<long long>(r), cc = static_cast<long long>(c);
-      rmin = std::min(rmin, rr), rmax = std::max(rmax, rr);
-      cmin = std::min(cmin, cc), cmax = std::max(cmax, cc);
+      first = std::min(first, c), last = c + 1;
       const double u = cell_velocity(qx_[i], h), v = cell_velocity(qy_[i], h), a = std::sqrt(g * h);
       rate = std::max(rate, (std::abs(u) + a) / dx_ + (std::abs(v) + a) / dy_);
       note_envelopes(i, h, u, v, time_s, arrival_depth);
     }
-  set_wet_box(rmin, rmax, cmin, cmax);
+    wet_lo_[r] = static_cast<std::uint32_t>(first < last ? first : 0);
+    wet_hi_[r] = static_cast<std::uint32_t>(first < last ? last : 0);
+  }
+  set_rows_from_wet_extents(r0 > 0 ? r0 - 1 : 0, std::min(rows_, r1 + 1));
   // The sum of the two directional Courant numbers stays below cfl (<= 1/2).
   next_dt_s_ = rate > 0.0 ? setup_.cfl / rate : std::numeric_limits<double>::infinity();
 }

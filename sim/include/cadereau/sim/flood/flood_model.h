@@ -238,7 +238,7 @@ class FloodModel {
   void set_up_second_order();
   std::size_t second_order_scratch_doubles() const;
   void step_second_order(double dt_s);
-  void finish_second_order_step(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1);
+  void finish_second_order_step(std::size_t r0, std::size_t r1);
   void x_faces(Sweep& sweep, std::size_t r, const double* ux, const double* vy, double* out) const;
   void y_faces(Sweep& sweep, std::size_t s, const double* ux_up, const double* vy_up, const double* ux_down,
                const double* vy_down, double* out) const;
@@ -300,8 +300,10 @@ class FloodModel {
   std::vector<double> scratch_, chunk_north_;
   std::vector<std::uint64_t> chunk_ready_, row_work_;
   bool wide_ = false;  // AVX-512 kernels
-  // Second order: the state after the first stage, and per thread, rows of faces.
-  std::vector<double> fv2_h_, fv2_qx_, fv2_qy_, fv2_scratch_;
+  // Second order: the state after the first stage, the velocities of the
+  // stage being computed, and per thread, rows of faces and differences.
+  std::vector<double> fv2_h_, fv2_qx_, fv2_qy_, fv2_u_, fv2_v_, fv2_scratch_;
+  std::vector<std::uint32_t> fv2_range_lo_, fv2_range_hi_;  // the stages' columns by row (fv2_step.cpp)
   // Local-inertial unit discharges on faces, kept between steps (m2/s; +col, +row).
   std::vector<double> li_qx_, li_qy_, li_out_factor_;
   // Envelopes.
