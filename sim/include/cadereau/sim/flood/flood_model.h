@@ -37,8 +37,9 @@ struct PointInflow {
 // finite_volume_2 solves them to second order (MUSCL reconstruction of the
 // surface, depth and discharges with a minmod limiter, Heun's two-stage
 // Runge-Kutta; first order at wet/dry fronts and walls): sharper fronts and
-// less numerical diffusion for some four to eight times the cost per
-// simulated hour (two stages, half the time step); local_inertial drops the
+// less numerical diffusion, for two stages a step and half the time step,
+// written one cell at a time (15 to 25 times the wall time per simulated
+// hour of the eight-cell first-order kernels on EA Tests 4 and 5); local_inertial drops the
 // advection term (Bates et al. 2010, the "ACC" solver of LISFLOOD-FP):
 // cheaper per step, for quick screening of slow, subcritical floodplain flow
 // only.
