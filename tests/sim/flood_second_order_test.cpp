@@ -2,6 +2,7 @@
 // analytic solutions, beside the first-order scheme on the same grids.
 
 #include "cadereau/sim/flood/flood_model.h"
+#include "cadereau/sim/flood/flood_run.h"
 #include "flood_analytic.h"
 
 #include <catch2/catch.hpp>
@@ -135,6 +136,12 @@ TEST_CASE("Second order: scheme names read back and a captured state restores ex
   CHECK(scheme_from_id(scheme_id(Scheme::finite_volume_2)) == Scheme::finite_volume_2);
   CHECK(scheme_from_id("finite_volume") == Scheme::finite_volume);
   CHECK(!scheme_from_id("fv3"));
+  // A recorded run's options name its scheme, so that a replay runs the same one.
+  FloodRunOptions o;
+  o.dem = "dem.tif";
+  o.out = "out";
+  o.scheme = Scheme::finite_volume_2;
+  CHECK(flood_options_from_json(flood_options_to_json(o), "test").scheme == Scheme::finite_volume_2);
   FloodModel a(channel(50, 250.0, 100.0, 1.0, 0.0, Scheme::finite_volume_2));
   a.advance_to(20.0);
   FloodModel b(channel(50, 250.0, 100.0, 1.0, 0.0, Scheme::finite_volume_2));
