@@ -419,10 +419,10 @@ void FloodModel::set_up_second_order() {
   fv2_qx_.assign(n, 0.0);
   fv2_qy_.assign(n, 0.0);
   fv2_u_.assign(n, 0.0);
+  fv2_v_.assign(n, 0.0);
   // Row ranges of the wet region grown by 1, 3 and 5 cells.
   fv2_range_lo_.assign(3 * rows_, 0);
   fv2_range_hi_.assign(3 * rows_, 0);
-  fv2_v_.assign(n, 0.0);
   fv2_scratch_.assign(static_cast<std::size_t>(team_max_) * second_order_scratch_doubles(), 0.0);
 }
 
