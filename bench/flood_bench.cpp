@@ -3,7 +3,7 @@
 // per simulated hour).
 //
 //   cadereau-bench-flood ea4 [--cell M] [--hours H] [--threads N] [--scheme fv|inertial]
-//   cadereau-bench-flood ea5 [--data DIR] [--hours H] [--threads N] [--sample S] [--scheme ...]
+//   cadereau-bench-flood ea5 [--data DIR] [--hours H] [--threads N] [--sample S] [--scheme fv,fv2,...]
 //   cadereau-bench-flood carlisle [--data DIR] [--hours H] [--threads N] [--open-edges|--closed-edges] [--scheme ...]
 //   cadereau-bench-flood wet [--cells N] [--seconds S] [--threads N] [--scheme ...]
 //
@@ -13,6 +13,9 @@
 // (south-north) floodplain, inflow along a 20 m line in the middle of the
 // western side, Manning n 0.05, closed edges, 5 m cells.
 // ea5, carlisle: the LISFLOOD-FP cases in $CADEREAU_SHARED_DATA/flood-benchmarks.
+// ea5 sets each scheme's depth series at the 7 points beside LISFLOOD-FP
+// 8.0's DG2 and ACC runs (reference/ in the case folder): peak, time of peak,
+// arrival, and the RMSE of each series over the run.
 // wet: a square city grid of 5 m cells (a million by default) under water
 // everywhere, streets and blocks on a tilted bed, a sloshing surface: every
 // cell is updated at every step, so the rate is the solver's own.
@@ -25,6 +28,7 @@
 
 #include "cadereau/sim/flood/flood_model.h"
 #include "cadereau/sim/flood/flood_run.h"
+#include "cadereau/sim/flood/gauge_comparison.h"
 #include "cadereau/sim/flood/lisflood_case.h"
 #include "cadereau/twin/error.h"
 
@@ -279,11 +283,19 @@ int effective_threads(int requested) {
 Scheme scheme_of(const Args& a) {
   const std::string s = a.text("--scheme").value_or("fv");
   if (s == "fv" || s == "finite_volume") return Scheme::finite_volume;
+  if (s == "fv2" || s == "finite_volume_2") return Scheme::finite_volume_2;
   if (s == "inertial" || s == "local_inertial" || s == "acc") return Scheme::local_inertial;
-  cadereau::fail("--scheme", "'{}' is not fv or inertial", s);
+  cadereau::fail("--scheme", "'{}' is not fv, fv2 or inertial", s);
 }
 
-const char* scheme_name(Scheme s) { return s == Scheme::finite_volume ? "fv" : "inertial"; }
+const char* scheme_name(Scheme s) {
+  switch (s) {
+    case Scheme::finite_volume: return "fv";
+    case Scheme::finite_volume_2: return "fv2";
+    case Scheme::local_inertial: return "inertial";
+  }
+  return "fv";
+}
 
 // ---------------------------------------------------------------------------------------------
 // EA Test 4.
@@ -390,48 +402,10 @@ int cmd_ea4(const Args& a) {
 // ---------------------------------------------------------------------------------------------
 // EA Test 5.
 
-int cmd_ea5(const Args& a) {
-  const std::filesystem::path dir = a.text("--data") ? std::filesystem::path(*a.text("--data"))
-                                                      : shared_data() / "flood-benchmarks" / "ea5-valley-dam-break";
-  const std::filesystem::path par = dir / "ea5-10m.par";
-  if (!std::filesystem::is_regular_file(par)) {
-    fmt::print("ea5 skipped: data not found at {}\n", par.string());
-    return 0;
-  }
-  const int threads = static_cast<int>(a.number("--threads", 0));
-  const double sample_s = a.number("--sample", 10.0);
-  const auto t_process = Clock::now();
-  LisfloodCaseOptions options;
-  options.crs_if_missing = Crs::from_epsg(27700);
-  const LisfloodCase lc = read_lisflood_case(par, options);
-  for (const auto& k : lc.par.unknown) fmt::print(stderr, "{}: unknown keyword '{}' ignored\n", k.where, k.name);
-  const double until_s = a.has("--hours") ? a.number("--hours", 30.0) * 3600.0 : lc.par.sim_time_s;
-  LisfloodSetupOptions so;
-  so.threads = threads;
-  so.scheme = scheme_of(a);
-  FloodModel m(make_flood_setup(lc, so));
-  const double setup_s = seconds_since(t_process);
-  std::vector<std::pair<std::string, MapPoint>> points;
-  for (std::size_t i = 0; i < lc.stages.size(); ++i) points.emplace_back(std::to_string(i + 1), lc.stages[i]);
-  auto gauges = make_gauges(m, points, {0.01, 0.5});
-
-  fmt::print("EA Test 5 from {}: {} x {} cells of {} m ({} inside), Manning {}, {} point sources, {:.0f} s of {:.0f} s\n",
-             par.string(), m.grid().cols, m.grid().rows, m.grid().cell_w_m,
-             std::count_if(lc.dem.values().begin(), lc.dem.values().end(), [&](float v) { return !lc.dem.is_nodata(v); }),
-             *lc.par.manning_n, lc.bci.points.size(), until_s, lc.par.sim_time_s);
-  const RunStats s = run(m, until_s, sample_s, gauges, "ea5");
-
-  fmt::print("\nsetup {:.2f} s, run {:.1f} s, {} steps, max depth {:.2f} m, wet cells (>1 cm) {}\n", setup_s, s.wall_s,
-             s.steps, m.max_depth_m(), m.wet_cells(0.01));
-  // Published values: see the note printed below the table.
-  fmt::print("point  bed_m   peak_level_m  peak_depth_m  t_peak     arrive>0.01m  arrive>0.5m  max_speed_m_s\n");
-  for (const auto& g : gauges)
-    fmt::print("{:>5} {:7.2f}  {:11.3f}  {:11.3f}   {:>9}  {:>11}  {:>11}  {:8.3f}\n", g.name, g.bed_m,
-               g.bed_m + g.max_depth_m, g.max_depth_m, hms(g.time_of_max_s), hms(g.arrival_s[0]), hms(g.arrival_s[1]),
-               g.max_speed_m_s);
-  // Published results, when the case folder holds them: a CSV with a header
-  // and rows "point,package,peak_level_m,t_peak_s" (one row per package and
-  // point, e.g. from Néelz & Pender 2013).
+// Published results, when the case folder holds them: a CSV with a header
+// and rows "point,package,peak_level_m,t_peak_s" (one row per package and
+// point, e.g. from Néelz & Pender 2013). False on a malformed file.
+bool print_published_peaks(const std::filesystem::path& dir, const std::vector<Gauge>& gauges) {
   const std::filesystem::path published = dir / "published_peaks.csv";
   if (std::filesystem::is_regular_file(published)) {
     std::ifstream in(published);
@@ -454,12 +428,12 @@ int cmd_ea5(const Args& a) {
         t_peak = std::stod(time_text);
       } catch (const std::exception&) {
         fmt::print(stderr, "{}:{}: expected point,package,peak_level_m,t_peak_s\n", published.string(), line_no);
-        return 1;
+        return false;
       }
       const auto g = std::find_if(gauges.begin(), gauges.end(), [&](const auto& x) { return x.name == point; });
       if (g == gauges.end()) {
         fmt::print(stderr, "{}:{}: no output point '{}'\n", published.string(), line_no, point);
-        return 1;
+        return false;
       }
       fmt::print("{:>5}  {:<15}  {:11.3f}  {:+14.3f}   {:>9}  {:+.0f} s\n", point, package, level,
                  g->bed_m + g->max_depth_m - level, hms(t_peak), g->time_of_max_s - t_peak);
@@ -468,10 +442,155 @@ int cmd_ea5(const Args& a) {
     fmt::print("published (Néelz & Pender 2013, Test 5): not found ({} is absent); only our values are shown\n",
                published.string());
   }
-  const MassBalance& mb = s.mass;
-  fmt::print("mass: inflow {:.0f} m3, stored {:.0f} m3, relative error {:.2e}\n", mb.inflow_m3, mb.stored_m3,
-             mb.error_rel());
-  print_benchmark_line(fmt::format("ea5 scheme={}", scheme_name(so.scheme)), m, s, effective_threads(threads), fmt::format(" process_s={:.2f}", seconds_since(t_process)));
+  return true;
+}
+
+// The schemes --scheme names, comma-separated ("fv,fv2"), each run in turn.
+std::vector<Scheme> schemes_of(const Args& a) {
+  std::vector<Scheme> out;
+  std::stringstream list(a.text("--scheme").value_or("fv"));
+  std::string name;
+  while (std::getline(list, name, ',')) {
+    Args one;
+    one.values["--scheme"] = name;
+    out.push_back(scheme_of(one));
+  }
+  if (out.empty()) cadereau::fail("--scheme", "names no scheme");
+  return out;
+}
+
+// A reference run's depth series at the case's points (LISFLOOD-FP stage output).
+struct ReferenceRun {
+  std::string name;
+  std::vector<TimeSeries> depth_m;  // per point
+};
+
+std::vector<ReferenceRun> ea5_references(const std::filesystem::path& dir, std::size_t points) {
+  std::vector<ReferenceRun> out;
+  for (const auto& [name, file] : {std::pair{"DG2", "lisflood-fp8-dg2-10m.stage"}, std::pair{"ACC", "lisflood-fp8-acc-10m.stage"}}) {
+    const std::filesystem::path path = dir / "reference" / file;
+    if (!std::filesystem::is_regular_file(path)) continue;
+    ReferenceRun r{name, read_lisflood_stage_output(path)};
+    if (r.depth_m.size() != points) cadereau::fail(path.string(), "{} series for {} points", r.depth_m.size(), points);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// One scheme's run of Test 5: its series per point.
+struct Ea5Run {
+  Scheme scheme;
+  std::vector<TimeSeries> depth_m;
+};
+
+constexpr double kEa5ArrivalDepth_m = 0.01;
+
+std::string hms_or_never(double s) { return s < 0.0 ? std::string("never") : hms(s); }
+
+// Per point: ours beside each reference (peak depth, time of peak, arrival
+// at 1 cm), and the RMSE of the depth series against each over [0, until_s].
+void print_reference_comparison(const Ea5Run& run, const std::vector<ReferenceRun>& refs, double until_s) {
+  fmt::print("\nscheme {} against LISFLOOD-FP 8.0 on the same DEM, over the first {:.2f} h (arrival at {} m):\n",
+             scheme_name(run.scheme), until_s / 3600.0, kEa5ArrivalDepth_m);
+  fmt::print("point  {:>26}", "ours: peak_m  t_peak  arrive");
+  for (const auto& r : refs) fmt::print("  {:>3}: peak_m  t_peak  arrive", r.name);
+  for (const auto& r : refs) fmt::print("  rmse_{}_m", r.name);
+  fmt::print("\n");
+  for (std::size_t k = 0; k < run.depth_m.size(); ++k) {
+    const GaugeFeatures o = gauge_features(run.depth_m[k], kEa5ArrivalDepth_m, until_s);
+    fmt::print("{:>5}  {:11.3f} {:>8} {:>8}", k + 1, o.peak_depth_m, hms_or_never(o.time_of_peak_s),
+               hms_or_never(o.arrival_s));
+    for (const auto& r : refs) {
+      const GaugeFeatures f = gauge_features(r.depth_m[k], kEa5ArrivalDepth_m, until_s);
+      fmt::print("  {:11.3f} {:>8} {:>8}", f.peak_depth_m, hms_or_never(f.time_of_peak_s), hms_or_never(f.arrival_s));
+    }
+    for (const auto& r : refs) fmt::print("  {:10.3f}", depth_rmse_m(run.depth_m[k], r.depth_m[k], until_s));
+    fmt::print("\n");
+  }
+}
+
+// The RMSE against each reference, point by point, scheme by scheme, with the mean over the points.
+void print_rmse_summary(const std::vector<Ea5Run>& runs, const std::vector<ReferenceRun>& refs, double until_s) {
+  for (const auto& r : refs) {
+    fmt::print("\nRMSE of depth against {} over {:.2f} h (m):\nscheme  ", r.name, until_s / 3600.0);
+    for (std::size_t k = 0; k < r.depth_m.size(); ++k) fmt::print("  P{}    ", k + 1);
+    fmt::print("  mean\n");
+    for (const auto& run : runs) {
+      fmt::print("{:<8}", scheme_name(run.scheme));
+      double sum = 0.0;
+      for (std::size_t k = 0; k < r.depth_m.size(); ++k) {
+        const double e = depth_rmse_m(run.depth_m[k], r.depth_m[k], until_s);
+        sum += e;
+        fmt::print("  {:6.3f}", e);
+      }
+      fmt::print("  {:6.3f}\n", sum / static_cast<double>(r.depth_m.size()));
+    }
+  }
+}
+
+int cmd_ea5(const Args& a) {
+  const std::filesystem::path dir = a.text("--data") ? std::filesystem::path(*a.text("--data"))
+                                                      : shared_data() / "flood-benchmarks" / "ea5-valley-dam-break";
+  const std::filesystem::path par = dir / "ea5-10m.par";
+  if (!std::filesystem::is_regular_file(par)) {
+    fmt::print("ea5 skipped: data not found at {}\n", par.string());
+    return 0;
+  }
+  const int threads = static_cast<int>(a.number("--threads", 0));
+  const double sample_s = a.number("--sample", 10.0);
+  LisfloodCaseOptions options;
+  options.crs_if_missing = Crs::from_epsg(27700);
+  const LisfloodCase lc = read_lisflood_case(par, options);
+  for (const auto& k : lc.par.unknown) fmt::print(stderr, "{}: unknown keyword '{}' ignored\n", k.where, k.name);
+  const double until_s = a.has("--hours") ? a.number("--hours", 30.0) * 3600.0 : lc.par.sim_time_s;
+  const std::vector<ReferenceRun> refs = ea5_references(dir, lc.stages.size());
+  std::vector<Ea5Run> runs;
+  for (const Scheme scheme : schemes_of(a)) {
+    const auto t_process = Clock::now();
+    LisfloodSetupOptions so;
+    so.threads = threads;
+    so.scheme = scheme;
+    FloodModel m(make_flood_setup(lc, so));
+    const double setup_s = seconds_since(t_process);
+    std::vector<std::pair<std::string, MapPoint>> points;
+    for (std::size_t i = 0; i < lc.stages.size(); ++i) points.emplace_back(std::to_string(i + 1), lc.stages[i]);
+    auto gauges = make_gauges(m, points, {0.01, 0.5});
+
+    fmt::print("EA Test 5 from {}: {} x {} cells of {} m ({} inside), Manning {}, {} point sources, {:.0f} s of {:.0f} s, "
+               "scheme {}\n",
+               par.string(), m.grid().cols, m.grid().rows, m.grid().cell_w_m,
+               std::count_if(lc.dem.values().begin(), lc.dem.values().end(), [&](float v) { return !lc.dem.is_nodata(v); }),
+               *lc.par.manning_n, lc.bci.points.size(), until_s, lc.par.sim_time_s, scheme_name(scheme));
+    const RunStats s = run(m, until_s, sample_s, gauges, fmt::format("ea5 {}", scheme_name(scheme)));
+
+    fmt::print("\nsetup {:.2f} s, run {:.1f} s, {} steps, max depth {:.2f} m, wet cells (>1 cm) {}\n", setup_s, s.wall_s,
+               s.steps, m.max_depth_m(), m.wet_cells(0.01));
+    fmt::print("point  bed_m   peak_level_m  peak_depth_m  t_peak     arrive>0.01m  arrive>0.5m  max_speed_m_s\n");
+    for (const auto& g : gauges)
+      fmt::print("{:>5} {:7.2f}  {:11.3f}  {:11.3f}   {:>9}  {:>11}  {:>11}  {:8.3f}\n", g.name, g.bed_m,
+                 g.bed_m + g.max_depth_m, g.max_depth_m, hms(g.time_of_max_s), hms(g.arrival_s[0]), hms(g.arrival_s[1]),
+                 g.max_speed_m_s);
+    if (!print_published_peaks(dir, gauges)) return 1;
+    Ea5Run r{scheme, {}};
+    for (const auto& g : gauges) {
+      std::vector<double> t, h;
+      for (const auto& [time_s, depth_m] : g.series)
+        if (t.empty() || time_s > t.back()) t.push_back(time_s), h.push_back(depth_m);
+      r.depth_m.emplace_back(std::move(t), std::move(h), "gauge " + g.name);
+    }
+    if (!refs.empty()) print_reference_comparison(r, refs, until_s);
+    runs.push_back(std::move(r));
+    const MassBalance& mb = s.mass;
+    fmt::print("mass: inflow {:.0f} m3, stored {:.0f} m3, relative error {:.2e}\n", mb.inflow_m3, mb.stored_m3,
+               mb.error_rel());
+    print_benchmark_line(fmt::format("ea5 scheme={}", scheme_name(scheme)), m, s, effective_threads(threads),
+                         fmt::format(" process_s={:.2f}", seconds_since(t_process)));
+  }
+  if (refs.empty())
+    fmt::print("reference series not found in {}: no comparison\n", (dir / "reference").string());
+  else
+    print_rmse_summary(runs, refs, until_s);
+  if (runs.size() > 1) fmt::print("(wall time per simulated hour of each scheme: see its benchmark line)\n");
   return 0;
 }
 
@@ -598,10 +717,11 @@ int cmd_wet(const Args& a) {
 void usage() {
   std::fputs(
       "usage: cadereau-bench-flood ea4 [--cell M] [--hours H] [--threads N] [--sample S] [--hydrograph CSV] [--scheme S]\n"
-      "       cadereau-bench-flood ea5 [--data DIR] [--hours H] [--threads N] [--sample S] [--scheme S]\n"
+      "       cadereau-bench-flood ea5 [--data DIR] [--hours H] [--threads N] [--sample S] [--scheme S[,S...]]\n"
       "       cadereau-bench-flood carlisle [--data DIR] [--hours H] [--threads N] [--open-edges] [--scheme S]\n"
       "       cadereau-bench-flood wet [--cells N] [--seconds S] [--threads N] [--scheme S]\n"
-      "  --scheme fv (default, finite-volume HLL) | inertial (local-inertial, LISFLOOD-FP's ACC)\n",
+      "  --scheme fv (default, finite-volume HLL) | fv2 (the same to second order, MUSCL and Runge-Kutta 2)\n"
+      "           | inertial (local-inertial, LISFLOOD-FP's ACC)\n",
       stderr);
 }
 

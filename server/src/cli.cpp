@@ -86,7 +86,7 @@ constexpr CommandHelp kCommands[] = {
         [--manning N | --manning-raster FILE] [--inflow X,Y,FILE]... [--rain FILE]
         [--rain-zones RASTER --rain-zone K,FILE...] [--rain-factor RASTER]
         [--initial-wse METRES] [--initial-depth FILE] [--probe NAME,X,Y]...
-        [--probe-every SECONDS] [--threads N] [--open-boundaries] [--scheme fv|inertial]
+        [--probe-every SECONDS] [--threads N] [--open-boundaries] [--scheme fv|fv2|inertial]
         [--record FILE.h5 [--overwrite] [--frame-every SECONDS] [--keyframe-every SECONDS]]
                                         run the 2D flood model alone on any GDAL raster;
                                         DURATION in seconds or as 2h, 90min, 1h30;
@@ -254,10 +254,12 @@ int flood(Args& args, std::ostream& out) {
   if (auto scheme = args.take("scheme")) {
     if (*scheme == "fv" || *scheme == "finite-volume")
       o.scheme = sim::flood::Scheme::finite_volume;
+    else if (*scheme == "fv2" || *scheme == "finite-volume-2")
+      o.scheme = sim::flood::Scheme::finite_volume_2;
     else if (*scheme == "inertial" || *scheme == "local-inertial")
       o.scheme = sim::flood::Scheme::local_inertial;
     else
-      throw UsageError{"--scheme " + *scheme + ": expected fv or inertial"};
+      throw UsageError{"--scheme " + *scheme + ": expected fv, fv2 or inertial"};
   }
   if (auto record = args.take("record")) o.record = *record;
   const bool overwrite = args.take_flag("overwrite");

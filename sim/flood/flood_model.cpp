@@ -284,6 +284,21 @@ RainZones nearest_gauge_zones(const twin::GridSpec& grid, const std::vector<twin
   return zones;
 }
 
+const char* scheme_id(Scheme scheme) {
+  switch (scheme) {
+    case Scheme::finite_volume: return "finite_volume";
+    case Scheme::finite_volume_2: return "finite_volume_2";
+    case Scheme::local_inertial: return "local_inertial";
+  }
+  return "finite_volume";
+}
+
+std::optional<Scheme> scheme_from_id(std::string_view id) {
+  for (Scheme s : {Scheme::finite_volume, Scheme::finite_volume_2, Scheme::local_inertial})
+    if (id == scheme_id(s)) return s;
+  return std::nullopt;
+}
+
 double MassBalance::error_rel() const {
   const double scale = std::max({initial_m3 + rain_m3 + inflow_m3 + nudged_in_m3, stored_m3, 1e-12});
   return std::abs(stored_m3 - initial_m3 - rain_m3 - inflow_m3 + outflow_m3 - nudged_in_m3 + nudged_out_m3) / scale;
@@ -376,6 +391,7 @@ FloodModel::FloodModel(FloodSetup setup) : setup_(std::move(setup)) {
     li_out_factor_.assign(n, 1.0);
   }
   set_up_finite_volume();
+  if (setup_.scheme == Scheme::finite_volume_2) set_up_second_order();
   max_h_.assign(n, 0.0f);
   max_speed_.assign(n, 0.0f);
   max_hazard_.assign(n, 0.0f);
@@ -738,14 +754,17 @@ double FloodModel::cell_rate(std::size_t i, double extra_depth_m) const {
   if (h <= 0.0) return 0.0;
   const double a = std::sqrt(g * h);
   if (setup_.scheme == Scheme::local_inertial) return a / (setup_.inertial_alpha * std::min(dx_, dy_));
-  // The sum of the two directional Courant numbers stays below 2 cfl.
-  return ((std::abs(velocity(qx_[i], h)) + a) / dx_ + (std::abs(velocity(qy_[i], h)) + a) / dy_) / (2.0 * setup_.cfl);
+  const double courant_rate = (std::abs(velocity(qx_[i], h)) + a) / dx_ + (std::abs(velocity(qy_[i], h)) + a) / dy_;
+  // The sum of the two directional Courant numbers stays below cfl at second order, 2 cfl at first.
+  if (setup_.scheme == Scheme::finite_volume_2) return courant_rate / setup_.cfl;
+  return courant_rate / (2.0 * setup_.cfl);
 }
 
 double FloodModel::depth_rate(double depth_m) const {
   if (depth_m <= 0.0) return 0.0;
   const double a = std::sqrt(g * depth_m);
   if (setup_.scheme == Scheme::local_inertial) return a / (setup_.inertial_alpha * std::min(dx_, dy_));
+  if (setup_.scheme == Scheme::finite_volume_2) return a * (1.0 / dx_ + 1.0 / dy_) / setup_.cfl;
   return a * (1.0 / dx_ + 1.0 / dy_) / (2.0 * setup_.cfl);
 }
 
@@ -846,10 +865,11 @@ void FloodModel::step(double dt_s) {
     next_dt_s_ = std::numeric_limits<double>::infinity();
     return;
   }
-  if (setup_.scheme == Scheme::local_inertial)
-    step_inertial(dt_s);
-  else
-    step_finite_volume(dt_s);
+  switch (setup_.scheme) {
+    case Scheme::local_inertial: step_inertial(dt_s); break;
+    case Scheme::finite_volume_2: step_second_order(dt_s); break;
+    case Scheme::finite_volume: step_finite_volume(dt_s); break;
+  }
 }
 
 // The finite-volume step sweeps the wet rows once, in place: for each row,
@@ -1135,6 +1155,12 @@ double FloodModel::bytes_per_cell_update() const {
     const double scaling = 2 * (3 * sizeof(double));
     const double cells = sizeof(std::uint8_t) + 3 * sizeof(double) + 3 * sizeof(double) + 2 * kEnvelopes;
     return 2 * face_pass + limiter + scaling + cells;
+  }
+  if (setup_.scheme == Scheme::finite_volume_2) {
+    // Two stages (counted as cell updates each); a stage reads a cell's state,
+    // bed, Manning n2 and inside flag (its neighbours' come from the cache),
+    // reads the state it blends with and writes its own; envelopes once.
+    return sizeof(std::uint8_t) + sizeof(float) + sizeof(double) + 3 * 3 * sizeof(double) + kEnvelopes;
   }
   // One sweep: each cell's depth, discharges, bed, Manning n2 and inside flag
   // read, its depth, discharges and envelopes read and written; faces stay

@@ -283,7 +283,7 @@ FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<vo
     nlohmann::json start_event{{"event", "run_start"},
                                {"cells", model.grid().cell_count()},
                                {"until_s", options.until_s},
-                               {"scheme", options.scheme == Scheme::local_inertial ? "local_inertial" : "finite_volume"}};
+                               {"scheme", scheme_id(options.scheme)}};
     if (!options.parent_recording.empty()) {
       start_event["parent_recording"] = options.parent_recording;
       if (options.fork_sim_s) start_event["fork_sim_s"] = *options.fork_sim_s;
@@ -400,7 +400,7 @@ FloodRunSummary run_flood(const FloodRunOptions& options, const std::function<vo
   j["mass_error_rel"] = s.mass.error_rel();
   j["max_depth_m"] = s.max_depth_m;
   if (options.record) j["record_wall_s"] = s.record_wall_s;
-  j["scheme"] = options.scheme == Scheme::local_inertial ? "local_inertial" : "finite_volume_hll";
+  j["scheme"] = options.scheme == Scheme::finite_volume ? "finite_volume_hll" : scheme_id(options.scheme);
   const auto summary_path = options.out / "summary.json";
   std::ofstream summary(summary_path);
   summary << j.dump(2) << "\n";
@@ -428,7 +428,7 @@ std::string flood_options_to_json(const FloodRunOptions& o) {
   for (const auto& p : o.probes) j["probes"].push_back({{"name", p.name}, {"x_m", p.location.x_m}, {"y_m", p.location.y_m}});
   j["probe_every_s"] = o.probe_every_s;
   j["threads"] = o.threads;
-  j["scheme"] = o.scheme == Scheme::local_inertial ? "local_inertial" : "finite_volume";
+  j["scheme"] = scheme_id(o.scheme);
   j["open_boundaries"] = o.open_boundaries;
   j["frame_every_s"] = o.frame_every_s;
   j["keyframe_every_s"] = o.keyframe_every_s;
@@ -459,8 +459,9 @@ FloodRunOptions flood_options_from_json(const std::string& text, const std::stri
     o.probe_every_s = j.at("probe_every_s").get<double>();
     o.threads = j.at("threads").get<int>();
     const auto scheme = j.at("scheme").get<std::string>();
-    if (scheme != "finite_volume" && scheme != "local_inertial") fail(where, "unknown flood scheme '{}'", scheme);
-    o.scheme = scheme == "local_inertial" ? Scheme::local_inertial : Scheme::finite_volume;
+    const auto known = scheme_from_id(scheme);
+    if (!known) fail(where, "unknown flood scheme '{}'", scheme);
+    o.scheme = *known;
     o.open_boundaries = j.at("open_boundaries").get<bool>();
     o.frame_every_s = j.at("frame_every_s").get<double>();
     o.keyframe_every_s = j.at("keyframe_every_s").get<double>();

@@ -305,6 +305,26 @@ std::vector<twin::MapPoint> read_lisflood_stage(const std::filesystem::path& pat
   return out;
 }
 
+std::vector<TimeSeries> read_lisflood_stage_output(const std::filesystem::path& path) {
+  std::vector<double> times_s;
+  std::vector<std::vector<double>> values;  // per point
+  for (const Line& line : read_lines(path)) {
+    if (!to_number(line.words[0])) continue;  // a header line
+    if (values.empty()) {
+      if (line.words.size() < 2) fail(where(path, line.number), "a time and no value");
+      values.resize(line.words.size() - 1);
+    } else if (line.words.size() != values.size() + 1) {
+      fail(where(path, line.number), "{} values where the rows before hold {}", line.words.size() - 1, values.size());
+    }
+    times_s.push_back(number(path, line, 0, "time"));
+    for (std::size_t k = 0; k < values.size(); ++k) values[k].push_back(number(path, line, k + 1, "value"));
+  }
+  if (times_s.empty()) fail(path.string(), "no data row (expected 'time value...' rows)");
+  std::vector<TimeSeries> out;
+  for (auto& v : values) out.emplace_back(times_s, std::move(v), path.string());
+  return out;
+}
+
 LisfloodCase read_lisflood_case(const std::filesystem::path& par_path, const LisfloodCaseOptions& options) {
   LisfloodCase c;
   c.par = read_lisflood_par(par_path);

@@ -4,6 +4,7 @@
 //   sim_tests "[.slow]"   (or: cadereau-bench-flood ea5)
 
 #include "cadereau/sim/flood/flood_model.h"
+#include "cadereau/sim/flood/gauge_comparison.h"
 #include "cadereau/sim/flood/lisflood_case.h"
 
 #include <catch2/catch.hpp>
@@ -31,10 +32,11 @@ std::optional<std::filesystem::path> ea5_par() {
 struct Ea5Run {
   std::vector<double> arrival_s;  // first time depth >= 0.01 m per stage point; < 0 never
   std::vector<double> max_depth_m;
+  std::vector<TimeSeries> depth_m;  // per stage point, every 10 s from 0
   MassBalance mass;
 };
 
-Ea5Run run_ea5(const std::filesystem::path& par, double until_s) {
+Ea5Run run_ea5(const std::filesystem::path& par, double until_s, Scheme scheme = Scheme::finite_volume) {
   LisfloodCaseOptions options;
   options.crs_if_missing = cadereau::twin::Crs::from_epsg(27700);
   const LisfloodCase lc = read_lisflood_case(par, options);
@@ -44,6 +46,7 @@ Ea5Run run_ea5(const std::filesystem::path& par, double until_s) {
   // regions slow down badly when the cores are oversubscribed.
   LisfloodSetupOptions setup_options;
   setup_options.threads = 1;
+  setup_options.scheme = scheme;
   FloodModel m(make_flood_setup(lc, setup_options));
   std::vector<std::size_t> cells;
   for (const auto& p : lc.stages) {
@@ -54,16 +57,28 @@ Ea5Run run_ea5(const std::filesystem::path& par, double until_s) {
   Ea5Run r;
   r.arrival_s.assign(cells.size(), -1.0);
   r.max_depth_m.assign(cells.size(), 0.0);
+  std::vector<double> times_s{0.0};
+  std::vector<std::vector<double>> depths_m(cells.size(), std::vector<double>{0.0});
   for (double t = 10.0; t <= until_s + 1e-9; t += 10.0) {
     m.advance_to(t);
+    times_s.push_back(t);
     for (std::size_t k = 0; k < cells.size(); ++k) {
       const double h = m.depth_m(cells[k]);
       r.max_depth_m[k] = std::max(r.max_depth_m[k], h);
       if (r.arrival_s[k] < 0.0 && h >= 0.01) r.arrival_s[k] = t;
+      depths_m[k].push_back(h);
     }
   }
+  for (auto& d : depths_m) r.depth_m.emplace_back(times_s, std::move(d));
   r.mass = m.mass_balance();
   return r;
+}
+
+// LISFLOOD-FP 8.0's DG2 depth series at the 7 points, next to the case.
+std::optional<std::vector<TimeSeries>> ea5_dg2(const std::filesystem::path& par) {
+  const auto path = par.parent_path() / "reference" / "lisflood-fp8-dg2-10m.stage";
+  if (!std::filesystem::is_regular_file(path)) return std::nullopt;
+  return read_lisflood_stage_output(path);
 }
 
 }  // namespace
@@ -92,6 +107,66 @@ TEST_CASE("EA Test 5 first 30 minutes: the flood reaches point 1 and mass is con
     INFO("point " << k + 1);
     CHECK(r.arrival_s[k] < 0.0);
   }
+}
+
+TEST_CASE("EA Test 5 first 3 h against LISFLOOD-FP 8.0 DG2: arrival, peak and depth series at the 7 points",
+          "[validation][flood][ea5]") {
+  const auto par = ea5_par();
+  const auto dg2 = par ? ea5_dg2(*par) : std::nullopt;
+  if (!dg2) {
+    WARN("EA Test 5 data or its DG2 reference series not found: skipped");
+    return;
+  }
+  REQUIRE(dg2->size() == 7);
+  // About 25 s on one core. By 3 h the flood has passed points 1-4, 6 and 7; point 5 is still dry.
+  constexpr double kUntil_s = 3 * 3600.0, kArrival_m = 0.01;
+  const Ea5Run r = run_ea5(*par, kUntil_s);
+  CHECK(r.mass.error_rel() < 1e-9);
+  for (std::size_t k = 0; k < 7; ++k) {
+    const GaugeFeatures ours = gauge_features(r.depth_m[k], kArrival_m, kUntil_s);
+    const GaugeFeatures theirs = gauge_features((*dg2)[k], kArrival_m, kUntil_s);
+    const double rmse_m = depth_rmse_m(r.depth_m[k], (*dg2)[k], kUntil_s);
+    INFO("point " << k + 1 << ": arrival " << ours.arrival_s << " s (DG2 " << theirs.arrival_s << " s), peak "
+                  << ours.peak_depth_m << " m at " << ours.time_of_peak_s << " s (DG2 " << theirs.peak_depth_m
+                  << " m at " << theirs.time_of_peak_s << " s), RMSE " << rmse_m << " m");
+    if (k == 4) {  // point 5
+      CHECK(ours.arrival_s < 0.0);
+      CHECK(theirs.arrival_s < 0.0);
+      continue;
+    }
+    REQUIRE(theirs.arrival_s > 0.0);
+    // The first-order run arrives 35-110 s after DG2 (whose series has a sample every 100 s),
+    // peaks within 6 cm of it, and its series lie within 2-15 cm RMS.
+    CHECK(ours.arrival_s == Approx(theirs.arrival_s).margin(180.0));
+    CHECK(ours.peak_depth_m == Approx(theirs.peak_depth_m).margin(0.15));
+    CHECK(rmse_m < 0.25);
+  }
+}
+
+TEST_CASE("EA Test 5 first 3 h: the second-order scheme is closer to LISFLOOD-FP 8.0 DG2 than the first-order one",
+          "[.slow][validation][flood][ea5]") {
+  const auto par = ea5_par();
+  const auto dg2 = par ? ea5_dg2(*par) : std::nullopt;
+  if (!dg2) {
+    WARN("EA Test 5 data or its DG2 reference series not found: skipped");
+    return;
+  }
+  // About 25 s and 4 min on one core (cadereau-bench-flood ea5 --hours 3 --scheme fv,fv2 prints the table).
+  constexpr double kUntil_s = 3 * 3600.0;
+  const Ea5Run first = run_ea5(*par, kUntil_s, Scheme::finite_volume);
+  const Ea5Run second = run_ea5(*par, kUntil_s, Scheme::finite_volume_2);
+  CHECK(second.mass.error_rel() < 1e-12);
+  double first_sum_m = 0.0, second_sum_m = 0.0;
+  for (std::size_t k = 0; k < 7; ++k) {
+    const double e1 = depth_rmse_m(first.depth_m[k], (*dg2)[k], kUntil_s);
+    const double e2 = depth_rmse_m(second.depth_m[k], (*dg2)[k], kUntil_s);
+    INFO("point " << k + 1 << ": RMSE against DG2 " << e1 << " m first order, " << e2 << " m second order");
+    CHECK(e2 <= e1);
+    first_sum_m += e1;
+    second_sum_m += e2;
+  }
+  INFO("mean RMSE against DG2: " << first_sum_m / 7 << " m first order, " << second_sum_m / 7 << " m second order");
+  CHECK(second_sum_m < 0.7 * first_sum_m);
 }
 
 TEST_CASE("EA Test 5 full 30 h run", "[.slow][validation][flood][ea5]") {

@@ -1,6 +1,7 @@
 #include "cadereau/sim/flood/flood_model.h"
 #include "cadereau/sim/flood/flood_run.h"
 #include "cadereau/twin/error.h"
+#include "flood_analytic.h"
 #include "test_support.h"
 
 #include <catch2/catch.hpp>
@@ -15,32 +16,9 @@ using cadereau::twin::MapPoint;
 using cadereau::twin::Raster;
 using cadereau::testing::TempDir;
 using cadereau::testing::write_text;
+using namespace cadereau::sim::flood::analytic;
 
 namespace {
-
-constexpr double g = kGravity_m_s2;
-
-// A channel of `cols` cells along x, 3 cells wide, walls all round.
-FloodSetup channel(int cols, double length_m, double dam_x_m, double h_left_m, double h_right_m) {
-  const double dx = length_m / cols;
-  FloodSetup s;
-  s.dem = Raster(GridSpec{cols, 3, 810000.0, 6302000.0, dx, dx}, Crs::lambert93(), 0.0f);
-  s.manning_n = 0.0;
-  Raster depth(s.dem.grid(), Crs::lambert93(), 0.0f);
-  for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < cols; ++c) depth.at(c, r) = static_cast<float>((c + 0.5) * dx < dam_x_m ? h_left_m : h_right_m);
-  s.initial_depth = depth;
-  return s;
-}
-
-double ritter_depth(double x, double t, double x0, double h0) {
-  const double c0 = std::sqrt(g * h0);
-  const double xi = (x - x0) / t;
-  if (xi <= -c0) return h0;
-  if (xi >= 2.0 * c0) return 0.0;
-  const double a = 2.0 * c0 - xi;
-  return a * a / (9.0 * g);
-}
 
 // Stoker: dam break on a wet bed, middle state from the rarefaction-shock pair.
 struct Stoker {
@@ -72,18 +50,6 @@ struct Stoker {
   }
 };
 
-// Mean absolute depth error along the middle row against an analytic profile.
-template <typename Exact>
-double l1_error(const FloodModel& m, const Exact& exact) {
-  const GridSpec& grid = m.grid();
-  double sum = 0.0;
-  for (int c = 0; c < grid.cols; ++c) {
-    const double x = (c + 0.5) * grid.cell_w_m;
-    sum += std::abs(m.depth_m(grid.linear({c, 1})) - exact(x));
-  }
-  return sum / grid.cols;
-}
-
 // A basin of 160 x 130 cells of 5 m (more than the step hands to a team of
 // threads) with nodata holes, a bumpy bed, a Manning raster, rain, two
 // inflows and two open edges: every kind of face and cell the step meets.
@@ -111,22 +77,8 @@ FloodSetup busy_basin(int threads, bool wide) {
 }  // namespace
 
 TEST_CASE("Lake at rest over an uneven bed with islands stays at rest", "[validation][flood]") {
-  const GridSpec grid{60, 50, 810000.0, 6302000.0, 5.0, 5.0};
-  FloodSetup s;
-  s.dem = Raster(grid, Crs::lambert93(), 0.0f);
-  for (int r = 0; r < grid.rows; ++r)
-    for (int c = 0; c < grid.cols; ++c) {
-      // Rough bed with two islands emerging above the lake surface at 1.0 m.
-      double z = 0.3 * std::sin(0.7 * c) * std::cos(0.5 * r) + 0.01 * ((c * 7 + r * 13) % 11);
-      z += 1.6 * std::exp(-((c - 15) * (c - 15) + (r - 20) * (r - 20)) / 20.0);
-      z += 1.4 * std::exp(-((c - 42) * (c - 42) + (r - 30) * (r - 30)) / 30.0);
-      s.dem.at(c, r) = static_cast<float>(z);
-    }
-  s.dem.set_nodata(-9999.0);
-  s.dem.at(30, 25) = -9999.0f;  // a hole in the domain acts as a wall
-  s.initial_wse_m = 1.0;
-  s.manning_n = 0.03;
-  FloodModel model(s);
+  FloodModel model(lake_over_islands(Scheme::finite_volume));
+  const GridSpec& grid = model.grid();
   model.advance_to(300.0);
   double max_speed = 0.0, max_wse_error = 0.0;
   std::size_t dry_islands = 0;
@@ -290,67 +242,6 @@ TEST_CASE("run_flood writes the outputs other tools read", "[integration][flood]
   CHECK_THAT(probes, Catch::StartsWith("time_s,probe,depth_m,speed_m_s,wse_m\n"));
   CHECK_THAT(probes, Catch::Contains("600.000,downstream,"));
 }
-
-namespace {
-
-// Thacker (1981) planar surface oscillating in a paraboloid: bed
-// z = -h0 (1 - r^2/a^2), surface 2 eta h0/a^2 (X cos wt + Y sin wt) - eta^2 h0/a^2,
-// uniform velocity (-eta w sin wt, eta w cos wt), w = sqrt(2 g h0) / a.
-struct Thacker {
-  double a = 1.0, h0 = 0.1, eta = 0.5, half_l = 2.0;
-  double omega() const { return std::sqrt(2.0 * g * h0) / a; }
-  double bed(double x, double y) const { return -h0 * (1.0 - (x * x + y * y) / (a * a)); }
-  double depth(double x, double y, double t) const {
-    const double w = omega();
-    const double surface = eta * h0 / (a * a) * (2.0 * x * std::cos(w * t) + 2.0 * y * std::sin(w * t) - eta);
-    return std::max(0.0, surface - bed(x, y));
-  }
-};
-
-double thacker_error(int n, int periods) {
-  const Thacker th;
-  const double dx = 2.0 * th.half_l / n;
-  const GridSpec grid{n, n, -th.half_l, th.half_l, dx, dx};
-  FloodSetup s;
-  s.dem = Raster(grid, Crs{}, 0.0f);
-  for (int r = 0; r < n; ++r)
-    for (int c = 0; c < n; ++c) {
-      const MapPoint p = grid.cell_centre({c, r});
-      s.dem.at(c, r) = static_cast<float>(th.bed(p.x_m, p.y_m));
-    }
-  s.manning_n = 0.0;
-  FloodModel model(s);
-  FloodState start = model.capture();
-  for (int r = 0; r < n; ++r)
-    for (int c = 0; c < n; ++c) {
-      const std::size_t i = grid.linear({c, r});
-      const MapPoint p = grid.cell_centre({c, r});
-      // The bed is stored in float: take the depth against it so the surface is exactly planar.
-      const double h = std::max(0.0, th.depth(p.x_m, p.y_m, 0.0) + th.bed(p.x_m, p.y_m) - model.bed_m(i));
-      start.depth_m[i] = h;
-      start.discharge_east_m2_s[i] = 0.0;
-      start.discharge_north_m2_s[i] = h * th.eta * th.omega();
-    }
-  model.restore(start);
-  const double period_s = 2.0 * M_PI / th.omega();
-  model.advance_to(periods * period_s);
-  double sum = 0.0;
-  int cells = 0;
-  for (int r = 0; r < n; ++r)
-    for (int c = 0; c < n; ++c) {
-      const MapPoint p = grid.cell_centre({c, r});
-      // Compare where either solution is wet, inside the bowl.
-      const double exact = th.depth(p.x_m, p.y_m, periods * period_s);
-      const double got = model.depth_m(grid.linear({c, r}));
-      if (exact <= 0.0 && got <= 1e-6) continue;
-      sum += std::abs(got - exact);
-      ++cells;
-    }
-  CHECK(model.mass_balance().error_rel() < 1e-9);
-  return sum / std::max(cells, 1);
-}
-
-}  // namespace
 
 TEST_CASE("Thacker's planar surface in a paraboloid: moving shoreline over two periods", "[validation][flood]") {
   const double coarse = thacker_error(50, 2);
@@ -767,6 +658,24 @@ TEST_CASE("The step computes the same bits on eight cells at a time as on one, a
   CHECK(narrow.max_speed_raster().values() == team.max_speed_raster().values());
   CHECK(narrow.arrival_time_raster().values() == team.arrival_time_raster().values());
   CHECK(narrow.mass_balance().outflow_m3 == Approx(team.mass_balance().outflow_m3).epsilon(1e-12));
+  CHECK(team.mass_balance().error_rel() < 1e-12);
+}
+
+TEST_CASE("The second-order step computes the same bits on any number of threads", "[validation][flood]") {
+  FloodSetup one = busy_basin(1, true), two = busy_basin(2, true);
+  one.scheme = two.scheme = Scheme::finite_volume_2;
+  FloodModel single(one), team(two);
+  for (FloodModel* m : {&single, &team}) m->advance_to(120.0);
+  const FloodState a = single.capture(), b = team.capture();
+  INFO(single.wet_cells(0.01) << " cells wetter than 1 cm");
+  REQUIRE(single.wet_cells(0.01) > 500);
+  CHECK(single.steps() == team.steps());
+  CHECK(a.depth_m == b.depth_m);
+  CHECK(a.discharge_east_m2_s == b.discharge_east_m2_s);
+  CHECK(a.discharge_north_m2_s == b.discharge_north_m2_s);
+  CHECK(single.max_speed_raster().values() == team.max_speed_raster().values());
+  CHECK(single.mass_balance().outflow_m3 == Approx(team.mass_balance().outflow_m3).epsilon(1e-12));
+  CHECK(single.mass_balance().outflow_m3 > 0.0);
   CHECK(team.mass_balance().error_rel() < 1e-12);
 }
 

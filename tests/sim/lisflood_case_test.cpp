@@ -179,6 +179,24 @@ TEST_CASE("LISFLOOD-FP .bci and .stage", "[unit][flood][lisflood]") {
   CHECK_THAT(error_of([&] { read_lisflood_stage(bad); }), Catch::Contains(bad.string() + ":3") && Catch::Contains("3 points"));
 }
 
+TEST_CASE("LISFLOOD-FP stage output: one series per point, header skipped", "[unit][flood][lisflood]") {
+  TempDir dir;
+  write_text(dir / "run.stage", "Stage output, depth (m)\nTime; stages 1 to 2\n     3.000    0.0000    0.1000\n"
+                                "   102.000    1.2500    0.2000\n   201.500    0.5000    0.0000\n");
+  const auto series = read_lisflood_stage_output(dir / "run.stage");
+  REQUIRE(series.size() == 2);
+  CHECK(series[0].times_s() == std::vector<double>{3.0, 102.0, 201.5});
+  CHECK(series[0].values()[1] == 1.25);
+  CHECK(series[1].at(201.5) == 0.0);
+  const auto bad = dir / "bad.stage";
+  write_text(bad, "0 1 2\n10 1\n");
+  CHECK_THAT(error_of([&] { read_lisflood_stage_output(bad); }), Catch::Contains(bad.string() + ":2"));
+  write_text(bad, "0 1\n10 x\n");
+  CHECK_THAT(error_of([&] { read_lisflood_stage_output(bad); }), Catch::Contains(bad.string() + ":2") && Catch::Contains("'x'"));
+  write_text(bad, "header only\n");
+  CHECK_THAT(error_of([&] { read_lisflood_stage_output(bad); }), Catch::Contains("no data row"));
+}
+
 TEST_CASE("A LISFLOOD-FP case becomes a flood setup that conserves its inflow", "[unit][flood][lisflood]") {
   TempDir dir;
   write_text(dir / "case.par", kPar);

@@ -14,6 +14,7 @@
 //   TYPE is QVAR/QFIX (flow per unit width, m2/s), HVAR/HFIX (water level, m)
 //   or FREE (optional slope).
 // - .stage: a count, then "x y" per output point.
+// - stage output: rows "time value_1 ... value_n" for the n output points.
 // Coordinates are in the DEM's CRS (EPSG:27700 for the UK cases).
 
 #include "cadereau/sim/flood/flood_model.h"
@@ -89,6 +90,11 @@ LisfloodPar read_lisflood_par(const std::filesystem::path& path);
 std::map<std::string, TimeSeries> read_lisflood_bdy(const std::filesystem::path& path);
 LisfloodBci read_lisflood_bci(const std::filesystem::path& path);
 std::vector<twin::MapPoint> read_lisflood_stage(const std::filesystem::path& path);
+// A stage output (what LISFLOOD-FP writes for the points of a .stage file):
+// rows "time_s value_1 ... value_n", one series per point (depths or levels,
+// as the run wrote them). Lines that do not start with a number (LISFLOOD's
+// header) are skipped; every data row must hold the same number of values.
+std::vector<TimeSeries> read_lisflood_stage_output(const std::filesystem::path& path);
 
 struct LisfloodCaseOptions {
   // Replace a file the .par names (e.g. a case folder where the .bci was renamed).
