@@ -25,6 +25,23 @@ std::vector<std::string> describe_all(const impact::ImpactLog& log) {
   return out;
 }
 
+// Nobody drives onto a closed road after its closure: `on_at_closure` keeps,
+// for each closed edge, the vehicles on it when first seen closed, and every
+// vehicle on it later must be one of them.
+void check_nobody_enters_closed_roads(const engine::Engine& run,
+                                      std::map<std::size_t, std::set<std::string>>& on_at_closure) {
+  const auto& net = *run.territory().network;
+  for (std::size_t e : run.closed_edges()) {
+    const auto now = run.traffic()->vehicles_on_edge(net.edges()[e].id);
+    auto [it, fresh] = on_at_closure.try_emplace(e);
+    if (fresh) {
+      for (const auto& v : now) it->second.insert(v.id);
+      continue;
+    }
+    for (const auto& v : now) CHECK(it->second.count(v.id) == 1);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("Water on a road closes it, catches the cars on it and traffic goes around", "[integration][engine]") {
@@ -55,16 +72,7 @@ TEST_CASE("Water on a road closes it, catches the cars on it and traffic goes ar
       INFO(r.target << ": " << r.detail << " at " << r.place.x_m << ", " << r.place.y_m);
       CHECK(depth == Approx(std::stod(r.detail)).margin(0.0051));
     }
-    for (std::size_t e : run.closed_edges()) {
-      const auto now = run.traffic()->vehicles_on_edge(net.edges()[e].id);
-      auto [it, fresh] = caught.try_emplace(e);
-      if (fresh) {
-        for (const auto& v : now) it->second.insert(v.id);
-        continue;
-      }
-      // Nobody drives onto a closed road after its closure.
-      for (const auto& v : now) CHECK(it->second.count(v.id) == 1);
-    }
+    check_nobody_enters_closed_roads(run, caught);
   }
   // The two northern crossings of the channel close, both ways; the southern ones stay open.
   std::set<std::string> closed;
@@ -101,15 +109,7 @@ TEST_CASE("With mesoscopic traffic the same water closes the same roads and traf
   std::map<std::size_t, std::set<std::string>> on_at_closure;
   while (run.time_s() < setup.duration_s) {
     run.advance_to(run.time_s() + 10.0);
-    for (std::size_t e : run.closed_edges()) {
-      const auto now = run.traffic()->vehicles_on_edge(net.edges()[e].id);
-      auto [it, fresh] = on_at_closure.try_emplace(e);
-      if (fresh) {
-        for (const auto& v : now) it->second.insert(v.id);
-        continue;
-      }
-      for (const auto& v : now) CHECK(it->second.count(v.id) == 1);
-    }
+    check_nobody_enters_closed_roads(run, on_at_closure);
   }
   std::set<std::string> closed;
   for (std::size_t e : run.closed_edges()) closed.insert(net.edges()[e].id);

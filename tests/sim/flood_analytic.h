@@ -63,6 +63,26 @@ inline FloodSetup lake_over_islands(Scheme scheme) {
   return s;
 }
 
+// How far a lake_over_islands() run is from rest: its fastest cell, the
+// largest departure of a wet cell's level from 1.0 m, and the dry cells.
+struct LakeRest {
+  double max_speed_m_s = 0.0;
+  double max_wse_error_m = 0.0;
+  std::size_t dry_cells = 0;
+};
+inline LakeRest lake_rest(const FloodModel& model) {
+  LakeRest out;
+  for (std::size_t i = 0; i < model.grid().cell_count(); ++i) {
+    if (!model.inside(i)) continue;
+    out.max_speed_m_s = std::max(out.max_speed_m_s, model.speed_m_s(i));
+    if (model.depth_m(i) > 0.0)
+      out.max_wse_error_m = std::max(out.max_wse_error_m, std::abs(model.depth_m(i) + model.bed_m(i) - 1.0));
+    else
+      ++out.dry_cells;
+  }
+  return out;
+}
+
 // Mean absolute depth error along the middle row against an analytic profile.
 template <typename Exact>
 double l1_error(const FloodModel& m, const Exact& exact) {

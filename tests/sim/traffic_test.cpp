@@ -56,6 +56,49 @@ struct Grid {
   }
 };
 
+// Steps on from an edge's closure to until_s: the vehicles that entered it
+// (those on it at the closure may drive off) and how many vehicles arrived
+// meanwhile.
+struct AfterClosure {
+  std::set<std::string> entered;
+  long arrived = 0;
+};
+AfterClosure run_after_closure(TrafficModel& model, const std::string& edge_id, double until_s) {
+  std::set<std::string> before;
+  for (const auto& v : model.vehicles_on_edge(edge_id)) before.insert(v.id);
+  const long arrived_at_closure = model.arrived_total();
+  AfterClosure out;
+  while (model.time_s() < until_s) {
+    model.step();
+    for (const auto& v : model.vehicles_on_edge(edge_id))
+      if (!before.count(v.id)) out.entered.insert(v.id);
+  }
+  out.arrived = model.arrived_total() - arrived_at_closure;
+  return out;
+}
+
+// Distance from a point to an edge's map geometry (m).
+double distance_to_edge_m(const cadereau::twin::Edge& edge, cadereau::twin::MapPoint p) {
+  double best_m = 1e18;
+  for (std::size_t k = 0; k + 1 < edge.shape.size(); ++k)
+    best_m = std::min(best_m, cadereau::twin::segment_distance_m(p, edge.shape[k], edge.shape[k + 1]));
+  return best_m;
+}
+
+// A station near A1 and a zone near D1, both on row 1 (map coordinates of
+// the junctions, shifted a little onto the road).
+struct Row1Access {
+  std::vector<AccessPoint> stations, zones;
+};
+Row1Access row1_access(const TrafficModel& model) {
+  const auto* a1 = model.network().find_junction("A1");
+  const auto* d1 = model.network().find_junction("D1");
+  REQUIRE(a1);
+  REQUIRE(d1);
+  return {{{"station", {a1->position.x_m + 100.0, a1->position.y_m - 2.0}}},
+          {{"zone", {d1->position.x_m - 100.0, d1->position.y_m - 2.0}}}};
+}
+
 }  // namespace
 
 TEST_CASE("the traffic twin reports edges and vehicles in the territory's CRS", "[traffic][integration]") {
@@ -100,10 +143,7 @@ TEST_CASE("the traffic twin reports edges and vehicles in the territory's CRS", 
   for (const auto& v : vehicles) {
     const auto* edge = model.network().find_edge(v.edge_id);
     if (!edge) continue;  // inside a junction
-    double best_m = 1e18;
-    for (std::size_t k = 0; k + 1 < edge->shape.size(); ++k)
-      best_m = std::min(best_m, cadereau::twin::segment_distance_m(v.position, edge->shape[k], edge->shape[k + 1]));
-    CHECK(best_m < 8.0);
+    CHECK(distance_to_edge_m(*edge, v.position) < 8.0);
     CHECK(v.position.x_m > -50.0);
     CHECK(v.position.x_m < 650.0);
     ++checked;
@@ -118,19 +158,11 @@ TEST_CASE("a closed edge receives no vehicle after the closure and traffic rerou
   model.step_to(120.0);
   REQUIRE(model.edge_state("B1C1").vehicles + model.vehicles_on_edge("A1B1").size() > 0);
   // Vehicles already on the edge drive off it; none may enter afterwards.
-  std::set<std::string> before;
-  for (const auto& v : model.vehicles_on_edge("B1C1")) before.insert(v.id);
   model.set_edge_access("B1C1", Access::closed);
-  const long arrived_at_closure = model.arrived_total();
-  std::set<std::string> entered_after;
-  while (model.time_s() < 700.0) {
-    model.step();
-    for (const auto& v : model.vehicles_on_edge("B1C1"))
-      if (!before.count(v.id)) entered_after.insert(v.id);
-  }
-  CHECK(entered_after.empty());
+  const AfterClosure after = run_after_closure(model, "B1C1", 700.0);
+  CHECK(after.entered.empty());
   // The eastbound flow still gets through, round the block.
-  CHECK(model.arrived_total() - arrived_at_closure > 50);
+  CHECK(after.arrived > 50);
 
   // Reopened, the direct road is used again.
   model.set_edge_access("B1C1", Access::open);
@@ -160,19 +192,11 @@ TEST_CASE("a vehicle keeping the demand's route is routed round a road closed be
   o.route_on_insertion = false;
   TrafficModel model(o);
   model.step_to(60.0);
-  std::set<std::string> before;
-  for (const auto& v : model.vehicles_on_edge("B1C1")) before.insert(v.id);
   model.set_edge_access("B1C1", Access::closed);
-  const long arrived_at_closure = model.arrived_total();
-  std::set<std::string> entered_after;
-  while (model.time_s() < 700.0) {
-    model.step();
-    for (const auto& v : model.vehicles_on_edge("B1C1"))
-      if (!before.count(v.id)) entered_after.insert(v.id);
-  }
-  CHECK(entered_after.empty());
+  const AfterClosure after = run_after_closure(model, "B1C1", 700.0);
+  CHECK(after.entered.empty());
   // The vehicles departing after the closure (about 56) got round it.
-  CHECK(model.arrived_total() - arrived_at_closure > 40);
+  CHECK(after.arrived > 40);
 }
 
 TEST_CASE("the mesoscopic model closes roads, reroutes, routes help and saves its state", "[traffic][integration]") {
@@ -189,39 +213,23 @@ TEST_CASE("the mesoscopic model closes roads, reroutes, routes help and saves it
     const auto* edge = model.network().find_edge(v.edge_id);
     if (!edge) continue;
     ++on_edges;
-    double best_m = 1e18;
-    for (std::size_t k = 0; k + 1 < edge->shape.size(); ++k)
-      best_m = std::min(best_m, cadereau::twin::segment_distance_m(v.position, edge->shape[k], edge->shape[k + 1]));
-    CHECK(best_m < 8.0);
+    CHECK(distance_to_edge_m(*edge, v.position) < 8.0);
   }
   CHECK(on_edges > 0);
   CHECK(model.edge_state("A1B1").vehicles + model.edge_state("B1C1").vehicles > 0);
 
   // Emergency routing: the closure makes the way longer.
-  const auto* a1 = model.network().find_junction("A1");
-  const auto* d1 = model.network().find_junction("D1");
-  REQUIRE(a1);
-  REQUIRE(d1);
-  const std::vector<AccessPoint> stations = {{"station", {a1->position.x_m + 100.0, a1->position.y_m - 2.0}}};
-  const std::vector<AccessPoint> zones = {{"zone", {d1->position.x_m - 100.0, d1->position.y_m - 2.0}}};
-  const double open_s = model.emergency_access(stations, zones).travel_time_s[0][0];
+  const Row1Access access = row1_access(model);
+  const double open_s = model.emergency_access(access.stations, access.zones).travel_time_s[0][0];
   REQUIRE(std::isfinite(open_s));
 
-  std::set<std::string> before;
-  for (const auto& v : model.vehicles_on_edge("B1C1")) before.insert(v.id);
   model.set_edge_access("B1C1", Access::closed);
-  const double closed_s = model.emergency_access(stations, zones).travel_time_s[0][0];
+  const double closed_s = model.emergency_access(access.stations, access.zones).travel_time_s[0][0];
   INFO("open " << open_s << " s, closed " << closed_s << " s");
   CHECK(closed_s > open_s + 20.0);
-  const long arrived_at_closure = model.arrived_total();
-  std::set<std::string> entered_after;
-  while (model.time_s() < 700.0) {
-    model.step();
-    for (const auto& v : model.vehicles_on_edge("B1C1"))
-      if (!before.count(v.id)) entered_after.insert(v.id);
-  }
-  CHECK(entered_after.empty());
-  CHECK(model.arrived_total() - arrived_at_closure > 50);
+  const AfterClosure after = run_after_closure(model, "B1C1", 700.0);
+  CHECK(after.entered.empty());
+  CHECK(after.arrived > 50);
 
   // A vehicle taken out of the traffic is gone.
   model.set_edge_access("B1C1", Access::open);
@@ -285,14 +293,7 @@ TEST_CASE("emergency travel time rises when the direct road is closed", "[traffi
   Grid g;
   TrafficModel model(g.options());
   model.step_to(60.0);
-  // A station near A1 and a zone near D1, both on row 1 (map coordinates of
-  // the junctions, shifted a little onto the road).
-  const auto* a1 = model.network().find_junction("A1");
-  const auto* d1 = model.network().find_junction("D1");
-  REQUIRE(a1);
-  REQUIRE(d1);
-  const std::vector<AccessPoint> stations = {{"station", {a1->position.x_m + 100.0, a1->position.y_m - 2.0}}};
-  const std::vector<AccessPoint> zones = {{"zone", {d1->position.x_m - 100.0, d1->position.y_m - 2.0}}};
+  const auto [stations, zones] = row1_access(model);
   const auto open = model.emergency_access(stations, zones);
   REQUIRE(open.travel_time_s.size() == 1);
   CHECK(open.origin_edges[0] == "A1B1");
