@@ -164,6 +164,9 @@ class GreenwavePanel {
         el("td", { text: fmt(b) }), el("td", { class: cls, text: change }));
     });
     const corridor = r.corridor || {};
+    // The first period's diagrams (a plan by time of day has a pair per period).
+    const diagrams = ((plan.periods || [])[0] || {}).diagrams || {};
+    const baselineSvg = diagrams.baseline || "time_space_baseline.svg", planSvg = diagrams.plan || "time_space_plan.svg";
     return el("div", {},
       el("p", { text: t("gw_summary", corridor.street || "", Math.round(corridor.length_m || 0), fmt(plan.cycle_s),
         fmt(plan.bandwidth_forward_s), fmt(plan.bandwidth_backward_s)) }),
@@ -173,9 +176,9 @@ class GreenwavePanel {
       ...(r.warnings || []).map((w) => el("p", { class: "muted", text: `⚠ ${w}` })),
       el("div", { class: "gw-diagrams" },
         el("figure", {}, el("figcaption", { text: t("gw_baseline") }),
-          el("img", { src: `${base}/time_space_baseline.svg`, alt: t("gw_diagram", t("gw_baseline")), "data-testid": "greenwave-diagram" })),
+          el("img", { src: `${base}/${baselineSvg}`, alt: t("gw_diagram", t("gw_baseline")), "data-testid": "greenwave-diagram" })),
         el("figure", {}, el("figcaption", { text: t("gw_plan") }),
-          el("img", { src: `${base}/time_space_plan.svg`, alt: t("gw_diagram", t("gw_plan")), "data-testid": "greenwave-diagram" }))),
+          el("img", { src: `${base}/${planSvg}`, alt: t("gw_diagram", t("gw_plan")), "data-testid": "greenwave-diagram" }))),
       el("p", {}, el("a", { href: `${base}/plan.add.xml`, download: "", "data-testid": "greenwave-download", text: t("gw_download") }),
         " · ", el("a", { href: `${base}/report.json`, target: "_blank", rel: "noopener", text: "report.json" })),
       this.mayApply() ? el("button", { text: t("gw_apply"), "data-testid": "greenwave-apply", onclick: () => this.apply(job) }) : null);

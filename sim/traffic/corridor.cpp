@@ -77,10 +77,20 @@ struct LightLinks {
   std::set<std::string> junctions;
 };
 
-// The through links of a light from in_edge to out_edge. An empty in or out
-// edge (the corridor's ends) is taken as the straight continuation of the other.
-std::vector<int> through_links(const std::vector<SignalLink>& links, std::string& in_edge, std::string& out_edge,
-                               const std::string& tls_id) {
+// The through movement of a light from in_edge to out_edge. Under a light
+// that controls several junctions (netconvert's joined lights) the movement
+// may cross more than one of them: then it chains the light's own links
+// through the short edges between its junctions.
+struct ThroughMove {
+  std::vector<int> links;                // every link of the chain, sorted
+  std::vector<std::string> inner_edges;  // between the light's junctions, in driving order
+  std::vector<double> hop_via_m;         // across each junction: inner_edges.size() + 1 of them
+};
+
+// An empty in or out edge (the corridor's ends) is taken as the straight
+// continuation of the other.
+ThroughMove through_links(const std::vector<SignalLink>& links, std::string& in_edge, std::string& out_edge,
+                          const std::string& tls_id, const twin::RoadNetwork& net) {
   auto pick = [&](bool want_in) {
     std::map<std::string, int> straight, any;
     for (const auto& l : links) {
@@ -106,14 +116,43 @@ std::vector<int> through_links(const std::vector<SignalLink>& links, std::string
   };
   if (in_edge.empty()) in_edge = pick(true);
   if (out_edge.empty()) out_edge = pick(false);
-  std::vector<int> out;
-  for (const auto& l : links)
-    if (edge_of_lane(l.from_lane) == in_edge && edge_of_lane(l.to_lane) == out_edge) out.push_back(l.index);
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  if (out.empty())
+  // Edge to edge through the light's links, fewest hops first.
+  constexpr std::size_t kMaxHops = 4;
+  std::map<std::string, std::string> came_from;
+  std::vector<std::string> frontier = {in_edge};
+  came_from[in_edge] = "";
+  for (std::size_t hop = 0; hop < kMaxHops && !came_from.count(out_edge) && !frontier.empty(); ++hop) {
+    std::vector<std::string> next;
+    for (const auto& at : frontier)
+      for (const auto& l : links) {
+        const std::string from = edge_of_lane(l.from_lane), to = edge_of_lane(l.to_lane);
+        if (from != at || came_from.count(to)) continue;
+        came_from[to] = from;
+        next.push_back(to);
+      }
+    frontier = std::move(next);
+  }
+  if (in_edge.empty() || out_edge.empty() || !came_from.count(out_edge))
     fail("corridor", "at light '{}' no signal leads from edge '{}' to edge '{}'", tls_id, in_edge, out_edge);
-  return out;
+  std::vector<std::string> chain = {out_edge};
+  while (chain.back() != in_edge) chain.push_back(came_from[chain.back()]);
+  std::reverse(chain.begin(), chain.end());
+  ThroughMove move;
+  for (std::size_t k = 0; k + 1 < chain.size(); ++k) {
+    double via_m = 0.0;
+    for (const auto& l : links)
+      if (edge_of_lane(l.from_lane) == chain[k] && edge_of_lane(l.to_lane) == chain[k + 1]) {
+        move.links.push_back(l.index);
+        via_m = std::max(via_m, l.via_length_m);
+      }
+    move.hop_via_m.push_back(via_m);
+    if (k > 0) move.inner_edges.push_back(chain[k]);
+  }
+  std::sort(move.links.begin(), move.links.end());
+  move.links.erase(std::unique(move.links.begin(), move.links.end()), move.links.end());
+  for (const auto& e : move.inner_edges)
+    if (!net.find_edge(e)) fail("corridor", "at light '{}' edge '{}' is not in the network", tls_id, e);
+  return move;
 }
 
 // Across an unsignalised junction between two edges of the corridor: SUMO's
@@ -123,13 +162,6 @@ double crossing_m(const twin::RoadNetwork& net, const std::string& from_edge, co
   const auto& a = net.find_edge(from_edge)->shape;
   const auto& b = net.find_edge(to_edge)->shape;
   return a.empty() || b.empty() ? 0.0 : twin::distance_m(a.back(), b.front());
-}
-
-double via_length(const std::vector<SignalLink>& links, const std::vector<int>& indices) {
-  double len = 0.0;
-  for (const auto& l : links)
-    if (std::find(indices.begin(), indices.end(), l.index) != indices.end()) len = std::max(len, l.via_length_m);
-  return len;
 }
 
 // "'A'", "'A' and 'B'", "'A', 'B' and 'C'".
@@ -288,17 +320,31 @@ void describe_signal(const twin::RoadNetwork& net, const std::string& tls_id, co
   s.approach_edges.assign(approaches.begin(), approaches.end());
 }
 
+// Across light i's junctions from its stop line: the inner edges (under a
+// light of several junctions) laid from pos on, pos moved past the last.
+void lay_move(const twin::RoadNetwork& net, const ThroughMove& move, double& pos, std::vector<std::string>& edges,
+              std::vector<double>& starts) {
+  for (std::size_t h = 0; h < move.hop_via_m.size(); ++h) {
+    pos += move.hop_via_m[h];
+    if (h < move.inner_edges.size()) {
+      edges.push_back(move.inner_edges[h]);
+      starts.push_back(pos);
+      pos += net.find_edge(move.inner_edges[h])->length_m();
+    }
+  }
+}
+
 // Forward frame: light 0's stop line at 0; fwd[i] runs from light i to light i+1.
 void lay_forward(const twin::RoadNetwork& net, const std::vector<LightLinks>& lights,
                  const std::vector<std::vector<std::string>>& fwd, Corridor& c) {
   const std::size_t n = lights.size();
   std::string first_in, last_out;
-  std::vector<double> via_f(n);
+  std::vector<ThroughMove> moves(n);
   for (std::size_t i = 0; i < n; ++i) {
     std::string in = i > 0 ? fwd[i - 1].back() : std::string();
     std::string out = i + 1 < n ? fwd[i].front() : std::string();
-    c.signals[i].forward_links = through_links(lights[i].links, in, out, c.signals[i].tls_id);
-    via_f[i] = via_length(lights[i].links, c.signals[i].forward_links);
+    moves[i] = through_links(lights[i].links, in, out, c.signals[i].tls_id, net);
+    c.signals[i].forward_links = moves[i].links;
     if (i == 0) first_in = in;
     if (i + 1 == n) last_out = out;
   }
@@ -307,7 +353,7 @@ void lay_forward(const twin::RoadNetwork& net, const std::vector<LightLinks>& li
   double pos = 0.0;
   for (std::size_t i = 0; i + 1 < n; ++i) {
     c.signals[i].forward_stop_line_m = pos;
-    pos += via_f[i];
+    lay_move(net, moves[i], pos, c.forward_edges, c.forward_edge_start_m);
     for (std::size_t k = 0; k < fwd[i].size(); ++k) {
       if (k > 0) pos += crossing_m(net, fwd[i][k - 1], fwd[i][k]);
       c.forward_edges.push_back(fwd[i][k]);
@@ -316,21 +362,22 @@ void lay_forward(const twin::RoadNetwork& net, const std::vector<LightLinks>& li
     }
   }
   c.signals[n - 1].forward_stop_line_m = pos;
+  lay_move(net, moves[n - 1], pos, c.forward_edges, c.forward_edge_start_m);
   c.forward_edges.push_back(last_out);
-  c.forward_edge_start_m.push_back(pos + via_f[n - 1]);
+  c.forward_edge_start_m.push_back(pos);
 }
 
 // Backward frame: the last light's stop line at 0; bwd[i] runs from light i+1 to light i.
 void lay_backward(const twin::RoadNetwork& net, const std::vector<LightLinks>& lights,
                   const std::vector<std::vector<std::string>>& bwd, Corridor& c) {
   const std::size_t n = lights.size();
-  std::vector<double> via_b(n);
+  std::vector<ThroughMove> moves(n);
   std::string in_last, out_first;
   for (std::size_t i = 0; i < n; ++i) {
     std::string in = i + 1 < n ? bwd[i].back() : std::string();
     std::string out = i > 0 ? bwd[i - 1].front() : std::string();
-    c.signals[i].backward_links = through_links(lights[i].links, in, out, c.signals[i].tls_id);
-    via_b[i] = via_length(lights[i].links, c.signals[i].backward_links);
+    moves[i] = through_links(lights[i].links, in, out, c.signals[i].tls_id, net);
+    c.signals[i].backward_links = moves[i].links;
     if (i + 1 == n) in_last = in;
     if (i == 0) out_first = out;
   }
@@ -339,7 +386,7 @@ void lay_backward(const twin::RoadNetwork& net, const std::vector<LightLinks>& l
   double b = 0.0;
   for (std::size_t i = n - 1; i > 0; --i) {
     c.signals[i].backward_stop_line_m = b;
-    b += via_b[i];
+    lay_move(net, moves[i], b, c.backward_edges, c.backward_edge_start_m);
     const auto& edges = bwd[i - 1];
     for (std::size_t k = 0; k < edges.size(); ++k) {
       if (k > 0) b += crossing_m(net, edges[k - 1], edges[k]);
@@ -349,8 +396,9 @@ void lay_backward(const twin::RoadNetwork& net, const std::vector<LightLinks>& l
     }
   }
   c.signals[0].backward_stop_line_m = b;
+  lay_move(net, moves[0], b, c.backward_edges, c.backward_edge_start_m);
   c.backward_edges.push_back(out_first);
-  c.backward_edge_start_m.push_back(b + via_b[0]);
+  c.backward_edge_start_m.push_back(b);
 }
 
 }  // namespace

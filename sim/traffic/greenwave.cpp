@@ -53,19 +53,30 @@ std::optional<BandwidthProblem> bandwidth_problem(const Corridor& corridor, cons
   return p;
 }
 
-void write_plan_additional(const std::vector<twin::TrafficLight>& programs, const std::filesystem::path& file) {
+void write_plan_additional(const std::vector<twin::TrafficLight>& programs, const std::filesystem::path& file,
+                           const std::vector<WautSwitch>& switches, const std::string& waut_id) {
   std::ofstream out(file);
   if (!out) fail(file.string(), "cannot write the plan");
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
          "<!-- Coordinated light plan written by `cadereau greenwave`: the junctions' own phases with new\n"
-         "     durations and offsets. Loading it (sumo -a FILE) makes these programs the active ones. -->\n"
-         "<additional>\n";
+         "     durations and offsets. Loading it (sumo -a FILE) makes these programs the active ones"
+      << (switches.empty() ? "" : ",\n     switched by time of day by the WAUT below") << ". -->\n<additional>\n";
   for (const auto& p : programs) {
     out << fmt::format("    <tlLogic id=\"{}\" type=\"static\" programID=\"{}\" offset=\"{:.1f}\">\n", p.id,
                        p.program_id, p.offset_s);
     for (const auto& ph : p.phases)
       out << fmt::format("        <phase duration=\"{:.1f}\" state=\"{}\"/>\n", ph.duration_s, ph.state);
     out << "    </tlLogic>\n";
+  }
+  if (!switches.empty()) {
+    out << fmt::format("    <WAUT id=\"{}\" refTime=\"0\" startProg=\"{}\">\n", waut_id, switches.front().program_id);
+    for (const auto& s : switches)
+      out << fmt::format("        <wautSwitch time=\"{:.0f}\" to=\"{}\"/>\n", s.time_s, s.program_id);
+    out << "    </WAUT>\n";
+    std::vector<std::string> lights;
+    for (const auto& p : programs)
+      if (std::find(lights.begin(), lights.end(), p.id) == lights.end()) lights.push_back(p.id);
+    for (const auto& id : lights) out << fmt::format("    <wautJunction wautID=\"{}\" junctionID=\"{}\"/>\n", waut_id, id);
   }
   out << "</additional>\n";
   if (!out) fail(file.string(), "cannot write the plan");
@@ -100,7 +111,9 @@ SimulationWindow resolve_window(const GreenwaveOptions& options) {
   return w;
 }
 
-Evaluation evaluate(const GreenwaveOptions& options, const std::vector<std::filesystem::path>& additionals) {
+Evaluation evaluate(const GreenwaveOptions& options, const std::vector<std::filesystem::path>& additionals,
+                    Detail detail) {
+  const bool full = detail == Detail::full;
   const auto wall_start = std::chrono::steady_clock::now();
   const SimulationWindow window = resolve_window(options);
   Evaluation ev;
@@ -119,7 +132,8 @@ Evaluation evaluate(const GreenwaveOptions& options, const std::vector<std::file
     TrafficOptions to;
     to.net = options.net;
     to.routes = options.routes;
-    to.additionals = additionals;
+    to.additionals = options.additionals;
+    to.additionals.insert(to.additionals.end(), additionals.begin(), additionals.end());
     to.seed = options.seed;
     to.begin_s = window.begin_s;
     to.end_s = window.end_s;
@@ -128,6 +142,10 @@ Evaluation evaluate(const GreenwaveOptions& options, const std::vector<std::file
     to.rerouting_probability = 0.0;
     to.tripinfo_output = tripinfo;
     to.extra_sumo_options = {"--tripinfo-output.write-unfinished", "true"};
+    if (options.demand_scale != 1.0) {
+      to.extra_sumo_options.push_back("--scale");
+      to.extra_sumo_options.push_back(fmt::format("{}", options.demand_scale));
+    }
     TrafficModel model(to);
     ev.corridor = find_corridor(model, options.tls_ids);
     const Corridor& c = ev.corridor;
@@ -138,7 +156,7 @@ Evaluation evaluate(const GreenwaveOptions& options, const std::vector<std::file
     // phases, as tlsCoordinator.py writes) only change their offset.
     std::map<std::pair<std::string, std::string>, twin::TrafficLight> known;
     for (const auto& t : model.network().traffic_lights()) known[{t.id, t.program_id}] = t;
-    for (const auto& a : additionals) {
+    for (const auto& a : to.additionals) {
       for (auto& p : read_programs(a)) {
         auto it = known.find({p.id, p.program_id});
         if (p.phases.empty() && it != known.end())
@@ -179,8 +197,9 @@ Evaluation evaluate(const GreenwaveOptions& options, const std::vector<std::file
         for (const auto& v : model.vehicles_on_edge(edges[k])) {
           on_corridor.insert(v.id);
           const double x = starts[k] + v.lane_position_m;
-          trajectories[v.id].emplace_back(static_cast<float>(t),
-                                          static_cast<float>(forward ? x : c.backward_to_forward_m(x)));
+          if (full)
+            trajectories[v.id].emplace_back(static_cast<float>(t),
+                                            static_cast<float>(forward ? x : c.backward_to_forward_m(x)));
           Track& tr = tracks[v.id];
           if (k == 0 && !tr.approach_s) tr.approach_s = t;
           if (k + 1 == edges.size() && !tr.exit_s) tr.exit_s = t;
@@ -194,7 +213,7 @@ Evaluation evaluate(const GreenwaveOptions& options, const std::vector<std::file
     while (model.time_s() + 1e-9 < window.run_until_s) {
       model.step();
       const double t = model.time_s();
-      for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t i = 0; i < n && full; ++i) {
         const auto& s = c.signals[i];
         const std::string state = model.light_state(s.tls_id);
         rec.forward_green[i].push_back(all_green(state, s.forward_links));
@@ -208,7 +227,7 @@ Evaluation evaluate(const GreenwaveOptions& options, const std::vector<std::file
         queue_sum += halting;
         queue_max = std::max(queue_max, halting);
       }
-      ++queue_samples;
+      queue_samples += full;
       follow(c.forward_edges, c.forward_edge_start_m, true, t);
       if (c.two_way()) follow(c.backward_edges, c.backward_edge_start_m, false, t);
       // SUMO reads routes a few minutes ahead: before the last departure an
@@ -295,114 +314,5 @@ Evaluation evaluate(const GreenwaveOptions& options, const std::vector<std::file
   return ev;
 }
 
-
-namespace {
-
-// Refuses, before anything is simulated, a window in which no trip departs.
-void require_trips(const GreenwaveOptions& options, const SimulationWindow& w) {
-  if (w.trips_in_window > 0) return;
-  std::string files;
-  for (const auto& f : options.routes) files += (files.empty() ? "" : ", ") + f.string();
-  if (w.demand.trips() == 0) fail(files, "no vehicle, trip or flow with a departure time: nothing to simulate");
-  const std::string end = w.end_s ? fmt::format("{} ({:.0f} s)", clock_time(*w.end_s), *w.end_s) : "the end";
-  fail(files,
-       "no trip departs in the window from {} ({:.0f} s) to {}: the demand's {} trips depart from {} to {} ({:.0f}-{:.0f} "
-       "s); leave the window to its default (the demand's span) or move it there",
-       clock_time(w.begin_s), w.begin_s, end, w.demand.trips(), clock_time(w.demand.first_s()),
-       clock_time(w.demand.last_s()), w.demand.first_s(), w.demand.last_s());
-}
-
-// Refuses a baseline in which no vehicle used the corridor: a plan would rest
-// on no corridor flow and both runs would report zeros.
-void require_corridor_traffic(const GreenwaveOptions& options, const SimulationWindow& w, const Corridor& c,
-                              const Kpis& k) {
-  if (k.corridor.vehicles > 0) return;
-  std::string files;
-  for (const auto& f : options.routes) files += (files.empty() ? "" : ", ") + f.string();
-  const std::string end = w.end_s ? fmt::format("{} ({:.0f} s)", clock_time(*w.end_s), *w.end_s) : "the end";
-  fail(files,
-       "no vehicle drove on the corridor ({} to {}{}) in the window from {} ({:.0f} s) to {}, though {} trips depart "
-       "in it: there is no corridor flow to plan for; widen the window or give a demand that uses the corridor",
-       c.signals.front().tls_id, c.signals.back().tls_id, c.street.empty() ? "" : " along " + c.street,
-       clock_time(w.begin_s), w.begin_s, end, w.trips_in_window);
-}
-
-// What makes the baseline's figures weak: a direction no vehicle drove end
-// to end (its travel time is then n/a).
-std::vector<std::string> baseline_warnings(const Corridor& c, const Kpis& k) {
-  std::vector<std::string> out;
-  const std::string& first = c.signals.front().tls_id;
-  const std::string& last = c.signals.back().tls_id;
-  auto direction = [&](int vehicles, const std::string& from, const std::string& to) {
-    if (vehicles == 0)
-      out.push_back(fmt::format("no vehicle drove the whole corridor from {} to {} in the baseline: its travel time is "
-                                "n/a; the {} corridor trips drove part of it",
-                                from, to, k.corridor.vehicles));
-  };
-  direction(k.forward.vehicles, first, last);
-  if (c.two_way()) direction(k.backward.vehicles, last, first);
-  return out;
-}
-
-// Both diagrams show the same stretch: the baseline's busiest ten minutes.
-void write_diagrams(const GreenwaveOptions& options, GreenwaveReport& r) {
-  constexpr double kDiagramWindow_s = 600.0;
-  const auto [t0, t1] = busiest_window(r.baseline.record, kDiagramWindow_s);
-  const double run_end_s = std::max(r.baseline.record.end_s, r.planned.record.end_s);
-  TimeSpaceView view;
-  view.t0_s = t0;
-  view.t1_s = t1;
-  view.speed_m_s = options.speed_m_s;
-  view.subtitle = fmt::format("{} to {}: the {:.0f} minutes with the most vehicles on the corridor in the baseline run "
-                              "({} to {})",
-                              clock_time(t0), clock_time(t1), (t1 - t0) / 60.0, clock_time(r.baseline.record.begin_s),
-                              clock_time(run_end_s));
-  const std::string on = r.corridor.street.empty() ? "" : ", " + r.corridor.street;
-  std::vector<double> base_offsets, plan_offsets;
-  for (const auto& p : r.baseline.programs) base_offsets.push_back(p.offset_s);
-  for (const auto& p : r.plan.programs) plan_offsets.push_back(p.offset_s);
-  view.title = "Baseline: the network's own programs" + on;
-  r.baseline_diagram = options.out / "time_space_baseline.svg";
-  write_time_space_svg(r.baseline_diagram, view, r.corridor, r.baseline.record,
-                       bandwidth_problem(r.corridor, r.baseline.programs, options.speed_m_s, 1, 1), base_offsets);
-  view.title = fmt::format("Green-wave plan: cycle {:.0f} s, {:.0f} km/h{}", r.plan.cycle_s, options.speed_m_s * 3.6, on);
-  r.plan_diagram = options.out / "time_space_plan.svg";
-  write_time_space_svg(r.plan_diagram, view, r.corridor, r.planned.record,
-                       bandwidth_problem(r.corridor, r.plan.programs, options.speed_m_s, 1, 1), plan_offsets);
-}
-
-}  // namespace
-
-GreenwaveReport run_greenwave(const GreenwaveOptions& options, const std::function<void(const std::string&)>& progress) {
-  auto say = [&](const std::string& m) {
-    if (progress) progress(m);
-  };
-  if (!(options.speed_m_s > 0.0)) fail("greenwave", "the progression speed must be positive");
-  if (options.routes.empty()) fail("greenwave", "no route file");
-  GreenwaveReport r;
-  r.window = resolve_window(options);
-  require_trips(options, r.window);
-  GreenwaveOptions o = options;
-  o.begin_s = r.window.begin_s;
-  std::filesystem::create_directories(o.out);
-  say(fmt::format("baseline: simulating the network's own programs from {}", clock_time(r.window.begin_s)));
-  r.baseline = evaluate(o, {});
-  r.corridor = r.baseline.corridor;
-  require_corridor_traffic(options, r.window, r.corridor, r.baseline.kpis);
-  r.warnings = baseline_warnings(r.corridor, r.baseline.kpis);
-  say("planning: cycle, splits and MAXBAND offsets chosen together");
-  r.plan = plan_greenwave(o, r.corridor, r.baseline);
-  r.plan_file = o.out / "plan.add.xml";
-  write_plan_additional(r.plan.programs, r.plan_file);
-  say("plan: simulating the coordinated programs on the same demand and seed");
-  r.planned = evaluate(o, {r.plan_file});
-  for (const auto& p : r.planned.programs)
-    if (p.program_id != o.plan_program_id)
-      fail(r.plan_file.string(), "SUMO did not activate the plan at light '{}' (it runs '{}')", p.id, p.program_id);
-  write_diagrams(o, r);
-  r.report_file = o.out / "report.json";
-  write_greenwave_report(o, r, r.report_file);
-  return r;
-}
 
 }  // namespace cadereau::sim::traffic

@@ -241,12 +241,18 @@ GreenwavePlan plan_greenwave(const GreenwaveOptions& options, const Corridor& co
   }
   plan.chosen = *best;  // the reference itself always qualifies
   plan.cycle_s = plan.candidates[plan.chosen].cycle_s;
-  plan.programs = std::move(built[plan.chosen].programs);
-  plan.bandwidth = std::move(built[plan.chosen].bandwidth);
   // Whole-second offsets: SUMO switches on step boundaries, and the bands
   // were centred in their feasible arcs, so half a second costs nothing.
-  for (std::size_t i = 0; i < n; ++i)
-    plan.programs[i].offset_s = std::fmod(std::round(plan.bandwidth.offsets_s[i]), plan.cycle_s);
+  auto with_offsets = [&](const Built& b) {
+    auto programs = b.programs;
+    const double c = programs.front().cycle_s();
+    for (std::size_t i = 0; i < n; ++i) programs[i].offset_s = std::fmod(std::round(b.bandwidth.offsets_s[i]), c);
+    return programs;
+  };
+  plan.webster_programs = with_offsets(built.front());
+  plan.maxband_programs = with_offsets(built[plan.chosen]);
+  plan.programs = plan.maxband_programs;
+  plan.bandwidth = std::move(built[plan.chosen].bandwidth);
   return plan;
 }
 

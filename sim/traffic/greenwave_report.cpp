@@ -96,13 +96,60 @@ json corridor_json(const GreenwaveOptions& options, const Corridor& c) {
           {"progression_speed_kmh", options.speed_m_s * 3.6}};
 }
 
-json signal_plan_json(const GreenwaveOptions& options, const GreenwaveReport& r) {
-  json base_programs = json::array(), plan_programs = json::array();
-  for (const auto& p : r.baseline.programs) base_programs.push_back(to_json(p));
-  for (const auto& p : r.plan.programs) plan_programs.push_back(to_json(p));
-  json candidates = json::array();
-  for (std::size_t c = 0; c < r.plan.candidates.size(); ++c) {
-    const auto& k = r.plan.candidates[c];
+json score_json(const PlanScore& s) {
+  return {{"objective_s", s.objective_s},
+          {"corridor_trips", s.corridor_trips},
+          {"corridor_delay_s", s.corridor_delay_s},
+          {"corridor_delay_spread_s", {s.corridor_delay_min_s, s.corridor_delay_max_s}},
+          {"corridor_trip_stops", s.corridor_trip_stops},
+          {"whole_corridor_vehicles", s.corridor_vehicles},
+          {"whole_corridor_travel_time_s", s.corridor_vehicles > 0 ? json(s.corridor_travel_time_s) : json(nullptr)},
+          {"whole_corridor_stops", s.corridor_vehicles > 0 ? json(s.corridor_stops) : json(nullptr)},
+          {"forward", {{"travel_time_s", s.forward_travel_time_s}, {"stops_per_vehicle", s.forward_stops}}},
+          {"backward", {{"travel_time_s", s.backward_travel_time_s}, {"stops_per_vehicle", s.backward_stops}}},
+          {"cross_street_travel_time_s", s.cross_travel_time_s},
+          {"all_trips_travel_time_s", s.all_travel_time_s},
+          {"all_trips_delay_s", s.all_delay_s},
+          {"trips_completed", s.completed},
+          {"seeds", s.seeds}};
+}
+
+json search_json(const GreenwaveOptions& options, const PlanSearchResult& s) {
+  json starts = json::array(), improvements = json::array();
+  for (const auto& p : s.starts) starts.push_back({{"name", p.name}, {"score", score_json(p.score)}});
+  for (const auto& i : s.improvements)
+    improvements.push_back(
+        {{"simulations", i.simulations}, {"elapsed_s", i.elapsed_s}, {"move", i.move}, {"objective_s", i.objective_s}});
+  return {{"method",
+           "every starting plan simulated with SUMO on the demand over the seeds, then coordinate descent on offsets, "
+           "splits and the common cycle from the best, each move simulated on the same seeds and kept only when it "
+           "lowers the objective; steps halve when a round finds nothing"},
+          {"objective",
+           "mean delay (SUMO timeLoss) of the trips that drove on the corridor + stop_weight_s per stop of theirs + "
+           "cross_weight per second of cross-street trip time above the reference + network_weight per second of "
+           "mean trip time above the reference (+ network_weight x 600 s shared over the trips per trip, or corridor "
+           "trip, fewer completed)"},
+          {"weights",
+           {{"stop_weight_s", options.stop_weight_s}, {"cross_weight", options.cross_weight},
+            {"network_weight", options.network_weight}}},
+          {"seeds", s.seed_list},
+          {"budget_s", options.search_budget_s},
+          {"wall_s", s.wall_s},
+          {"simulations", s.simulations},
+          {"plans", s.plans},
+          {"converged", s.converged},
+          {"reference", s.reference},
+          {"starts", starts},
+          {"failed", s.failed},
+          {"best", {{"name", s.best.name}, {"score", score_json(s.best.score)}}},
+          {"improvements", improvements}};
+}
+
+json plan_json(const GreenwaveOptions& options, const GreenwavePlan& plan) {
+  json programs = json::array(), candidates = json::array();
+  for (const auto& p : plan.programs) programs.push_back(to_json(p));
+  for (std::size_t c = 0; c < plan.candidates.size(); ++c) {
+    const auto& k = plan.candidates[c];
     candidates.push_back({{"cycle_s", k.cycle_s},
                           {"corridor_share", k.corridor_share},
                           {"bandwidth_forward_s", k.bandwidth_forward_s},
@@ -111,25 +158,66 @@ json signal_plan_json(const GreenwaveOptions& options, const GreenwaveReport& r)
                           {"cross_delay_s", k.cross_delay_s},
                           {"total_delay_veh", k.total_delay_veh},
                           {"cross_within_webster", k.cross_within_webster},
-                          {"chosen", c == r.plan.chosen}});
+                          {"chosen", c == plan.chosen}});
   }
-  return {{"file", r.plan_file.filename().string()},
-          {"program_id", options.plan_program_id},
-          {"cycle_s", r.plan.cycle_s},
-          {"cycle_source", r.plan.cycle_source},
-          {"webster_cycle_s", r.plan.webster_cycle_s},
-          {"candidates", candidates},
-          {"bandwidth_forward_s", r.plan.bandwidth.bandwidth.forward_s},
-          {"bandwidth_backward_s", r.plan.bandwidth.bandwidth.backward_s},
-          {"method",
-           "cycle and splits chosen jointly with the offsets: cycles from Webster's (critical junction, link flows "
-           "counted in the baseline run) to 1.5 times it, Webster splits and splits with less green for the corridor's "
-           "stages, each with offsets by exact enumeration of the MAXBAND two-way bandwidth problem (bands weighted by "
-           "directional volumes); the plan has the least total Webster delay over all lanes, corridor platoons inside "
-           "the band meeting no uniform delay, among candidates whose cross-street delay estimate is not above that of "
-           "Webster's own cycle and splits"},
-          {"programs", plan_programs},
-          {"baseline_programs", base_programs}};
+  json robustness = json::array();
+  for (const auto& r : plan.robustness)
+    robustness.push_back({{"demand_scale", r.scale}, {"plan", score_json(r.plan)}, {"reference", score_json(r.reference)}});
+  const bool common = plan.cycle_s > 0.0;
+  auto share = [](double band, double max) { return max > 0.0 ? json(band / max) : json(nullptr); };
+  return {{"period",
+           {{"name", plan.period.name},
+            {"begin_s", plan.period.begin_s},
+            {"end_s", plan.period.end_s ? json(*plan.period.end_s) : json(nullptr)},
+            {"trips", plan.period.trips},
+            {"peak", plan.period.peak}}},
+          {"program_id", plan.programs.empty() ? json(nullptr) : json(plan.programs.front().program_id)},
+          {"cycle_s", common ? json(plan.cycle_s) : json(nullptr)},
+          {"bandwidth_forward_s", common ? json(plan.bandwidth.bandwidth.forward_s) : json(nullptr)},
+          {"bandwidth_backward_s", common ? json(plan.bandwidth.bandwidth.backward_s) : json(nullptr)},
+          {"max_bandwidth_forward_s", plan.max_band_forward_s},
+          {"max_bandwidth_backward_s", plan.max_band_backward_s},
+          {"band_share_of_max_forward", common ? share(plan.bandwidth.bandwidth.forward_s, plan.max_band_forward_s) : json(nullptr)},
+          {"band_share_of_max_backward", common ? share(plan.bandwidth.bandwidth.backward_s, plan.max_band_backward_s) : json(nullptr)},
+          {"programs", programs},
+          {"analytic",
+           {{"method",
+             "cycle and splits chosen jointly with the offsets: cycles from Webster's (critical junction, link flows "
+             "counted in the baseline run) to 1.5 times it, Webster splits and splits with less green for the "
+             "corridor's stages, each with offsets by exact enumeration of the MAXBAND two-way bandwidth problem "
+             "(bands weighted by directional volumes); the plan has the least total Webster delay over all lanes, "
+             "corridor platoons inside the band meeting no uniform delay, among candidates whose cross-street delay "
+             "estimate is not above that of Webster's own cycle and splits"},
+            {"cycle_source", plan.cycle_source},
+            {"webster_cycle_s", plan.webster_cycle_s},
+            {"candidates", candidates}}},
+          {"search", search_json(options, plan.search)},
+          {"robustness", robustness},
+          {"sumo_tools_without_plan", plan.tool_errors},
+          {"diagrams",
+           {{"baseline", plan.baseline_diagram.filename().string()}, {"plan", plan.plan_diagram.filename().string()}}}};
+}
+
+json signal_plan_json(const GreenwaveOptions& options, const GreenwaveReport& r) {
+  json base_programs = json::array(), periods = json::array(), waut = json::array();
+  for (const auto& p : r.baseline.programs) base_programs.push_back(to_json(p));
+  for (const auto& plan : r.plans) periods.push_back(plan_json(options, plan));
+  if (r.plans.size() > 1)
+    for (const auto& plan : r.plans)
+      waut.push_back({{"time_s", plan.period.begin_s}, {"clock", clock_time(plan.period.begin_s)},
+                      {"program_id", plan.programs.front().program_id}});
+  const json& first = periods.front();
+  // The first period's plan at the top, where a single-period plan has it.
+  json out = {{"file", r.plan_file.filename().string()},
+              {"program_id", first["program_id"]},
+              {"cycle_s", first["cycle_s"]},
+              {"bandwidth_forward_s", first["bandwidth_forward_s"]},
+              {"bandwidth_backward_s", first["bandwidth_backward_s"]},
+              {"programs", first["programs"]},
+              {"periods", periods},
+              {"waut", waut},
+              {"baseline_programs", base_programs}};
+  return out;
 }
 
 // The summary's table: a label and where its value sits in a run's KPIs.
@@ -169,6 +257,47 @@ std::string cell(const json& value, bool count) {
   return count ? fmt::format("{}", value.get<long>()) : fmt::format("{:.2f}", value.get<double>());
 }
 
+// A period's plan and how the search got there: each starting plan and the
+// best plan as simulated over the seeds.
+std::string plan_summary(const GreenwavePlan& plan, bool periods) {
+  const auto& s = plan.search;
+  std::string out;
+  const std::string head = periods ? fmt::format("greenwave: period {} ({} trips): ", plan.period.name, plan.period.trips)
+                                   : std::string("greenwave: ");
+  std::string seeds = s.seed_list.empty() ? "" : fmt::format("{}", s.seed_list.front());
+  if (s.seed_list.size() > 1) seeds += fmt::format("-{}", s.seed_list.back());
+  out += fmt::format("{}{} simulations of {} plans on seeds {} in {:.0f} s ({}); reference: {}\n", head, s.simulations,
+                     s.plans, seeds, s.wall_s, s.converged ? "converged" : "budget spent", s.reference);
+  out += fmt::format("  {:<46}{:>10}{:>8}{:>7}{:>8}{:>7}{:>8}{:>8}{:>10}\n", "plan, simulated (means over the seeds)",
+                     "objective", "c.delay", "stops", "whole", "stops", "cross", "all", "completed");
+  auto row = [&](const std::string& name, const PlanScore& p) {
+    out += fmt::format("  {:<46}{:>10.1f}{:>8.1f}{:>7.2f}{:>8}{:>7}{:>8.1f}{:>8.1f}{:>10.0f}\n", name.substr(0, 45),
+                       p.objective_s, p.corridor_delay_s, p.corridor_trip_stops,
+                       p.corridor_vehicles > 0 ? fmt::format("{:.1f}", p.corridor_travel_time_s) : "n/a",
+                       p.corridor_vehicles > 0 ? fmt::format("{:.2f}", p.corridor_stops) : "n/a", p.cross_travel_time_s,
+                       p.all_travel_time_s, p.completed);
+  };
+  for (const auto& p : s.starts) row(p.name, p.score);
+  row("best: " + s.best.name, s.best.score);
+  out += "  (c.delay and stops: corridor trips' delay (s) and stops; whole: travel time (s) and stops of the vehicles\n"
+         "   through the whole corridor; cross: cross-street trips' travel time (s); all: every trip's travel time (s))\n";
+  for (const auto& e : plan.tool_errors) out += fmt::format("  no plan from {}\n", e);
+  for (const auto& r : plan.robustness)
+    out += fmt::format("  demand x{:.2f}: corridor trips' delay {:.1f} s and {:.2f} stops, all trips {:.1f} s; "
+                       "{}: {:.1f} s, {:.2f} stops, {:.1f} s\n",
+                       r.scale, r.plan.corridor_delay_s, r.plan.corridor_trip_stops, r.plan.all_travel_time_s,
+                       plan.search.reference, r.reference.corridor_delay_s, r.reference.corridor_trip_stops,
+                       r.reference.all_travel_time_s);
+  if (plan.cycle_s > 0.0)
+    out += fmt::format("  cycle {:.0f} s (Webster's {:.0f} s); bands {:.1f} s forward of at most {:.1f} s, {:.1f} s backward "
+                       "of at most {:.1f} s\n",
+                       plan.cycle_s, plan.webster_cycle_s, plan.bandwidth.bandwidth.forward_s, plan.max_band_forward_s,
+                       plan.bandwidth.bandwidth.backward_s, plan.max_band_backward_s);
+  else
+    out += "  the lights keep cycles of their own: no common band\n";
+  return out;
+}
+
 }  // namespace
 
 void write_greenwave_report(const GreenwaveOptions& options, const GreenwaveReport& r, const std::filesystem::path& file) {
@@ -196,10 +325,7 @@ std::string greenwave_summary(const GreenwaveReport& r) {
                             clock_time(w.begin_s), w.begin_s, clock_time(r.baseline.record.end_s));
   out += fmt::format("greenwave: window {}; {} of the demand's {} trips depart in it\n", span, w.trips_in_window,
                      w.demand.trips());
-  // The bands are in the table, as simulated (offsets in whole seconds).
-  out += fmt::format("greenwave: plan cycle {:.0f} s ({}; Webster's cycle {:.0f} s), {} programs in {}\n", r.plan.cycle_s,
-                     r.plan.cycle_source == "given" ? "given" : "chosen with the splits and offsets", r.plan.webster_cycle_s,
-                     r.plan.programs.size(), r.plan_file.filename().string());
+  for (const auto& plan : r.plans) out += plan_summary(plan, r.plans.size() > 1);
   const json b = to_json(r.baseline.kpis), p = to_json(r.planned.kpis);
   out += fmt::format("{:<42}{:>12}{:>12}\n", "", "baseline", "plan");
   for (const auto& row : kSummaryRows) {

@@ -114,8 +114,9 @@ std::string legend(const Layout& l, const Corridor& corridor, double speed_m_s, 
 
 }  // namespace
 
-std::pair<double, double> busiest_window(const CorridorRecord& record, double window_s) {
-  const double begin_s = record.begin_s, end_s = std::max(record.end_s, record.begin_s);
+std::pair<double, double> busiest_window(const CorridorRecord& record, double window_s, double from_s, double to_s) {
+  const double begin_s = std::max(record.begin_s, from_s);
+  const double end_s = std::max(std::min(record.end_s, to_s), begin_s);
   if (end_s - begin_s <= window_s) return {begin_s, end_s};
   // Vehicle positions per second of the run, then the window with most of
   // them, starting on a whole minute.

@@ -72,7 +72,7 @@ TEST_CASE("greenwave on the demo avenue prints what report.json says", "[integra
   const std::string net = (*dir / "network.net.xml").string(), routes = (*dir / "demand.rou.xml").string();
   // 07:45-08:00, the height of the peak.
   const CliRun r = run_cadereau({"greenwave", "--net", net, "--routes", routes, "--tls", avenue_lights(), "--begin",
-                                 "27900", "--end", "28800", "--out", out.string()});
+                                 "27900", "--end", "28800", "--budget-s", "10", "--seeds", "1", "--out", out.string()});
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
   const auto report = nlohmann::json::parse(read_text(out / "report.json"));
@@ -85,6 +85,14 @@ TEST_CASE("greenwave on the demo avenue prints what report.json says", "[integra
                                                 report["demand"]["trips_in_demand"].get<long>())));
   CHECK(report["corridor"]["street"] == "avenue du Languedoc");
   CHECK(report["corridor"]["lights"].size() == 14);
+  // The search's progress comes as it goes, and its starting plans, SUMO's
+  // tools among them, are on the terminal beside the plan it kept.
+  CHECK_THAT(r.err, Catch::Contains("greenwave: simulating") && Catch::Contains("starting plans on 1 seeds"));
+  const auto& search = report["signal_plan"]["periods"][0]["search"];
+  CHECK_THAT(r.out, Catch::Contains("reference: " + search["reference"].get<std::string>()) &&
+                        Catch::Contains("tlsCoordinator") && Catch::Contains("best: " + search["best"]["name"].get<std::string>()));
+  for (const auto& start : search["starts"])
+    CHECK(search["best"]["score"]["objective_s"].get<double>() <= start["score"]["objective_s"].get<double>());
 
   // The trips that carry the traffic are on the terminal, counted, and
   // every row reads as report.json: "n/a" where it has null.

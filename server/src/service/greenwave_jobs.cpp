@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <fstream>
 #include <set>
@@ -24,6 +25,7 @@ using json = nlohmann::json;
 
 constexpr const char* kJobsDir = "greenwave";
 constexpr std::size_t kMaxLights = 40;
+constexpr int kMaxPeriods = 24;  // periods of the day, each with its pair of diagrams
 
 // The outputs a client may fetch, with their media types.
 struct Output {
@@ -70,6 +72,25 @@ std::string problem_of(const std::filesystem::path& log) {
   return last;
 }
 
+// A period's diagram: time_space_baseline-K.svg or time_space_plan-K.svg, K
+// from 1 to kMaxPeriods.
+bool period_diagram_name(const std::string& name) {
+  for (int k = 1; k <= kMaxPeriods; ++k)
+    for (const char* stem : {"time_space_baseline", "time_space_plan"})
+      if (name == fmt::format("{}-{}.svg", stem, k)) return true;
+  return false;
+}
+
+// The planner's last progress line in its log.
+std::optional<std::string> last_progress(const std::filesystem::path& log) {
+  std::ifstream in(log);
+  std::string line;
+  std::optional<std::string> last;
+  while (std::getline(in, line))
+    if (line.rfind("greenwave: ", 0) == 0) last = line.substr(11);
+  return last;
+}
+
 std::filesystem::path job_dir(const std::filesystem::path& session_dir, int number) {
   return session_dir / kJobsDir / std::to_string(number);
 }
@@ -96,6 +117,16 @@ GreenwaveRequest parse_greenwave_request(const json& body) {
   r.begin_s = number(body, "begin_s", 0.0, 1e7, "seconds");
   r.end_s = number(body, "end_s", 0.0, 1e7, "seconds");
   if (r.end_s && *r.end_s <= r.begin_s.value_or(0.0)) fail("end_s", "must come after begin_s");
+  if (auto v = number(body, "budget_s", 0.0, 1800.0, "seconds")) r.budget_s = *v;
+  if (auto v = number(body, "seeds", 1.0, 5.0, "simulations per plan")) {
+    if (*v != std::floor(*v)) fail("seeds", "must be a whole number from 1 to 5");
+    r.seeds = static_cast<int>(*v);
+  }
+  if (body.contains("periods") && !body["periods"].is_null()) {
+    const auto& v = body["periods"];
+    if (!v.is_string() || (v != "auto" && v != "one")) fail("periods", "must be \"auto\" or \"one\"");
+    r.periods = v.get<std::string>();
+  }
   return r;
 }
 
@@ -120,6 +151,9 @@ json GreenwaveJobs::start(const std::filesystem::path& session_dir, const std::f
   if (request.cycle_s) req["cycle_s"] = *request.cycle_s;
   if (request.begin_s) req["begin_s"] = *request.begin_s;
   if (request.end_s) req["end_s"] = *request.end_s;
+  req["budget_s"] = request.budget_s;
+  req["seeds"] = request.seeds;
+  req["periods"] = request.periods;
   write_private_file(dir / "request.json", req.dump(1));
   std::string tls, routes;
   for (const auto& id : request.tls) tls += (tls.empty() ? "" : ",") + id;
@@ -129,6 +163,9 @@ json GreenwaveJobs::start(const std::filesystem::path& session_dir, const std::f
   if (request.cycle_s) args.insert(args.end(), {"--cycle-s", fmt::format("{:g}", *request.cycle_s)});
   if (request.begin_s) args.insert(args.end(), {"--begin", fmt::format("{:g}", *request.begin_s)});
   if (request.end_s) args.insert(args.end(), {"--end", fmt::format("{:g}", *request.end_s)});
+  // One simulation at a time: the sessions' engines need the other core.
+  args.insert(args.end(), {"--budget-s", fmt::format("{:g}", request.budget_s), "--seeds", std::to_string(request.seeds),
+                           "--periods", request.periods, "--workers", "1"});
   const json state = {{"state", "running"}, {"by", by}, {"started_at", utc_now_iso()}, {"started_epoch_s", unix_now_s()}};
   write_private_file(dir / "state.json", state.dump());
   running_ = supervisor_.run(args, dir / "run.log", {nullptr, [this, dir](int status) { on_exit(dir, status); }});
@@ -178,10 +215,16 @@ json GreenwaveJobs::summary(const std::filesystem::path& session_dir, int number
               {"by", state.value("by", "")}, {"started_at", state.value("started_at", "")}};
   for (const char* key : {"ended_at", "wall_s", "problem"})
     if (state.contains(key)) out[key] = state[key];
-  if (out["state"] == "running") out["elapsed_s"] = std::max(0.0, unix_now_s() - state.value("started_epoch_s", unix_now_s()));
+  if (out["state"] == "running") {
+    out["elapsed_s"] = std::max(0.0, unix_now_s() - state.value("started_epoch_s", unix_now_s()));
+    if (auto line = last_progress(dir / "run.log")) out["progress"] = *line;
+  }
   json files = json::array();
   for (const auto& o : kOutputs)
     if (std::filesystem::exists(dir / o.name)) files.push_back(o.name);
+  for (int k = 1; k <= kMaxPeriods; ++k)
+    for (const char* stem : {"time_space_baseline", "time_space_plan"})
+      if (std::filesystem::exists(dir / fmt::format("{}-{}.svg", stem, k))) files.push_back(fmt::format("{}-{}.svg", stem, k));
   out["files"] = files;
   return out;
 }
@@ -205,15 +248,17 @@ json GreenwaveJobs::list(const std::filesystem::path& session_dir) const {
 std::string GreenwaveJobs::file(const std::filesystem::path& session_dir, int number, const std::string& name,
                                 std::string* content_type) const {
   const auto* output = std::find_if(std::begin(kOutputs), std::end(kOutputs), [&](const Output& o) { return name == o.name; });
-  if (output == std::end(kOutputs))
+  const bool period_diagram = period_diagram_name(name);
+  if (output == std::end(kOutputs) && !period_diagram)
     fail_as(ErrorCategory::not_found, "greenwave", "a plan has no file '{}' (report.json, plan.add.xml, "
-            "time_space_baseline.svg, time_space_plan.svg)", name.substr(0, 64));
-  const auto path = job_dir(session_dir, number) / output->name;
+            "time_space_baseline.svg, time_space_plan.svg, or per period time_space_baseline-K.svg...)", name.substr(0, 64));
+  const std::string file_name = period_diagram ? name : output->name;
+  const auto path = job_dir(session_dir, number) / file_name;
   std::ifstream in(path, std::ios::binary);
-  if (number < 1 || !in) fail_as(ErrorCategory::not_found, "greenwave", "plan #{} has no {} (yet)", number, output->name);
+  if (number < 1 || !in) fail_as(ErrorCategory::not_found, "greenwave", "plan #{} has no {} (yet)", number, file_name);
   std::ostringstream text;
   text << in.rdbuf();
-  if (content_type) *content_type = output->type;
+  if (content_type) *content_type = period_diagram ? "image/svg+xml" : output->type;
   return text.str();
 }
 

@@ -4,7 +4,8 @@
 // child process, since libsumo is one simulation per process and a plan
 // simulates the corridor twice. A plan is kept in its session's folder,
 // greenwave/N/: request.json, state.json, run.log and the planner's outputs
-// (report.json, plan.add.xml, time_space_baseline.svg, time_space_plan.svg).
+// (report.json, plan.add.xml, time_space_baseline.svg, time_space_plan.svg,
+// or one pair of diagrams per period of the day: time_space_baseline-K.svg...).
 //
 // One plan runs at a time on the server: it takes a core's worth of SUMO for
 // up to a minute on the demo's morning, and the sessions' engines need the
@@ -31,12 +32,16 @@ struct GreenwaveRequest {
   std::optional<double> cycle_s;
   std::optional<double> begin_s;  // SUMO seconds (the demo counts from midnight)
   std::optional<double> end_s;
+  double budget_s = 0.0;  // the search by simulation's wall time; 0: the best starting plan
+  int seeds = 1;          // simulations per plan
+  std::string periods = "auto";  // "auto" (from the demand's hourly departures) or "one"
 };
 
-// {"tls": [ID, ...], "speed_kmh", "cycle_s", "begin_s", "end_s"}. Throws
-// Error (bad_input) naming the field: 2 to 40 distinct light ids of SUMO's
-// characters, a speed of 5-130 km/h, a cycle of 10-300 s, a window that ends
-// after it begins.
+// {"tls": [ID, ...], "speed_kmh", "cycle_s", "begin_s", "end_s", "budget_s",
+// "seeds", "periods"}. Throws Error (bad_input) naming the field: 2 to 40
+// distinct light ids of SUMO's characters, a speed of 5-130 km/h, a cycle of
+// 10-300 s, a window that ends after it begins, a budget of 0-1800 s, 1-5
+// seeds, periods "auto" or "one".
 GreenwaveRequest parse_greenwave_request(const nlohmann::json& body);
 
 class GreenwaveJobs {
@@ -56,10 +61,11 @@ class GreenwaveJobs {
   // session runs now}.
   nlohmann::json list(const std::filesystem::path& session_dir) const;
   // Plan n: {"job","state","request","by","started_at"[,"ended_at","wall_s"]
-  // [,"problem"][,"report"],"files"}; state is running, done, failed or
-  // interrupted. Throws Error (not_found).
+  // [,"problem"][,"progress"][,"report"],"files"}; state is running, done,
+  // failed or interrupted; progress is the planner's last progress line
+  // while it runs. Throws Error (not_found).
   nlohmann::json job(const std::filesystem::path& session_dir, int number) const;
-  // One of plan n's outputs by name (report.json, plan.add.xml, the two
+  // One of plan n's outputs by name (report.json, plan.add.xml, the
   // diagrams) and its media type. Throws Error (not_found).
   std::string file(const std::filesystem::path& session_dir, int number, const std::string& name,
                    std::string* content_type) const;
