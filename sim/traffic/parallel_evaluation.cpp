@@ -114,13 +114,15 @@ EvaluationResult finish(Running& r) {
 }  // namespace
 
 std::vector<EvaluationResult> evaluate_in_workers(const GreenwaveOptions& options, const std::vector<EvaluationJob>& jobs,
-                                                  int workers) {
+                                                  int workers, std::chrono::steady_clock::time_point deadline) {
   std::vector<EvaluationResult> results(jobs.size());
   std::deque<std::size_t> waiting;
   for (std::size_t j = 0; j < jobs.size(); ++j) waiting.push_back(j);
   std::vector<Running> running;
   const std::size_t limit = static_cast<std::size_t>(std::max(1, workers));
   while (!waiting.empty() || !running.empty()) {
+    if (std::chrono::steady_clock::now() >= deadline) waiting.clear();
+    if (waiting.empty() && running.empty()) break;
     while (!waiting.empty() && running.size() < limit) {
       const std::size_t j = waiting.front();
       waiting.pop_front();

@@ -6,6 +6,7 @@
 
 #include "cadereau/sim/traffic/greenwave.h"
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -21,13 +22,15 @@ struct EvaluationJob {
 };
 
 struct EvaluationResult {
-  std::optional<Kpis> kpis;  // none when the simulation failed
-  std::string error;         // why, when it failed
+  std::optional<Kpis> kpis;  // none when the simulation failed or did not run
+  std::string error;         // why it failed; empty when it did not run (past the deadline)
 };
 
 // Runs every job with options' network, demand and window (the seed from the
-// job). The calling process must not be running a libsumo simulation itself.
-std::vector<EvaluationResult> evaluate_in_workers(const GreenwaveOptions& options, const std::vector<EvaluationJob>& jobs,
-                                                  int workers);
+// job), starting none after the deadline. The calling process must not be
+// running a libsumo simulation itself.
+std::vector<EvaluationResult> evaluate_in_workers(
+    const GreenwaveOptions& options, const std::vector<EvaluationJob>& jobs, int workers,
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
 }  // namespace cadereau::sim::traffic

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
 
 namespace cadereau::sim::traffic {
@@ -69,6 +70,7 @@ double objective_of(const PlanScore& s, const GreenwaveOptions& w, const PlanSco
 struct Candidate {
   std::string move;
   Programs programs;
+  std::optional<std::size_t> light;  // the one light a move changes
 };
 
 class Search {
@@ -85,7 +87,7 @@ class Search {
     std::vector<Candidate> start_plans;
     for (const auto& s : starts) start_plans.push_back({s.name, s.programs});
     say(fmt::format("simulating {} starting plans on {} seeds", starts.size(), result_.seed_list.size()));
-    const auto scored = simulate(start_plans);
+    const auto scored = simulate(start_plans, true);
     // The reference: the best of SUMO's tools along the corridor; the current
     // programs when no tool ran.
     const ScoredPlan* reference = nullptr;
@@ -142,7 +144,7 @@ class Search {
   }
 
   // Simulates the plans on every seed; none where a plan's simulation failed.
-  std::vector<std::optional<ScoredPlan>> simulate(const std::vector<Candidate>& plans) {
+  std::vector<std::optional<ScoredPlan>> simulate(const std::vector<Candidate>& plans, bool starting = false) {
     std::vector<EvaluationJob> jobs;
     std::vector<std::filesystem::path> files;
     for (const auto& c : plans) {
@@ -150,9 +152,11 @@ class Search {
       write_plan_additional(c.programs, files.back());
       for (const auto seed : result_.seed_list) jobs.push_back({{files.back()}, seed});
     }
-    const auto results = evaluate_in_workers(options_, jobs, options_.workers);
-    result_.simulations += static_cast<int>(jobs.size());
-    result_.plans += static_cast<int>(plans.size());
+    // The starting plans run whatever the budget; the search's moves stop at it.
+    const auto deadline = starting ? Clock::time_point::max()
+                                   : search_start_ + std::chrono::duration_cast<Clock::duration>(
+                                                         std::chrono::duration<double>(options_.search_budget_s));
+    const auto results = evaluate_in_workers(options_, jobs, options_.workers, deadline);
     std::vector<std::optional<ScoredPlan>> out;
     const std::size_t per_plan = result_.seed_list.size();
     for (std::size_t p = 0; p < plans.size(); ++p) {
@@ -160,13 +164,21 @@ class Search {
       std::filesystem::remove(files[p], ec);
       std::vector<Kpis> runs;
       std::string error;
+      bool ran = true;
       for (std::size_t s = 0; s < per_plan; ++s) {
         const auto& r = results[p * per_plan + s];
+        ran = ran && (r.kpis || !r.error.empty());
+        result_.simulations += r.kpis || !r.error.empty();
         if (r.kpis)
           runs.push_back(*r.kpis);
         else if (error.empty())
           error = r.error;
       }
+      if (!ran) {  // cut by the budget
+        out.emplace_back();
+        continue;
+      }
+      ++result_.plans;
       if (!error.empty()) {
         result_.failed.push_back(plans[p].move + ": " + error);
         out.emplace_back();
@@ -177,32 +189,55 @@ class Search {
     return out;
   }
 
-  // Simulates the moves and keeps the best if it beats the best plan so far.
-  bool try_moves(std::vector<Candidate> moves) {
-    if (moves.empty() || out_of_time()) return false;
-    const auto scored = simulate(moves);
-    std::optional<std::size_t> winner;
-    for (std::size_t i = 0; i < scored.size(); ++i) {
-      if (!scored[i]) continue;
-      const double j = rescore(scored[i]->score).objective_s;
-      const double bar = winner ? rescore(scored[*winner]->score).objective_s : result_.best.score.objective_s - kMinGain_s;
-      if (j < bar) winner = i;
-    }
-    if (!winner) return false;
+  void accept(const ScoredPlan& plan, const std::string& move) {
     const std::string from = result_.best.name;
-    result_.best = *scored[*winner];
+    result_.best = plan;
     result_.best.score = rescore(result_.best.score);
     result_.best.name = from.find(" + search") == std::string::npos ? from + " + search" : from;
-    result_.improvements.push_back({result_.simulations, elapsed_s(), moves[*winner].move, result_.best.score.objective_s});
-    say(fmt::format("{:.0f} s of {:.0f}, {} simulations: {} -> {}", elapsed_s(), options_.search_budget_s, result_.simulations,
-                    moves[*winner].move, describe(result_.best.score)));
+    result_.improvements.push_back({result_.simulations, elapsed_s(), move, result_.best.score.objective_s});
+    say(fmt::format("{:.0f} s of {:.0f}, {} simulations: {} -> {}", elapsed_s(), options_.search_budget_s,
+                    result_.simulations, move, describe(result_.best.score)));
+  }
+
+  // Simulates the moves side by side. Each light's best move that beats the
+  // best plan is kept; when several lights have one, their moves together
+  // are simulated too, and the better of that and the best single move wins.
+  bool try_moves(const std::vector<Candidate>& moves) {
+    if (moves.empty() || out_of_time()) return false;
+    const auto scored = simulate(moves);
+    const double bar = result_.best.score.objective_s - kMinGain_s;
+    std::map<std::size_t, std::size_t> best_of_light;  // light -> move
+    std::optional<std::size_t> winner;
+    auto objective = [&](std::size_t i) { return rescore(scored[i]->score).objective_s; };
+    for (std::size_t i = 0; i < scored.size(); ++i) {
+      if (!scored[i] || objective(i) >= bar) continue;
+      if (!winner || objective(i) < objective(*winner)) winner = i;
+      if (!moves[i].light) continue;
+      auto it = best_of_light.find(*moves[i].light);
+      if (it == best_of_light.end() || objective(i) < objective(it->second)) best_of_light[*moves[i].light] = i;
+    }
+    if (!winner) return false;
+    if (best_of_light.size() > 1 && !out_of_time()) {
+      Candidate together{"", result_.best.programs, std::nullopt};
+      for (const auto& [light, i] : best_of_light) {
+        together.programs[light] = moves[i].programs[light];
+        together.move += (together.move.empty() ? "" : ", ") + moves[i].move;
+      }
+      const auto both = simulate({together});
+      if (both.front() && rescore(both.front()->score).objective_s < objective(*winner)) {
+        accept(*both.front(), together.move);
+        return true;
+      }
+    }
+    accept(*scored[*winner], moves[*winner].move);
     return true;
   }
 
   std::vector<Candidate> offset_moves(std::size_t light, double step_s) const {
     std::vector<Candidate> out;
     for (const double sign : {1.0, -1.0}) {
-      Candidate c{fmt::format("offset {} {:+.0f} s", corridor_.signals[light].tls_id, sign * step_s), result_.best.programs};
+      Candidate c{fmt::format("offset {} {:+.0f} s", corridor_.signals[light].tls_id, sign * step_s), result_.best.programs,
+                  light};
       auto& p = c.programs[light];
       p.offset_s = wrap(std::round(p.offset_s + sign * step_s), p.cycle_s());
       out.push_back(std::move(c));
@@ -222,7 +257,7 @@ class Search {
       for (const auto& [to, from] : {std::pair{a, b}, std::pair{b, a}}) {
         if (program.phases[from].duration_s - step_s < options_.min_green_s - 1e-9) continue;
         Candidate c{fmt::format("split {} {:+.0f} s to phase {}", corridor_.signals[light].tls_id, step_s, to),
-                    result_.best.programs};
+                    result_.best.programs, light};
         c.programs[light].phases[to].duration_s += step_s;
         c.programs[light].phases[from].duration_s -= step_s;
         out.push_back(std::move(c));
@@ -252,10 +287,10 @@ class Search {
       } catch (const Error&) {
         continue;  // the intergreens and minimum greens do not fit
       }
-      out.push_back({fmt::format("cycle {:.0f} s, offsets scaled", c_new), scaled});
+      out.push_back({fmt::format("cycle {:.0f} s, offsets scaled", c_new), scaled, std::nullopt});
       if (auto problem = bandwidth_problem(corridor_, scaled, options_.speed_m_s, 1.0, 1.0)) {
         const auto band = maximise_bandwidth(*problem);
-        Candidate c{fmt::format("cycle {:.0f} s, MAXBAND offsets", c_new), scaled};
+        Candidate c{fmt::format("cycle {:.0f} s, MAXBAND offsets", c_new), scaled, std::nullopt};
         for (std::size_t i = 0; i < c.programs.size(); ++i) c.programs[i].offset_s = wrap(std::round(band.offsets_s[i]), c_new);
         out.push_back(std::move(c));
       }
@@ -265,13 +300,19 @@ class Search {
 
   void descend() {
     const double cycle = common_cycle_s(result_.best.programs).value_or(result_.best.programs.front().cycle_s());
-    double offset_step = std::max(kMinOffsetStep_s, std::round(cycle / 8.0));
+    double offset_step = std::max(kMinOffsetStep_s, std::round(cycle / 6.0));
     double split_step = 4.0, cycle_step = 10.0;
     const std::size_t n = corridor_.signals.size();
+    // Every light's moves of a kind in one batch, the cores kept busy.
+    auto all_lights = [&](auto moves_of) {
+      std::vector<Candidate> moves;
+      for (std::size_t i = 0; i < n; ++i)
+        for (auto& m : moves_of(i)) moves.push_back(std::move(m));
+      return moves;
+    };
     while (!out_of_time()) {
-      bool improved = false;
-      for (std::size_t i = 0; i < n && !out_of_time(); ++i) improved |= try_moves(offset_moves(i, offset_step));
-      for (std::size_t i = 0; i < n && !out_of_time(); ++i) improved |= try_moves(split_moves(i, split_step));
+      bool improved = try_moves(all_lights([&](std::size_t i) { return offset_moves(i, offset_step); }));
+      improved |= try_moves(all_lights([&](std::size_t i) { return split_moves(i, split_step); }));
       improved |= try_moves(cycle_moves(cycle_step));
       if (out_of_time()) break;
       if (improved) continue;
@@ -285,7 +326,8 @@ class Search {
       split_step = std::max(kMinSplitStep_s, std::round(split_step / 2.0));
       cycle_step = std::max(kMinCycleStep_s, std::round(cycle_step / 2.0));
     }
-    if (!result_.converged) say(fmt::format("budget of {:.0f} s spent after {} simulations", options_.search_budget_s, result_.simulations));
+    if (!result_.converged)
+      say(fmt::format("budget of {:.0f} s spent after {} simulations", options_.search_budget_s, result_.simulations));
   }
 
   const GreenwaveOptions& options_;

@@ -238,7 +238,7 @@ TEST_CASE("the green-wave plan beats the baseline and SUMO's tools on a test cor
     CHECK(search.best.score.objective_s <= score.objective_s + 1e-9);
     if (name.rfind("tls", 0) == 0) CHECK(score.corridor_delay_s >= start[search.reference].corridor_delay_s);
   }
-  CHECK(search.simulations == 3 * search.plans);
+  CHECK(search.simulations >= 3 * search.plans);  // a plan cut by the budget counts no plan
   CHECK(search.simulations > 3 * static_cast<int>(search.starts.size()));  // the search ran past the starts
   CHECK_FALSE(progress.empty());
 
