@@ -696,7 +696,8 @@ def t_green_wave(ctx):
     wait_for("the plan", lambda: b.find(status).get_attribute("data-state") != "running" or None, timeout=300, every=1)
     check(b.find(status).get_attribute("data-state") == "done", f"the plan: {b.find(status).text}")
     job = c.get("tom", f"/sessions/{sid}/greenwave/{number}").json()
-    check(job["request"] == {"tls": corridor, "speed_kmh": 50, **window}, f"the request as the server took it: {job['request']}")
+    check(job["request"] == {"tls": corridor, "speed_kmh": 50, **window, "budget_s": 0, "seeds": 1, "periods": "auto"},
+          f"the request as the server took it: {job['request']}")
     report = job["report"]
     check(report["corridor"]["street"] == "avenue du Languedoc", f"the corridor: {report['corridor']}")
     # The page shows the report's own figures.

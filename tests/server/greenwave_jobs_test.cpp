@@ -61,11 +61,13 @@ for a in "$@"; do
 done
 case "$tls" in
   *BAD*) echo "greenwave: reading the network" >&2; echo "cadereau: --tls $tls: BAD is not on avenue du Languedoc" >&2; exit 1;;
-  *SLOW*) exec sleep 60;;
+  *SLOW*) echo "greenwave: baseline: simulating" >&2; echo "greenwave: simulating 6 starting plans on 1 seeds" >&2; exec sleep 60;;
 esac
+echo "$@" > "$out/args.txt"
 echo '{"baseline": {"all_trips": {"vehicles": 10}}, "plan": {"all_trips": {"vehicles": 10}}}' > "$out/report.json"
 echo '<additional/>' > "$out/plan.add.xml"
 echo '<svg xmlns="http://www.w3.org/2000/svg"/>' > "$out/time_space_plan.svg"
+echo '<svg xmlns="http://www.w3.org/2000/svg"/>' > "$out/time_space_plan-2.svg"
 )";
 
 json wait_done(const GreenwaveJobs& jobs, const std::filesystem::path& session, int n) {
@@ -81,6 +83,14 @@ TEST_CASE("A green-wave request is checked field by field", "[unit][greenwave]")
   CHECK(ok.begin_s == 25200.0);
   CHECK_FALSE(ok.end_s);
   CHECK(parse_greenwave_request(json{{"tls", {"J1", "J2"}}}).speed_kmh == 50.0);
+  const auto searched =
+      parse_greenwave_request(json{{"tls", {"J1", "J2"}}, {"budget_s", 60}, {"seeds", 3}, {"periods", "one"}});
+  CHECK(searched.budget_s == 60.0);
+  CHECK(searched.seeds == 3);
+  CHECK(searched.periods == "one");
+  CHECK(ok.budget_s == 0.0);
+  CHECK(ok.seeds == 1);
+  CHECK(ok.periods == "auto");
 
   const std::vector<std::pair<json, std::string>> bad = {
       {json::array(), "body"},
@@ -96,6 +106,12 @@ TEST_CASE("A green-wave request is checked field by field", "[unit][greenwave]")
       {json{{"tls", {"J1", "J2"}}, {"cycle_s", 1000}}, "cycle_s"},
       {json{{"tls", {"J1", "J2"}}, {"begin_s", 100}, {"end_s", 50}}, "end_s"},
       {json{{"tls", {"J1", "J2"}}, {"end_s", -5}}, "end_s"},
+      {json{{"tls", {"J1", "J2"}}, {"budget_s", 5000}}, "budget_s"},
+      {json{{"tls", {"J1", "J2"}}, {"budget_s", "60"}}, "budget_s"},
+      {json{{"tls", {"J1", "J2"}}, {"seeds", 0}}, "seeds"},
+      {json{{"tls", {"J1", "J2"}}, {"seeds", 2.5}}, "seeds"},
+      {json{{"tls", {"J1", "J2"}}, {"periods", "daily"}}, "periods"},
+      {json{{"tls", {"J1", "J2"}}, {"periods", 3}}, "periods"},
   };
   for (const auto& [body, field] : bad) {
     INFO(body.dump());
@@ -135,12 +151,24 @@ TEST_CASE("Green-wave plans run one at a time and say how they ended", "[unit][g
   CHECK(done["request"]["tls"] == json{"J1", "J2", "J3"});
   CHECK(done["request"]["begin_s"] == 25200.0);
   CHECK(done["report"]["plan"]["all_trips"]["vehicles"] == 10);
-  CHECK(done["files"] == json{"report.json", "plan.add.xml", "time_space_plan.svg"});
+  CHECK(done["files"] == json{"report.json", "plan.add.xml", "time_space_plan.svg", "time_space_plan-2.svg"});
+  CHECK(done["request"]["budget_s"] == 0.0);
+  CHECK(done["request"]["seeds"] == 1);
+  CHECK(done["request"]["periods"] == "auto");
+  // The search's settings reach the planner, one simulation at a time.
+  CHECK_THAT(cadereau::testing::read_text(session / "greenwave" / "1" / "args.txt"),
+             Catch::Contains("--budget-s 0 --seeds 1 --periods auto --workers 1"));
   std::string type;
   CHECK(jobs.file(session, 1, "plan.add.xml", &type) == "<additional/>\n");
   CHECK(type == "application/xml");
   CHECK(jobs.file(session, 1, "time_space_plan.svg", &type).find("<svg") == 0);
   CHECK(type == "image/svg+xml");
+  // A period's diagram, by its number.
+  CHECK(jobs.file(session, 1, "time_space_plan-2.svg", &type).find("<svg") == 0);
+  CHECK(type == "image/svg+xml");
+  CHECK(category_of([&] { jobs.file(session, 1, "time_space_plan-3.svg", &type); }) == ErrorCategory::not_found);
+  CHECK(category_of([&] { jobs.file(session, 1, "time_space_plan-99.svg", &type); }) == ErrorCategory::not_found);
+  CHECK(category_of([&] { jobs.file(session, 1, "time_space_plan-2.svg.bak", &type); }) == ErrorCategory::not_found);
   // Only the planner's outputs, and only those written.
   CHECK(category_of([&] { jobs.file(session, 1, "time_space_baseline.svg", &type); }) == ErrorCategory::not_found);
   CHECK(category_of([&] { jobs.file(session, 1, "request.json", &type); }) == ErrorCategory::not_found);
@@ -168,6 +196,15 @@ TEST_CASE("Green-wave plans run one at a time and say how they ended", "[unit][g
   CHECK(jobs.list(other)["running"].is_null());
   CHECK(jobs.list(other)["busy"] == true);
   CHECK(jobs.job(session, 3)["elapsed_s"].get<double>() >= 0.0);
+  // While it runs, its last progress line.
+  const auto progress = cadereau::testing::until_ended(
+      [&] {
+        auto j = jobs.job(session, 3);
+        if (j.value("progress", "") == "simulating 6 starting plans on 1 seeds") j["state"] = "done";
+        return j;
+      },
+      "plan 3's progress");
+  CHECK(progress["progress"] == "simulating 6 starting plans on 1 seeds");
   // Stopped (the server going down): told as interrupted, and the next may start.
   jobs.stop();
   CHECK(wait_done(jobs, session, 3)["state"] == "interrupted");
