@@ -103,6 +103,7 @@ int greenwave_command(const std::vector<std::string>& args, std::ostream& out, s
   } catch (const Error& e) {
     // The lights as the user gave them: the corridor is what --tls says.
     if (e.where() == "corridor") throw Error("--tls " + tls_text, e.what_only(), e.category());
+    if (e.where() == "periods") throw Error("--periods", e.what_only(), e.category());
     throw;
   }
   out << sim::traffic::greenwave_summary(r);

@@ -111,6 +111,47 @@ void measure_bands(const GreenwaveOptions& options, const Corridor& c, Greenwave
     plan.bandwidth.bandwidth = evaluate_bandwidth(*problem, plan.bandwidth.offsets_s);
 }
 
+// Starting plans that favour the corridor: longer common cycles with more of
+// the green to the stages that serve it, and their MAXBAND offsets. A band
+// only carries a platoon when it is wider than the platoon; SUMO's tools and
+// Webster's short cycles leave bands of a few seconds.
+std::vector<PlanStart> corridor_priority_starts(const GreenwaveOptions& o, const Corridor& corridor,
+                                                const std::vector<twin::TrafficLight>& webster) {
+  constexpr double kCycles_s[] = {60.0, 90.0};
+  constexpr double kCorridorBoost[] = {1.5};
+  std::vector<PlanStart> out;
+  for (const double cycle_s : kCycles_s) {
+    if (cycle_s < o.min_cycle_s || cycle_s > o.max_cycle_s || cycle_s <= webster.front().cycle_s() + 1.0) continue;
+    for (const double boost : kCorridorBoost) {
+      std::vector<twin::TrafficLight> programs;
+      try {
+        for (std::size_t i = 0; i < webster.size(); ++i) {
+          const auto& s = corridor.signals[i];
+          std::vector<double> weights;
+          for (const auto& ph : webster[i].phases) {
+            bool serves = false;
+            for (const auto* links : {&s.forward_links, &s.backward_links})
+              for (int l : *links)
+                serves = serves || (static_cast<std::size_t>(l) < ph.state.size() && is_green(ph.state[static_cast<std::size_t>(l)]));
+            weights.push_back(ph.duration_s * (serves ? boost : 1.0));
+          }
+          programs.push_back(retime(webster[i], cycle_s, weights, o.min_green_s));
+        }
+      } catch (const Error&) {
+        continue;
+      }
+      if (auto problem = bandwidth_problem(corridor, programs, o.speed_m_s, 1.0, 1.0)) {
+        const auto band = maximise_bandwidth(*problem);
+        for (std::size_t i = 0; i < programs.size(); ++i)
+          programs[i].offset_s = std::fmod(std::round(band.offsets_s[i]), cycle_s);
+      }
+      out.push_back({fmt::format("corridor first: cycle {:.0f} s, corridor green x{:g}, MAXBAND offsets", cycle_s, boost),
+                     as_plan(programs, o.plan_program_id), false});
+    }
+  }
+  return out;
+}
+
 // One period's plan: the analytic planner on the period's baseline, SUMO's
 // tools, then the search by simulation from all of them and the current
 // programs.
@@ -121,6 +162,7 @@ GreenwavePlan plan_period(const GreenwaveOptions& o, const Corridor& corridor, c
   std::vector<PlanStart> starts = {{"MAXBAND band on Webster delays", plan.maxband_programs, false},
                                    {"Webster cycle and splits, MAXBAND offsets", plan.webster_programs, false},
                                    {"current programs", as_plan(baseline.programs, id), false}};
+  for (auto& p : corridor_priority_starts(o, corridor, plan.webster_programs)) starts.push_back(std::move(p));
   if (o.sumo_tool_starts) {
     say("running SUMO's tlsCycleAdaptation.py and tlsCoordinator.py for starting plans");
     for (const auto& t : sumo_tool_plans(o, o.begin_s.value_or(0.0), o.out / ("sumo_tools" + suffix))) {

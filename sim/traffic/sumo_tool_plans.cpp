@@ -95,11 +95,15 @@ std::vector<ToolPlan> sumo_tool_plans(const GreenwaveOptions& options, double be
                               webster.string()},
                              webster);
   out.push_back({"tlsCycleAdaptation -u", {webster}, w});
+  // tlsCoordinator.py reads one route file: the first, which holds the
+  // private traffic in SUMO's scenarios (Bologna's buses come second).
+  const std::string first_routes = options.routes.front().string();
   const std::string c =
-      tool("tlsCoordinator.py", {"-n", options.net.string(), "-r", routes, "-o", coordinated.string()}, coordinated);
+      tool("tlsCoordinator.py", {"-n", options.net.string(), "-r", first_routes, "-o", coordinated.string()}, coordinated);
   out.push_back({"tlsCoordinator", {coordinated}, c});
   std::string b = w.empty() ? tool("tlsCoordinator.py",
-                                   {"-n", options.net.string(), "-r", routes, "-a", webster.string(), "-o", both.string()}, both)
+                                   {"-n", options.net.string(), "-r", first_routes, "-a", webster.string(), "-o", both.string()},
+                                   both)
                             : "needs tlsCycleAdaptation's plan";
   out.push_back({"tlsCycleAdaptation -u + tlsCoordinator", {webster, both}, b});
   for (auto& p : out)

@@ -20,7 +20,8 @@ struct ToolPlan {
 };
 
 // Runs the tools on options' network and demand (tlsCycleAdaptation counts
-// the hour from begin_s), writing their files and logs in dir.
+// the hour from begin_s; tlsCoordinator reads the first route file only),
+// writing their files and logs in dir.
 std::vector<ToolPlan> sumo_tool_plans(const GreenwaveOptions& options, double begin_s, const std::filesystem::path& dir);
 
 // The programs in effect at the lights after loading the additional files

@@ -105,6 +105,18 @@ TEST_CASE("Generated bad green-wave requests are refused naming the option or th
   cases.push_back({"speed of zero", request(avenue, routes, {"--speed-kmh", "0"}), "--speed-kmh"});
   cases.push_back({"cycle of a second", request(avenue, routes, {"--cycle-s", "1"}), "--cycle-s"});
 
+  // The search's settings: periods that are not periods, no seed, a negative
+  // budget, a base file that is not there, periods outside the window.
+  cases.push_back({"periods not HH:MM-HH:MM", request(avenue, routes, {"--periods", "7-9"}), "--periods",
+                   {"not a period"}});
+  cases.push_back({"periods reversed", request(avenue, routes, {"--periods", "09:00-07:00"}), "--periods"});
+  cases.push_back({"no seed", request(avenue, routes, {"--seeds", "0"}), "--seeds"});
+  cases.push_back({"negative budget", request(avenue, routes, {"--budget-s", "-5"}), "--budget-s"});
+  cases.push_back({"additional file absent", request(avenue, routes, {"--additional", (tmp / "absent.add.xml").string()}),
+                   "absent.add.xml"});
+  cases.push_back({"period outside the window", request(avenue, routes, {"--periods", "03:00-04:00"}), "--periods",
+                   {"outside the window"}});
+
   // The network itself: cut short.
   const std::string net_text = read_text(net);
   write_text(tmp / "cut.net.xml", net_text.substr(0, net_text.size() / 3));
@@ -112,7 +124,7 @@ TEST_CASE("Generated bad green-wave requests are refused naming the option or th
   cut[2] = (tmp / "cut.net.xml").string();
   cases.push_back({"network cut short", cut, "cut.net.xml"});
 
-  REQUIRE(cases.size() >= 25);
+  REQUIRE(cases.size() >= 31);
   expect_refused(cases, 10.0);
   CHECK_FALSE(fs::exists(fs::path(out) / "report.json"));
 }
