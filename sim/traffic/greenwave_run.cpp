@@ -182,9 +182,9 @@ GreenwavePlan plan_period(const GreenwaveOptions& o, const Corridor& corridor, c
   plan.search = search_plan(o, corridor, distinct, o.out / (".search" + suffix), say);
   plan.programs = as_plan(plan.search.best.programs, id);
   measure_bands(o, corridor, plan);
-  if (o.robustness_scale > 0.0) {
-    const auto reference = std::find_if(plan.search.starts.begin(), plan.search.starts.end(),
-                                        [&](const ScoredPlan& p) { return p.name == plan.search.reference; });
+  const auto reference = std::find_if(plan.search.starts.begin(), plan.search.starts.end(),
+                                      [&](const ScoredPlan& p) { return p.name == plan.search.reference; });
+  if (o.robustness_scale > 0.0 && reference != plan.search.starts.end()) {
     const std::vector<double> scales = {1.0 - o.robustness_scale, 1.0 + o.robustness_scale};
     say(fmt::format("robustness: the plan and {} on the demand x{:g} and x{:g}", plan.search.reference, scales[0],
                     scales[1]));
