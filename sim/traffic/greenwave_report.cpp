@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 namespace cadereau::sim::traffic {
@@ -268,10 +269,14 @@ std::string plan_summary(const GreenwavePlan& plan, bool periods) {
   if (s.seed_list.size() > 1) seeds += fmt::format("-{}", s.seed_list.back());
   out += fmt::format("{}{} simulations of {} plans on seeds {} in {:.0f} s ({}); reference: {}\n", head, s.simulations,
                      s.plans, seeds, s.wall_s, s.converged ? "converged" : "budget spent", s.reference);
-  out += fmt::format("  {:<46}{:>10}{:>8}{:>7}{:>8}{:>7}{:>8}{:>8}{:>10}\n", "plan, simulated (means over the seeds)",
+  // Names whole, however long: "+ search" at the end says the search moved it.
+  std::size_t width = 40;
+  for (const auto& p : s.starts) width = std::max(width, p.name.size() + 2);
+  width = std::max(width, s.best.name.size() + 8);
+  out += fmt::format("  {:<{}}{:>10}{:>8}{:>7}{:>8}{:>7}{:>8}{:>8}{:>10}\n", "plan, simulated (means over the seeds)", width,
                      "objective", "c.delay", "stops", "whole", "stops", "cross", "all", "completed");
   auto row = [&](const std::string& name, const PlanScore& p) {
-    out += fmt::format("  {:<46}{:>10.1f}{:>8.1f}{:>7.2f}{:>8}{:>7}{:>8.1f}{:>8.1f}{:>10.0f}\n", name.substr(0, 45),
+    out += fmt::format("  {:<{}}{:>10.1f}{:>8.1f}{:>7.2f}{:>8}{:>7}{:>8.1f}{:>8.1f}{:>10.0f}\n", name, width,
                        p.objective_s, p.corridor_delay_s, p.corridor_trip_stops,
                        p.corridor_vehicles > 0 ? fmt::format("{:.1f}", p.corridor_travel_time_s) : "n/a",
                        p.corridor_vehicles > 0 ? fmt::format("{:.2f}", p.corridor_stops) : "n/a", p.cross_travel_time_s,

@@ -612,10 +612,17 @@ TEST_CASE("the greenwave summary says n/a where report.json says null", "[greenw
   CHECK(report["demand"]["begin_clock"] == "07:00:00");
   CHECK(report["corridor"]["street"] == "rue Longue");
 
+  // Plan names are printed whole, the search's mark at the end of the longest.
+  auto& search = r.plans.front().search;
+  search.starts.push_back({"tlsCycleAdaptation -u + tlsCoordinator", {}, {}});
+  search.best = {"tlsCycleAdaptation -u + tlsCoordinator + search", {}, {}};
+  search.reference = "tlsCycleAdaptation -u + tlsCoordinator";
   const std::string summary = greenwave_summary(r);
   INFO(summary);
   CHECK_THAT(summary, Catch::Contains("along rue Longue") && Catch::Contains("07:00:00") &&
                           Catch::Contains("3 of the demand's 3 trips"));
+  CHECK_THAT(summary, Catch::Contains("best: tlsCycleAdaptation -u + tlsCoordinator + search ") &&
+                          Catch::Contains("reference: tlsCycleAdaptation -u + tlsCoordinator"));
   std::string group;
   const auto cells = summary_cells(summary, group);
   // Counts first, then their means; none printed as 0.00 for want of vehicles.
