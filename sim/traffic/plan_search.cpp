@@ -88,8 +88,8 @@ class Search {
     for (const auto& s : starts) start_plans.push_back({s.name, s.programs});
     say(fmt::format("simulating {} starting plans on {} seeds", starts.size(), result_.seed_list.size()));
     const auto scored = simulate(start_plans, true);
-    // The reference: the best of SUMO's tools along the corridor; the current
-    // programs when no tool ran.
+    // The reference: the best of SUMO's tools along the corridor; the first
+    // starting plan that ran when no tool did.
     const ScoredPlan* reference = nullptr;
     for (std::size_t i = 0; i < starts.size(); ++i) {
       if (!scored[i]) continue;
