@@ -35,10 +35,10 @@ std::optional<BandwidthProblem> bandwidth_problem(const Corridor& corridor, cons
                                                   double speed_m_s, double forward_weight, double backward_weight) {
   const std::size_t n = corridor.signals.size();
   if (programs.size() != n || n == 0) return std::nullopt;
+  const auto cycle = common_cycle_s(programs);
+  if (!cycle) return std::nullopt;
   BandwidthProblem p;
-  p.cycle_s = programs[0].cycle_s();
-  for (const auto& prog : programs)
-    if (std::abs(prog.cycle_s() - p.cycle_s) > 0.05 || prog.cycle_s() <= 0.0) return std::nullopt;
+  p.cycle_s = *cycle;
   p.forward_weight = forward_weight;
   p.backward_weight = corridor.two_way() ? backward_weight : 0.0;
   for (std::size_t i = 0; i < n; ++i) {

@@ -84,13 +84,6 @@ bool same_timing(const std::vector<twin::TrafficLight>& a, const std::vector<twi
   return true;
 }
 
-std::optional<double> shared_cycle_s(const std::vector<twin::TrafficLight>& programs) {
-  const double c = programs.front().cycle_s();
-  for (const auto& p : programs)
-    if (std::abs(p.cycle_s() - c) > 0.05) return std::nullopt;
-  return c;
-}
-
 // The plan's bands, and the widest its greens allow in each direction: the
 // narrowest through green along the corridor.
 void measure_bands(const GreenwaveOptions& options, const Corridor& c, GreenwavePlan& plan) {
@@ -104,7 +97,7 @@ void measure_bands(const GreenwaveOptions& options, const Corridor& c, Greenwave
   }
   plan.bandwidth = {};
   for (const auto& p : plan.programs) plan.bandwidth.offsets_s.push_back(p.offset_s);
-  const auto cycle = shared_cycle_s(plan.programs);
+  const auto cycle = common_cycle_s(plan.programs);
   plan.cycle_s = cycle.value_or(0.0);
   if (!cycle) return;
   if (auto problem = bandwidth_problem(c, plan.programs, options.speed_m_s, 1.0, 1.0))

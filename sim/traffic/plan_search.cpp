@@ -39,13 +39,6 @@ double mean(const std::vector<Kpis>& runs, double (*get)(const Kpis&)) {
   return runs.empty() ? 0.0 : s / static_cast<double>(runs.size());
 }
 
-std::optional<double> common_cycle_s(const Programs& programs) {
-  const double c = programs.front().cycle_s();
-  for (const auto& p : programs)
-    if (std::abs(p.cycle_s() - c) > 0.05) return std::nullopt;
-  return c;
-}
-
 std::vector<std::size_t> stages_of(const twin::TrafficLight& p) {
   std::vector<std::size_t> out;
   for (std::size_t i = 0; i < p.phases.size(); ++i)

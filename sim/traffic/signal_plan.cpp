@@ -75,6 +75,14 @@ bool is_intergreen(const std::string& state) {
   return yellow || !green;
 }
 
+std::optional<double> common_cycle_s(const std::vector<twin::TrafficLight>& programs) {
+  if (programs.empty()) return std::nullopt;
+  const double c = programs.front().cycle_s();
+  for (const auto& p : programs)
+    if (std::abs(p.cycle_s() - c) > 0.05 || p.cycle_s() <= 0.0) return std::nullopt;
+  return c;
+}
+
 double webster_cycle_s(double lost_time_s, double flow_ratio_sum, double min_cycle_s, double max_cycle_s) {
   if (flow_ratio_sum >= 0.95) return max_cycle_s;
   const double c = (1.5 * lost_time_s + 5.0) / (1.0 - std::max(0.0, flow_ratio_sum));

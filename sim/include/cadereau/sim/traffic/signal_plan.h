@@ -10,6 +10,7 @@
 
 #include "cadereau/twin/road_network.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ namespace cadereau::sim::traffic {
 // at all; its duration is kept by the planner, only "stages" are retimed.
 bool is_intergreen(const std::string& state);
 bool is_green(char signal);  // 'G' or 'g'
+
+// The cycle every program shares (to 0.05 s); none when they differ, when
+// one has no positive cycle, or when there is no program.
+std::optional<double> common_cycle_s(const std::vector<twin::TrafficLight>& programs);
 
 // Webster (1958): C0 = (1.5 L + 5) / (1 - Y), clamped to [min, max]; when the
 // junction is saturated (Y >= 0.95) the maximum.
